@@ -1,0 +1,65 @@
+/** Import direction (DESIGN.md "Layout"): handlers -> aws, core; aws -> core; core -> nothing. */
+module.exports = {
+  forbidden: [
+    {
+      name: 'core-is-pure',
+      comment: 'functions/core imports no AWS SDK, no middy, no Powertools, and nothing outside core',
+      severity: 'error',
+      from: { path: '^functions/core/' },
+      to: {
+        path: '^(functions/(aws|handlers)/|local/|lib/|bin/|node_modules/(@aws-sdk|@smithy|@middy|@aws-lambda-powertools)/)',
+      },
+    },
+    {
+      name: 'core-no-io-builtins',
+      severity: 'error',
+      from: { path: '^functions/core/' },
+      to: { dependencyTypes: ['core'], path: '^(fs|node:fs|child_process|node:child_process|net|node:net|http|node:http|https|node:https)$' },
+    },
+    {
+      name: 'aws-adapters-point-at-core',
+      comment: 'functions/aws depends on core types only, never on handlers, local or lib',
+      severity: 'error',
+      from: { path: '^functions/aws/' },
+      to: { path: '^(functions/handlers/|local/|lib/|bin/|node_modules/@middy/)' },
+    },
+    {
+      name: 'handlers-not-on-local-or-lib',
+      severity: 'error',
+      from: { path: '^functions/handlers/' },
+      to: { path: '^(local/|lib/|bin/|test/)' },
+    },
+    {
+      name: 'handlers-not-on-each-other',
+      comment: 'one file per Lambda: a handler imports shared/ helpers, never another handler',
+      severity: 'error',
+      from: { path: '^functions/handlers/([^/]+)\\.ts$' },
+      to: { path: '^functions/handlers/[^/]+\\.ts$' },
+    },
+    {
+      name: 'lib-only-imports-the-config-schema',
+      comment: 'lib/ (CDK) never imports functions/ code except the config schema and what it needs',
+      severity: 'error',
+      from: { path: '^lib/' },
+      to: { path: '^functions/', pathNot: '^functions/core/(config|errors|validation)\\.ts$' },
+    },
+    {
+      name: 'production-code-not-on-tests',
+      severity: 'error',
+      from: { path: '^(functions|lib|local|bin)/' },
+      to: { path: '^test/' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: { path: '^functions/' },
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+  },
+};

@@ -1,0 +1,185 @@
+/**
+ * Every error Cutover raises on purpose, in one module.
+ *
+ * The `name` of each class is also the Step Functions contract: the ASL files in statemachines/
+ * catch and retry these names in `ErrorEquals`, and test/statemachines/error-contract.test.ts checks
+ * that every name the ASL uses is listed here and that every name here is either caught by the ASL
+ * or listed in {@link UNCAUGHT_BY_DESIGN} with the reason.
+ *
+ * Lambda reports a thrown error to Step Functions as `{ Error: err.name, Cause: JSON }`, so the
+ * class name is what the state machine sees.
+ */
+
+export const ErrorName = {
+  /** Input (event, execution input, control input, config) does not match its schema. Nothing changed. */
+  ValidationError: 'ValidationError',
+  /** The named service/environment is not in the Cutover configuration. Nothing changed. */
+  UnknownService: 'UnknownService',
+  /** The configuration file itself is invalid (synth time and cold start). */
+  ConfigError: 'ConfigError',
+  /** The pushed digest does not exist in the service's ECR repository. */
+  ImageNotFound: 'ImageNotFound',
+  /** Scan findings at or above the configured severity block the release. */
+  ImageRejected: 'ImageRejected',
+  /** Another deployment holds the service lock; the state machine waits and asks again. */
+  LockBusy: 'LockBusy',
+  /** A newer push for the same service and environment replaced this queued deployment. */
+  Superseded: 'Superseded',
+  /** The live side could not be determined (weights name unknown target groups, no stable task set ...). */
+  LiveStateInvalid: 'LiveStateInvalid',
+  /** Green did not become steady and healthy before the health timeout. */
+  HealthCheckTimeout: 'HealthCheckTimeout',
+  /** After setting weights, AWS does not hold what was set. */
+  WeightVerificationFailed: 'WeightVerificationFailed',
+  /** Traffic was about to move to a target group with too few healthy targets. */
+  InsufficientHealthyTargets: 'InsufficientHealthyTargets',
+  /** A watched CloudWatch alarm went to ALARM during a bake. */
+  AlarmTriggered: 'AlarmTriggered',
+  /** The canary analysis found green worse than blue. */
+  AnalysisFailed: 'AnalysisFailed',
+  /** An operator aborted the deployment. */
+  Aborted: 'Aborted',
+  /** AWS throttled the call; retried by the state machine with backoff and jitter. */
+  AwsThrottled: 'AwsThrottled',
+  /** AWS answered 5xx or the call timed out; retried by the state machine with backoff and jitter. */
+  AwsUnavailable: 'AwsUnavailable',
+  /** AWS rejected the request (4xx that is not throttling); not retried. */
+  AwsRequestFailed: 'AwsRequestFailed',
+  /** A conditional write lost a race (record already terminal, lock taken ...). */
+  ConflictError: 'ConflictError',
+  /** How a deploy execution ends after a rollback (its Fail state); a release pipeline catches it. */
+  DeploymentRolledBack: 'DeploymentRolledBack',
+  /** How a deploy execution ends when it failed before (or while) changing anything. */
+  DeploymentFailed: 'DeploymentFailed',
+} as const;
+
+export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
+
+export interface CutoverErrorOptions {
+  readonly cause?: unknown;
+  /** Structured details that go into the Cause of the Step Functions error (never secrets). */
+  readonly details?: Record<string, unknown>;
+}
+
+/** Base class: `name` is one of {@link ErrorName}; `details` is safe to log and to put on the record. */
+export abstract class CutoverError extends Error {
+  abstract override readonly name: ErrorName;
+  readonly details: Record<string, unknown>;
+  constructor(message: string, options: CutoverErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.details = options.details ?? {};
+  }
+  toJSON(): { name: string; message: string; details: Record<string, unknown> } {
+    return { name: this.name, message: this.message, details: this.details };
+  }
+}
+
+export class ValidationError extends CutoverError {
+  override readonly name = ErrorName.ValidationError;
+  /** One line per problem: `path: what is wrong; what is allowed`. */
+  readonly problems: readonly string[];
+  constructor(what: string, problems: readonly string[], options: CutoverErrorOptions = {}) {
+    super(`${what} is invalid: ${problems.join('; ')}`, {
+      ...options,
+      details: { ...options.details, problems },
+    });
+    this.problems = problems;
+  }
+}
+export class UnknownService extends CutoverError {
+  override readonly name = ErrorName.UnknownService;
+}
+export class ConfigError extends CutoverError {
+  override readonly name = ErrorName.ConfigError;
+  readonly problems: readonly string[];
+  constructor(source: string, problems: readonly string[], options: CutoverErrorOptions = {}) {
+    super(`Cutover configuration ${source} is invalid:\n  - ${problems.join('\n  - ')}`, {
+      ...options,
+      details: { ...options.details, problems },
+    });
+    this.problems = problems;
+  }
+}
+export class ImageNotFound extends CutoverError {
+  override readonly name = ErrorName.ImageNotFound;
+}
+export class ImageRejected extends CutoverError {
+  override readonly name = ErrorName.ImageRejected;
+}
+export class LockBusy extends CutoverError {
+  override readonly name = ErrorName.LockBusy;
+}
+export class Superseded extends CutoverError {
+  override readonly name = ErrorName.Superseded;
+}
+export class LiveStateInvalid extends CutoverError {
+  override readonly name = ErrorName.LiveStateInvalid;
+}
+export class HealthCheckTimeout extends CutoverError {
+  override readonly name = ErrorName.HealthCheckTimeout;
+}
+export class WeightVerificationFailed extends CutoverError {
+  override readonly name = ErrorName.WeightVerificationFailed;
+}
+export class InsufficientHealthyTargets extends CutoverError {
+  override readonly name = ErrorName.InsufficientHealthyTargets;
+}
+export class AlarmTriggered extends CutoverError {
+  override readonly name = ErrorName.AlarmTriggered;
+}
+export class AnalysisFailed extends CutoverError {
+  override readonly name = ErrorName.AnalysisFailed;
+}
+export class Aborted extends CutoverError {
+  override readonly name = ErrorName.Aborted;
+}
+export class AwsThrottled extends CutoverError {
+  override readonly name = ErrorName.AwsThrottled;
+}
+export class AwsUnavailable extends CutoverError {
+  override readonly name = ErrorName.AwsUnavailable;
+}
+export class AwsRequestFailed extends CutoverError {
+  override readonly name = ErrorName.AwsRequestFailed;
+}
+export class ConflictError extends CutoverError {
+  override readonly name = ErrorName.ConflictError;
+}
+
+/** Errors the deploy state machine retries (with backoff and full jitter) rather than rolls back on. */
+export const RETRYABLE_ERRORS: readonly ErrorName[] = [ErrorName.AwsThrottled, ErrorName.AwsUnavailable];
+
+/**
+ * Names no state machine catches, on purpose: they are raised where no state machine is involved
+ * (config loading at synth or cold start, EventBridge-invoked handlers), so an uncaught one fails the
+ * invocation and goes to the dead-letter queue or the synth output.
+ */
+export const UNCAUGHT_BY_DESIGN: Readonly<Partial<Record<ErrorName, string>>> = {
+  [ErrorName.ConfigError]: 'raised at synth time and at cold start, before any state machine runs',
+  [ErrorName.AwsRequestFailed]: 'a 4xx that is not throttling: not retried; States.ALL sends the deployment to rollback or failure',
+  [ErrorName.ConflictError]: 'a lost conditional write; States.ALL sends the deployment to rollback or failure',
+  [ErrorName.LiveStateInvalid]: 'raised before anything is created; States.ALL sends the deployment to failure',
+  [ErrorName.ImageNotFound]: 'raised before anything is created; States.ALL sends the deployment to failure',
+  [ErrorName.ImageRejected]: 'raised before anything is created; States.ALL sends the deployment to failure',
+  [ErrorName.HealthCheckTimeout]: 'caught by States.ALL into the rollback, which records it as the reason',
+  [ErrorName.WeightVerificationFailed]: 'caught by States.ALL into the rollback, which records it as the reason',
+  [ErrorName.InsufficientHealthyTargets]: 'caught by States.ALL into the rollback, which records it as the reason',
+  [ErrorName.AlarmTriggered]: 'fails the bake task; the steps Map catches States.ALL into the rollback',
+  [ErrorName.LockBusy]: 'the lock handler answers busy as data (LockOutcome choice), not as an error',
+  [ErrorName.Superseded]: 'the lock handler answers superseded as data (LockOutcome choice), not as an error',
+  [ErrorName.DeploymentRolledBack]: 'the end of a deploy execution; only a parent (release) execution sees it',
+  [ErrorName.DeploymentFailed]: 'the end of a deploy execution; only a parent (release) execution sees it',
+};
+
+export class DeploymentRolledBack extends CutoverError {
+  override readonly name = ErrorName.DeploymentRolledBack;
+}
+export class DeploymentFailed extends CutoverError {
+  override readonly name = ErrorName.DeploymentFailed;
+}
+
+/** Terminal reasons: the record's `reason.code` is an error name or one of these. */
+export const TerminalReason = {
+  Promoted: 'Promoted',
+  ...ErrorName,
+} as const;
