@@ -1,0 +1,400 @@
+/**
+ * The Cutover configuration: one schema, used at synth time (bin/app.ts, lib/) and at run time
+ * (handlers load the same JSON from their bundle). Built on `zod/mini` so the Lambda bundles stay
+ * small (classic zod pulls in ~450 KB of locale data).
+ *
+ * Durations are in seconds and say so in their names. Everything that has a sensible default has
+ * one; `parseConfig` returns the config with every default filled in.
+ */
+import * as z from 'zod/mini';
+import { ConfigError } from './errors.js';
+import { formatIssues } from './validation.js';
+
+// ---------------------------------------------------------------------------------------------
+// Patterns (from the AWS API references)
+// ---------------------------------------------------------------------------------------------
+const PARTITION = '(aws|aws-cn|aws-us-gov)';
+const REGION = '[a-z]{2}(-[a-z]+)+-\\d';
+const ACCOUNT = '\\d{12}';
+export const ARN_PATTERNS = {
+  listener: new RegExp(
+    `^arn:${PARTITION}:elasticloadbalancing:(${REGION}):(${ACCOUNT}):listener/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}/[0-9a-f]{16}$`,
+  ),
+  listenerRule: new RegExp(
+    `^arn:${PARTITION}:elasticloadbalancing:(${REGION}):(${ACCOUNT}):listener-rule/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}/[0-9a-f]{16}/[0-9a-f]{16}$`,
+  ),
+  targetGroup: new RegExp(
+    `^arn:${PARTITION}:elasticloadbalancing:(${REGION}):(${ACCOUNT}):targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$`,
+  ),
+  lambda: new RegExp(`^arn:${PARTITION}:lambda:(${REGION}):(${ACCOUNT}):function:[A-Za-z0-9-_]{1,64}(:[A-Za-z0-9-_$]+)?$`),
+} as const;
+/** ECR repository names (CreateRepository): lowercase, digits, `._-/` separators. */
+export const REPOSITORY_NAME = /^(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+/** A Docker tag: at most 128 characters of `[A-Za-z0-9_.-]`, not starting with `.` or `-`. */
+export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** A tag filter: a tag in which `*` matches any run of characters and `?` one character. */
+export const TAG_FILTER = /^[A-Za-z0-9_.*?-]{1,128}$/;
+const SERVICE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+const ENV_NAME = /^[a-z][a-z0-9-]{0,15}$/;
+/** ECS cluster and service names: up to 255 letters, numbers, hyphens and underscores. */
+const ECS_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+/** CloudWatch alarm names: 1-255 printable characters, no leading/trailing blank. */
+const ALARM_NAME = /^[^\s](?:[\x20-\x7E]{0,253}[^\s])?$/;
+const ALARM_NAME_MESSAGE = 'must be a CloudWatch alarm name (1-255 printable characters, no leading or trailing blank)';
+const LISTENER_ARN_MESSAGE =
+  'must be an ALB listener ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/ID/ID)';
+const LISTENER_RULE_ARN_MESSAGE =
+  'must be an ALB listener-rule ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener-rule/app/NAME/ID/ID/ID)';
+const TARGET_GROUP_ARN_MESSAGE =
+  'must be an ALB target-group ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID)';
+const ENV_NAME_MESSAGE = 'must be 1-16 characters of a-z, 0-9 and -, starting with a letter';
+
+const seconds = (max: number) => z.int().check(z.minimum(0), z.maximum(max));
+const percent = z.int().check(z.minimum(0), z.maximum(100));
+
+// ---------------------------------------------------------------------------------------------
+// Strategies
+// ---------------------------------------------------------------------------------------------
+export const ApprovalStep = z.strictObject({
+  approval: z.strictObject({
+    /** How long the step waits for approve/abort. */
+    timeoutSeconds: z._default(seconds(7 * 24 * 3600), 3600),
+    /** What happens when nobody answers in time. */
+    onTimeout: z._default(z.enum(['abort', 'promote']), 'abort'),
+  }),
+});
+export const ShiftStep = z.strictObject({
+  /** Production weight on green after this step, 0-100. */
+  percent,
+  /** Bake after the shift before the next step. */
+  bakeSeconds: z._default(seconds(24 * 3600), 0),
+});
+export const ExplicitStep = z.union([ShiftStep, ApprovalStep]);
+
+export const STRATEGY_TYPES = ['canary', 'linear', 'blue-green', 'all-at-once', 'steps'] as const;
+export const Strategy = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('canary'),
+      /** Production weight on green during the canary, 1-99. */
+      percent: z.int().check(z.minimum(1), z.maximum(99)),
+      bakeSeconds: z._default(seconds(24 * 3600), 300),
+      /** Bake after 100 % before promotion. */
+      finalBakeSeconds: z._default(seconds(24 * 3600), 0),
+    }),
+    z.strictObject({
+      type: z.literal('linear'),
+      /** Weight added per step, 1-100; the last step is clamped to 100. */
+      stepPercent: z.int().check(z.minimum(1), z.maximum(100)),
+      intervalSeconds: z._default(seconds(24 * 3600), 60),
+    }),
+    z.strictObject({
+      type: z.literal('blue-green'),
+      /** Bake with 0 % production traffic (test listener on green) before the switch. */
+      bakeSeconds: z._default(seconds(24 * 3600), 300),
+      finalBakeSeconds: z._default(seconds(24 * 3600), 0),
+    }),
+    z.strictObject({
+      type: z.literal('all-at-once'),
+      bakeSeconds: z._default(seconds(24 * 3600), 0),
+    }),
+    z.strictObject({
+      type: z.literal('steps'),
+      steps: z.array(ExplicitStep).check(z.minLength(1), z.maxLength(50)),
+    }),
+  ],
+  { error: `must be one of ${STRATEGY_TYPES.map((t) => `"${t}"`).join(', ')}` },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Service
+// ---------------------------------------------------------------------------------------------
+export const Analysis = z.strictObject({
+  /** Compare green against blue at the end of every bake. */
+  enabled: z._default(z.boolean(), true),
+  /** Confidence of the one-sided tests, e.g. 0.95. */
+  confidence: z._default(z.number().check(z.minimum(0.5), z.maximum(0.9999)), 0.95),
+  /** Green's error rate may exceed blue's by this much (absolute) before it counts as worse. */
+  errorRateTolerance: z._default(z.number().check(z.minimum(0), z.maximum(1)), 0.01),
+  /** Green's latency may exceed blue's by this fraction before it counts as worse. */
+  latencyTolerance: z._default(z.number().check(z.minimum(0), z.maximum(10)), 0.1),
+  /** Fewer requests than this on either side is Inconclusive. */
+  minRequests: z._default(z.int().check(z.minimum(1)), 100),
+  onInconclusive: z._default(z.enum(['extend', 'fail', 'pass']), 'extend'),
+  /** With `extend`: how many times a bake may be extended before `onInconclusive` becomes fail. */
+  maxExtensions: z._default(z.int().check(z.minimum(0), z.maximum(20)), 2),
+});
+
+export const Hooks = z.strictObject({
+  afterHealthy: z._default(z.array(z.string()), []),
+  afterTestTraffic: z._default(z.array(z.string()), []),
+  beforeShift: z._default(z.array(z.string()), []),
+  afterFullTraffic: z._default(z.array(z.string()), []),
+  /** Per invocation; a hook that answers "ask again later" is asked again until this much total time. */
+  timeoutSeconds: z._default(seconds(3600), 300),
+});
+
+export const Migration = z.strictObject({
+  command: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  /** Container whose exit code decides; default: the service's container. */
+  containerName: z.optional(z.string().check(z.regex(ECS_NAME, 'must be a container name (letters, digits, - and _)'))),
+  timeoutSeconds: z._default(seconds(24 * 3600), 1800),
+});
+
+export const ImageScan = z.strictObject({
+  /** Findings at or above this severity block the release; NONE disables the gate. */
+  blockSeverity: z._default(z.enum(['NONE', 'CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL']), 'NONE'),
+  /** How long to wait for a scan that has not finished. */
+  waitSeconds: z._default(seconds(3600), 300),
+  onTimeout: z._default(z.enum(['reject', 'allow']), 'reject'),
+});
+
+export const ScalingRule = z.strictObject({
+  /** A CloudWatch alarm name whose ALARM state triggers this rule, or a schedule. */
+  alarmName: z.optional(z.string().check(z.regex(ALARM_NAME, ALARM_NAME_MESSAGE))),
+  schedule: z.optional(
+    z.string().check(z.regex(/^(cron|rate|at)\(.+\)$/, 'must be an EventBridge schedule: cron(...), rate(...) or at(...)')),
+  ),
+  /** Change of desired count (negative to scale in). */
+  adjustment: z.optional(z.int().check(z.minimum(-1000), z.maximum(1000))),
+  /** Or new bounds (for scheduled windows). */
+  minCount: z.optional(z.int().check(z.minimum(0), z.maximum(5000))),
+  maxCount: z.optional(z.int().check(z.minimum(0), z.maximum(5000))),
+  cooldownSeconds: z._default(seconds(24 * 3600), 300),
+});
+
+export const Scaling = z.strictObject({
+  minCount: z.int().check(z.minimum(0), z.maximum(5000)),
+  maxCount: z.int().check(z.minimum(1), z.maximum(5000)),
+  /** Native target tracking on average CPU, percent. */
+  targetCpuPercent: z.optional(z.int().check(z.minimum(1), z.maximum(100))),
+  rules: z._default(z.array(ScalingRule), []),
+});
+
+export const Cleanup = z.strictObject({
+  /** Task-definition revisions to keep per family (those in use are always kept). */
+  keepRevisions: z._default(z.int().check(z.minimum(1), z.maximum(100)), 5),
+  /** INACTIVE revisions older than this are deleted. */
+  deleteInactiveAfterSeconds: z._default(seconds(3650 * 24 * 3600), 30 * 24 * 3600),
+  /** Orphaned task sets older than this are removed. */
+  orphanGraceSeconds: z._default(seconds(30 * 24 * 3600), 3600),
+  /** Image tags matching these filters are never deleted. */
+  protectTags: z._default(
+    z.array(z.string().check(z.regex(TAG_FILTER, 'must be a tag pattern of A-Z a-z 0-9 _ . - with * and ? wildcards'))),
+    ['latest'],
+  ),
+});
+
+/**
+ * A service's first deployment (no task set yet) has nothing to copy from: it starts from this task
+ * definition and these network settings. Later deployments copy the live task set and ignore this.
+ */
+export const Bootstrap = z.strictObject({
+  /** Family (latest ACTIVE revision) or family:revision. */
+  taskDefinition: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,255}(:\d+)?$/, 'must be a task-definition family or family:revision')),
+  containerPort: z.int().check(z.minimum(1), z.maximum(65535)),
+  launchType: z._default(z.enum(['FARGATE', 'EC2']), 'FARGATE'),
+  subnets: z.array(z.string().check(z.regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id'))).check(z.minLength(1), z.maxLength(16)),
+  securityGroups: z._default(
+    z.array(z.string().check(z.regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security-group id'))).check(z.maxLength(5)),
+    [],
+  ),
+  assignPublicIp: z._default(z.boolean(), false),
+});
+
+export const Service = z.strictObject({
+  name: z.string().check(z.regex(SERVICE_NAME, 'must be 1-32 characters of a-z, 0-9 and -, starting with a letter')),
+  environment: z.string().check(z.regex(ENV_NAME, ENV_NAME_MESSAGE)),
+  cluster: z.string().check(z.regex(ECS_NAME, 'must be an ECS cluster name (letters, digits, - and _)')),
+  service: z.string().check(z.regex(ECS_NAME, 'must be an ECS service name (letters, digits, - and _)')),
+  containerName: z.string().check(z.regex(ECS_NAME, 'must be a container name (letters, digits, - and _)')),
+  repository: z.string().check(z.regex(REPOSITORY_NAME, 'must be an ECR repository name (lowercase, digits, ._-/)')),
+  /** Which tags deploy: `*` any, `v*`, `release-?`; a push whose tag does not match is ignored. */
+  tagFilter: z._default(
+    z.string().check(z.regex(TAG_FILTER, 'must be a tag pattern of A-Z a-z 0-9 _ . - with * and ? wildcards')),
+    '*',
+  ),
+  /** Production traffic: the listener's default action ... */
+  listenerArn: z.optional(z.string().check(z.regex(ARN_PATTERNS.listener, LISTENER_ARN_MESSAGE))),
+  /** ... or a listener rule (shared ALBs). Exactly one of the two. */
+  listenerRuleArn: z.optional(
+    z.string().check(z.regex(ARN_PATTERNS.listenerRule, LISTENER_RULE_ARN_MESSAGE)),
+  ),
+  targetGroupArns: z.tuple([
+    z.string().check(z.regex(ARN_PATTERNS.targetGroup, TARGET_GROUP_ARN_MESSAGE)),
+    z.string().check(z.regex(ARN_PATTERNS.targetGroup, TARGET_GROUP_ARN_MESSAGE)),
+  ]),
+  testListenerArn: z.optional(z.string().check(z.regex(ARN_PATTERNS.listener, LISTENER_ARN_MESSAGE))),
+  /** CloudWatch alarm names watched during bakes (exact names). */
+  alarms: z._default(z.array(z.string().check(z.regex(ALARM_NAME, ALARM_NAME_MESSAGE))).check(z.maxLength(100)), []),
+  strategy: Strategy,
+  healthTimeoutSeconds: z._default(seconds(6 * 3600), 600),
+  /** How long blue keeps running after promotion; a rollback in this window is a weight flip. */
+  terminationWaitSeconds: z._default(seconds(48 * 3600), 300),
+  /** Green at full size from the start, or sized to the traffic it is about to take. */
+  capacity: z._default(z.enum(['full', 'proportional']), 'full'),
+  analysis: z._default(Analysis, () => Analysis.parse({})),
+  hooks: z._default(Hooks, () => Hooks.parse({})),
+  migration: z.optional(Migration),
+  imageScan: z._default(ImageScan, () => ImageScan.parse({})),
+  scaling: z.optional(Scaling),
+  bootstrap: z.optional(Bootstrap),
+  cleanup: z._default(Cleanup, () => Cleanup.parse({})),
+});
+
+export const Environment = z.strictObject({
+  name: z.string().check(z.regex(ENV_NAME, ENV_NAME_MESSAGE)),
+  /** Promotion into this environment waits for an approval. */
+  requiresApproval: z._default(z.boolean(), false),
+  approvalTimeoutSeconds: z._default(seconds(7 * 24 * 3600), 24 * 3600),
+  onApprovalTimeout: z._default(z.enum(['abort', 'promote']), 'abort'),
+});
+
+export const CutoverConfig = z.strictObject({
+  /** The control plane's account and region: every ARN must be in them (validated when set). */
+  account: z.optional(z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id'))),
+  region: z.optional(z.string().check(z.regex(new RegExp(`^${REGION}$`), 'must be an AWS region like eu-west-1'))),
+  environments: z._default(z.array(Environment).check(z.minLength(1)), [
+    { name: 'production', requiresApproval: false, approvalTimeoutSeconds: 86400, onApprovalTimeout: 'abort' },
+  ]),
+  services: z.array(Service).check(z.minLength(1, 'must list at least one service'), z.maxLength(500)),
+  /** Deployment records expire this long after they end. */
+  recordRetentionSeconds: z._default(seconds(3650 * 24 * 3600), 90 * 24 * 3600),
+});
+
+export type CutoverConfig = z.output<typeof CutoverConfig>;
+export type CutoverConfigInput = z.input<typeof CutoverConfig>;
+export type ServiceConfig = z.output<typeof Service>;
+export type StrategyConfig = z.output<typeof Strategy>;
+export type ExplicitStepConfig = z.output<typeof ExplicitStep>;
+export type AnalysisConfig = z.output<typeof Analysis>;
+export type EnvironmentConfig = z.output<typeof Environment>;
+
+// ---------------------------------------------------------------------------------------------
+// Cross-field rules zod cannot express per field
+// ---------------------------------------------------------------------------------------------
+function crossFieldProblems(config: CutoverConfig): string[] {
+  const problems: string[] = [];
+  const envNames = new Set<string>();
+  config.environments.forEach((e, i) => {
+    if (envNames.has(e.name)) problems.push(`environments[${i}].name: duplicate environment "${e.name}"; names must be unique`);
+    envNames.add(e.name);
+  });
+  const keys = new Set<string>();
+  config.services.forEach((s, i) => {
+    const at = `services[${i}]`;
+    const key = `${s.name}/${s.environment}`;
+    if (keys.has(key)) {
+      problems.push(`${at}.name: duplicate service "${s.name}" in environment "${s.environment}"; each name may appear once per environment`);
+    }
+    keys.add(key);
+    if (!envNames.has(s.environment)) {
+      problems.push(`${at}.environment: "${s.environment}" is not a configured environment; allowed: ${[...envNames].join(', ')}`);
+    }
+    if ((s.listenerArn === undefined) === (s.listenerRuleArn === undefined)) {
+      problems.push(`${at}: set exactly one of listenerArn (listener default action) or listenerRuleArn (listener rule)`);
+    }
+    if (s.targetGroupArns[0] === s.targetGroupArns[1]) {
+      problems.push(`${at}.targetGroupArns: the two target groups must differ (one per version)`);
+    }
+    if (s.testListenerArn !== undefined && s.testListenerArn === s.listenerArn) {
+      problems.push(`${at}.testListenerArn: must differ from the production listenerArn`);
+    }
+    if (s.strategy.type === 'steps') {
+      let last = 0;
+      let lastShift = -1;
+      s.strategy.steps.forEach((step, j) => {
+        if ('percent' in step) {
+          if (step.percent < last) {
+            problems.push(`${at}.strategy.steps[${j}].percent: ${step.percent} is below the previous step's ${last}; steps may not move traffic back`);
+          }
+          last = step.percent;
+          lastShift = j;
+        }
+      });
+      if (lastShift === -1 || last !== 100) {
+        problems.push(`${at}.strategy.steps: the last traffic step must be percent 100 (found ${last}); add { "percent": 100 }`);
+      }
+    }
+    if (s.strategy.type === 'blue-green' && s.testListenerArn === undefined && s.strategy.bakeSeconds > 0) {
+      // Allowed, but the 0 % bake then sees no traffic at all: the analysis would be inconclusive.
+    }
+    if (s.scaling && s.scaling.minCount > s.scaling.maxCount) {
+      problems.push(`${at}.scaling.minCount: ${s.scaling.minCount} exceeds maxCount ${s.scaling.maxCount}`);
+    }
+    s.scaling?.rules.forEach((r, j) => {
+      if ((r.alarmName === undefined) === (r.schedule === undefined)) {
+        problems.push(`${at}.scaling.rules[${j}]: set exactly one of alarmName or schedule`);
+      }
+      if (r.adjustment === undefined && r.minCount === undefined && r.maxCount === undefined) {
+        problems.push(`${at}.scaling.rules[${j}]: set adjustment, or minCount/maxCount`);
+      }
+    });
+    const hookArns = [
+      ...s.hooks.afterHealthy.map((a, j) => [`hooks.afterHealthy[${j}]`, a] as const),
+      ...s.hooks.afterTestTraffic.map((a, j) => [`hooks.afterTestTraffic[${j}]`, a] as const),
+      ...s.hooks.beforeShift.map((a, j) => [`hooks.beforeShift[${j}]`, a] as const),
+      ...s.hooks.afterFullTraffic.map((a, j) => [`hooks.afterFullTraffic[${j}]`, a] as const),
+    ];
+    for (const [path, arn] of hookArns) {
+      if (!ARN_PATTERNS.lambda.test(arn)) problems.push(`${at}.${path}: "${arn}" must be a Lambda function ARN`);
+    }
+    // Account and region of every ARN.
+    const arns: Array<[string, string, RegExp]> = [
+      ...(s.listenerArn ? [[`${at}.listenerArn`, s.listenerArn, ARN_PATTERNS.listener] as [string, string, RegExp]] : []),
+      ...(s.listenerRuleArn
+        ? [[`${at}.listenerRuleArn`, s.listenerRuleArn, ARN_PATTERNS.listenerRule] as [string, string, RegExp]]
+        : []),
+      ...(s.testListenerArn
+        ? [[`${at}.testListenerArn`, s.testListenerArn, ARN_PATTERNS.listener] as [string, string, RegExp]]
+        : []),
+      [`${at}.targetGroupArns[0]`, s.targetGroupArns[0], ARN_PATTERNS.targetGroup],
+      [`${at}.targetGroupArns[1]`, s.targetGroupArns[1], ARN_PATTERNS.targetGroup],
+      ...hookArns.map(([p, a]) => [`${at}.${p}`, a, ARN_PATTERNS.lambda] as [string, string, RegExp]),
+    ];
+    for (const [path, arn, pattern] of arns) {
+      const m = pattern.exec(arn);
+      if (!m) continue;
+      const region = m[2];
+      const account = m[m.length - (pattern === ARN_PATTERNS.lambda ? 2 : 1)];
+      if (config.region && region !== config.region) {
+        problems.push(`${path}: region ${region} differs from the control plane's region ${config.region}`);
+      }
+      if (config.account && account !== config.account) {
+        problems.push(`${path}: account ${account} differs from the control plane's account ${config.account}`);
+      }
+    }
+  });
+  return problems;
+}
+
+/**
+ * Parse and validate a configuration. Throws {@link ConfigError} listing every problem as
+ * `path: what is wrong; what is allowed`.
+ */
+export function parseConfig(raw: unknown, source = '(inline)'): CutoverConfig {
+  // `reportInput` puts the offending value on each issue, so messages can say what was found.
+  const result = CutoverConfig.safeParse(raw, { reportInput: true });
+  if (!result.success) throw new ConfigError(source, formatIssues(result.error.issues));
+  const problems = crossFieldProblems(result.data);
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return result.data;
+}
+
+/** Find a service by name and environment. */
+export function findService(config: CutoverConfig, name: string, environment: string): ServiceConfig | undefined {
+  return config.services.find((s) => s.name === name && s.environment === environment);
+}
+
+/** ECR-style tag filter match: `*` any run, `?` one character; whole-tag match. */
+export function tagMatches(filter: string, tag: string | undefined): boolean {
+  if (tag === undefined) return filter === '*';
+  const re = new RegExp(`^${filter.replace(/[.+^${}()|[\]\\-]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return re.test(tag);
+}
+
+/** The services a push to `repository` with `tag` deploys to. */
+export function servicesForPush(config: CutoverConfig, repository: string, tag: string | undefined): ServiceConfig[] {
+  return config.services.filter((s) => s.repository === repository && tagMatches(s.tagFilter, tag));
+}
