@@ -1,0 +1,107 @@
+/**
+ * Which target group is live (blue) and which takes the new version (green), from what AWS holds.
+ *
+ * The listener's weights are the truth (DESIGN.md, deployment step 1): the store may be stale after
+ * a crash or a manual change, the listener is not. Pure: the caller reads the weights and the
+ * service's primary task set and records what was found.
+ */
+import { LiveStateInvalid } from './errors.js';
+import type { TargetGroupWeight } from './model.js';
+
+export interface LiveSide {
+  /** The stable target group: production traffic is (mostly) here. */
+  readonly blue: string;
+  /** The other target group: the new version goes here. */
+  readonly green: string;
+  /**
+   * True when both target groups carry traffic (e.g. 90/10 after an interrupted deployment); blue is
+   * then the primary task set's target group, and the caller should first move all traffic back to
+   * blue (a rollback of the interrupted deployment) before starting a new one.
+   */
+  readonly split: boolean;
+}
+
+const show = (weights: readonly TargetGroupWeight[]): string =>
+  weights.length === 0 ? '(none)' : weights.map((w) => `${w.targetGroupArn}=${w.weight}`).join(', ');
+
+/**
+ * Resolve blue and green from the production listener's (or rule's) forward weights.
+ *
+ * - The target group at 100 is blue, the other of the service's two is green. A listener that
+ *   forwards to only one of them (weight 100, the other not named) is the normal steady state; a
+ *   first deployment (no primary task set yet) resolves the same way.
+ * - A split (both > 0, e.g. A=90, B=10): blue is `primaryTaskSetTg` when it is one of the two, with
+ *   `split: true`; without a usable primary task set the live side is unknowable.
+ * - Anything else throws {@link LiveStateInvalid} with what was found and how to fix it: weights that
+ *   name a target group that is not one of the service's two, name one twice, are not integers
+ *   0..100, do not sum to 100, or a split with no primary task set on either target group.
+ *
+ * Examples (service target groups [A, B]):
+ * - [A=100]                      -> { blue: A, green: B, split: false }
+ * - [A=0, B=100]                 -> { blue: B, green: A, split: false }
+ * - [A=90, B=10], primary on A   -> { blue: A, green: B, split: true }
+ * - [A=90, B=10], no primary     -> LiveStateInvalid
+ * - [A=100, C=0]                 -> LiveStateInvalid (C is not one of the service's target groups)
+ * - [A=50, B=30]                 -> LiveStateInvalid (sums to 80)
+ */
+export function resolveLiveSide(
+  weights: readonly TargetGroupWeight[],
+  serviceTgs: readonly [string, string],
+  primaryTaskSetTg?: string,
+): LiveSide {
+  const [a, b] = serviceTgs;
+  const found = `found weights ${show(weights)} for service target groups ${a}, ${b}`;
+  const details = { weights, serviceTargetGroups: serviceTgs, primaryTaskSetTargetGroup: primaryTaskSetTg };
+  const fail = (what: string, fix: string): never => {
+    throw new LiveStateInvalid(`${what}: ${found}. ${fix}`, { details });
+  };
+
+  if (a === b) fail('the service names the same target group twice', 'Configure two different target groups.');
+  if (weights.length === 0) {
+    fail('the production route forwards to no target group', `Point its forward action at ${a} with weight 100.`);
+  }
+  const seen = new Set<string>();
+  for (const w of weights) {
+    if (w.targetGroupArn !== a && w.targetGroupArn !== b) {
+      fail(
+        `the production route forwards to ${w.targetGroupArn}, which is not one of the service's target groups`,
+        `Forward only to ${a} and ${b} (weights 100 and 0), or fix targetGroupArns in the configuration.`,
+      );
+    }
+    if (seen.has(w.targetGroupArn)) {
+      fail(`the production route names ${w.targetGroupArn} twice`, 'Name each target group once.');
+    }
+    seen.add(w.targetGroupArn);
+    if (!Number.isInteger(w.weight) || w.weight < 0 || w.weight > 100) {
+      fail(
+        `weight ${w.weight} on ${w.targetGroupArn} is not an integer from 0 to 100`,
+        'Set the weights to 100 on the stable target group and 0 on the other.',
+      );
+    }
+  }
+  const sum = weights.reduce((acc, w) => acc + w.weight, 0);
+  if (sum !== 100) {
+    fail(
+      `the weights sum to ${sum}, not 100`,
+      'Set the weights to 100 on the stable target group and 0 on the other.',
+    );
+  }
+
+  const weightOf = (tg: string): number => weights.find((w) => w.targetGroupArn === tg)?.weight ?? 0;
+  const other = (tg: string): string => (tg === a ? b : a);
+  if (weightOf(a) === 100) return { blue: a, green: b, split: false };
+  if (weightOf(b) === 100) return { blue: b, green: a, split: false };
+
+  // Both carry traffic: an interrupted deployment. The primary task set is the stable version.
+  if (primaryTaskSetTg === a || primaryTaskSetTg === b) {
+    return { blue: primaryTaskSetTg, green: other(primaryTaskSetTg), split: true };
+  }
+  return fail(
+    `traffic is split (${a}=${weightOf(a)}, ${b}=${weightOf(b)}) and ${
+      primaryTaskSetTg === undefined
+        ? 'the service has no primary task set'
+        : `the primary task set is on ${primaryTaskSetTg}, neither of them`
+    }, so the stable side is unknown`,
+    'Set the weights to 100 on the target group of the version that should serve, and 0 on the other.',
+  );
+}
