@@ -1,0 +1,292 @@
+/**
+ * ECS adapters: task sets of an EXTERNAL-controller service (TaskSets) and task-definition
+ * revisions (TaskDefinitions).
+ */
+import { createHash } from 'node:crypto';
+import {
+  type CapacityProviderStrategyItem,
+  CreateTaskSetCommand,
+  DeleteTaskSetCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTaskSetsCommand,
+  type DescribeTaskDefinitionCommandOutput,
+  type ECSClient,
+  type LaunchType,
+  type NetworkConfiguration,
+  RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionRequest,
+  type ServiceRegistry,
+  type TaskSet,
+  UpdateServicePrimaryTaskSetCommand,
+  UpdateTaskSetCommand,
+} from '@aws-sdk/client-ecs';
+import { LiveStateInvalid, ValidationError } from '../core/errors.js';
+import type { CreateTaskSetInput, ServiceInfo, TaskDefinitions, TaskSetInfo, TaskSets } from '../core/ports.js';
+import { awsCall, awsCallExpecting } from './aws-errors.js';
+
+/** What a green task set copies from the stable one (CreateTaskSet's placement and networking). */
+export interface TaskSetTemplate {
+  readonly networkConfiguration?: NetworkConfiguration;
+  readonly launchType?: LaunchType;
+  readonly capacityProviderStrategy?: CapacityProviderStrategyItem[];
+  readonly platformVersion?: string;
+  readonly serviceRegistries?: ServiceRegistry[];
+}
+
+/** ECS accepts a clientToken of at most 36 characters. */
+export const MAX_CLIENT_TOKEN_LENGTH = 36;
+
+/**
+ * The clientToken ECS receives: the given token when it fits (<= 36 ASCII characters), else a
+ * stable 32-hex-digit digest of it, so the same deployment id always yields the same token.
+ */
+export function ecsClientToken(token: string): string {
+  if (token.length > 0 && token.length <= MAX_CLIENT_TOKEN_LENGTH && /^[\x21-\x7e]+$/.test(token)) return token;
+  return createHash('sha256').update(token).digest('hex').slice(0, 32);
+}
+
+export function toTaskSetInfo(ts: TaskSet): TaskSetInfo {
+  return {
+    id: ts.id ?? '',
+    arn: ts.taskSetArn ?? '',
+    status: ts.status ?? 'UNKNOWN',
+    taskDefinitionArn: ts.taskDefinition ?? '',
+    targetGroupArns: (ts.loadBalancers ?? []).flatMap((lb) => (lb.targetGroupArn === undefined ? [] : [lb.targetGroupArn])),
+    scalePercent: ts.scale?.value ?? 0,
+    runningCount: ts.runningCount ?? 0,
+    pendingCount: ts.pendingCount ?? 0,
+    computedDesiredCount: ts.computedDesiredCount ?? 0,
+    stabilityStatus: ts.stabilityStatus ?? 'STABILIZING',
+    ...(ts.externalId === undefined ? {} : { externalId: ts.externalId }),
+    ...(ts.createdAt === undefined ? {} : { createdAt: new Date(ts.createdAt).toISOString() }),
+  };
+}
+
+/** The template of a described task set (only the fields CreateTaskSet accepts). */
+export function templateOf(ts: TaskSet): TaskSetTemplate {
+  const usesCapacityProviders = (ts.capacityProviderStrategy?.length ?? 0) > 0;
+  return {
+    ...(ts.networkConfiguration === undefined ? {} : { networkConfiguration: ts.networkConfiguration }),
+    // launchType and capacityProviderStrategy are mutually exclusive in CreateTaskSet.
+    ...(usesCapacityProviders
+      ? { capacityProviderStrategy: ts.capacityProviderStrategy }
+      : ts.launchType === undefined
+        ? {}
+        : { launchType: ts.launchType }),
+    ...(ts.platformVersion === undefined ? {} : { platformVersion: ts.platformVersion }),
+    ...((ts.serviceRegistries?.length ?? 0) > 0 ? { serviceRegistries: ts.serviceRegistries } : {}),
+  };
+}
+
+/** Pick the known template fields out of an untyped template (it travels through state as JSON). */
+export function parseTemplate(template: unknown): TaskSetTemplate {
+  if (template === undefined || template === null) return {};
+  if (typeof template !== 'object' || Array.isArray(template)) {
+    throw new ValidationError('Task set template', ['template: not an object; pass what describeTaskSetTemplate returned']);
+  }
+  const t = template as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of ['networkConfiguration', 'launchType', 'capacityProviderStrategy', 'platformVersion', 'serviceRegistries']) {
+    if (t[key] !== undefined && t[key] !== null) out[key] = t[key];
+  }
+  if (Array.isArray(out.capacityProviderStrategy) && out.capacityProviderStrategy.length > 0) delete out.launchType;
+  return out as TaskSetTemplate;
+}
+
+export class EcsTaskSets implements TaskSets {
+  constructor(private readonly client: ECSClient) {}
+
+  async describeService(cluster: string, service: string): Promise<ServiceInfo> {
+    const out = await awsCall('ECS:DescribeServices', () =>
+      this.client.send(new DescribeServicesCommand({ cluster, services: [service] })),
+    );
+    const svc = out.services?.[0];
+    // A deleted service is still described for a while, as DRAINING and then INACTIVE.
+    if (svc === undefined || svc.status === 'INACTIVE' || svc.status === 'DRAINING') {
+      throw new LiveStateInvalid(`ECS service ${service} not found in cluster ${cluster}`, {
+        details: {
+          cluster,
+          service,
+          ...(svc?.status === undefined ? {} : { status: svc.status }),
+          failures: (out.failures ?? []).map((f) => ({ arn: f.arn, reason: f.reason })),
+        },
+      });
+    }
+    return {
+      arn: svc.serviceArn ?? '',
+      desiredCount: svc.desiredCount ?? 0,
+      deploymentController: svc.deploymentController?.type ?? 'ECS',
+      taskSets: (svc.taskSets ?? []).map(toTaskSetInfo),
+    };
+  }
+
+  async createTaskSet(input: CreateTaskSetInput): Promise<TaskSetInfo> {
+    const template = parseTemplate(input.template);
+    const out = await awsCall('ECS:CreateTaskSet', () =>
+      this.client.send(
+        new CreateTaskSetCommand({
+          cluster: input.cluster,
+          service: input.service,
+          taskDefinition: input.taskDefinitionArn,
+          externalId: input.externalId,
+          loadBalancers: [
+            { targetGroupArn: input.targetGroupArn, containerName: input.containerName, containerPort: input.containerPort },
+          ],
+          scale: { unit: 'PERCENT', value: input.scalePercent },
+          clientToken: ecsClientToken(input.clientToken),
+          ...template,
+        }),
+      ),
+    );
+    if (out.taskSet === undefined) {
+      throw new LiveStateInvalid('CreateTaskSet returned no task set', { details: { service: input.service } });
+    }
+    return toTaskSetInfo(out.taskSet);
+  }
+
+  async updateScale(cluster: string, service: string, taskSetId: string, scalePercent: number): Promise<void> {
+    await awsCall('ECS:UpdateTaskSet', () =>
+      this.client.send(
+        new UpdateTaskSetCommand({ cluster, service, taskSet: taskSetId, scale: { unit: 'PERCENT', value: scalePercent } }),
+      ),
+    );
+  }
+
+  async setPrimary(cluster: string, service: string, taskSetId: string): Promise<void> {
+    await awsCall('ECS:UpdateServicePrimaryTaskSet', () =>
+      this.client.send(new UpdateServicePrimaryTaskSetCommand({ cluster, service, primaryTaskSet: taskSetId })),
+    );
+  }
+
+  async deleteTaskSet(cluster: string, service: string, taskSetId: string): Promise<void> {
+    await awsCallExpecting(
+      'ECS:DeleteTaskSet',
+      () => this.client.send(new DeleteTaskSetCommand({ cluster, service, taskSet: taskSetId, force: true })),
+      ['TaskSetNotFoundException'],
+      () => undefined,
+    );
+  }
+
+  async describeTaskSetTemplate(
+    cluster: string,
+    service: string,
+    taskSetId: string,
+  ): Promise<{ containerPort: number; template: TaskSetTemplate }> {
+    const out = await awsCall('ECS:DescribeTaskSets', () =>
+      this.client.send(new DescribeTaskSetsCommand({ cluster, service, taskSets: [taskSetId] })),
+    );
+    const ts = out.taskSets?.[0];
+    const containerPort = ts?.loadBalancers?.find((lb) => lb.containerPort !== undefined)?.containerPort;
+    if (ts === undefined || containerPort === undefined) {
+      throw new LiveStateInvalid(
+        ts === undefined
+          ? `Task set ${taskSetId} of ${service} not found`
+          : `Task set ${taskSetId} of ${service} has no load balancer container port`,
+        { details: { cluster, service, taskSetId } },
+      );
+    }
+    return { containerPort, template: templateOf(ts) };
+  }
+}
+
+type TaskDefinition = NonNullable<DescribeTaskDefinitionCommandOutput['taskDefinition']>;
+type Tag = NonNullable<DescribeTaskDefinitionCommandOutput['tags']>[number];
+
+/**
+ * Every field RegisterTaskDefinition accepts, except `tags` (they come from the describe output,
+ * not from the task definition). The type check below fails the build when the SDK adds a field
+ * that this list does not carry over.
+ */
+export const REGISTER_FIELDS = [
+  'family',
+  'taskRoleArn',
+  'executionRoleArn',
+  'networkMode',
+  'containerDefinitions',
+  'volumes',
+  'placementConstraints',
+  'requiresCompatibilities',
+  'cpu',
+  'memory',
+  'pidMode',
+  'ipcMode',
+  'proxyConfiguration',
+  'inferenceAccelerators',
+  'ephemeralStorage',
+  'runtimePlatform',
+  'enableFaultInjection',
+] as const satisfies readonly (keyof RegisterTaskDefinitionRequest & keyof TaskDefinition)[];
+type MissingRegisterField = Exclude<keyof RegisterTaskDefinitionRequest, (typeof REGISTER_FIELDS)[number] | 'tags'>;
+const everyRegisterFieldCopied: [MissingRegisterField] extends [never] ? true : MissingRegisterField = true;
+void everyRegisterFieldCopied;
+
+/** Read-only fields DescribeTaskDefinition returns that RegisterTaskDefinition must not receive. */
+export const READ_ONLY_FIELDS = [
+  'taskDefinitionArn',
+  'revision',
+  'status',
+  'requiresAttributes',
+  'compatibilities',
+  'registeredAt',
+  'registeredBy',
+  'deregisteredAt',
+  'deleteRequestedAt',
+] as const satisfies readonly Exclude<keyof TaskDefinition, (typeof REGISTER_FIELDS)[number]>[];
+type UnclassifiedField = Exclude<keyof TaskDefinition, (typeof REGISTER_FIELDS)[number] | (typeof READ_ONLY_FIELDS)[number]>;
+const everyDescribedFieldClassified: [UnclassifiedField] extends [never] ? true : UnclassifiedField = true;
+void everyDescribedFieldClassified;
+
+/** Tags with an `aws:` prefix (any case) are AWS's own and cannot be set. */
+const isUserTag = (t: Tag): boolean => typeof t.key === 'string' && !t.key.toLowerCase().startsWith('aws:');
+
+/**
+ * The RegisterTaskDefinition input for a copy of `described` with `containerName`'s image set to
+ * `imageUri`. Pure: everything else (secrets as `valueFrom` references, roles, environment, log
+ * configuration, volumes ...) is carried over as it is. Tags are carried over without AWS's own
+ * (`aws:`) tags and omitted when none remain.
+ */
+export function registerInputWithImage(
+  described: TaskDefinition,
+  tags: readonly Tag[] | undefined,
+  containerName: string,
+  imageUri: string,
+): RegisterTaskDefinitionRequest {
+  const containers = described.containerDefinitions ?? [];
+  if (!containers.some((c) => c.name === containerName)) {
+    throw new ValidationError(`Task definition ${described.taskDefinitionArn ?? described.family ?? ''}`, [
+      `containerName: "${containerName}" is not in the task definition; containers are ${
+        containers.map((c) => `"${c.name}"`).join(', ') || 'none'
+      }`,
+    ]);
+  }
+  const input: Record<string, unknown> = {};
+  for (const field of REGISTER_FIELDS) {
+    const value = described[field];
+    if (value !== undefined) input[field] = value;
+  }
+  input.containerDefinitions = containers.map((c) => (c.name === containerName ? { ...c, image: imageUri } : c));
+  const userTags = (tags ?? []).filter(isUserTag);
+  if (userTags.length > 0) input.tags = userTags;
+  return input as unknown as RegisterTaskDefinitionRequest;
+}
+
+export class EcsTaskDefinitions implements TaskDefinitions {
+  constructor(private readonly client: ECSClient) {}
+
+  async registerWithImage(fromArn: string, containerName: string, imageUri: string): Promise<{ arn: string }> {
+    const described = await awsCall('ECS:DescribeTaskDefinition', () =>
+      this.client.send(new DescribeTaskDefinitionCommand({ taskDefinition: fromArn, include: ['TAGS'] })),
+    );
+    if (described.taskDefinition === undefined) {
+      throw new LiveStateInvalid(`Task definition ${fromArn} not found`, { details: { taskDefinition: fromArn } });
+    }
+    const input = registerInputWithImage(described.taskDefinition, described.tags, containerName, imageUri);
+    const out = await awsCall('ECS:RegisterTaskDefinition', () => this.client.send(new RegisterTaskDefinitionCommand(input)));
+    const arn = out.taskDefinition?.taskDefinitionArn;
+    if (arn === undefined) {
+      throw new LiveStateInvalid('RegisterTaskDefinition returned no task definition ARN', { details: { family: input.family } });
+    }
+    return { arn };
+  }
+}
