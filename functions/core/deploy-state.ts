@@ -1,0 +1,129 @@
+/**
+ * The data that flows through the deploy state machine (statemachines/deploy.asl.json).
+ *
+ * Every Lambda of the deploy path receives `{ action?, state }` and returns the next `DeployState`
+ * (the ASL uses `OutputPath: $.Payload`), so each handler is a function from state to state and the
+ * execution history shows exactly what each step decided. Callback tasks (bake, approval) put their
+ * result under their own ResultPath instead.
+ */
+import * as z from 'zod/mini';
+import type { AnalysisConfig } from './config.js';
+import type { ImageRef, Plan, PlanStep, Route, Side } from './model.js';
+import { IMAGE_TAG, REPOSITORY_NAME } from './config.js';
+
+export const DIGEST = /^sha256:[0-9a-f]{64}$/;
+/** Step Functions execution names: 1-80 characters of letters, digits, - and _. */
+export const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+
+export const DeployRequestSchema = z.strictObject({
+  deploymentId: z.string().check(z.regex(EXECUTION_NAME, 'must be 1-80 letters, digits, - or _')),
+  service: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a configured service name')),
+  environment: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,15}$/, 'must be a configured environment name')),
+  image: z.strictObject({
+    repository: z.string().check(z.regex(REPOSITORY_NAME, 'must be an ECR repository name')),
+    digest: z.string().check(z.regex(DIGEST, 'must be sha256: followed by 64 lowercase hex characters')),
+    tag: z.optional(z.string().check(z.regex(IMAGE_TAG, 'must be an image tag of at most 128 characters'))),
+    uri: z.optional(z.string().check(z.maxLength(512))),
+  }),
+  requestedAt: z.string().check(z.iso.datetime({ offset: true })),
+  trigger: z._default(
+    z.strictObject({
+      kind: z.enum(['ecr-push', 'manual', 'reconcile', 'rollback', 'release']),
+      eventId: z.optional(z.string().check(z.maxLength(128))),
+      by: z.optional(z.string().check(z.maxLength(256))),
+    }),
+    { kind: 'manual' },
+  ),
+});
+export type DeployRequest = z.output<typeof DeployRequestSchema>;
+
+/** Resolved once (after the lock is taken) and carried through the execution. */
+export interface DeployContext {
+  readonly cluster: string;
+  readonly ecsService: string;
+  readonly containerName: string;
+  readonly route: Route;
+  readonly testListenerArn?: string;
+  readonly targetGroupArns: readonly [string, string];
+  /** The live version; undefined on a service's first deployment. */
+  readonly blue?: Side;
+  readonly greenTargetGroupArn: string;
+  readonly firstDeployment: boolean;
+  readonly plan: Plan;
+  readonly capacity: 'full' | 'proportional';
+  readonly desiredCount: number;
+  readonly healthTimeoutSeconds: number;
+  readonly terminationWaitSeconds: number;
+  readonly alarmNames: readonly string[];
+  readonly analysis: AnalysisConfig;
+  /** CloudWatch `LoadBalancer` dimension (app/NAME/ID) of the production route. */
+  readonly loadBalancerDimension: string;
+  readonly image: ImageRef;
+  readonly startedAt: string;
+}
+
+export interface DeployState {
+  readonly request: DeployRequest;
+  readonly executionArn?: string;
+  readonly ctx?: DeployContext;
+  readonly lock?: {
+    readonly outcome: 'acquired' | 'busy' | 'superseded';
+    readonly retryAfterSeconds: number;
+    readonly holder?: string;
+    readonly supersededBy?: { readonly deploymentId: string; readonly digest: string };
+  };
+  readonly taskDefinitionArn?: string;
+  readonly green?: { readonly taskSetId: string; readonly taskSetArn: string };
+  readonly health?: {
+    readonly status: 'waiting' | 'healthy';
+    readonly waitSeconds: number;
+    /** Epoch ms after which waiting is HealthCheckTimeout. */
+    readonly deadlineMs: number;
+    readonly healthy: number;
+    readonly required: number;
+  };
+  /** How the deployment ended (set by the terminal handlers; the Fail states read its message). */
+  readonly outcome?: { readonly status: string; readonly code: string; readonly message: string };
+  /** Set by a Catch (ResultPath $.error): the error that sends the deployment to rollback or failure. */
+  readonly error?: { readonly Error: string; readonly Cause?: string };
+}
+
+/** One iteration of the steps Map: the step, its index, and the deployment state. */
+export interface StepItem {
+  readonly state: DeployState;
+  readonly step: PlanStep;
+  readonly index: number;
+  /** Bake extensions so far (inconclusive analysis with onInconclusive = extend). */
+  readonly extensions?: number;
+  /** What ended the callback (operator promote-now), when it was not the timeout. */
+  readonly signal?: { readonly action: string; readonly by?: string };
+  readonly verdict?: { readonly kind: string; readonly decision: 'pass' | 'fail' | 'extend' };
+  /** Proportional capacity: green is being scaled up before this shift. */
+  readonly shift?: { readonly status: 'scaling' | 'done'; readonly waitSeconds: number; readonly deadlineMs: number };
+}
+
+/** `svc-env-<first 16 hex of digest>`: the same push delivered twice names the same execution. */
+export function deploymentIdFor(service: string, environment: string, digest: string): string {
+  const hex = digest.replace(/^sha256:/, '').slice(0, 16);
+  return `${service}-${environment}-${hex}`;
+}
+
+/** `ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO@sha256:...` — images are always deployed by digest. */
+export function imageUri(accountId: string, region: string, repository: string, digest: string): string {
+  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return `${accountId}.dkr.ecr.${region}.${domain}/${repository}@${digest}`;
+}
+
+/** Parse the Cause Step Functions carries for a Lambda error into `{ errorType, errorMessage }`. */
+export function parseCause(cause: string | undefined): { errorType?: string; errorMessage: string } {
+  if (!cause) return { errorMessage: '' };
+  try {
+    const parsed = JSON.parse(cause) as { errorType?: string; errorMessage?: string };
+    if (typeof parsed === 'object' && parsed !== null) {
+      return { errorType: parsed.errorType, errorMessage: parsed.errorMessage ?? cause };
+    }
+  } catch {
+    // A plain-text cause (SendTaskFailure from an operator, States.Timeout ...).
+  }
+  return { errorMessage: cause };
+}

@@ -1,0 +1,67 @@
+/**
+ * EventBridge target for `CloudWatch Alarm State Change` (to ALARM; metric and composite alarms):
+ * fails the bake of every in-flight deployment that watches that exact alarm name with
+ * `AlarmTriggered` and the alarm's reason, so the deploy state machine rolls back within one
+ * transition. An unknown alarm is ignored with a log line; a late or repeated event for a finished
+ * deployment changes nothing (its token is gone, or Step Functions answers TaskTimedOut).
+ */
+import { type ClientOptions, clientOptionsFromEnv } from '../aws/clients.js';
+import { AlarmStateChangeEvent, parseEvent } from '../core/events.js';
+import type { Clock, DeploymentStore, Orchestrator } from '../core/ports.js';
+import { orchestratorFor, storeFor } from './shared/clients.js';
+import { entry } from './shared/deploy.js';
+import { envFromProcess, type HandlerEnv } from './shared/env.js';
+import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
+
+export interface AlarmWatcherDeps {
+  readonly env: HandlerEnv;
+  readonly clock: Clock;
+  readonly store: DeploymentStore;
+  readonly orchestrator: Orchestrator;
+  readonly logLevel?: string;
+}
+
+export interface AlarmWatcherResult {
+  readonly ignored?: string;
+  readonly failed: readonly string[];
+}
+
+export function createHandler(deps: AlarmWatcherDeps): Handler<unknown, AlarmWatcherResult> {
+  const logger = makeLogger('cutover-alarm-watcher', deps.logLevel);
+  return wrap(logger, async (raw: unknown) => {
+    const event = parseEvent(AlarmStateChangeEvent, raw, { source: 'aws.cloudwatch', detailType: 'CloudWatch Alarm State Change' }, deps.env);
+    const { alarmName, state } = event.detail;
+    logger.appendKeys({ eventId: event.id, alarmName });
+    if (state.value !== 'ALARM') return { ignored: `state ${state.value}: only ALARM rolls back`, failed: [] };
+    const watching = (await deps.store.listInFlight()).filter((r) => r.alarmNames.includes(alarmName));
+    if (watching.length === 0) {
+      logger.info('no in-flight deployment watches this alarm');
+      return { ignored: `no in-flight deployment watches ${alarmName}`, failed: [] };
+    }
+    const failed: string[] = [];
+    for (const record of watching) {
+      const now = deps.clock.now();
+      await deps.store.appendTimeline(record.service, record.environment, record.deploymentId,
+        entry(`alarm-${alarmName}-${event.id}`, 'alarm', now, { alarmName, reason: state.reason }));
+      if (!record.taskToken || record.waitingFor !== 'bake') {
+        // Not baking right now: the next bake checks the alarm state when it starts.
+        continue;
+      }
+      const message = `Alarm ${alarmName} is in ALARM: ${state.reason}`;
+      await deps.orchestrator.sendTaskFailure(
+        record.taskToken,
+        'AlarmTriggered',
+        JSON.stringify({ errorType: 'AlarmTriggered', errorMessage: message, alarmName }),
+      );
+      logger.info('bake failed', { deploymentId: record.deploymentId });
+      failed.push(record.deploymentId);
+    }
+    return { failed };
+  });
+}
+
+export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): AlarmWatcherDeps {
+  return { env, clock, store: storeFor(opts, env), orchestrator: orchestratorFor(opts) };
+}
+
+export const handler = lazy(() => createHandler(makeDeps(clientOptionsFromEnv(), envFromProcess())));

@@ -1,0 +1,96 @@
+/**
+ * Deploy state machine: canary analysis at the end of a bake. Green against blue on their target
+ * groups' metrics over the bake: error rate (two-proportion test) and latency (Mann-Whitney U).
+ * Only meaningful while both sides take production traffic; at 0 % or 100 % the step passes with
+ * the reason recorded. The verdict and its numbers go on the record and the StepCompleted event.
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import * as z from 'zod/mini';
+import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
+import { CloudWatchMetrics } from '../aws/cloudwatch.js';
+import { assess, decideAfterVerdict } from '../core/analysis.js';
+import type { StepItem } from '../core/deploy-state.js';
+import { AnalysisFailed } from '../core/errors.js';
+import { targetGroupDimension } from '../core/metrics-dimensions.js';
+import { LifecycleEvent } from '../core/model.js';
+import { nextWeights } from '../core/plan.js';
+import type { Clock, DeploymentStore, EventPublisher, MetricSource } from '../core/ports.js';
+import { parseOrThrow } from '../core/validation.js';
+import { publisherFor, storeFor } from './shared/clients.js';
+import { ctxOf, entry, eventDetail } from './shared/deploy.js';
+import { envFromProcess, type HandlerEnv } from './shared/env.js';
+import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
+
+export interface AnalyzeDeps {
+  readonly env: HandlerEnv;
+  readonly clock: Clock;
+  readonly metrics: MetricSource;
+  readonly store: DeploymentStore;
+  readonly events: EventPublisher;
+  readonly logLevel?: string;
+}
+
+const Payload = z.object({ item: z.unknown() });
+
+export function createHandler(deps: AnalyzeDeps): Handler<unknown, StepItem> {
+  const logger = makeLogger('cutover-analyze', deps.logLevel);
+  return wrap(logger, async (event: unknown) => {
+    const item = parseOrThrow(Payload, event, 'analyze payload').item as StepItem;
+    const state = item.state;
+    const ctx = ctxOf(state);
+    const { service, environment, deploymentId } = state.request;
+    logger.appendKeys({ deploymentId, cutoverService: service, environment, step: item.index });
+    const now = deps.clock.now();
+    const extensions = item.extensions ?? 0;
+    const key = `analysis-${item.index}${extensions ? `-x${extensions}` : ''}`;
+    await deps.store.setTaskToken(service, environment, deploymentId, undefined);
+
+    const blueTg = ctx.blue?.targetGroupArn;
+    const weights = blueTg ? nextWeights(ctx.plan, item.index, blueTg, ctx.greenTargetGroupArn) : [];
+    const greenWeight = weights.find((w) => w.targetGroupArn === ctx.greenTargetGroupArn)?.weight ?? 100;
+    if (!ctx.analysis.enabled || !blueTg || greenWeight === 0 || greenWeight === 100) {
+      const why = !ctx.analysis.enabled
+        ? 'analysis disabled'
+        : !blueTg
+          ? 'first deployment: no baseline'
+          : `not applicable at ${greenWeight} % on green`;
+      await deps.store.appendTimeline(service, environment, deploymentId, entry(key, 'analysis', now, { verdict: 'Skipped', why }));
+      return { ...item, verdict: { kind: 'Skipped', decision: 'pass' } };
+    }
+    // The window covers the bake and every extension of it (each extension bakes the step again).
+    const bakeSeconds = item.step.kind === 'bake' ? item.step.seconds : 0;
+    const startMs = now - bakeSeconds * 1000 * (extensions + 1);
+    const [green, blue] = await Promise.all([
+      deps.metrics.targetGroupSamples(ctx.loadBalancerDimension, targetGroupDimension(ctx.greenTargetGroupArn), startMs, now),
+      deps.metrics.targetGroupSamples(ctx.loadBalancerDimension, targetGroupDimension(blueTg), startMs, now),
+    ]);
+    const verdict = assess({ green, blue }, ctx.analysis);
+    const decision = decideAfterVerdict(verdict, ctx.analysis, extensions);
+    await deps.store.appendTimeline(service, environment, deploymentId,
+      entry(key, 'analysis', now, { verdict: verdict.kind, decision, ...verdict } as Record<string, unknown>));
+    await deps.events.publish(LifecycleEvent.StepCompleted,
+      eventDetail(state, { step: item.index, kind: 'analysis', verdict, decision }));
+    if (decision === 'fail') {
+      throw new AnalysisFailed(`Canary analysis ${verdict.kind}: ${verdict.reasons.join('; ')}`, {
+        details: { verdict },
+      });
+    }
+    return {
+      ...item,
+      extensions: decision === 'extend' ? extensions + 1 : extensions,
+      verdict: { kind: verdict.kind, decision },
+    };
+  });
+}
+
+export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): AnalyzeDeps {
+  return {
+    env,
+    clock,
+    metrics: new CloudWatchMetrics(makeClient(CloudWatchClient, opts)),
+    store: storeFor(opts, env),
+    events: publisherFor(opts, env),
+  };
+}
+
+export const handler = lazy(() => createHandler(makeDeps(clientOptionsFromEnv(), envFromProcess())));

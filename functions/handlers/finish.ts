@@ -1,0 +1,100 @@
+/**
+ * Deploy state machine, the terminal states other than rollback:
+ * - `succeed`: after the termination wait, scale blue to zero and delete it; SUCCEEDED; lock released.
+ * - `supersede`: a newer push was waiting; SUPERSEDED naming the digest that replaced this one.
+ * - `fail`: a failure before anything was created (or a rollback that could not finish); FAILED
+ *   with the reason; lock released.
+ * Each moves the record to its terminal status exactly once; a replay changes nothing.
+ */
+import { ECSClient } from '@aws-sdk/client-ecs';
+import * as z from 'zod/mini';
+import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
+import { EcsTaskSets } from '../aws/ecs.js';
+import type { DeployState } from '../core/deploy-state.js';
+import { type DeploymentReason, DeploymentStatus, LifecycleEvent } from '../core/model.js';
+import type { Clock, DeploymentStore, EventPublisher, TaskSets } from '../core/ports.js';
+import { parseOrThrow } from '../core/validation.js';
+import { publisherFor, storeFor } from './shared/clients.js';
+import { entry, eventDetail, reasonFromError } from './shared/deploy.js';
+import { envFromProcess, type HandlerEnv } from './shared/env.js';
+import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
+
+export interface FinishDeps {
+  readonly env: HandlerEnv;
+  readonly clock: Clock;
+  readonly taskSets: TaskSets;
+  readonly store: DeploymentStore;
+  readonly events: EventPublisher;
+  readonly logLevel?: string;
+}
+
+const Payload = z.object({ action: z.enum(['succeed', 'supersede', 'fail']), state: z.unknown() });
+
+export function createHandler(deps: FinishDeps): Handler<unknown, DeployState> {
+  const logger = makeLogger('cutover-finish', deps.logLevel);
+  return wrap(logger, async (event: unknown) => {
+    const payload = parseOrThrow(Payload, event, 'finish payload');
+    const state = payload.state as DeployState;
+    const { service, environment, deploymentId } = state.request;
+    logger.appendKeys({ deploymentId, cutoverService: service, environment });
+    const expiresAt = Math.floor(deps.clock.now() / 1000) + deps.env.config.recordRetentionSeconds;
+    let status: DeploymentStatus;
+    let reason: DeploymentReason;
+    let kind: LifecycleEvent;
+    switch (payload.action) {
+      case 'succeed': {
+        const blue = state.ctx?.blue;
+        if (state.ctx && blue?.taskSetId) {
+          // The stable task set is only scaled down now: green is primary and every bake passed.
+          await deps.taskSets.updateScale(state.ctx.cluster, state.ctx.ecsService, blue.taskSetId, 0).catch((e: unknown) => {
+            if ((e as { name?: string }).name !== 'AwsRequestFailed') throw e; // already gone
+          });
+          await deps.taskSets.deleteTaskSet(state.ctx.cluster, state.ctx.ecsService, blue.taskSetId);
+        }
+        status = DeploymentStatus.SUCCEEDED;
+        reason = { code: 'Promoted', message: `${state.request.image.digest} is live on ${state.ctx?.greenTargetGroupArn ?? 'green'}` };
+        kind = LifecycleEvent.Succeeded;
+        break;
+      }
+      case 'supersede': {
+        const by = state.lock?.supersededBy;
+        status = DeploymentStatus.SUPERSEDED;
+        reason = {
+          code: 'Superseded',
+          message: by ? `superseded by ${by.deploymentId} (${by.digest}) before it started` : 'superseded by a newer push',
+        };
+        kind = LifecycleEvent.Superseded;
+        break;
+      }
+      case 'fail': {
+        status = DeploymentStatus.FAILED;
+        reason = reasonFromError(state.error);
+        kind = LifecycleEvent.Failed;
+        break;
+      }
+      default: {
+        const never: never = payload.action;
+        throw new Error(`unknown action ${String(never)}`);
+      }
+    }
+    await deps.store.setTaskToken(service, environment, deploymentId, undefined).catch(() => undefined);
+    const changed = await deps.store.finish(service, environment, deploymentId, status, reason, expiresAt);
+    await deps.store.appendTimeline(service, environment, deploymentId,
+      entry(status.toLowerCase(), 'terminal', deps.clock.now(), { status, reason }));
+    if (payload.action !== 'supersede') await deps.store.releaseLock(service, environment, deploymentId);
+    if (changed) await deps.events.publish(kind, eventDetail(state, { status, reason }));
+    return { ...state, outcome: { status, code: reason.code, message: reason.message } };
+  });
+}
+
+export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): FinishDeps {
+  return {
+    env,
+    clock,
+    taskSets: new EcsTaskSets(makeClient(ECSClient, opts)),
+    store: storeFor(opts, env),
+    events: publisherFor(opts, env),
+  };
+}
+
+export const handler = lazy(() => createHandler(makeDeps(clientOptionsFromEnv(), envFromProcess())));

@@ -1,0 +1,212 @@
+/**
+ * Deploy state machine, first states.
+ * - `validate` (before the lock): parse the execution input, find the service, create the record
+ *   (QUEUED). Bad input fails here with ValidationError / UnknownService and writes nothing.
+ * - `inspect` (after the lock): read the live side from the listener (AWS over the store), gate the
+ *   image, plan the steps, mark the record IN_PROGRESS and announce `Deployment Started`.
+ */
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import * as z from 'zod/mini';
+import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
+import { EcrImages } from '../aws/ecr.js';
+import { EcsTaskSets } from '../aws/ecs.js';
+import { ElbTrafficRouter } from '../aws/elb.js';
+import type { ServiceConfig } from '../core/config.js';
+import { type DeployContext, DeployRequestSchema, type DeployState, imageUri } from '../core/deploy-state.js';
+import { ImageNotFound, ImageRejected, LiveStateInvalid, ValidationError } from '../core/errors.js';
+import { resolveLiveSide } from '../core/live-side.js';
+import { loadBalancerDimension } from '../core/metrics-dimensions.js';
+import { type DeploymentRecord, DeploymentStatus, LifecycleEvent, type Route, type Side } from '../core/model.js';
+import { planSteps, weightsFor } from '../core/plan.js';
+import type { Clock, DeploymentStore, EventPublisher, ImageRegistry, TaskSets, TrafficRouter } from '../core/ports.js';
+import { parseOrThrow } from '../core/validation.js';
+import { entry, eventDetail, serviceFor } from './shared/deploy.js';
+import { publisherFor, storeFor } from './shared/clients.js';
+import { envFromProcess, type HandlerEnv } from './shared/env.js';
+import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
+
+export interface PrepareDeps {
+  readonly env: HandlerEnv;
+  readonly clock: Clock;
+  readonly router: TrafficRouter;
+  readonly taskSets: TaskSets;
+  readonly images: ImageRegistry;
+  readonly store: DeploymentStore;
+  readonly events: EventPublisher;
+  readonly logLevel?: string;
+}
+
+const Payload = z.object({
+  action: z.enum(['validate', 'inspect']),
+  state: z.unknown(),
+  executionArn: z.optional(z.string()),
+});
+
+const SEVERITIES = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+
+export function routeOf(svc: ServiceConfig): Route {
+  return svc.listenerRuleArn ? { kind: 'rule', arn: svc.listenerRuleArn } : { kind: 'listener', arn: svc.listenerArn as string };
+}
+
+async function validate(deps: PrepareDeps, rawState: unknown, executionArn: string | undefined): Promise<DeployState> {
+  const request = parseOrThrow(DeployRequestSchema, rawState, 'deployment input');
+  const state: DeployState = { request, ...(executionArn ? { executionArn } : {}) };
+  const svc = serviceFor(deps.env, state);
+  if (request.image.repository !== svc.repository) {
+    throw new ValidationError('deployment input', [
+      `image.repository: "${request.image.repository}" does not feed service "${svc.name}" (it deploys from "${svc.repository}")`,
+    ]);
+  }
+  const uri = imageUri(deps.env.accountId, deps.env.region, request.image.repository, request.image.digest);
+  if (request.image.uri !== undefined && !request.image.uri.endsWith(`@${request.image.digest}`)) {
+    throw new ValidationError('deployment input', [`image.uri: must name the image by its digest (…@${request.image.digest}), never by tag`]);
+  }
+  const now = deps.clock.now();
+  const record: DeploymentRecord = {
+    deploymentId: request.deploymentId,
+    service: request.service,
+    environment: request.environment,
+    status: DeploymentStatus.QUEUED,
+    image: { ...request.image, uri },
+    strategy: svc.strategy.type,
+    alarmNames: svc.alarms,
+    timeline: [entry('queued', 'queued', now, { trigger: request.trigger })],
+    ...(executionArn ? { executionArn } : {}),
+    createdAt: new Date(now).toISOString(),
+    updatedAt: new Date(now).toISOString(),
+  };
+  await deps.store.createDeployment(record);
+  return { ...state, request: { ...request, image: { ...request.image, uri } } };
+}
+
+async function gateImage(deps: PrepareDeps, svc: ServiceConfig, state: DeployState): Promise<void> {
+  const { repository, digest } = state.request.image;
+  const image = await deps.images.describeImage(repository, digest);
+  if (!image) {
+    throw new ImageNotFound(`Image ${repository}@${digest} does not exist in ECR; push it, or check the repository and digest`);
+  }
+  const gate = svc.imageScan.blockSeverity;
+  if (gate === 'NONE') return;
+  const counts = image.findingCounts ?? {};
+  const blocking = SEVERITIES.slice(SEVERITIES.indexOf(gate));
+  const found = blocking.filter((s) => (counts[s] ?? 0) > 0).map((s) => `${s}: ${counts[s]}`);
+  if (image.scanStatus !== undefined && image.scanStatus !== 'COMPLETE' && image.scanStatus !== 'ACTIVE') {
+    if (svc.imageScan.onTimeout === 'reject') {
+      throw new ImageRejected(
+        `Image scan of ${repository}@${digest} is ${image.scanStatus}, and imageScan.onTimeout is reject`,
+        { details: { scanStatus: image.scanStatus } },
+      );
+    }
+    return;
+  }
+  if (found.length > 0) {
+    throw new ImageRejected(`Image ${repository}@${digest} has findings at or above ${gate}: ${found.join(', ')}`, {
+      details: { findingCounts: counts, blockSeverity: gate },
+    });
+  }
+}
+
+async function inspect(deps: PrepareDeps, state: DeployState): Promise<DeployState> {
+  const svc = serviceFor(deps.env, state);
+  const route = routeOf(svc);
+  const now = deps.clock.now();
+  const [weights, service] = await Promise.all([
+    deps.router.readWeights(route),
+    deps.taskSets.describeService(svc.cluster, svc.service),
+  ]);
+  if (service.deploymentController !== 'EXTERNAL') {
+    throw new LiveStateInvalid(
+      `ECS service ${svc.cluster}/${svc.service} uses the ${service.deploymentController} deployment controller; Cutover needs EXTERNAL`,
+    );
+  }
+  const primary = service.taskSets.find((t) => t.status === 'PRIMARY');
+  const primaryTg = primary?.targetGroupArns.find((tg) => svc.targetGroupArns.includes(tg));
+  const live = resolveLiveSide(weights, svc.targetGroupArns, primaryTg);
+  if (live.split) {
+    // An interrupted deployment left traffic split: put it all back on the primary before starting.
+    await deps.router.setWeights(route, weightsFor(0, live.blue, live.green));
+    await deps.store.appendTimeline(state.request.service, state.request.environment, state.request.deploymentId,
+      entry('repaired-split', 'repair', now, { found: weights }));
+  }
+  await gateImage(deps, svc, state);
+
+  const firstDeployment = primary === undefined;
+  if (firstDeployment && !svc.bootstrap) {
+    throw new LiveStateInvalid(
+      `ECS service ${svc.cluster}/${svc.service} has no task set yet; set services[].bootstrap (task definition and network settings) for its first deployment`,
+    );
+  }
+  const blue: Side | undefined = primary
+    ? {
+        targetGroupArn: live.blue,
+        taskSetId: primary.id,
+        taskSetArn: primary.arn,
+        taskDefinitionArn: primary.taskDefinitionArn,
+      }
+    : undefined;
+  // First deployment: green goes on the target group the listener already sends everything to.
+  const greenTargetGroupArn = firstDeployment ? live.blue : live.green;
+  const plan = firstDeployment
+    ? { strategy: 'first-deployment', steps: [{ kind: 'shift' as const, percent: 100 }] }
+    : planSteps(svc.strategy);
+  const ctx: DeployContext = {
+    cluster: svc.cluster,
+    ecsService: svc.service,
+    containerName: svc.containerName,
+    route,
+    ...(svc.testListenerArn ? { testListenerArn: svc.testListenerArn } : {}),
+    targetGroupArns: svc.targetGroupArns,
+    ...(blue ? { blue } : {}),
+    greenTargetGroupArn,
+    firstDeployment,
+    plan,
+    capacity: svc.capacity,
+    desiredCount: service.desiredCount,
+    healthTimeoutSeconds: svc.healthTimeoutSeconds,
+    terminationWaitSeconds: firstDeployment ? 0 : svc.terminationWaitSeconds,
+    alarmNames: svc.alarms,
+    analysis: svc.analysis,
+    loadBalancerDimension: loadBalancerDimension(route.arn),
+    image: state.request.image as DeployContext['image'],
+    startedAt: new Date(now).toISOString(),
+  };
+  const { service: name, environment, deploymentId } = state.request;
+  await deps.store.updateDeployment(name, environment, deploymentId, {
+    status: DeploymentStatus.IN_PROGRESS,
+    plan,
+    ...(blue ? { blue } : {}),
+    green: { targetGroupArn: greenTargetGroupArn },
+    ...(state.executionArn ? { executionArn: state.executionArn } : {}),
+  });
+  await deps.store.appendTimeline(name, environment, deploymentId,
+    entry('started', 'started', now, { weights, blue: blue ?? null, greenTargetGroupArn, plan: plan.steps }));
+  await deps.events.publish(LifecycleEvent.Started, eventDetail(state, { strategy: plan.strategy, firstDeployment }));
+  return { ...state, ctx };
+}
+
+export function createHandler(deps: PrepareDeps): Handler<unknown, DeployState> {
+  const logger = makeLogger('cutover-prepare', deps.logLevel);
+  return wrap(logger, async (event: unknown) => {
+    const payload = parseOrThrow(Payload, event, 'prepare payload');
+    if (payload.action === 'validate') return validate(deps, payload.state, payload.executionArn);
+    const state = payload.state as DeployState;
+    logger.appendKeys({ deploymentId: state.request?.deploymentId, cutoverService: state.request?.service });
+    return inspect(deps, state);
+  });
+}
+
+export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): PrepareDeps {
+  return {
+    env,
+    clock,
+    router: new ElbTrafficRouter(makeClient(ElasticLoadBalancingV2Client, opts)),
+    taskSets: new EcsTaskSets(makeClient(ECSClient, opts)),
+    images: new EcrImages(makeClient(ECRClient, opts)),
+    store: storeFor(opts, env),
+    events: publisherFor(opts, env),
+  };
+}
+
+export const handler = lazy(() => createHandler(makeDeps(clientOptionsFromEnv(), envFromProcess())));

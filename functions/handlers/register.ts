@@ -1,0 +1,56 @@
+/**
+ * Deploy state machine: register the new task-definition revision — the stable revision (or, on a
+ * first deployment, the configured bootstrap one) with only the target container's image changed to
+ * the pushed digest. Idempotent: a retry after a registration reuses the revision on the record.
+ */
+import { ECSClient } from '@aws-sdk/client-ecs';
+import * as z from 'zod/mini';
+import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
+import { EcsTaskDefinitions } from '../aws/ecs.js';
+import type { DeployState } from '../core/deploy-state.js';
+import { LiveStateInvalid } from '../core/errors.js';
+import type { Clock, DeploymentStore, TaskDefinitions } from '../core/ports.js';
+import { parseOrThrow } from '../core/validation.js';
+import { storeFor } from './shared/clients.js';
+import { ctxOf, entry, serviceFor } from './shared/deploy.js';
+import { envFromProcess, type HandlerEnv } from './shared/env.js';
+import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
+
+export interface RegisterDeps {
+  readonly env: HandlerEnv;
+  readonly clock: Clock;
+  readonly taskDefinitions: TaskDefinitions;
+  readonly store: DeploymentStore;
+  readonly logLevel?: string;
+}
+
+const Payload = z.object({ state: z.unknown() });
+
+export function createHandler(deps: RegisterDeps): Handler<unknown, DeployState> {
+  const logger = makeLogger('cutover-register', deps.logLevel);
+  return wrap(logger, async (event: unknown) => {
+    const state = parseOrThrow(Payload, event, 'register payload').state as DeployState;
+    const ctx = ctxOf(state);
+    const { service, environment, deploymentId } = state.request;
+    logger.appendKeys({ deploymentId, cutoverService: service, environment });
+    const record = await deps.store.getDeployment(service, environment, deploymentId);
+    const already = record?.green?.taskDefinitionArn;
+    if (already) return { ...state, taskDefinitionArn: already };
+
+    const from = ctx.blue?.taskDefinitionArn ?? serviceFor(deps.env, state).bootstrap?.taskDefinition;
+    if (!from) throw new LiveStateInvalid('No task definition to start from: the service has no task set and no bootstrap.taskDefinition');
+    const { arn } = await deps.taskDefinitions.registerWithImage(from, ctx.containerName, ctx.image.uri);
+    await deps.store.updateDeployment(service, environment, deploymentId, {
+      green: { targetGroupArn: ctx.greenTargetGroupArn, taskDefinitionArn: arn },
+    });
+    await deps.store.appendTimeline(service, environment, deploymentId,
+      entry('registered', 'register', deps.clock.now(), { from, taskDefinitionArn: arn, image: ctx.image.uri }));
+    return { ...state, taskDefinitionArn: arn };
+  });
+}
+
+export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): RegisterDeps {
+  return { env, clock, taskDefinitions: new EcsTaskDefinitions(makeClient(ECSClient, opts)), store: storeFor(opts, env) };
+}
+
+export const handler = lazy(() => createHandler(makeDeps(clientOptionsFromEnv(), envFromProcess())));

@@ -1,0 +1,103 @@
+/**
+ * Deploy state machine: rollback, from any failure after the task definition is registered.
+ *
+ * Idempotent and safe from any point — half-shifted weights, a green task set that was never
+ * created or is already gone, a promotion that half happened: production weights back to 100/0 on
+ * blue (read back), blue primary again at full scale, the test listener back on blue, green deleted
+ * (found by id, or by its external id when the state lost it), ROLLED_BACK with the reason, lock
+ * released, `Deployment Rolled Back` on the bus.
+ */
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import * as z from 'zod/mini';
+import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
+import { EcsTaskSets } from '../aws/ecs.js';
+import { ElbTrafficRouter } from '../aws/elb.js';
+import type { DeployState } from '../core/deploy-state.js';
+import { WeightVerificationFailed } from '../core/errors.js';
+import { DeploymentStatus, LifecycleEvent } from '../core/model.js';
+import { weightsFor } from '../core/plan.js';
+import type { Clock, DeploymentStore, EventPublisher, TaskSets, TrafficRouter } from '../core/ports.js';
+import { parseOrThrow } from '../core/validation.js';
+import { publisherFor, storeFor } from './shared/clients.js';
+import { entry, eventDetail, reasonFromError, sameWeights } from './shared/deploy.js';
+import { envFromProcess, type HandlerEnv } from './shared/env.js';
+import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
+
+export interface RollbackDeps {
+  readonly env: HandlerEnv;
+  readonly clock: Clock;
+  readonly router: TrafficRouter;
+  readonly taskSets: TaskSets;
+  readonly store: DeploymentStore;
+  readonly events: EventPublisher;
+  readonly logLevel?: string;
+}
+
+const Payload = z.object({ state: z.unknown() });
+
+export function createHandler(deps: RollbackDeps): Handler<unknown, DeployState> {
+  const logger = makeLogger('cutover-rollback', deps.logLevel);
+  return wrap(logger, async (event: unknown) => {
+    const state = parseOrThrow(Payload, event, 'rollback payload').state as DeployState;
+    const { service, environment, deploymentId } = state.request;
+    logger.appendKeys({ deploymentId, cutoverService: service, environment });
+    const reason = reasonFromError(state.error);
+    const record = await deps.store.getDeployment(service, environment, deploymentId);
+    const ctx = state.ctx;
+    const blue = ctx?.blue ?? record?.blue;
+    const greenTg = ctx?.greenTargetGroupArn ?? record?.green?.targetGroupArn;
+
+    if (ctx && blue && greenTg) {
+      // 1. Traffic first: every second counts.
+      const wanted = weightsFor(0, blue.targetGroupArn, greenTg);
+      await deps.router.setWeights(ctx.route, wanted);
+      const held = await deps.router.readWeights(ctx.route);
+      if (!sameWeights(wanted, held)) {
+        throw new WeightVerificationFailed(`rollback set ${JSON.stringify(wanted)} but the route holds ${JSON.stringify(held)}`);
+      }
+      await deps.store.appendTimeline(service, environment, deploymentId,
+        entry('rollback-traffic', 'rollback', deps.clock.now(), { weights: held, reason }));
+      if (ctx.testListenerArn) {
+        await deps.router.setWeights({ kind: 'listener', arn: ctx.testListenerArn }, wanted);
+      }
+    }
+    if (ctx) {
+      // 2. Blue primary at full scale again (a failed promotion may have moved it).
+      const svc = await deps.taskSets.describeService(ctx.cluster, ctx.ecsService);
+      const blueSet = blue?.taskSetId ? svc.taskSets.find((t) => t.id === blue.taskSetId) : undefined;
+      if (blueSet && blueSet.status !== 'PRIMARY') await deps.taskSets.setPrimary(ctx.cluster, ctx.ecsService, blueSet.id);
+      if (blueSet && blueSet.scalePercent < 100) await deps.taskSets.updateScale(ctx.cluster, ctx.ecsService, blueSet.id, 100);
+      // 3. Green gone: by id, or by the external id the create used.
+      const greenIds = new Set<string>();
+      if (state.green?.taskSetId) greenIds.add(state.green.taskSetId);
+      if (record?.green?.taskSetId) greenIds.add(record.green.taskSetId);
+      for (const t of svc.taskSets) if (t.externalId === deploymentId && t.id !== blueSet?.id) greenIds.add(t.id);
+      for (const id of greenIds) {
+        if (id !== blueSet?.id) await deps.taskSets.deleteTaskSet(ctx.cluster, ctx.ecsService, id);
+      }
+    }
+    // 4. Record, lock, event.
+    const now = deps.clock.now();
+    await deps.store.setTaskToken(service, environment, deploymentId, undefined);
+    const changed = await deps.store.finish(service, environment, deploymentId, DeploymentStatus.ROLLED_BACK, reason,
+      Math.floor(now / 1000) + deps.env.config.recordRetentionSeconds);
+    await deps.store.appendTimeline(service, environment, deploymentId, entry('rolled_back', 'terminal', now, { reason }));
+    await deps.store.releaseLock(service, environment, deploymentId);
+    if (changed) await deps.events.publish(LifecycleEvent.RolledBack, eventDetail(state, { status: DeploymentStatus.ROLLED_BACK, reason }));
+    return { ...state, outcome: { status: DeploymentStatus.ROLLED_BACK, code: reason.code, message: `${reason.code}: ${reason.message}` } };
+  });
+}
+
+export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): RollbackDeps {
+  return {
+    env,
+    clock,
+    router: new ElbTrafficRouter(makeClient(ElasticLoadBalancingV2Client, opts)),
+    taskSets: new EcsTaskSets(makeClient(ECSClient, opts)),
+    store: storeFor(opts, env),
+    events: publisherFor(opts, env),
+  };
+}
+
+export const handler = lazy(() => createHandler(makeDeps(clientOptionsFromEnv(), envFromProcess())));

@@ -1,0 +1,67 @@
+/**
+ * Small helpers the deploy-path handlers share: loading the service for a state, reasons from
+ * Step Functions errors, timeline entries, lifecycle event details, idempotency tokens.
+ */
+import { createHash } from 'node:crypto';
+import type { ServiceConfig } from '../../core/config.js';
+import { findService } from '../../core/config.js';
+import type { DeployContext, DeployState } from '../../core/deploy-state.js';
+import { parseCause } from '../../core/deploy-state.js';
+import { UnknownService, ValidationError } from '../../core/errors.js';
+import type { DeploymentReason, TargetGroupWeight, TimelineEntry } from '../../core/model.js';
+import type { HandlerEnv } from './env.js';
+
+export function serviceFor(env: HandlerEnv, state: DeployState): ServiceConfig {
+  const svc = findService(env.config, state.request.service, state.request.environment);
+  if (!svc) {
+    throw new UnknownService(
+      `Service "${state.request.service}" in environment "${state.request.environment}" is not in the Cutover configuration; add it to cutover.config.json and redeploy`,
+    );
+  }
+  return svc;
+}
+
+/** The resolved context, or a ValidationError if a state arrives without it (a hand-made input). */
+export function ctxOf(state: DeployState): DeployContext {
+  if (!state.ctx) throw new ValidationError('deploy state', ['ctx: is required (the Inspect state sets it)']);
+  return state.ctx;
+}
+
+/** The reason a deployment ends, from the error a Catch put at `$.error`. */
+export function reasonFromError(error: DeployState['error']): DeploymentReason {
+  if (!error) return { code: 'Unknown', message: 'no error was recorded' };
+  const { errorType, errorMessage } = parseCause(error.Cause);
+  const code = error.Error === 'States.TaskFailed' && errorType ? errorType : error.Error;
+  return { code, message: errorMessage || code };
+}
+
+export function entry(key: string, kind: string, nowMs: number, detail?: Record<string, unknown>): TimelineEntry {
+  return { key, kind, at: new Date(nowMs).toISOString(), ...(detail ? { detail } : {}) };
+}
+
+/** ECS CreateTaskSet accepts at most 36 characters of client token: a hash of the deployment id. */
+export function clientTokenFor(deploymentId: string): string {
+  return createHash('sha256').update(deploymentId).digest('hex').slice(0, 32);
+}
+
+/** The common detail of every lifecycle event. */
+export function eventDetail(state: DeployState, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    deploymentId: state.request.deploymentId,
+    service: state.request.service,
+    environment: state.request.environment,
+    image: state.request.image,
+    ...extra,
+  };
+}
+
+/** Same traffic: the groups with weight > 0 and their weights (a 0-weight entry may be dropped by AWS). */
+export function sameWeights(a: readonly TargetGroupWeight[], b: readonly TargetGroupWeight[]): boolean {
+  const norm = (w: readonly TargetGroupWeight[]) =>
+    w
+      .filter((x) => x.weight > 0)
+      .map((x) => `${x.targetGroupArn}=${x.weight}`)
+      .sort()
+      .join(',');
+  return norm(a) === norm(b);
+}
