@@ -1,0 +1,30 @@
+/**
+ * The in-memory AWS world of the local rehearsal runtime. See world.ts.
+ */
+export type { AlarmStateValue } from './cloudwatch.js';
+export type { EcrImageActionDetail, ScanSpec } from './ecr.js';
+export { READ_ONLY_TASK_DEFINITION_FIELDS } from './ecs.js';
+export { ServiceName, WorldNotImplemented } from './errors.js';
+export type { WorldFaultSpec } from './faults.js';
+export type { StepFunctionsBackendWithList } from './sfn.js';
+export {
+  type AwsEvent,
+  type AwsEventSink,
+  DEFAULT_IMAGE_PROFILE,
+  DEFAULT_SETTINGS,
+  type ImageProfile,
+  type ResolvedImageProfile,
+  type WorldSettings,
+} from './types.js';
+export {
+  type AlarmMetric,
+  type CallRecord,
+  type CreateAlarmSpec,
+  type CreateServiceSpec,
+  isWriteOperation,
+  type SeededService,
+  type TargetHealthView,
+  type TaskDefinitionOverrides,
+  World,
+  type WorldOptions,
+} from './world.js';

@@ -1,0 +1,151 @@
+/**
+ * The traffic model: every route (a listener's default action or a listener rule) receives
+ * `requestsPerMinute`, split across its forward target groups by weight (as the weights stood at
+ * each moment: six 10-second slices per minute). A target group's share is served by its healthy
+ * targets (when none is healthy, ALB fails open to all registered ones; with no target at all the
+ * load balancer answers 503 itself). Each target answers per its image's profile: errorRate,
+ * latencyMs. Per minute the ALB metrics are recorded in AWS/ApplicationELB with TargetGroup +
+ * LoadBalancer dimensions (RequestCount, HTTPCode_Target_5XX_Count, HTTPCode_Target_2XX_Count,
+ * TargetResponseTime, HealthyHostCount, UnHealthyHostCount) and per LoadBalancer (RequestCount,
+ * HTTPCode_ELB_5XX_Count). Like ALB, count metrics with no requests are not published at all.
+ * Noise is seeded per target group and minute, so a run is reproducible.
+ */
+import { ALB_NAMESPACE, type MetricStore } from './cloudwatch.js';
+import type { ElbWorld } from './elb.js';
+import { streamFor } from './random.js';
+import { MINUTE_MS } from './time.js';
+import type { WorldContext } from './types.js';
+
+const SLICES = 6;
+
+interface TgAcc {
+  lbFullName: string;
+  requests: number;
+  errors: number;
+  latencyWeighted: number;
+}
+
+export class TrafficModel {
+  private readonly rpm = new Map<string, number>();
+
+  constructor(
+    private readonly ctx: WorldContext,
+    private readonly elb: ElbWorld,
+    private readonly metrics: MetricStore,
+  ) {}
+
+  setRequestsPerMinute(routeArn: string, requestsPerMinute: number): void {
+    if (!(requestsPerMinute >= 0)) throw new Error(`requestsPerMinute must be >= 0 (got ${requestsPerMinute})`);
+    if (!this.elb.hasListener(routeArn) && !this.elb.hasRule(routeArn)) throw new Error(`no listener or rule ${routeArn} in the world`);
+    this.rpm.set(routeArn, requestsPerMinute);
+  }
+  requestsPerMinute(routeArn: string): number {
+    return this.rpm.get(routeArn) ?? 0;
+  }
+
+  /** Produce the metrics of the minute starting at `minuteStart` (aligned). */
+  runMinute(minuteStart: number): void {
+    const acc = new Map<string, TgAcc>();
+    const elb5xx = new Map<string, number>();
+    const lbRequests = new Map<string, number>();
+    for (const [route, rpm] of this.rpm) {
+      if (rpm <= 0) continue;
+      const lb = this.elb.loadBalancerOfRoute(route);
+      const created = this.elb.routeCreatedAt(route);
+      if (!lb || created === undefined) continue;
+      for (let s = 0; s < SLICES; s++) {
+        const t = minuteStart + ((s + 0.5) * MINUTE_MS) / SLICES;
+        if (t < created) continue;
+        const groups = (this.elb.weightsAt(route, t) ?? []).filter((g) => g.weight > 0);
+        const total = groups.reduce((n, g) => n + g.weight, 0);
+        const sliceRequests = rpm / SLICES;
+        lbRequests.set(lb.fullName, (lbRequests.get(lb.fullName) ?? 0) + sliceRequests);
+        if (total === 0) {
+          elb5xx.set(lb.fullName, (elb5xx.get(lb.fullName) ?? 0) + sliceRequests);
+          continue;
+        }
+        for (const g of groups) {
+          const req = (sliceRequests * g.weight) / total;
+          const targets = this.elb.targets(g.targetGroupArn, t);
+          const healthy = targets.filter((x) => x.state === 'healthy');
+          const serving = healthy.length > 0 ? healthy : targets.filter((x) => x.state === 'unhealthy' || x.state === 'initial');
+          if (serving.length === 0) {
+            elb5xx.set(lb.fullName, (elb5xx.get(lb.fullName) ?? 0) + req);
+            continue;
+          }
+          const a = acc.get(g.targetGroupArn) ?? { lbFullName: lb.fullName, requests: 0, errors: 0, latencyWeighted: 0 };
+          for (const x of serving) {
+            const p = this.ctx.profile(x.target.digest);
+            const r = req / serving.length;
+            a.requests += r;
+            a.errors += r * Math.min(1, Math.max(0, p.errorRate));
+            a.latencyWeighted += r * p.latencyMs;
+          }
+          acc.set(g.targetGroupArn, a);
+        }
+      }
+    }
+    for (const [tgArn, a] of acc) this.recordTargetGroup(tgArn, a, minuteStart);
+    for (const [lbName, n] of lbRequests) {
+      const requests = Math.round(n);
+      if (requests > 0) this.metrics.put(ALB_NAMESPACE, 'RequestCount', { LoadBalancer: lbName }, minuteStart, count(requests));
+    }
+    for (const [lbName, n] of elb5xx) {
+      const errors = Math.round(n);
+      if (errors > 0) {
+        this.metrics.put(ALB_NAMESPACE, 'HTTPCode_ELB_5XX_Count', { LoadBalancer: lbName }, minuteStart, count(errors));
+        this.metrics.put(ALB_NAMESPACE, 'HTTPCode_ELB_503_Count', { LoadBalancer: lbName }, minuteStart, count(errors));
+      }
+    }
+    this.recordHostCounts(minuteStart);
+  }
+
+  private recordTargetGroup(tgArn: string, a: TgAcc, minuteStart: number): void {
+    const tgName = this.elb.targetGroupFullName(tgArn);
+    if (!tgName) return;
+    const dims = { TargetGroup: tgName, LoadBalancer: a.lbFullName };
+    const requests = Math.round(a.requests);
+    if (requests <= 0) return;
+    const rng = streamFor(this.ctx.seed, `traffic|${tgArn}|${minuteStart}`);
+    const meanErrors = (a.errors * requests) / a.requests;
+    const rate = meanErrors / requests;
+    const errors = Math.min(requests, Math.max(0, Math.round(meanErrors + rng.normal() * Math.sqrt(meanErrors * (1 - rate)))));
+    const latencySec = Math.max(0.001, (a.latencyWeighted / a.requests / 1000) * (1 + 0.05 * rng.normal()));
+    this.metrics.put(ALB_NAMESPACE, 'RequestCount', dims, minuteStart, count(requests));
+    if (errors > 0) this.metrics.put(ALB_NAMESPACE, 'HTTPCode_Target_5XX_Count', dims, minuteStart, count(errors));
+    if (requests - errors > 0) this.metrics.put(ALB_NAMESPACE, 'HTTPCode_Target_2XX_Count', dims, minuteStart, count(requests - errors));
+    this.metrics.put(ALB_NAMESPACE, 'TargetResponseTime', dims, minuteStart, {
+      sum: latencySec * requests,
+      count: requests,
+      min: latencySec * 0.4,
+      max: latencySec * 3,
+    });
+  }
+
+  /** HealthyHostCount / UnHealthyHostCount (minute averages) of every target group behind a load balancer. */
+  private recordHostCounts(minuteStart: number): void {
+    for (const tg of this.elb.targetGroupArns()) {
+      const lbs = this.elb.loadBalancersOf(tg);
+      const tgName = this.elb.targetGroupFullName(tg);
+      if (lbs.length === 0 || !tgName) continue;
+      let healthy = 0;
+      let unhealthy = 0;
+      for (let s = 0; s < SLICES; s++) {
+        const t = minuteStart + ((s + 0.5) * MINUTE_MS) / SLICES;
+        for (const x of this.elb.targets(tg, t)) {
+          if (x.state === 'healthy') healthy++;
+          else if (x.state === 'unhealthy') unhealthy++;
+        }
+      }
+      for (const lb of lbs) {
+        const dims = { TargetGroup: tgName, LoadBalancer: lb.fullName };
+        const h = healthy / SLICES;
+        const u = unhealthy / SLICES;
+        this.metrics.put(ALB_NAMESPACE, 'HealthyHostCount', dims, minuteStart, { sum: h, count: 1, min: h, max: h });
+        this.metrics.put(ALB_NAMESPACE, 'UnHealthyHostCount', dims, minuteStart, { sum: u, count: 1, min: u, max: u });
+      }
+    }
+  }
+}
+
+const count = (n: number) => ({ sum: n, count: 1, min: n, max: n });

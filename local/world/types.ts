@@ -1,0 +1,87 @@
+/**
+ * Types shared by the services of the local AWS world.
+ */
+import type { VirtualClock } from '../contracts.js';
+import type { Rng } from './random.js';
+
+/** How an image behaves when it runs: what the traffic model and the task lifecycle read. */
+export interface ImageProfile {
+  /** Fraction of requests answered with a 5xx by the target, 0..1. */
+  readonly errorRate: number;
+  /** Mean target response time in milliseconds. */
+  readonly latencyMs: number;
+  /** false: targets of this image fail their health checks forever (state `unhealthy`). Default true. */
+  readonly healthy?: boolean;
+  /** true: tasks of this image never reach RUNNING (they keep failing and being replaced). Default false. */
+  readonly crashes?: boolean;
+  /** Exit code of a one-off task (RunTask) of this image. Default 0. */
+  readonly exitCode?: number;
+  /** How long a one-off task of this image runs before it exits (virtual ms). Default: world setting. */
+  readonly runMs?: number;
+}
+export type ResolvedImageProfile = Required<Omit<ImageProfile, 'runMs'>> & { readonly runMs?: number };
+
+/** Used for any image without a profile: a healthy, quiet release. */
+export const DEFAULT_IMAGE_PROFILE: ResolvedImageProfile = {
+  errorRate: 0.001,
+  latencyMs: 80,
+  healthy: true,
+  crashes: false,
+  exitCode: 0,
+};
+
+/** An event exactly as EventBridge delivers it (the envelope AWS services emit). */
+export interface AwsEvent<D = Record<string, unknown>> {
+  readonly version: '0';
+  readonly id: string;
+  readonly 'detail-type': string;
+  readonly source: string;
+  readonly account: string;
+  readonly time: string;
+  readonly region: string;
+  readonly resources: string[];
+  readonly detail: D;
+}
+export type AwsEventSink = (event: AwsEvent) => void;
+
+/** Timing knobs of the world (all virtual milliseconds). */
+export interface WorldSettings {
+  /** From task launch to RUNNING. Default 20 s. */
+  readonly taskStartDelayMs: number;
+  /** Default health lag of a target group (interval x healthy threshold = 10 s x 3). */
+  readonly healthCheckIntervalSeconds: number;
+  readonly healthyThresholdCount: number;
+  /** Deregistration delay of target groups; also how long a deleted task set stays DRAINING. Default 30 s. */
+  readonly deregistrationDelayMs: number;
+  /** How long a one-off task (RunTask) runs before it exits. Default 30 s. */
+  readonly runTaskDurationMs: number;
+  /** Production requests per minute of a service created with createService. Default 600. */
+  readonly requestsPerMinute: number;
+}
+export const DEFAULT_SETTINGS: WorldSettings = {
+  taskStartDelayMs: 20_000,
+  healthCheckIntervalSeconds: 10,
+  healthyThresholdCount: 3,
+  deregistrationDelayMs: 30_000,
+  runTaskDurationMs: 30_000,
+  requestsPerMinute: 600,
+};
+
+/** What every service of the world can reach. */
+export interface WorldContext {
+  readonly clock: VirtualClock;
+  readonly accountId: string;
+  readonly region: string;
+  readonly seed: number;
+  /** Ids and ARN suffixes. */
+  readonly ids: Rng;
+  readonly settings: WorldSettings;
+  /** The profile of an image digest (the default one when none was set). */
+  profile(digest: string | undefined): ResolvedImageProfile;
+  /** The digest an image reference runs: `...@sha256:..` directly, `repo:tag` through ECR. */
+  digestOfImage(image: string | undefined): string | undefined;
+  /** Whether an image URI of this account's ECR registry exists (so a task can pull it). */
+  ecrHasImage(image: string): boolean;
+  /** Hand an AWS-shaped event to the registered sinks. */
+  emit(event: AwsEvent): void;
+}

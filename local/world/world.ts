@@ -1,0 +1,701 @@
+/**
+ * The in-memory AWS world of the local rehearsal runtime.
+ *
+ * Real SDK v3 clients reach it through a client plugin: `client.middlewareStack.use(world.plugin)`
+ * short-circuits every command at the `initialize` step (before serialization, signing, retries
+ * and the network), dispatches `context.clientName` / `context.commandName` with the command input
+ * to the service, and returns `{ ...result, $metadata }` or throws the SDK's own exception classes.
+ * Nothing in here reads the wall clock or Math.random: time is the {@link VirtualClock}, randomness
+ * a seeded generator.
+ *
+ * Note: because the plugin answers before the SDK's retry middleware, the SDK does not retry a
+ * throttle or 5xx from the world: each injected fault reaches the caller (the state machine's Retry
+ * is what retries), and one fault count is one failed call.
+ */
+import type { Action, RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { ComparisonOperator, MetricDataQuery, Statistic } from '@aws-sdk/client-cloudwatch';
+import type { ContainerDefinition, KeyValuePair, RegisterTaskDefinitionCommandInput, Secret, Tag } from '@aws-sdk/client-ecs';
+import type { FindingSeverity } from '@aws-sdk/client-ecr';
+import type { HandlerExecutionContext, InitializeHandlerArguments, Pluggable } from '@smithy/types';
+import type { TaskSetInfo } from '../../functions/core/ports.js';
+import type { TargetGroupWeight } from '../../functions/core/model.js';
+import type { EventSink, PutEvent, VirtualClock } from '../contracts.js';
+import { ALB_NAMESPACE, type AlarmStateValue, CloudWatchWorld } from './cloudwatch.js';
+import { EcrWorld, type ScanSpec } from './ecr.js';
+import { EcsWorld } from './ecs.js';
+import { ElbWorld, parseElbArn } from './elb.js';
+import {
+  AwsFault,
+  responseMetadata,
+  SERVICE_BY_CLIENT,
+  type ServiceName,
+  serverError,
+  throttlingError,
+  timeoutError,
+  toSdkError,
+  WorldNotImplemented,
+} from './errors.js';
+import { EventBridgeWorld } from './eventbridge.js';
+import { FaultBook, type WorldFaultSpec } from './faults.js';
+import { type Rng, streamFor } from './random.js';
+import { SfnWorld, type StepFunctionsBackendWithList } from './sfn.js';
+import { floorTo, MINUTE_MS } from './time.js';
+import { TrafficModel } from './traffic.js';
+import {
+  type AwsEvent,
+  type AwsEventSink,
+  DEFAULT_IMAGE_PROFILE,
+  DEFAULT_SETTINGS,
+  type ImageProfile,
+  type ResolvedImageProfile,
+  type WorldContext,
+  type WorldSettings,
+} from './types.js';
+
+export interface WorldOptions {
+  readonly clock: VirtualClock;
+  /** Default 123456789012. */
+  readonly accountId?: string;
+  /** Default us-east-1. */
+  readonly region?: string;
+  /** Seed of every id and every bit of metric noise. Default 1. */
+  readonly seed?: number;
+  /** Timing knobs (task start delay, health lag, deregistration delay, traffic). */
+  readonly settings?: Partial<WorldSettings>;
+}
+
+/** One SDK call that reached the world. */
+export interface CallRecord {
+  readonly at: number;
+  /** `ECS`, `ElasticLoadBalancingV2`, `CloudWatch`, `ECR`, `SFN`, `EventBridge` (or the client name when unknown). */
+  readonly service: string;
+  readonly operation: string;
+  readonly input: unknown;
+  outcome: 'ok' | 'error';
+  error?: { readonly name: string; readonly message: string };
+}
+
+/** Describe/List/Get are reads; every other operation is a write. */
+export const isWriteOperation = (operation: string): boolean => !/^(Describe|List|Get)/.test(operation);
+
+export interface CreateServiceSpec {
+  readonly cluster: string;
+  readonly service: string;
+  readonly desiredCount: number;
+  /** Production traffic on a listener's default action (created, with its load balancer, when new) ... */
+  readonly listener?: { readonly arn?: string; readonly port?: number };
+  /** ... or on a listener rule (the listener is created with a fixed-response 404 default when new). */
+  readonly rule?: { readonly arn?: string; readonly listenerArn?: string; readonly priority?: number; readonly conditions?: RuleCondition[] };
+  /** Blue then green; generated when omitted. The first carries the initial task set. */
+  readonly targetGroupArns?: readonly [string, string];
+  readonly containerName: string;
+  readonly containerPort: number;
+  /** The running version. Omit for a service that has never been deployed. */
+  readonly initialImage?: { readonly repository: string; readonly digest: string; readonly tag?: string };
+  /** false: register the task definition but create no task set (a first deployment is pending). Default true. */
+  readonly initialTaskSet?: boolean;
+  /** Overrides of the generated task definition (family, roles, env, secrets as valueFrom refs, sidecars, tags...). */
+  readonly taskDefinition?: TaskDefinitionOverrides;
+  /** A test listener on the same load balancer (port 8443), forwarding like production. */
+  readonly testListenerArn?: string;
+  /** Actions placed before the forward (e.g. authenticate-oidc); they get Order 1.. and the forward comes last. */
+  readonly extraActions?: readonly Action[];
+  /** Stickiness of the weighted forward. Default disabled. */
+  readonly stickiness?: { readonly enabled: boolean; readonly durationSeconds?: number };
+  /** Production requests per minute. Default settings.requestsPerMinute. */
+  readonly requestsPerMinute?: number;
+  /** Load balancer name when the listener ARN is not given. Default `<service>-alb` (trimmed to 32). */
+  readonly loadBalancerName?: string;
+  /** Health check of both target groups (lag = interval x healthyThreshold). Defaults: 10 s x 3. */
+  readonly healthCheck?: { readonly intervalSeconds?: number; readonly healthyThreshold?: number; readonly deregistrationDelaySeconds?: number };
+}
+
+export interface TaskDefinitionOverrides {
+  readonly family?: string;
+  readonly taskRoleArn?: string;
+  readonly executionRoleArn?: string;
+  readonly cpu?: string;
+  readonly memory?: string;
+  readonly environment?: KeyValuePair[];
+  readonly secrets?: Secret[];
+  /** More containers next to the service's container. */
+  readonly sidecars?: ContainerDefinition[];
+  readonly tags?: Tag[];
+  /** Any other RegisterTaskDefinition field (merged last). */
+  readonly extra?: Partial<RegisterTaskDefinitionCommandInput>;
+}
+
+export interface SeededService {
+  readonly clusterArn: string;
+  readonly serviceArn: string;
+  readonly loadBalancerArn: string;
+  /** `app/NAME/ID` (CloudWatch LoadBalancer dimension). */
+  readonly loadBalancerFullName: string;
+  readonly listenerArn: string;
+  readonly ruleArn?: string;
+  /** The production route: the rule when given, else the listener. */
+  readonly routeArn: string;
+  readonly testListenerArn?: string;
+  readonly targetGroupArns: readonly [string, string];
+  readonly taskDefinitionArn?: string;
+  readonly taskSetId?: string;
+  readonly taskSetArn?: string;
+  readonly imageUri?: string;
+}
+
+export type AlarmMetric =
+  | 'HTTPCode_Target_5XX_Count'
+  | 'TargetResponseTime'
+  | 'RequestCount'
+  | 'HealthyHostCount'
+  | 'UnHealthyHostCount'
+  | 'HTTPCode_ELB_5XX_Count'
+  /** Metric math: 100 * FILL(5XX, 0) / RequestCount, in percent. */
+  | 'ErrorRate';
+
+export interface CreateAlarmSpec {
+  readonly name: string;
+  readonly metric: AlarmMetric;
+  readonly targetGroupArn: string;
+  readonly threshold: number;
+  /** Default GreaterThanThreshold. */
+  readonly comparison?: ComparisonOperator;
+  /** Default 1. */
+  readonly evaluationPeriods?: number;
+  /** Default evaluationPeriods. */
+  readonly datapointsToAlarm?: number;
+  /** Default Sum for counts, Average for TargetResponseTime and host counts. */
+  readonly statistic?: Statistic;
+  /** Default 60. */
+  readonly periodSeconds?: number;
+  /** Default notBreaching (ALB publishes no zero counts). */
+  readonly treatMissingData?: 'breaching' | 'notBreaching' | 'ignore' | 'missing';
+  readonly description?: string;
+}
+
+export interface TargetHealthView {
+  readonly id: string;
+  readonly port: number;
+  readonly taskSetId: string;
+  readonly taskArn: string;
+  readonly state: 'initial' | 'healthy' | 'unhealthy' | 'draining' | 'unused';
+}
+
+type ServiceOps = Record<string, (input: never) => unknown>;
+
+export class World {
+  readonly clock: VirtualClock;
+  readonly accountId: string;
+  readonly region: string;
+  readonly seed: number;
+  readonly settings: WorldSettings;
+
+  /** Every SDK call that reached the world, in order. */
+  readonly calls: CallRecord[] = [];
+  /** Every EventBridge PutEvents entry accepted. */
+  readonly putEvents: PutEvent[] = [];
+  /** Every AWS event the world emitted (alarm state changes ...), in order. */
+  readonly awsEvents: AwsEvent[] = [];
+
+  readonly ecs: EcsWorld;
+  readonly elb: ElbWorld;
+  readonly cloudwatch: CloudWatchWorld;
+  readonly ecr: EcrWorld;
+  readonly sfn: SfnWorld;
+  readonly events: EventBridgeWorld;
+  readonly traffic: TrafficModel;
+
+  /**
+   * The client plugin: `client.middlewareStack.use(world.plugin)`.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: one plugin serves every client's input and output types
+  readonly plugin: Pluggable<any, any>;
+
+  private readonly faults = new FaultBook();
+  private readonly profiles = new Map<string, ImageProfile>();
+  private readonly awsSinks: AwsEventSink[] = [];
+  private readonly putSinks: EventSink[] = [];
+  private readonly ids: Rng;
+  private readonly requestIds: Rng;
+  private readonly ops: Record<ServiceName, ServiceOps>;
+  private readonly createdAt: number;
+  private nextMinute: number;
+  private cancelTicks: (() => void) | undefined;
+
+  constructor(opts: WorldOptions) {
+    this.clock = opts.clock;
+    this.accountId = opts.accountId ?? '123456789012';
+    this.region = opts.region ?? 'us-east-1';
+    this.seed = opts.seed ?? 1;
+    this.settings = { ...DEFAULT_SETTINGS, ...(opts.settings ?? {}) };
+    if (!/^\d{12}$/.test(this.accountId)) throw new Error(`accountId must be 12 digits (got ${this.accountId})`);
+    this.ids = streamFor(this.seed, 'ids');
+    this.requestIds = streamFor(this.seed, 'request-ids');
+    this.createdAt = this.clock.now();
+    this.nextMinute = floorTo(this.createdAt, MINUTE_MS);
+
+    const ctx: WorldContext = {
+      clock: this.clock,
+      accountId: this.accountId,
+      region: this.region,
+      seed: this.seed,
+      ids: this.ids,
+      settings: this.settings,
+      profile: (digest) => this.imageProfile(digest),
+      digestOfImage: (image) => this.ecr.digestOfImage(image),
+      ecrHasImage: (image) => this.ecr.resolves(image),
+      emit: (event) => this.emit(event),
+    };
+    this.ecr = new EcrWorld(ctx);
+    this.ecs = new EcsWorld(ctx);
+    this.elb = new ElbWorld(ctx, this.ecs);
+    this.ecs.attachTargetGroups(this.elb);
+    this.cloudwatch = new CloudWatchWorld(ctx);
+    this.sfn = new SfnWorld(ctx);
+    this.events = new EventBridgeWorld(ctx, (e) => {
+      this.putEvents.push(e);
+      for (const sink of this.putSinks) sink(e);
+    });
+    this.traffic = new TrafficModel(ctx, this.elb, this.cloudwatch.metrics);
+    this.ops = {
+      ECS: this.ecs.operations(),
+      ElasticLoadBalancingV2: this.elb.operations(),
+      CloudWatch: this.cloudwatch.operations(),
+      ECR: this.ecr.operations(),
+      SFN: this.sfn.operations(),
+      EventBridge: this.events.operations(),
+    };
+    this.plugin = {
+      applyToStack: (stack) => {
+        stack.add(
+          (_next, context: HandlerExecutionContext) => async (args: InitializeHandlerArguments<object>) => {
+            const output = await this.handle(context.clientName, context.commandName, args.input);
+            return { output, response: {} };
+          },
+          { step: 'initialize', name: 'cutoverLocalAwsWorld', priority: 'high', override: true },
+        );
+      },
+    };
+  }
+
+  // ------------------------------------------------------------------ dispatch
+  /**
+   * Answer one SDK call as AWS would: `{...result, $metadata}` or a thrown SDK exception. Also what
+   * the plugin calls; usable directly (`world.call('ECS', 'DescribeServices', {...})`).
+   */
+  async call(service: string, operation: string, input: unknown): Promise<Record<string, unknown>> {
+    const at = this.clock.now();
+    const record: CallRecord = { at, service, operation, input: clone(input), outcome: 'ok' };
+    this.calls.push(record);
+    const requestId = this.requestIds.uuid();
+    try {
+      const ops = this.ops[service as ServiceName];
+      const op = ops?.[operation];
+      if (!ops || !op) throw new WorldNotImplemented(service, operation);
+      const svc = service as ServiceName;
+      const f = this.faults.take(service, operation, at);
+      if (f) {
+        if (f.kind === 'timeout') {
+          if (f.applied) await Promise.resolve(op(clone(input) as never)).catch(() => undefined);
+          throw timeoutError();
+        }
+        throw f.kind === 'throttle' ? throttlingError(svc, requestId) : serverError(svc, requestId);
+      }
+      let result: unknown;
+      try {
+        result = await op(clone(input ?? {}) as never);
+      } catch (e) {
+        if (e instanceof AwsFault) throw toSdkError(svc, e, requestId);
+        throw e;
+      }
+      return { ...(structuredClone(result) as Record<string, unknown>), $metadata: responseMetadata(200, requestId) };
+    } catch (e) {
+      record.outcome = 'error';
+      record.error = { name: (e as Error).name, message: (e as Error).message };
+      throw e;
+    }
+  }
+
+  private handle(clientName: string | undefined, commandName: string | undefined, input: unknown): Promise<Record<string, unknown>> {
+    const service = SERVICE_BY_CLIENT[clientName ?? ''] ?? clientName ?? '(unknown client)';
+    const operation = (commandName ?? '(unknown command)').replace(/Command$/, '');
+    return this.call(service, operation, input);
+  }
+
+  /** Mutating calls (anything but Describe/List/Get) that reached the world, failed ones included unless `okOnly`. */
+  writeCount(filter: { service?: string; okOnly?: boolean } = {}): number {
+    return this.calls.filter(
+      (c) => isWriteOperation(c.operation) && (filter.service === undefined || c.service === filter.service) && (!filter.okOnly || c.outcome === 'ok'),
+    ).length;
+  }
+
+  // ------------------------------------------------------------------ faults, events, backends
+  /** Fail the next `count` calls matching `spec.operation` (`Service:Operation`, `Service:*`, `*`). */
+  injectFault(spec: WorldFaultSpec): void {
+    this.faults.add(spec, this.clock.now());
+  }
+  pendingFaults(): Array<WorldFaultSpec & { remaining: number }> {
+    return this.faults.pending();
+  }
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  /** Receive every AWS event the world emits (alarm state changes). Returns an unsubscribe function. */
+  onAwsEvent(fn: AwsEventSink): () => void {
+    this.awsSinks.push(fn);
+    return () => {
+      const k = this.awsSinks.indexOf(fn);
+      if (k >= 0) this.awsSinks.splice(k, 1);
+    };
+  }
+  /** Receive every entry accepted by EventBridge PutEvents. Returns an unsubscribe function. */
+  onPutEvent(fn: EventSink): () => void {
+    this.putSinks.push(fn);
+    return () => {
+      const k = this.putSinks.indexOf(fn);
+      if (k >= 0) this.putSinks.splice(k, 1);
+    };
+  }
+  private emit(event: AwsEvent): void {
+    this.awsEvents.push(event);
+    for (const sink of [...this.awsSinks]) sink(event);
+  }
+
+  setStepFunctionsBackend(backend: StepFunctionsBackendWithList): void {
+    this.sfn.setBackend(backend);
+  }
+
+  // ------------------------------------------------------------------ images
+  /** How an image behaves (merged over the defaults: errorRate 0.001, latencyMs 80, healthy). */
+  setImageProfile(digest: string, profile: Partial<ImageProfile>): void {
+    this.profiles.set(digest, { ...this.imageProfile(digest), ...profile });
+  }
+  imageProfile(digest: string | undefined): ResolvedImageProfile {
+    const p = digest === undefined ? undefined : this.profiles.get(digest);
+    return { ...DEFAULT_IMAGE_PROFILE, ...(p ?? {}) };
+  }
+
+  /**
+   * Push an image to ECR (the repository is created when new) and return the `ECR Image Action`
+   * event exactly as AWS sends it (for the first tag). The event goes to the onAwsEvent sinks
+   * only with `emit: true`; by default the caller routes it.
+   */
+  pushImage(
+    repository: string,
+    digest: string,
+    tags: readonly string[] = [],
+    opts: { scan?: ScanSpec | null; sizeBytes?: number; emit?: boolean } = {},
+  ): AwsEvent {
+    const event = this.ecr.pushImage(repository, digest, tags, opts);
+    if (opts.emit) this.emit(event as unknown as AwsEvent);
+    return event as unknown as AwsEvent;
+  }
+  /** Scan result of an image: status (default COMPLETE), severity counts, IN_PROGRESS until completeAtMs. `null`: never scanned. */
+  setScanFindings(
+    repository: string,
+    digest: string,
+    scan: { status?: ScanSpec['status']; findingSeverityCounts?: Partial<Record<FindingSeverity, number>>; completeAtMs?: number } | null,
+  ): void {
+    this.ecr.setScanFindings(repository, digest, scan);
+  }
+  imageUri(repository: string, digest: string): string {
+    return this.ecr.imageUri(repository, digest);
+  }
+
+  // ------------------------------------------------------------------ seeding
+  /**
+   * A managed service as Cutover expects to find it: an EXTERNAL ECS service whose PRIMARY task set
+   * (task definition revision 1 with `initialImage`) runs on targetGroupArns[0] at 100 %, steady and
+   * healthy; the production listener (or rule) forwards 100/0 to the two target groups.
+   */
+  createService(spec: CreateServiceSpec): SeededService {
+    if (spec.listener && spec.rule) throw new Error('createService: give listener or rule, not both');
+    const hc = spec.healthCheck ?? {};
+    const tgSpec = (arn: string | undefined, suffix: string) => ({
+      ...(arn ? { arn } : { name: `${spec.service.slice(0, 26)}-${suffix}`.replace(/[^A-Za-z0-9-]/g, '-') }),
+      port: spec.containerPort,
+      ...(hc.intervalSeconds !== undefined ? { healthCheckIntervalSeconds: hc.intervalSeconds } : {}),
+      ...(hc.healthyThreshold !== undefined ? { healthyThresholdCount: hc.healthyThreshold } : {}),
+      ...(hc.deregistrationDelaySeconds !== undefined ? { deregistrationDelaySeconds: hc.deregistrationDelaySeconds } : {}),
+    });
+    const blue = this.elb.ensureTargetGroup(tgSpec(spec.targetGroupArns?.[0], 'blue'));
+    const green = this.elb.ensureTargetGroup(tgSpec(spec.targetGroupArns?.[1], 'green'));
+    if (blue.arn === green.arn) throw new Error('createService: the two target groups must differ');
+
+    const extra = (spec.extraActions ?? []).map((a, k) => ({ ...structuredClone(a), Order: k + 1 }));
+    const forward: Action = {
+      Type: 'forward',
+      ...(extra.length > 0 ? { Order: extra.length + 1 } : {}),
+      ForwardConfig: {
+        TargetGroups: [
+          { TargetGroupArn: blue.arn, Weight: 100 },
+          { TargetGroupArn: green.arn, Weight: 0 },
+        ],
+        TargetGroupStickinessConfig: spec.stickiness
+          ? { Enabled: spec.stickiness.enabled, ...(spec.stickiness.durationSeconds !== undefined ? { DurationSeconds: spec.stickiness.durationSeconds } : {}) }
+          : { Enabled: false },
+      },
+    };
+    const actions = [...extra, forward];
+    const lbName = (spec.loadBalancerName ?? `${spec.service}-alb`).slice(0, 32).replace(/-+$/, '');
+
+    let listenerArn: string;
+    let ruleArn: string | undefined;
+    if (spec.rule) {
+      const fromRule = spec.rule.arn ? parseElbArn(spec.rule.arn) : undefined;
+      if (spec.rule.arn && fromRule?.kind !== 'rule') throw new Error(`createService: '${spec.rule.arn}' is not a listener-rule ARN`);
+      const derived = fromRule?.kind === 'rule' ? `${fromRule.prefix}:listener/app/${fromRule.lbName}/${fromRule.lbId}/${fromRule.listenerId}` : undefined;
+      listenerArn = spec.rule.listenerArn ?? derived ?? '';
+      if (derived && spec.rule.listenerArn && derived !== spec.rule.listenerArn) {
+        throw new Error(`createService: rule ${spec.rule.arn} does not belong to listener ${spec.rule.listenerArn}`);
+      }
+      if (!listenerArn || !this.elb.hasListener(listenerArn)) {
+        listenerArn = this.elb.createListener({
+          ...(listenerArn ? { arn: listenerArn } : { loadBalancerName: lbName }),
+          port: 443,
+          protocol: 'HTTPS',
+          defaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not Found' } }],
+        }).arn;
+      }
+      ruleArn = this.elb.createRule({
+        ...(spec.rule.arn ? { arn: spec.rule.arn } : {}),
+        listenerArn,
+        ...(spec.rule.priority !== undefined ? { priority: spec.rule.priority } : {}),
+        conditions: spec.rule.conditions ?? [{ Field: 'path-pattern', Values: [`/${spec.service}/*`], PathPatternConfig: { Values: [`/${spec.service}/*`] } }],
+        actions,
+      }).arn;
+    } else {
+      listenerArn = this.elb.createListener({
+        ...(spec.listener?.arn ? { arn: spec.listener.arn } : { loadBalancerName: lbName }),
+        port: spec.listener?.port ?? 443,
+        protocol: 'HTTPS',
+        defaultActions: actions,
+      }).arn;
+    }
+    const lb = this.elb.loadBalancerOfRoute(listenerArn);
+    if (!lb) throw new Error('createService: listener without load balancer');
+
+    let testListenerArn: string | undefined;
+    if (spec.testListenerArn) {
+      const p = parseElbArn(spec.testListenerArn);
+      const prod = parseElbArn(listenerArn);
+      if (p?.kind !== 'listener' || prod?.kind !== 'listener' || p.lbId !== prod.lbId || p.lbName !== prod.lbName) {
+        throw new Error('createService: testListenerArn must be a listener ARN on the same load balancer as production');
+      }
+      testListenerArn = this.elb.createListener({ arn: spec.testListenerArn, port: 8443, protocol: 'HTTPS', defaultActions: [structuredClone(forward)] }).arn;
+      this.traffic.setRequestsPerMinute(testListenerArn, 0);
+    }
+
+    const cluster = this.ecs.ensureCluster(spec.cluster);
+    let taskDefinitionArn: string | undefined;
+    let imageUri: string | undefined;
+    let seeded: { serviceArn: string; taskSetId?: string; taskSetArn?: string } | undefined;
+    if (spec.initialImage) {
+      const { repository, digest, tag } = spec.initialImage;
+      if (!this.ecr.hasImage(repository, digest)) this.ecr.pushImage(repository, digest, tag ? [tag] : []);
+      imageUri = this.ecr.imageUri(repository, digest);
+      taskDefinitionArn = this.ecs.register(this.taskDefinitionInput(spec, imageUri), `arn:aws:iam::${this.accountId}:root`).taskDefinitionArn as string;
+    }
+    if (spec.initialImage && spec.initialTaskSet !== false && taskDefinitionArn) {
+      seeded = this.ecs.seedService({
+        cluster: cluster.name,
+        service: spec.service,
+        desiredCount: spec.desiredCount,
+        taskDefinitionArn,
+        targetGroupArn: blue.arn,
+        containerName: spec.containerName,
+        containerPort: spec.containerPort,
+        runningSinceMs: 3_600_000,
+      });
+    } else {
+      seeded = this.ecs.seedEmptyService(cluster.name, spec.service, spec.desiredCount);
+    }
+    const routeArn = ruleArn ?? listenerArn;
+    this.traffic.setRequestsPerMinute(routeArn, spec.requestsPerMinute ?? this.settings.requestsPerMinute);
+    return {
+      clusterArn: cluster.arn,
+      serviceArn: seeded.serviceArn,
+      loadBalancerArn: lb.arn,
+      loadBalancerFullName: lb.fullName,
+      listenerArn,
+      ...(ruleArn ? { ruleArn } : {}),
+      routeArn,
+      ...(testListenerArn ? { testListenerArn } : {}),
+      targetGroupArns: [blue.arn, green.arn],
+      ...(taskDefinitionArn ? { taskDefinitionArn } : {}),
+      ...(seeded.taskSetId ? { taskSetId: seeded.taskSetId, taskSetArn: seeded.taskSetArn as string } : {}),
+      ...(imageUri ? { imageUri } : {}),
+    };
+  }
+
+  private taskDefinitionInput(spec: CreateServiceSpec, imageUri: string): RegisterTaskDefinitionCommandInput {
+    const o = spec.taskDefinition ?? {};
+    const family = o.family ?? spec.service;
+    return {
+      family,
+      taskRoleArn: o.taskRoleArn ?? `arn:aws:iam::${this.accountId}:role/${family}-task`,
+      executionRoleArn: o.executionRoleArn ?? `arn:aws:iam::${this.accountId}:role/${family}-execution`,
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: o.cpu ?? '256',
+      memory: o.memory ?? '512',
+      containerDefinitions: [
+        {
+          name: spec.containerName,
+          image: imageUri,
+          essential: true,
+          portMappings: [{ containerPort: spec.containerPort, protocol: 'tcp' }],
+          environment: o.environment ?? [{ name: 'PORT', value: String(spec.containerPort) }],
+          ...(o.secrets ? { secrets: o.secrets } : {}),
+          logConfiguration: {
+            logDriver: 'awslogs',
+            options: { 'awslogs-group': `/ecs/${family}`, 'awslogs-region': this.region, 'awslogs-stream-prefix': spec.containerName },
+          },
+        },
+        ...(o.sidecars ?? []),
+      ],
+      tags: o.tags ?? [{ key: 'service', value: spec.service }],
+      ...(o.extra ?? {}),
+    };
+  }
+
+  /**
+   * A CloudWatch alarm on a target group's ALB metric (namespace AWS/ApplicationELB, dimensions
+   * TargetGroup + LoadBalancer; HTTPCode_ELB_5XX_Count on LoadBalancer only). `ErrorRate` is a
+   * metric-math alarm: `100 * FILL(m1, 0) / m2` with m1 = HTTPCode_Target_5XX_Count (Sum) and
+   * m2 = RequestCount (Sum), in percent.
+   */
+  createAlarm(spec: CreateAlarmSpec): { alarmName: string; alarmArn: string } {
+    const tgName = this.elb.targetGroupFullName(spec.targetGroupArn);
+    if (!tgName) throw new Error(`createAlarm: no target group ${spec.targetGroupArn}`);
+    const lb = this.elb.loadBalancersOf(spec.targetGroupArn)[0];
+    if (!lb) throw new Error(`createAlarm: target group ${spec.targetGroupArn} is not behind a load balancer`);
+    const period = spec.periodSeconds ?? 60;
+    const dims = [
+      { Name: 'TargetGroup', Value: tgName },
+      { Name: 'LoadBalancer', Value: lb.fullName },
+    ];
+    const common = {
+      AlarmName: spec.name,
+      ...(spec.description ? { AlarmDescription: spec.description } : {}),
+      EvaluationPeriods: spec.evaluationPeriods ?? 1,
+      DatapointsToAlarm: spec.datapointsToAlarm ?? spec.evaluationPeriods ?? 1,
+      Threshold: spec.threshold,
+      ComparisonOperator: spec.comparison ?? 'GreaterThanThreshold',
+      TreatMissingData: spec.treatMissingData ?? 'notBreaching',
+    } as const;
+    if (spec.metric === 'ErrorRate') {
+      const stat = (id: string, name: string): MetricDataQuery => ({
+        Id: id,
+        MetricStat: { Metric: { Namespace: ALB_NAMESPACE, MetricName: name, Dimensions: dims }, Period: period, Stat: 'Sum' },
+        ReturnData: false,
+      });
+      this.cloudwatch.putMetricAlarm({
+        ...common,
+        Metrics: [
+          { Id: 'e1', Expression: '100 * FILL(m1, 0) / m2', Label: 'ErrorRate', ReturnData: true },
+          stat('m1', 'HTTPCode_Target_5XX_Count'),
+          stat('m2', 'RequestCount'),
+        ],
+      });
+    } else {
+      const averaged = spec.metric === 'TargetResponseTime' || spec.metric === 'HealthyHostCount' || spec.metric === 'UnHealthyHostCount';
+      this.cloudwatch.putMetricAlarm({
+        ...common,
+        Namespace: ALB_NAMESPACE,
+        MetricName: spec.metric,
+        Dimensions: spec.metric === 'HTTPCode_ELB_5XX_Count' ? [{ Name: 'LoadBalancer', Value: lb.fullName }] : dims,
+        Statistic: spec.statistic ?? (averaged ? 'Average' : 'Sum'),
+        Period: period,
+      });
+    }
+    return { alarmName: spec.name, alarmArn: `arn:aws:cloudwatch:${this.region}:${this.accountId}:alarm:${spec.name}` };
+  }
+
+  /** A composite alarm, e.g. rule `ALARM("a") OR ALARM("b")`. */
+  createCompositeAlarm(spec: { name: string; rule: string; description?: string }): { alarmName: string; alarmArn: string } {
+    this.cloudwatch.putCompositeAlarm({ AlarmName: spec.name, AlarmRule: spec.rule, ...(spec.description ? { AlarmDescription: spec.description } : {}) });
+    return { alarmName: spec.name, alarmArn: `arn:aws:cloudwatch:${this.region}:${this.accountId}:alarm:${spec.name}` };
+  }
+
+  /**
+   * Set an alarm's state as SetAlarmState does (emits the state-change event when the value
+   * changes; the next evaluation may change it back). `holdMs` pins it against evaluation for a while.
+   */
+  setAlarmState(name: string, value: AlarmStateValue, reason: string, opts: { reasonData?: string; holdMs?: number } = {}): void {
+    this.cloudwatch.setState(name, value, reason, opts.reasonData, opts.holdMs);
+  }
+  alarmState(name: string): AlarmStateValue | undefined {
+    return this.cloudwatch.alarmState(name)?.value;
+  }
+
+  /** Production (or test) requests per minute of a listener or rule. */
+  setRequestsPerMinute(routeArn: string, requestsPerMinute: number): void {
+    this.traffic.setRequestsPerMinute(routeArn, requestsPerMinute);
+  }
+
+  // ------------------------------------------------------------------ time
+  /** One virtual minute: metrics for every completed minute not yet produced, then alarm evaluation. */
+  tick(): void {
+    const now = this.clock.now();
+    const limit = floorTo(now, MINUTE_MS) - MINUTE_MS; // the last complete minute
+    if (limit - this.nextMinute > 7 * 24 * 60 * MINUTE_MS) this.nextMinute = limit - 7 * 24 * 60 * MINUTE_MS;
+    for (; this.nextMinute <= limit; this.nextMinute += MINUTE_MS) this.traffic.runMinute(this.nextMinute);
+    this.cloudwatch.evaluate();
+  }
+  /** Tick every 60 virtual seconds until stop(). */
+  start(): void {
+    if (this.cancelTicks) return;
+    this.cancelTicks = this.clock.every(MINUTE_MS, () => this.tick());
+  }
+  stop(): void {
+    this.cancelTicks?.();
+    this.cancelTicks = undefined;
+  }
+
+  // ------------------------------------------------------------------ getters for invariant checks
+  /** The forward weights of a listener's default action or a rule, as the load balancer holds them now. */
+  weights(listenerOrRuleArn: string): TargetGroupWeight[] {
+    return this.elb.weights(listenerOrRuleArn).map((g) => ({ targetGroupArn: g.targetGroupArn, weight: g.weight }));
+  }
+  /** Number of healthy targets in a target group now. */
+  healthyTargets(targetGroupArn: string): number {
+    return this.elb.targets(targetGroupArn).filter((t) => t.state === 'healthy').length;
+  }
+  /** Every registered target of a target group with its state now. */
+  targetHealth(targetGroupArn: string): TargetHealthView[] {
+    return this.elb.targets(targetGroupArn).map(({ target, state }) => ({
+      id: target.ip,
+      port: target.port,
+      taskSetId: target.taskSetId,
+      taskArn: target.taskArn,
+      state,
+    }));
+  }
+  /** The task sets of a service now (DRAINING ones included until they are gone). */
+  taskSets(cluster: string, service: string): TaskSetInfo[] {
+    return this.ecs.taskSetViews(cluster, service).map((ts) => ({
+      id: ts.id as string,
+      arn: ts.taskSetArn as string,
+      status: ts.status as string,
+      taskDefinitionArn: ts.taskDefinition as string,
+      targetGroupArns: (ts.loadBalancers ?? []).map((l) => l.targetGroupArn as string),
+      scalePercent: ts.scale?.value ?? 0,
+      runningCount: ts.runningCount ?? 0,
+      pendingCount: ts.pendingCount ?? 0,
+      computedDesiredCount: ts.computedDesiredCount ?? 0,
+      stabilityStatus: ts.stabilityStatus as string,
+      ...(ts.externalId !== undefined ? { externalId: ts.externalId } : {}),
+      ...(ts.createdAt ? { createdAt: ts.createdAt.toISOString() } : {}),
+    }));
+  }
+}
+
+function clone<T>(value: T): T {
+  try {
+    return structuredClone(value);
+  } catch {
+    return value;
+  }
+}
