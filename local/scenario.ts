@@ -1,0 +1,161 @@
+/**
+ * A rehearsal scenario: the Cutover config (the same schema as cutover.config.json), the world it
+ * runs against (services, images with a quality profile each, alarms) and a timeline of inputs at
+ * virtual times (ECR pushes as AWS sends them, alarm state changes, injected faults).
+ * Scenario files are JSON in this shape; errors name the field.
+ */
+import * as z from 'zod/mini';
+import { type CutoverConfig, parseConfig } from '../functions/core/config.js';
+import { ConfigError, ValidationError } from '../functions/core/errors.js';
+import { formatIssues } from '../functions/core/validation.js';
+
+const digest = z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256: and 64 lowercase hex characters'));
+
+export const ImageProfileSchema = z.strictObject({
+  /** Fraction of requests answered 5xx, 0..1. */
+  errorRate: z._default(z.number().check(z.minimum(0), z.maximum(1)), 0.001),
+  latencyMs: z._default(z.number().check(z.minimum(0), z.maximum(600_000)), 80),
+  /** false: its targets never pass health checks. */
+  healthy: z._default(z.boolean(), true),
+  /** true: its tasks never reach RUNNING. */
+  crashes: z._default(z.boolean(), false),
+});
+
+const at = z.number().check(z.minimum(0), z.maximum(7 * 24 * 3600));
+
+export const TimelineInput = z.discriminatedUnion('kind', [
+  z.strictObject({
+    at,
+    kind: z.literal('push'),
+    repository: z.string(),
+    digest,
+    tag: z.optional(z.string()),
+    profile: z.optional(ImageProfileSchema),
+    /** How many times EventBridge delivers the push event (duplicates happen). */
+    deliveries: z._default(z.int().check(z.minimum(0), z.maximum(10)), 1),
+  }),
+  z.strictObject({
+    at,
+    kind: z.literal('alarm'),
+    name: z.string(),
+    state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
+    reason: z._default(z.string(), 'set by the scenario'),
+  }),
+  z.strictObject({
+    at,
+    kind: z.literal('fault'),
+    /** `Service:Operation` (e.g. `ECS:CreateTaskSet`) or `*`. */
+    operation: z.string(),
+    fault: z.enum(['throttle', '5xx', 'timeout']),
+    /** How many calls fail; omit for every call from then on. */
+    count: z.optional(z.int().check(z.minimum(1))),
+  }),
+  z.strictObject({
+    at,
+    kind: z.literal('event'),
+    /** A raw EventBridge event delivered as is (to test hostile or foreign input). */
+    target: z.enum(['intake', 'alarm-watcher']),
+    event: z.unknown(),
+  }),
+]);
+export type TimelineInput = z.output<typeof TimelineInput>;
+
+export const ScenarioSchema = z.strictObject({
+  name: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be lowercase letters, digits and -')),
+  description: z.string(),
+  accountId: z._default(z.string().check(z.regex(/^\d{12}$/)), '123456789012'),
+  region: z._default(z.string(), 'us-east-1'),
+  config: z.unknown(),
+  world: z.strictObject({
+    settings: z.optional(
+      z.strictObject({
+        taskStartDelaySeconds: z.optional(z.number().check(z.minimum(0))),
+        healthCheckIntervalSeconds: z.optional(z.number().check(z.minimum(1))),
+        healthyThresholdCount: z.optional(z.int().check(z.minimum(1))),
+      }),
+    ),
+    services: z.array(
+      z.strictObject({
+        /** The service's name in the config. */
+        service: z.string(),
+        environment: z.optional(z.string()),
+        desiredCount: z._default(z.int().check(z.minimum(1), z.maximum(100)), 4),
+        containerPort: z._default(z.int().check(z.minimum(1), z.maximum(65535)), 8080),
+        requestsPerMinute: z._default(z.int().check(z.minimum(0)), 600),
+        /** What runs before the scenario starts (it must be one of `images`). */
+        initialDigest: digest,
+      }),
+    ),
+    images: z.array(
+      z.strictObject({
+        repository: z.string(),
+        digest,
+        tags: z._default(z.array(z.string()), []),
+        profile: z._default(ImageProfileSchema, () => ImageProfileSchema.parse({})),
+        /** false: the image is only pushed by the timeline. */
+        existsAtStart: z._default(z.boolean(), true),
+      }),
+    ),
+    alarms: z._default(
+      z.array(
+        z.strictObject({
+          name: z.string(),
+          /** The config service whose target groups the alarm watches (both, summed). */
+          service: z.string(),
+          environment: z.optional(z.string()),
+          /** Which of the service's two target groups the alarm watches. */
+          targetGroupIndex: z._default(z.union([z.literal(0), z.literal(1)]), 0),
+          metric: z.enum(['HTTPCode_Target_5XX_Count', 'TargetResponseTime']),
+          statistic: z._default(z.enum(['Sum', 'Average']), 'Sum'),
+          threshold: z.number(),
+          evaluationPeriods: z._default(z.int().check(z.minimum(1)), 1),
+          datapointsToAlarm: z._default(z.int().check(z.minimum(1)), 1),
+        }),
+      ),
+      [],
+    ),
+  }),
+  timeline: z.array(TimelineInput).check(z.minLength(1)),
+  /** The outcome the scenario is built to show (checked by the test suite). */
+  expect: z.optional(
+    z.strictObject({
+      deployments: z.array(
+        z.strictObject({
+          service: z.string(),
+          environment: z.optional(z.string()),
+          status: z.enum(['SUCCEEDED', 'ROLLED_BACK', 'FAILED', 'SUPERSEDED']),
+          reasonCode: z.optional(z.string()),
+        }),
+      ),
+    }),
+  ),
+  maxVirtualSeconds: z._default(z.int().check(z.minimum(60)), 6 * 3600),
+});
+export type ScenarioInput = z.input<typeof ScenarioSchema>;
+export type Scenario = z.output<typeof ScenarioSchema> & { readonly config: CutoverConfig };
+
+/** Parse a scenario; every problem names its field (config problems under `config.`). */
+export function parseScenario(raw: unknown, source = '(inline)'): Scenario {
+  const result = ScenarioSchema.safeParse(raw);
+  if (!result.success) throw new ValidationError(`scenario ${source}`, formatIssues(result.error.issues));
+  let config: CutoverConfig;
+  try {
+    config = parseConfig(result.data.config, `${source} (config)`);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ValidationError(`scenario ${source}`, e.problems.map((p) => `config.${p}`));
+    throw e;
+  }
+  const problems: string[] = [];
+  const names = new Set(config.services.map((s) => s.name));
+  result.data.world.services.forEach((s, i) => {
+    if (!names.has(s.service)) problems.push(`world.services[${i}].service: "${s.service}" is not a service in config.services`);
+    if (!result.data.world.images.some((im) => im.digest === s.initialDigest)) {
+      problems.push(`world.services[${i}].initialDigest: not listed in world.images`);
+    }
+  });
+  result.data.world.alarms.forEach((a, i) => {
+    if (!names.has(a.service)) problems.push(`world.alarms[${i}].service: "${a.service}" is not a service in config.services`);
+  });
+  if (problems.length > 0) throw new ValidationError(`scenario ${source}`, problems);
+  return { ...result.data, config };
+}

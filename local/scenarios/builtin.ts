@@ -1,0 +1,159 @@
+/**
+ * The built-in scenarios, built in code so they share one realistic world, and exported as JSON
+ * files under examples/scenarios/ (`npm run scenarios:export`; a test keeps the files in step).
+ */
+import { createHash } from 'node:crypto';
+import type { ScenarioInput } from '../scenario.js';
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'us-east-1';
+
+const hex16 = (label: string): string => createHash('sha256').update(label).digest('hex').slice(0, 16);
+/** A deterministic, well-formed image digest for a label. */
+export const digestOf = (label: string): string => `sha256:${createHash('sha256').update(label).digest('hex')}`;
+
+const elb = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}`;
+export const listenerArn = (lb: string, port: number) => `${elb}:listener/app/${lb}/${hex16(lb)}/${hex16(`${lb}:${port}`)}`;
+export const ruleArn = (lb: string, port: number, rule: string) =>
+  `${elb}:listener-rule/app/${lb}/${hex16(lb)}/${hex16(`${lb}:${port}`)}/${hex16(rule)}`;
+export const targetGroupArn = (name: string) => `${elb}:targetgroup/${name}/${hex16(name)}`;
+
+type Strategy = Record<string, unknown> & { type: string };
+
+interface ServiceOptions {
+  readonly name?: string;
+  readonly repository?: string;
+  readonly strategy?: Strategy;
+  readonly rule?: boolean;
+  readonly testListener?: boolean;
+  readonly alarms?: string[];
+  readonly extra?: Record<string, unknown>;
+}
+
+/** One managed service on the shared demo ALB. */
+export function service(opts: ServiceOptions = {}): Record<string, unknown> {
+  const name = opts.name ?? 'api';
+  return {
+    name,
+    environment: 'production',
+    cluster: 'demo',
+    service: name,
+    containerName: 'app',
+    repository: opts.repository ?? 'shop/api',
+    tagFilter: '*',
+    ...(opts.rule ? { listenerRuleArn: ruleArn('demo', 443, name) } : { listenerArn: listenerArn(`${name}-alb`, 443) }),
+    targetGroupArns: [targetGroupArn(`${name}-a`), targetGroupArn(`${name}-b`)],
+    ...(opts.testListener ? { testListenerArn: listenerArn(`${name}-alb`, 8443) } : {}),
+    // One 5xx alarm per target group: whichever side is green, its alarm is watched.
+    alarms: (opts.alarms ?? [`${name}-5xx`]).flatMap((a) => [`${a}-a`, `${a}-b`]),
+    strategy: opts.strategy ?? { type: 'canary', percent: 10, bakeSeconds: 300 },
+    healthTimeoutSeconds: 300,
+    terminationWaitSeconds: 300,
+    ...(opts.extra ?? {}),
+  };
+}
+
+const GOOD = digestOf('shop/api:v1');
+const NEXT = digestOf('shop/api:v2');
+
+function base(
+  name: string,
+  description: string,
+  services: Record<string, unknown>[],
+  timeline: ScenarioInput['timeline'],
+  expect: NonNullable<ScenarioInput['expect']>['deployments'],
+  images: ScenarioInput['world']['images'] = [],
+): ScenarioInput {
+  const repos = [...new Set(services.map((s) => s.repository as string))];
+  return {
+    name,
+    description,
+    accountId: ACCOUNT,
+    region: REGION,
+    config: { account: ACCOUNT, region: REGION, services },
+    world: {
+      services: services.map((s) => ({ service: s.name as string, desiredCount: 4, requestsPerMinute: 1200, initialDigest: GOOD })),
+      images: [
+        ...repos.map((repository) => ({ repository, digest: GOOD, tags: ['v1'], profile: { errorRate: 0.002, latencyMs: 80 } })),
+        ...images,
+      ],
+      alarms: services.flatMap((s) =>
+        ((s.alarms as string[]) ?? []).map((alarm) => ({
+          name: alarm,
+          service: s.name as string,
+          targetGroupIndex: alarm.endsWith('-b') ? (1 as const) : (0 as const),
+          metric: 'HTTPCode_Target_5XX_Count' as const,
+          statistic: 'Sum' as const,
+          threshold: 10,
+          evaluationPeriods: 1,
+          datapointsToAlarm: 1,
+        })),
+      ),
+    },
+    timeline,
+    expect: { deployments: expect },
+  };
+}
+
+const push = (at: number, digest: string, tag: string, extra: Record<string, unknown> = {}) =>
+  ({ at, kind: 'push' as const, repository: 'shop/api', digest, tag, ...extra });
+const goodProfile = { errorRate: 0.002, latencyMs: 82 };
+
+export const BUILTIN_SCENARIOS: ScenarioInput[] = [
+  base('good-canary', 'A healthy release: 10 % canary, 5-minute bake with the analysis, then 100 %.',
+    [service()], [push(10, NEXT, 'v2', { profile: goodProfile })],
+    [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }]),
+  base('good-linear', 'A healthy release shifted 25 % at a time, 2 minutes between steps.',
+    [service({ strategy: { type: 'linear', stepPercent: 25, intervalSeconds: 120 } })],
+    [push(10, NEXT, 'v2', { profile: goodProfile })],
+    [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }]),
+  base('good-blue-green', 'Blue-green: green baked on the test listener with 0 % production, then switched at once.',
+    [service({ strategy: { type: 'blue-green', bakeSeconds: 300 }, testListener: true })],
+    [push(10, NEXT, 'v2', { profile: goodProfile })],
+    [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }]),
+  base('good-all-at-once', 'All traffic to green as soon as it is healthy, then a 2-minute bake.',
+    [service({ strategy: { type: 'all-at-once', bakeSeconds: 120 } })],
+    [push(10, NEXT, 'v2', { profile: goodProfile })],
+    [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }]),
+  base('good-steps', 'An explicit list of steps: 5 %, 25 %, 50 %, 100 %.',
+    [service({ strategy: { type: 'steps', steps: [
+      { percent: 5, bakeSeconds: 60 }, { percent: 25, bakeSeconds: 120 }, { percent: 50, bakeSeconds: 120 }, { percent: 100 },
+    ] } })],
+    [push(10, NEXT, 'v2', { profile: goodProfile })],
+    [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }]),
+  base('unhealthy-release', 'Green never passes its health checks: rolled back with HealthCheckTimeout, no production traffic moved.',
+    [service()], [push(10, NEXT, 'v2', { profile: { errorRate: 0.002, latencyMs: 80, healthy: false } })],
+    [{ service: 'api', status: 'ROLLED_BACK', reasonCode: 'HealthCheckTimeout' }]),
+  base('superseded-push', 'Three pushes in quick succession: the first completes, the middle one is superseded, the last succeeds.',
+    [service()],
+    [
+      push(10, digestOf('shop/api:v2'), 'v2', { profile: goodProfile }),
+      push(40, digestOf('shop/api:v3'), 'v3', { profile: goodProfile }),
+      push(70, digestOf('shop/api:v4'), 'v4', { profile: goodProfile }),
+    ],
+    [
+      { service: 'api', status: 'SUCCEEDED' },
+      { service: 'api', status: 'SUPERSEDED', reasonCode: 'Superseded' },
+      { service: 'api', status: 'SUCCEEDED' },
+    ]),
+  base('duplicate-event', 'EventBridge delivers the same push event twice: one deployment.',
+    [service()], [push(10, NEXT, 'v2', { profile: goodProfile, deliveries: 2 })],
+    [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }]),
+  base('two-services-one-repo', 'One repository feeds two services: one push rolls out to both, each with its own strategy.',
+    [service(), service({ name: 'checkout', strategy: { type: 'linear', stepPercent: 50, intervalSeconds: 120 } })],
+    [push(10, NEXT, 'v2', { profile: goodProfile })],
+    [{ service: 'api', status: 'SUCCEEDED' }, { service: 'checkout', status: 'SUCCEEDED' }]),
+  base('rule-listener', 'A shared ALB: production traffic is a listener rule, not the default action.',
+    [service({ rule: true })], [push(10, NEXT, 'v2', { profile: goodProfile })],
+    [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }]),
+  base('bad-release-alarm', 'A bad release: its 5xx alarm fires during the canary bake and the deployment rolls back at once.',
+    [service()], [push(10, NEXT, 'v2', { profile: { errorRate: 0.35, latencyMs: 90 } })],
+    [{ service: 'api', status: 'ROLLED_BACK', reasonCode: 'AlarmTriggered' }]),
+  base('analysis-fail', 'A release a little worse than blue, below the alarm threshold: the canary analysis fails it.',
+    [service({ alarms: [] })], [push(10, NEXT, 'v2', { profile: { errorRate: 0.03, latencyMs: 140 } })],
+    [{ service: 'api', status: 'ROLLED_BACK', reasonCode: 'AnalysisFailed' }]),
+];
+
+export function builtinScenario(name: string): ScenarioInput | undefined {
+  return BUILTIN_SCENARIOS.find((s) => s.name === name);
+}
