@@ -15,7 +15,7 @@ import { type DeploymentReason, DeploymentStatus, LifecycleEvent } from '../core
 import type { Clock, DeploymentStore, EventPublisher, TaskSets } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
 import { publisherFor, storeFor } from './shared/clients.js';
-import { entry, eventDetail, reasonFromError } from './shared/deploy.js';
+import { entry, eventDetail, finishOnce, publishOnce, reasonFromError } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
 
@@ -78,11 +78,18 @@ export function createHandler(deps: FinishDeps): Handler<unknown, DeployState> {
       }
     }
     await deps.store.setTaskToken(service, environment, deploymentId, undefined).catch(() => undefined);
-    const changed = await deps.store.finish(service, environment, deploymentId, status, reason, expiresAt);
+    // Already terminal (a replay, or a failure after the rollback ended the record): keep what it
+    // says, but still release the lock and make sure the event went out.
+    await finishOnce(deps.store, state, status, reason, expiresAt);
+    const record = await deps.store.getDeployment(service, environment, deploymentId);
+    const final = record?.status ?? status;
+    const finalReason = record?.reason ?? reason;
     await deps.store.appendTimeline(service, environment, deploymentId,
-      entry(status.toLowerCase(), 'terminal', deps.clock.now(), { status, reason }));
+      entry(final.toLowerCase(), 'terminal', deps.clock.now(), { status: final, reason: finalReason }));
     if (payload.action !== 'supersede') await deps.store.releaseLock(service, environment, deploymentId);
-    if (changed) await deps.events.publish(kind, eventDetail(state, { status, reason }));
+    if (final === status) {
+      await publishOnce(deps.store, deps.events, state, kind, eventDetail(state, { status, reason }), deps.clock.now());
+    }
     return { ...state, outcome: { status, code: reason.code, message: reason.message } };
   });
 }

@@ -6,7 +6,8 @@
 import * as z from 'zod/mini';
 import { type ClientOptions, clientOptionsFromEnv } from '../aws/clients.js';
 import type { DeployState } from '../core/deploy-state.js';
-import { planDurationSeconds, planSteps } from '../core/plan.js';
+import type { ServiceConfig } from '../core/config.js';
+import { planSteps } from '../core/plan.js';
 import type { Clock, DeploymentStore } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
 import { storeFor } from './shared/clients.js';
@@ -28,6 +29,22 @@ export const LEASE_MARGIN_SECONDS = 1800;
 
 const Payload = z.object({ action: z.literal('acquire'), state: z.unknown() });
 
+/**
+ * The longest a deployment of `svc` can hold the lock: the health wait, every bake with all its
+ * analysis extensions, every approval, a health wait per shift for proportional capacity, the
+ * termination wait, and a margin. The reconcile sweep closes deployments that outlive it.
+ */
+export function leaseSecondsFor(svc: ServiceConfig): number {
+  const plan = planSteps(svc.strategy);
+  let seconds = svc.healthTimeoutSeconds + svc.terminationWaitSeconds + LEASE_MARGIN_SECONDS;
+  for (const step of plan.steps) {
+    if (step.kind === 'bake') seconds += step.seconds * (1 + svc.analysis.maxExtensions);
+    else if (step.kind === 'approval') seconds += step.timeoutSeconds;
+    else if (svc.capacity === 'proportional') seconds += svc.healthTimeoutSeconds;
+  }
+  return seconds;
+}
+
 export function createHandler(deps: LockDeps): Handler<unknown, DeployState> {
   const logger = makeLogger('cutover-lock', deps.logLevel);
   return wrap(logger, async (event: unknown) => {
@@ -36,8 +53,7 @@ export function createHandler(deps: LockDeps): Handler<unknown, DeployState> {
     const { service, environment, deploymentId, image, requestedAt } = state.request;
     logger.appendKeys({ deploymentId, cutoverService: service, environment });
     const svc = serviceFor(deps.env, state);
-    const leaseSeconds =
-      svc.healthTimeoutSeconds + planDurationSeconds(planSteps(svc.strategy)) + svc.terminationWaitSeconds + LEASE_MARGIN_SECONDS;
+    const leaseSeconds = leaseSecondsFor(svc);
     const now = deps.clock.now();
     const result = await deps.store.acquireLock(service, environment, {
       deploymentId,

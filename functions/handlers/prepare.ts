@@ -18,7 +18,7 @@ import { type DeployContext, DeployRequestSchema, type DeployState, imageUri } f
 import { ImageNotFound, ImageRejected, LiveStateInvalid, ValidationError } from '../core/errors.js';
 import { resolveLiveSide } from '../core/live-side.js';
 import { loadBalancerDimension } from '../core/metrics-dimensions.js';
-import { type DeploymentRecord, DeploymentStatus, LifecycleEvent, type Route, type Side } from '../core/model.js';
+import { type DeploymentRecord, DeploymentStatus, isTerminal, LifecycleEvent, type Route, type Side } from '../core/model.js';
 import { planSteps, weightsFor } from '../core/plan.js';
 import type { Clock, DeploymentStore, EventPublisher, ImageRegistry, TaskSets, TrafficRouter } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
@@ -77,7 +77,12 @@ async function validate(deps: PrepareDeps, rawState: unknown, executionArn: stri
     createdAt: new Date(now).toISOString(),
     updatedAt: new Date(now).toISOString(),
   };
-  await deps.store.createDeployment(record);
+  const { record: stored, created } = await deps.store.createDeployment(record);
+  if (!created && isTerminal(stored.status)) {
+    throw new ValidationError('deployment input', [
+      `deploymentId: ${request.deploymentId} already ended ${stored.status}; deploy again under a new deploymentId (cutover deploy makes one)`,
+    ]);
+  }
   return { ...state, request: { ...request, image: { ...request.image, uri } } };
 }
 
@@ -121,9 +126,17 @@ async function inspect(deps: PrepareDeps, state: DeployState): Promise<DeploySta
       `ECS service ${svc.cluster}/${svc.service} uses the ${service.deploymentController} deployment controller; Cutover needs EXTERNAL`,
     );
   }
-  const primary = service.taskSets.find((t) => t.status === 'PRIMARY');
-  const primaryTg = primary?.targetGroupArns.find((tg) => svc.targetGroupArns.includes(tg));
+  const primarySet = service.taskSets.find((t) => t.status === 'PRIMARY');
+  const primaryTg = primarySet?.targetGroupArns.find((tg) => svc.targetGroupArns.includes(tg));
   const live = resolveLiveSide(weights, svc.targetGroupArns, primaryTg);
+  // Blue is the task set behind the live target group (the listener decides, not the PRIMARY flag).
+  const onBlue = service.taskSets.filter((t) => t.targetGroupArns.includes(live.blue) && t.status !== 'DRAINING');
+  const primary = onBlue.find((t) => t.status === 'PRIMARY') ?? onBlue[0];
+  if (!primary && service.taskSets.some((t) => t.status !== 'DRAINING')) {
+    throw new LiveStateInvalid(
+      `the listener sends production to ${live.blue} but no task set of ${svc.cluster}/${svc.service} is attached to it; roll back the interrupted deployment or fix the listener`,
+    );
+  }
   if (live.split) {
     // An interrupted deployment left traffic split: put it all back on the primary before starting.
     await deps.router.setWeights(route, weightsFor(0, live.blue, live.green));

@@ -20,7 +20,7 @@ import { weightsFor } from '../core/plan.js';
 import type { Clock, DeploymentStore, EventPublisher, TaskSets, TrafficRouter } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
 import { publisherFor, storeFor } from './shared/clients.js';
-import { entry, eventDetail, reasonFromError, sameWeights } from './shared/deploy.js';
+import { entry, eventDetail, finishOnce, publishOnce, reasonFromError, sameWeights } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
 
@@ -80,11 +80,26 @@ export function createHandler(deps: RollbackDeps): Handler<unknown, DeployState>
     // 4. Record, lock, event.
     const now = deps.clock.now();
     await deps.store.setTaskToken(service, environment, deploymentId, undefined);
-    const changed = await deps.store.finish(service, environment, deploymentId, DeploymentStatus.ROLLED_BACK, reason,
-      Math.floor(now / 1000) + deps.env.config.recordRetentionSeconds);
+    // A failed promotion may have moved the stable pointer to this deployment: put it back.
+    const stable = await deps.store.getStable(service, environment);
+    if (stable?.deploymentId === deploymentId) {
+      if (stable.previous) await deps.store.setStable(service, environment, stable.previous);
+      else if (blue?.taskDefinitionArn) {
+        // Blue predates Cutover's records: point at it by what ECS knows.
+        await deps.store.setStable(service, environment, {
+          deploymentId: `baseline-${blue.taskSetId ?? 'unknown'}`,
+          taskDefinitionArn: blue.taskDefinitionArn,
+          targetGroupArn: blue.targetGroupArn,
+          ...(blue.taskSetId ? { taskSetId: blue.taskSetId } : {}),
+          updatedAt: new Date(now).toISOString(),
+        });
+      }
+    }
+    await finishOnce(deps.store, state, DeploymentStatus.ROLLED_BACK, reason, Math.floor(now / 1000) + deps.env.config.recordRetentionSeconds);
     await deps.store.appendTimeline(service, environment, deploymentId, entry('rolled_back', 'terminal', now, { reason }));
     await deps.store.releaseLock(service, environment, deploymentId);
-    if (changed) await deps.events.publish(LifecycleEvent.RolledBack, eventDetail(state, { status: DeploymentStatus.ROLLED_BACK, reason }));
+    await publishOnce(deps.store, deps.events, state, LifecycleEvent.RolledBack,
+      eventDetail(state, { status: DeploymentStatus.ROLLED_BACK, reason }), deps.clock.now());
     return { ...state, outcome: { status: DeploymentStatus.ROLLED_BACK, code: reason.code, message: `${reason.code}: ${reason.message}` } };
   });
 }

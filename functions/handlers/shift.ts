@@ -57,6 +57,8 @@ export function createHandler(deps: ShiftDeps): Handler<unknown, StepItem> {
     if (!state.green) throw new LiveStateInvalid('green task set missing from the state');
     const percent = item.step.percent;
     const now = deps.clock.now();
+    // A bake ended by an operator leaves its token behind: nothing waits on it any more.
+    await deps.store.setTaskToken(service, environment, deploymentId, undefined);
 
     // 1. Capacity: green must be able to serve `percent` of production.
     const svc = await deps.taskSets.describeService(ctx.cluster, ctx.ecsService);

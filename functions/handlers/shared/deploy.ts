@@ -7,8 +7,9 @@ import type { ServiceConfig } from '../../core/config.js';
 import { findService } from '../../core/config.js';
 import type { DeployContext, DeployState } from '../../core/deploy-state.js';
 import { parseCause } from '../../core/deploy-state.js';
-import { UnknownService, ValidationError } from '../../core/errors.js';
-import type { DeploymentReason, TargetGroupWeight, TimelineEntry } from '../../core/model.js';
+import { ConflictError, ErrorName, UnknownService, ValidationError } from '../../core/errors.js';
+import type { DeploymentReason, DeploymentStatus, LifecycleEvent, TargetGroupWeight, TimelineEntry } from '../../core/model.js';
+import type { DeploymentStore, EventPublisher } from '../../core/ports.js';
 import type { HandlerEnv } from './env.js';
 
 export function serviceFor(env: HandlerEnv, state: DeployState): ServiceConfig {
@@ -27,12 +28,56 @@ export function ctxOf(state: DeployState): DeployContext {
   return state.ctx;
 }
 
-/** The reason a deployment ends, from the error a Catch put at `$.error`. */
+const KNOWN_CODES = new Set<string>(Object.values(ErrorName));
+
+/**
+ * The reason a deployment ends, from the error a Catch put at `$.error`. The code is always a name
+ * from functions/core/errors.ts: anything else Step Functions reports (States.Runtime,
+ * Sandbox.Timedout, a plain Error ...) becomes DeploymentFailed with the original in the message.
+ */
 export function reasonFromError(error: DeployState['error']): DeploymentReason {
-  if (!error) return { code: 'Unknown', message: 'no error was recorded' };
+  if (!error) return { code: ErrorName.DeploymentFailed, message: 'no error was recorded' };
   const { errorType, errorMessage } = parseCause(error.Cause);
-  const code = error.Error === 'States.TaskFailed' && errorType ? errorType : error.Error;
-  return { code, message: errorMessage || code };
+  const raw = error.Error === 'States.TaskFailed' && errorType ? errorType : error.Error;
+  if (KNOWN_CODES.has(raw)) return { code: raw, message: errorMessage || raw };
+  return { code: ErrorName.DeploymentFailed, message: `${raw}: ${errorMessage || 'no details'}` };
+}
+
+/** Move the record to a terminal status; "already terminal" (a replay, or a later failure) is not an error. */
+export async function finishOnce(
+  store: DeploymentStore,
+  state: DeployState,
+  status: DeploymentStatus,
+  reason: DeploymentReason,
+  expiresAt: number,
+): Promise<boolean> {
+  const { service, environment, deploymentId } = state.request;
+  try {
+    return await store.finish(service, environment, deploymentId, status, reason, expiresAt);
+  } catch (e) {
+    if (e instanceof ConflictError) return false;
+    throw e;
+  }
+}
+
+/**
+ * Publish a lifecycle event once per deployment and kind, at least once under retries: publish,
+ * then mark it on the timeline; a retry that finds the mark publishes nothing.
+ */
+export async function publishOnce(
+  store: DeploymentStore,
+  events: EventPublisher,
+  state: DeployState,
+  kind: LifecycleEvent,
+  detail: Record<string, unknown>,
+  nowMs: number,
+): Promise<void> {
+  const { service, environment, deploymentId } = state.request;
+  const key = `event-${kind.toLowerCase().replace(/\s+/g, '-')}`;
+  const record = await store.getDeployment(service, environment, deploymentId);
+  if (record?.timeline.some((e) => e.key === key)) return;
+  await events.publish(kind, detail);
+  await store.appendTimeline(service, environment, deploymentId, entry(key, 'event', nowMs, { kind }));
 }
 
 export function entry(key: string, kind: string, nowMs: number, detail?: Record<string, unknown>): TimelineEntry {
