@@ -53,9 +53,7 @@ export interface PutEvent {
   readonly resources?: readonly string[];
   readonly time: number;
 }
-export interface EventSink {
-  (event: PutEvent): void;
-}
+export type EventSink = (event: PutEvent) => void;
 
 /** A fault to inject into one SDK operation. */
 export interface FaultSpec {

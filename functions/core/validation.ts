@@ -90,7 +90,8 @@ export function formatIssues(issues: readonly Issue[], prefix: readonly Property
 
 /** Parse with a schema or throw a {@link ValidationError} naming every bad field. */
 export function parseOrThrow<T extends z.ZodMiniType>(schema: T, input: unknown, what: string): z.output<T> {
-  const result = schema.safeParse(input);
+  // `reportInput` puts the offending value on each issue, so messages can say what was found.
+  const result = schema.safeParse(input, { reportInput: true });
   if (!result.success) throw new ValidationError(what, formatIssues(result.error.issues));
   return result.data;
 }

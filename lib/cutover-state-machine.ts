@@ -1,0 +1,254 @@
+/**
+ * The one way Cutover loads a state machine: `statemachines/<name>.asl.json` through
+ * `DefinitionBody.fromFile` with `definitionSubstitutions`, logging to its own log group, X-Ray
+ * tracing on, and every permission the definition needs granted explicitly — CDK cannot see into a
+ * definition file, so nothing is inferred.
+ *
+ * At synth the file is parsed: each `${Key}` must be one Cutover knows (lib/asl.ts), each
+ * `${<Name>FunctionArn}` must name a built handler, and each Task Resource must be an integration
+ * this construct knows how to grant; anything else is a synth error naming the file and the state.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { ArnFormat, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { type AslJson, AslError, classifyPlaceholder, type Integration, integrations, placeholderKeys } from './asl.js';
+import { acknowledge, acknowledgeWildcards } from './nag.js';
+
+/** `deploy.asl.json` -> `deploy`. */
+export function stateMachineNameOf(file: string): string {
+  return basename(file).replace(/\.asl\.json$/, '');
+}
+
+/** A state machine another definition may start, by its file name (`cleanup`). */
+export interface StateMachineRef {
+  readonly arn: string;
+  /** The physical name (for execution ARNs). */
+  readonly name: string;
+}
+
+export interface CutoverStateMachineProps {
+  /** Path of the `.asl.json` file. */
+  readonly definitionFile: string;
+  /** Physical name; known before creation so handlers can get the ARN without a reference cycle. */
+  readonly stateMachineName: string;
+  /** Built handlers by name (`alarm-watcher`), for `${<Name>FunctionArn}`. */
+  readonly functions: Readonly<Record<string, IFunction>>;
+  /** Every loaded state machine by name (`deploy`), for `${<Name>StateMachineArn}`. */
+  readonly stateMachines: Readonly<Record<string, StateMachineRef>>;
+  readonly eventBus: IEventBus;
+  readonly logRetention: RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+export class CutoverStateMachine extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly logGroup: LogGroup;
+  /** Every `${Key}` in the definition. */
+  readonly placeholders: readonly string[];
+  /** Handlers the definition invokes (by name). */
+  readonly invokedHandlers: readonly string[];
+  readonly integrations: readonly Integration[];
+
+  constructor(scope: Construct, id: string, props: CutoverStateMachineProps) {
+    super(scope, id);
+    const file = props.definitionFile;
+    const text = readFileSync(file, 'utf8');
+    let definition: AslJson;
+    try {
+      definition = JSON.parse(text) as AslJson;
+    } catch (e) {
+      throw new AslError(`${file}: not valid JSON: ${(e as Error).message}`);
+    }
+
+    // Placeholders -> substitutions.
+    this.placeholders = placeholderKeys(text);
+    const substitutions: Record<string, string> = {};
+    const invoked = new Set<string>();
+    for (const key of this.placeholders) {
+      const p = classifyPlaceholder(key);
+      if (p === undefined) {
+        throw new AslError(
+          `${file}: unknown placeholder \${${key}}; allowed: \${<Name>FunctionArn} (a handler), \${<Name>StateMachineArn}, \${EventBusName}, \${EventBusArn}`,
+        );
+      }
+      switch (p.kind) {
+        case 'functionArn': {
+          const fn = props.functions[p.handler];
+          if (fn === undefined) {
+            throw new AslError(
+              `${file}: placeholder \${${key}} names handler "${p.handler}", which is not built (known: ${Object.keys(props.functions).sort().join(', ')}); add functions/handlers/${p.handler}.ts to lib/handlers.ts`,
+            );
+          }
+          substitutions[key] = fn.functionArn;
+          invoked.add(p.handler);
+          break;
+        }
+        case 'stateMachineArn': {
+          const sm = props.stateMachines[p.stateMachine];
+          if (sm === undefined) {
+            throw new AslError(
+              `${file}: placeholder \${${key}} names state machine "${p.stateMachine}", but statemachines/${p.stateMachine}.asl.json is not loaded`,
+            );
+          }
+          substitutions[key] = sm.arn;
+          break;
+        }
+        case 'eventBusName':
+          substitutions[key] = props.eventBus.eventBusName;
+          break;
+        case 'eventBusArn':
+          substitutions[key] = props.eventBus.eventBusArn;
+          break;
+        default: {
+          const never: never = p;
+          throw new AslError(`unhandled placeholder ${JSON.stringify(never)}`);
+        }
+      }
+    }
+    this.invokedHandlers = [...invoked].sort();
+    this.integrations = integrations(definition, file);
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      // The /aws/vendedlogs/ prefix keeps CloudWatch Logs from growing its account-wide resource policy.
+      logGroupName: `/aws/vendedlogs/states/${props.stateMachineName}`,
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
+    this.stateMachine = new StateMachine(this, 'Resource', {
+      stateMachineName: props.stateMachineName,
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromFile(file),
+      definitionSubstitutions: substitutions,
+      tracingEnabled: true,
+      // ALL events, without execution data: inputs and outputs carry task tokens (a bearer credential
+      // for SendTaskSuccess) and deployment details; the execution history keeps them behind IAM.
+      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: false },
+    });
+    acknowledge(
+      this.stateMachine.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies and DescribeLogGroups (Step Functions log delivery) and xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules and GetSamplingTargets (tracing) support no resource-level permissions',
+    );
+
+    for (const statement of this.statementsFor(this.integrations, props)) {
+      this.stateMachine.addToRolePolicy(statement.statement);
+      if (statement.wildcardReason) acknowledgeWildcards(this.stateMachine.role, statement.statement, statement.wildcardReason);
+    }
+  }
+
+  /** The explicit grants for the integrations, merged by kind. */
+  private statementsFor(
+    used: readonly Integration[],
+    props: CutoverStateMachineProps,
+  ): Array<{ statement: PolicyStatement; wildcardReason?: string }> {
+    const stack = Stack.of(this);
+    const out: Array<{ statement: PolicyStatement; wildcardReason?: string }> = [];
+    const functionArns = new Set<string>();
+    const startArns = new Set<string>();
+    const syncChildren = new Set<string>();
+    let putEvents = false;
+    const runTaskModes = new Set<string>();
+    const sfnEventsRule = () =>
+      stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule' });
+    const ecsEventsRule = () =>
+      stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForECSTaskRule' });
+
+    for (const i of used) {
+      switch (i.kind) {
+        case 'lambdaInvoke': {
+          const p = classifyPlaceholder(i.functionKey);
+          if (p?.kind !== 'functionArn') throw new AslError(`state "${i.state}": ${i.functionKey} is not a function`);
+          const fn = props.functions[p.handler];
+          if (fn === undefined) throw new AslError(`state "${i.state}": handler "${p.handler}" is not built`);
+          functionArns.add(fn.functionArn);
+          break;
+        }
+        case 'startExecution': {
+          const p = classifyPlaceholder(i.stateMachineKey);
+          if (p?.kind !== 'stateMachineArn') throw new AslError(`state "${i.state}": ${i.stateMachineKey} is not a state machine`);
+          const sm = props.stateMachines[p.stateMachine];
+          if (sm === undefined) throw new AslError(`state "${i.state}": state machine "${p.stateMachine}" is not loaded`);
+          startArns.add(sm.arn);
+          if (i.mode === 'sync' || i.mode === 'sync2') syncChildren.add(sm.name);
+          break;
+        }
+        case 'ecsRunTask':
+          runTaskModes.add(i.mode);
+          break;
+        case 'putEvents':
+          putEvents = true;
+          break;
+        default: {
+          const never: never = i;
+          throw new AslError(`unhandled integration ${JSON.stringify(never)}`);
+        }
+      }
+    }
+
+    if (functionArns.size > 0) {
+      out.push({ statement: new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...functionArns] }) });
+    }
+    if (startArns.size > 0) {
+      out.push({ statement: new PolicyStatement({ actions: ['states:StartExecution'], resources: [...startArns] }) });
+    }
+    if (syncChildren.size > 0) {
+      out.push({
+        statement: new PolicyStatement({
+          actions: ['states:DescribeExecution', 'states:StopExecution'],
+          resources: [...syncChildren].map((name) =>
+            stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+          ),
+        }),
+        wildcardReason: 'startExecution.sync waits on child executions whose ids are generated at StartExecution; the wildcard is limited to executions of the named child state machine',
+      });
+      out.push({
+        statement: new PolicyStatement({
+          actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+          resources: [sfnEventsRule()],
+        }),
+      });
+    }
+    if (runTaskModes.size > 0) {
+      out.push({
+        statement: new PolicyStatement({
+          actions: ['ecs:RunTask'],
+          resources: [stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: '*' })],
+        }),
+        wildcardReason: 'ecs:RunTask runs the revision registered for this deployment, whose family and revision are known only at run time',
+      });
+      out.push({
+        statement: new PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' })],
+          conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+        }),
+        wildcardReason: 'ecs:RunTask passes the task and execution roles of the registered revision, known only at run time; the iam:PassedToService condition allows passing them to ECS tasks only',
+      });
+      if (runTaskModes.has('sync')) {
+        out.push({
+          statement: new PolicyStatement({
+            actions: ['ecs:StopTask', 'ecs:DescribeTasks'],
+            resources: [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: '*' })],
+          }),
+          wildcardReason: 'ecs:runTask.sync watches and stops the task it started, whose id is generated at RunTask',
+        });
+        out.push({
+          statement: new PolicyStatement({
+            actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+            resources: [ecsEventsRule()],
+          }),
+        });
+      }
+    }
+    if (putEvents) {
+      out.push({ statement: new PolicyStatement({ actions: ['events:PutEvents'], resources: [props.eventBus.eventBusArn] }) });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The two EventBridge patterns Cutover listens with: one rule each, whose pattern lists the
+ * configured repository names / alarm names, so the resource count does not grow with the services.
+ *
+ * EventBridge limits a pattern to 2,048 characters by default (an adjustable quota). A list that
+ * would not fit is left out of the pattern: the rule then matches every push / every alarm in the
+ * account and region, and the handler filters with the bundled configuration (it has to anyway:
+ * the tag filter and the in-flight deployments are not in any pattern).
+ */
+import type { EventPattern } from 'aws-cdk-lib/aws-events';
+
+/** EventBridge's default event-pattern quota, in characters. */
+export const DEFAULT_EVENT_PATTERN_MAX_CHARS = 2048;
+
+export interface ListenPattern {
+  readonly pattern: EventPattern;
+  /** False when the name list did not fit and the handler filters instead. */
+  readonly filteredByName: boolean;
+}
+
+/** The pattern as CloudFormation gets it (`detail-type`, not `detailType`), for measuring. */
+function cfnPatternJson(pattern: EventPattern): string {
+  const { detailType, ...rest } = pattern;
+  return JSON.stringify(detailType ? { ...rest, 'detail-type': detailType } : rest);
+}
+
+function withNames(base: EventPattern, detail: Record<string, unknown>, maxChars: number): ListenPattern {
+  const filtered: EventPattern = { ...base, detail: { ...(base.detail ?? {}), ...detail } };
+  if (cfnPatternJson(filtered).length <= maxChars) return { pattern: filtered, filteredByName: true };
+  return { pattern: base, filteredByName: false };
+}
+
+const uniqueSorted = (names: Iterable<string>): string[] => [...new Set(names)].sort();
+
+/** `ECR Image Action` PUSH / SUCCESS for the given repositories. */
+export function ecrPushPattern(
+  repositories: Iterable<string>,
+  maxChars: number = DEFAULT_EVENT_PATTERN_MAX_CHARS,
+): ListenPattern {
+  const base: EventPattern = {
+    source: ['aws.ecr'],
+    detailType: ['ECR Image Action'],
+    detail: { 'action-type': ['PUSH'], result: ['SUCCESS'] },
+  };
+  return withNames(base, { 'repository-name': uniqueSorted(repositories) }, maxChars);
+}
+
+/** `CloudWatch Alarm State Change` into ALARM for the given alarm names. */
+export function alarmStatePattern(
+  alarmNames: Iterable<string>,
+  maxChars: number = DEFAULT_EVENT_PATTERN_MAX_CHARS,
+): ListenPattern {
+  const base: EventPattern = {
+    source: ['aws.cloudwatch'],
+    detailType: ['CloudWatch Alarm State Change'],
+    detail: { state: { value: ['ALARM'] } },
+  };
+  const names = uniqueSorted(alarmNames);
+  if (names.length === 0) return { pattern: base, filteredByName: false };
+  return withNames(base, { alarmName: names }, maxChars);
+}

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../functions/core/config.js';
+import { alarmStatePattern, DEFAULT_EVENT_PATTERN_MAX_CHARS, ecrPushPattern } from '../../lib/event-patterns.js';
+import { resourcesAt, ScopeLevel, scopeResources, scopeSize } from '../../lib/iam-scope.js';
+import { ACCOUNT, exampleConfig, manyServices, REGION } from '../helpers/cdk.js';
+
+const ENV = { partition: 'aws', region: REGION, account: ACCOUNT };
+const ecs = (r: string) => `arn:aws:ecs:${REGION}:${ACCOUNT}:${r}`;
+
+describe('scopeResources picks the finest scope that fits the budget', () => {
+  it('one service: its own service, task sets, listener and repository', () => {
+    const scoped = scopeResources(exampleConfig(), ENV);
+
+    expect(scoped.level).toBe(ScopeLevel.Service);
+    expect(scoped.ecs).toEqual([ecs('service/shop/checkout'), ecs('task-set/shop/checkout/*')]);
+    expect(scoped.elbRouting).toEqual([
+      `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/shop-alb/50dc6c495c0c9188/f2f7dc8efc522ab2`,
+    ]);
+    expect(scoped.ecr).toEqual([`arn:aws:ecr:${REGION}:${ACCOUNT}:repository/shop/checkout`]);
+  });
+
+  it.each([
+    ['10 services, 10 clusters', 10, 10, ScopeLevel.Service],
+    ['60 services in 3 clusters', 60, 3, ScopeLevel.Cluster],
+    ['200 services in 4 clusters', 200, 4, ScopeLevel.Cluster],
+    ['500 services in 500 clusters', 500, 500, ScopeLevel.Account],
+  ])('%s -> %s', (_name, count, clusters, level) => {
+    const config = parseConfig(manyServices(count, { clusters }));
+
+    const scoped = scopeResources(config, ENV);
+
+    expect(scoped.level).toBe(level);
+    expect(scopeSize(scoped)).toBeLessThanOrEqual(6000);
+  });
+
+  it('the cluster level names each cluster once and each listener-rule by its listener', () => {
+    const config = parseConfig(manyServices(60, { clusters: 3 }));
+
+    const scoped = resourcesAt(ScopeLevel.Cluster, config, ENV);
+
+    expect(scoped.ecs).toEqual(
+      [0, 1, 2].flatMap((c) => [ecs(`service/cluster-${c}/*`), ecs(`task-set/cluster-${c}/*`)]).sort(),
+    );
+    expect(scoped.elbRouting.every((a) => /:listener-rule\/app\/shop-alb-\d\/[0-9a-f]{16}\/[0-9a-f]{16}\/\*$/.test(a))).toBe(true);
+    expect(scoped.elbRouting.length).toBeLessThanOrEqual(7);
+    expect(scoped.ecr).toHaveLength(13);
+    expect(scoped.ecr).toContain(`arn:aws:ecr:${REGION}:${ACCOUNT}:repository/team-0/*`);
+  });
+
+  it('the account level pins account and region', () => {
+    const scoped = resourcesAt(ScopeLevel.Account, exampleConfig(), ENV);
+
+    expect(scoped.ecs).toEqual([ecs('service/*'), ecs('task-set/*')]);
+    expect(scoped.elbRouting).toEqual([
+      `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/*`,
+      `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener-rule/app/*`,
+    ]);
+    expect(scoped.ecr).toEqual([`arn:aws:ecr:${REGION}:${ACCOUNT}:repository/*`]);
+  });
+
+  it('a smaller budget coarsens the scope', () => {
+    expect(scopeResources(exampleConfig(), ENV, 100).level).toBe(ScopeLevel.Account);
+  });
+});
+
+describe('EventBridge patterns list the configured names while they fit', () => {
+  it('ECR pushes of the configured repositories, each listed once, sorted', () => {
+    const { pattern, filteredByName } = ecrPushPattern(['b/two', 'a/one', 'b/two']);
+
+    expect(filteredByName).toBe(true);
+    expect(pattern).toEqual({
+      source: ['aws.ecr'],
+      detailType: ['ECR Image Action'],
+      detail: { 'action-type': ['PUSH'], result: ['SUCCESS'], 'repository-name': ['a/one', 'b/two'] },
+    });
+  });
+
+  it('alarm state changes into ALARM for the configured alarm names', () => {
+    const { pattern, filteredByName } = alarmStatePattern(['checkout-5xx', 'checkout-latency']);
+
+    expect(filteredByName).toBe(true);
+    expect(pattern).toEqual({
+      source: ['aws.cloudwatch'],
+      detailType: ['CloudWatch Alarm State Change'],
+      detail: { state: { value: ['ALARM'] }, alarmName: ['checkout-5xx', 'checkout-latency'] },
+    });
+  });
+
+  it('a list past the pattern quota is left to the handler (the pattern would be rejected)', () => {
+    const names = Array.from({ length: 200 }, (_, i) => `team/service-number-${i}`);
+
+    const { pattern, filteredByName } = ecrPushPattern(names);
+
+    expect(filteredByName).toBe(false);
+    expect(pattern.detail).toEqual({ 'action-type': ['PUSH'], result: ['SUCCESS'] });
+    expect(JSON.stringify(pattern).length).toBeLessThan(DEFAULT_EVENT_PATTERN_MAX_CHARS);
+  });
+
+  it('a raised quota keeps the list', () => {
+    const names = Array.from({ length: 200 }, (_, i) => `team/service-number-${i}`);
+    expect(ecrPushPattern(names, 20_000).filteredByName).toBe(true);
+  });
+
+  it('no configured alarms: every ALARM transition reaches the watcher, which finds nothing in flight', () => {
+    expect(alarmStatePattern([])).toEqual({
+      filteredByName: false,
+      pattern: { source: ['aws.cloudwatch'], detailType: ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] } } },
+    });
+  });
+});

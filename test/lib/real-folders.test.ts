@@ -1,0 +1,75 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: CloudFormation JSON read from templates
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { placeholderKeys } from '../../lib/asl.js';
+import { DEFAULT_HANDLERS_DIR, DEFAULT_STATE_MACHINES_DIR } from '../../lib/control-plane.js';
+import { HANDLER_NAMES, HANDLERS } from '../../lib/handlers.js';
+import { REPO_ROOT, synthStack, synthWithNag, unacknowledged } from '../helpers/cdk.js';
+
+const DEPLOY_ASL = join(DEFAULT_STATE_MACHINES_DIR, 'deploy.asl.json');
+const missing = [
+  ...HANDLER_NAMES.map((n) => join(DEFAULT_HANDLERS_DIR, HANDLERS[n].entry)),
+  DEPLOY_ASL,
+].filter((f) => !existsSync(f));
+
+/** With the real functions/handlers and statemachines (skipped while any file is missing). */
+describe.skipIf(missing.length > 0)('the control plane from the real handlers and state machines', () => {
+  it(
+    'synthesizes with no unacknowledged cdk-nag finding',
+    () => {
+      const { threw, report } = synthWithNag({ fixtures: false, cfnValidation: false });
+      expect(unacknowledged(report)).toEqual([]);
+      expect(threw).toBe(false);
+    },
+    120_000,
+  );
+
+  it('substitutes every placeholder of every definition, and invokes only state-machine handlers', () => {
+    const { template, stack } = synthStack({ fixtures: false });
+    const machines = Object.values(template.toJSON().Resources as Record<string, { Type: string; Properties: any }>).filter(
+      (r) => r.Type === 'AWS::StepFunctions::StateMachine',
+    );
+    const files = readdirSync(DEFAULT_STATE_MACHINES_DIR).filter((f) => f.endsWith('.asl.json'));
+    expect(machines).toHaveLength(files.length);
+
+    const keys = placeholderKeys(readFileSync(DEPLOY_ASL, 'utf8'));
+    const deploy = machines.find((m) => String(m.Properties.StateMachineName).endsWith('-Deploy'));
+    expect(Object.keys(deploy?.Properties.DefinitionSubstitutions ?? {}).sort()).toEqual([...keys].sort());
+    for (const key of keys.filter((k) => k.endsWith('FunctionArn'))) {
+      const handler = key.replace(/FunctionArn$/, '').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+      expect(HANDLERS[handler as keyof typeof HANDLERS]?.trigger.kind, key).toBe('stateMachine');
+    }
+    expect(stack.controlPlane.deployStateMachine).toBeDefined();
+  });
+});
+
+/**
+ * `npx cdk synth` as a user runs it: real esbuild bundling, no AWS credentials, no network.
+ * About 20 s, so only with CUTOVER_CDK_SYNTH=1.
+ */
+describe.skipIf(missing.length > 0 || !process.env.CUTOVER_CDK_SYNTH)('npx cdk synth, offline', () => {
+  it(
+    'synthesizes with no credentials and bundles the configuration into every function',
+    () => {
+      const out = mkdtempSync(join(tmpdir(), 'cutover-synth-'));
+      const run = spawnSync('npx', ['cdk', 'synth', '--quiet', '--output', out], {
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
+      try {
+        expect(run.status, run.stderr).toBe(0);
+        const bundles = readdirSync(out).filter((d) => existsSync(join(out, d, 'index.mjs')));
+        expect(bundles).toHaveLength(HANDLER_NAMES.length);
+        for (const d of bundles) expect(existsSync(join(out, d, 'cutover.config.json'))).toBe(true);
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    },
+    300_000,
+  );
+});
