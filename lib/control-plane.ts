@@ -32,6 +32,7 @@ import { alarmStatePattern, DEFAULT_EVENT_PATTERN_MAX_CHARS, ecrPushPattern, typ
 import { type Access, HANDLER_NAMES, HANDLERS, type HandlerName, pascalCase, type Trigger } from './handlers.js';
 import { DEFAULT_SCOPE_BUDGET_CHARS, type ScopedResources, scopeResources } from './iam-scope.js';
 import { acknowledgeWildcards } from './nag.js';
+import { CutoverObservability, longestRunSeconds } from './observability.js';
 import { SynthError } from './synth-error.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -151,6 +152,8 @@ export class ControlPlane extends Construct {
   readonly deployStateMachineArn: string;
   /** The resources the ECS/ELB/ECR permissions are scoped to. */
   readonly iamScope: ScopedResources;
+  /** The DORA dashboard and the alarms on Cutover itself. */
+  readonly observability: CutoverObservability;
 
   private readonly inflightIndexArn: string;
 
@@ -321,6 +324,15 @@ export class ControlPlane extends Construct {
     }
     this.stateMachines = stateMachines;
     this.deployStateMachine = stateMachines.deploy as StateMachine;
+
+    // --- Dashboard and alarms on Cutover itself ---------------------------------------------------
+    this.observability = new CutoverObservability(this, 'Observability', {
+      functions,
+      deadLetterQueues,
+      deployStateMachine: this.deployStateMachine,
+      bus: this.bus,
+      stuckAfter: Duration.seconds(longestRunSeconds(this.config)),
+    });
   }
 
   /** Allow `grantee` to start a deployment by hand (`states:StartExecution` on the deploy state machine). */

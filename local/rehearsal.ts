@@ -33,6 +33,7 @@ import * as rollback from '../functions/handlers/rollback.js';
 import * as shift from '../functions/handlers/shift.js';
 import { storeFor } from '../functions/handlers/shared/clients.js';
 import type { HandlerEnv } from '../functions/handlers/shared/env.js';
+import { recordingMetrics } from '../functions/handlers/shared/metrics.js';
 import { VirtualClockImpl } from './clock.js';
 import type { PutEvent } from './contracts.js';
 import { LOCAL_CREDENTIALS, startLocalDynamo } from './dynamo.js';
@@ -72,14 +73,17 @@ const SERVICE_BY_CLIENT: Record<string, string> = {
   EventBridgeClient: 'EventBridge',
 };
 
-/** The world answers every client but DynamoDB's (dynalite is the real thing). */
-function worldPlugin(world: World): Pluggable<object, object> {
+/**
+ * The world answers every client but DynamoDB's (dynalite is the real thing); with `only`, just
+ * those services (an `endpoint` run: Step Functions and EventBridge stay with the local runner).
+ */
+function worldPlugin(world: World, only?: readonly string[]): Pluggable<object, object> {
   return {
     applyToStack: (stack) => {
       stack.add(
         (next, context) => async (args) => {
           const service = SERVICE_BY_CLIENT[context.clientName ?? ''];
-          if (!service) return next(args);
+          if (!service || (only && !only.includes(service))) return next(args);
           const output = await world.call(service, (context.commandName ?? '').replace(/Command$/, ''), args.input);
           return { output, response: {} } as never;
         },
@@ -127,6 +131,8 @@ export interface ScenarioTrace {
   readonly awsEvents: AwsEvent[];
   readonly lifecycleEvents: PutEvent[];
   readonly apiCalls: number;
+  /** The data points the handlers published (DeploymentStarted, LeadTimeSeconds ...). */
+  readonly deploymentMetrics: ReadonlyArray<{ name: string; value: number; unit: string; dimensions: Record<string, string> }>;
   readonly metrics: Array<{ at: number; targetGroupArn: string; requests: number; errors: number; latencyMs: number | null }>;
 }
 
@@ -159,6 +165,15 @@ export interface RunOptions {
   readonly seed?: number;
   /** Code to run at virtual times (seconds from the start), tracked so the clock waits for it. */
   readonly actions?: ReadonlyArray<{ readonly at: number; readonly label?: string; run(ctx: RehearsalContext): unknown }>;
+  /**
+   * Send ECS, ELB, CloudWatch and ECR calls to this AWS-API-compatible endpoint (the SDK's endpoint
+   * override) instead of the in-memory world. The scenario's world must already exist there: the
+   * run creates nothing and checks no world invariants. The state machines still run here, and the
+   * table is dynalite unless `dynamodb` is given.
+   */
+  readonly endpoint?: string;
+  /** An existing DynamoDB endpoint and table to use instead of dynalite. */
+  readonly dynamodb?: { readonly endpoint: string; readonly tableName: string };
 }
 
 const fnArn = (accountId: string, region: string, name: string) => `arn:aws:lambda:${region}:${accountId}:function:cutover-${name}`;
@@ -183,7 +198,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       ...(settings?.healthyThresholdCount !== undefined ? { healthyThresholdCount: settings.healthyThresholdCount } : {}),
     },
   });
-  const dynamo = await startLocalDynamo('cutover-local', region);
+  const remote = options.endpoint !== undefined;
+  const dynamo = options.dynamodb
+    ? { ...options.dynamodb, close: async () => undefined }
+    : await startLocalDynamo('cutover-local', region);
   const runner = new LocalRunner({ clock, region, accountId, seed: options.seed ?? 1 });
   world.setStepFunctionsBackend({
     startExecution: (req) => runner.startExecution(req),
@@ -206,13 +224,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     region,
     dynamodbEndpoint: dynamo.endpoint,
     credentials: LOCAL_CREDENTIALS,
-    plugins: [worldPlugin(world)],
+    ...(remote ? { endpoint: options.endpoint } : {}),
+    plugins: [worldPlugin(world, remote ? ['SFN', 'EventBridge'] : undefined)],
   };
   const vclock = { now: () => clock.now() };
+  // The handlers' EMF metrics, recorded instead of printed.
+  const deploymentMetrics = recordingMetrics();
   const invoke: Record<string, (event: unknown) => Promise<unknown>> = {};
   for (const [name, mod] of Object.entries(HANDLERS) as Array<[HandlerName, (typeof HANDLERS)[HandlerName]]>) {
     // biome-ignore lint/suspicious/noExplicitAny: every handler module has the same makeDeps/createHandler shape
-    const deps = { ...(mod.makeDeps as any)(opts, env, vclock), logLevel: 'SILENT' };
+    const deps = { ...(mod.makeDeps as any)(opts, env, vclock), logLevel: 'SILENT', deploymentMetrics };
     // biome-ignore lint/suspicious/noExplicitAny: see above
     const handler = (mod.createHandler as any)(deps) as (event: unknown) => Promise<unknown>;
     invoke[name] = handler;
@@ -237,6 +258,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const services = scenario.world.services.map((ws) => {
     const svc = findService(config, ws.service, ws.environment ?? config.services.find((s) => s.name === ws.service)?.environment ?? '');
     if (!svc) throw new Error(`world.services: ${ws.service} is not configured`);
+    if (remote) return svc;
     const image = scenario.world.images.find((im) => im.digest === ws.initialDigest);
     world.createService({
       cluster: svc.cluster,
@@ -252,7 +274,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     });
     return svc;
   });
-  for (const alarm of scenario.world.alarms) {
+  for (const alarm of remote ? [] : scenario.world.alarms) {
     const svc = services.find((s) => s.name === alarm.service && (!alarm.environment || s.environment === alarm.environment));
     if (!svc) continue;
     const tg = svc.targetGroupArns[alarm.targetGroupIndex];
@@ -330,7 +352,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const weightsTrace: ScenarioTrace['weights'] = [];
   const lastWeights = new Map<string, string>();
   const recordWeights = () => {
-    for (const svc of services) {
+    for (const svc of remote ? [] : services) {
       const w = world.weights(routeArnOf(svc));
       const key = `${svc.name}/${svc.environment}`;
       const text = JSON.stringify(w);
@@ -343,7 +365,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   recordWeights();
   const checkInvariants = async (where: string) => {
     const inFlight = await store.listInFlight();
-    for (const svc of services) {
+    for (const svc of remote ? [] : services) {
       const weights = world.weights(routeArnOf(svc));
       const desired = scenario.world.services.find((w) => w.service === svc.name)?.desiredCount ?? 1;
       const healthyByTg: Record<string, number> = {};
@@ -378,7 +400,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
           service: request.service,
           environment: request.environment,
           state: info.stateName,
-          ...(svc ? { weights: world.weights(routeArnOf(svc)) } : {}),
+          ...(svc && !remote ? { weights: world.weights(routeArnOf(svc)) } : {}),
         });
       }
     }
@@ -438,7 +460,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     });
   }
   const apiCalls = world.calls.length;
-  const metrics = metricsTrace(world, services, startMs, clock.now());
+  const metrics = remote ? [] : metricsTrace(world, services, startMs, clock.now());
   await dynamo.close();
   runner.dispose();
   return {
@@ -451,6 +473,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     awsEvents,
     lifecycleEvents,
     apiCalls,
+    deploymentMetrics: deploymentMetrics.points,
     metrics,
   };
 }

@@ -17,6 +17,7 @@ import { parseOrThrow } from '../core/validation.js';
 import { publisherFor, storeFor } from './shared/clients.js';
 import { entry, eventDetail, finishOnce, publishOnce, reasonFromError } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
+import { type DeploymentMetrics, emfMetrics, METRIC } from './shared/metrics.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
 
 export interface FinishDeps {
@@ -25,6 +26,7 @@ export interface FinishDeps {
   readonly taskSets: TaskSets;
   readonly store: DeploymentStore;
   readonly events: EventPublisher;
+  readonly deploymentMetrics?: DeploymentMetrics;
   readonly logLevel?: string;
 }
 
@@ -89,6 +91,14 @@ export function createHandler(deps: FinishDeps): Handler<unknown, DeployState> {
     if (payload.action !== 'supersede') await deps.store.releaseLock(service, environment, deploymentId);
     if (final === status) {
       await publishOnce(deps.store, deps.events, state, kind, eventDetail(state, { status, reason }), deps.clock.now());
+      const dims = { service, environment };
+      if (status === DeploymentStatus.SUCCEEDED) {
+        deps.deploymentMetrics?.put(METRIC.succeeded, 1, 'Count', dims);
+        const pushedAt = Date.parse(state.request.requestedAt);
+        if (!Number.isNaN(pushedAt)) deps.deploymentMetrics?.put(METRIC.leadTime, Math.max(0, (deps.clock.now() - pushedAt) / 1000), 'Seconds', dims);
+      } else if (status === DeploymentStatus.FAILED) {
+        deps.deploymentMetrics?.put(METRIC.failed, 1, 'Count', dims);
+      }
     }
     return { ...state, outcome: { status, code: reason.code, message: reason.message } };
   });
@@ -101,6 +111,7 @@ export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { 
     taskSets: new EcsTaskSets(makeClient(ECSClient, opts)),
     store: storeFor(opts, env),
     events: publisherFor(opts, env),
+    deploymentMetrics: emfMetrics('cutover-finish'),
   };
 }
 

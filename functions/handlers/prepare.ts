@@ -25,6 +25,7 @@ import { parseOrThrow } from '../core/validation.js';
 import { entry, eventDetail, serviceFor } from './shared/deploy.js';
 import { publisherFor, storeFor } from './shared/clients.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
+import { type DeploymentMetrics, emfMetrics, METRIC } from './shared/metrics.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
 
 export interface PrepareDeps {
@@ -35,6 +36,7 @@ export interface PrepareDeps {
   readonly images: ImageRegistry;
   readonly store: DeploymentStore;
   readonly events: EventPublisher;
+  readonly deploymentMetrics?: DeploymentMetrics;
   readonly logLevel?: string;
 }
 
@@ -45,6 +47,23 @@ const Payload = z.object({
 });
 
 const SEVERITIES = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+
+/**
+ * A rollback deployment (the rollback state machine deploying an earlier revision) goes all at once
+ * after the health gate: the version already ran in production, and every minute on the current one
+ * is what the operator is rolling back from.
+ */
+export const ROLLBACK_PLAN = { strategy: 'rollback', steps: [{ kind: 'shift' as const, percent: 100 }] };
+
+const isRollback = (state: DeployState): boolean => state.request.trigger.kind === 'rollback';
+
+/**
+ * The alarms a deployment watches. None for a rollback deployment: they are most likely firing
+ * because of the version being rolled back, and must not send traffic back to it.
+ */
+function watchedAlarms(svc: ServiceConfig, state: DeployState): string[] {
+  return isRollback(state) ? [] : [...svc.alarms];
+}
 
 export function routeOf(svc: ServiceConfig): Route {
   return svc.listenerRuleArn ? { kind: 'rule', arn: svc.listenerRuleArn } : { kind: 'listener', arn: svc.listenerArn as string };
@@ -71,7 +90,7 @@ async function validate(deps: PrepareDeps, rawState: unknown, executionArn: stri
     status: DeploymentStatus.QUEUED,
     image: { ...request.image, uri },
     strategy: svc.strategy.type,
-    alarmNames: svc.alarms,
+    alarmNames: watchedAlarms(svc, state),
     timeline: [entry('queued', 'queued', now, { trigger: request.trigger })],
     ...(executionArn ? { executionArn } : {}),
     createdAt: new Date(now).toISOString(),
@@ -93,7 +112,8 @@ async function gateImage(deps: PrepareDeps, svc: ServiceConfig, state: DeploySta
     throw new ImageNotFound(`Image ${repository}@${digest} does not exist in ECR; push it, or check the repository and digest`);
   }
   const gate = svc.imageScan.blockSeverity;
-  if (gate === 'NONE') return;
+  // A rollback goes back to an image that already went live: its scan does not stop it.
+  if (gate === 'NONE' || isRollback(state)) return;
   const counts = image.findingCounts ?? {};
   const blocking = SEVERITIES.slice(SEVERITIES.indexOf(gate));
   const found = blocking.filter((s) => (counts[s] ?? 0) > 0).map((s) => `${s}: ${counts[s]}`);
@@ -163,7 +183,9 @@ async function inspect(deps: PrepareDeps, state: DeployState): Promise<DeploySta
   const greenTargetGroupArn = firstDeployment ? live.blue : live.green;
   const plan = firstDeployment
     ? { strategy: 'first-deployment', steps: [{ kind: 'shift' as const, percent: 100 }] }
-    : planSteps(svc.strategy);
+    : isRollback(state)
+      ? ROLLBACK_PLAN
+      : planSteps(svc.strategy);
   const ctx: DeployContext = {
     cluster: svc.cluster,
     ecsService: svc.service,
@@ -179,7 +201,7 @@ async function inspect(deps: PrepareDeps, state: DeployState): Promise<DeploySta
     desiredCount: service.desiredCount,
     healthTimeoutSeconds: svc.healthTimeoutSeconds,
     terminationWaitSeconds: firstDeployment ? 0 : svc.terminationWaitSeconds,
-    alarmNames: svc.alarms,
+    alarmNames: watchedAlarms(svc, state),
     analysis: svc.analysis,
     loadBalancerDimension: loadBalancerDimension(route.arn),
     image: state.request.image as DeployContext['image'],
@@ -196,6 +218,7 @@ async function inspect(deps: PrepareDeps, state: DeployState): Promise<DeploySta
   await deps.store.appendTimeline(name, environment, deploymentId,
     entry('started', 'started', now, { weights, blue: blue ?? null, greenTargetGroupArn, plan: plan.steps }));
   await deps.events.publish(LifecycleEvent.Started, eventDetail(state, { strategy: plan.strategy, firstDeployment }));
+  deps.deploymentMetrics?.put(METRIC.started, 1, 'Count', { service: name, environment });
   return { ...state, ctx };
 }
 
@@ -219,6 +242,7 @@ export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { 
     images: new EcrImages(makeClient(ECRClient, opts)),
     store: storeFor(opts, env),
     events: publisherFor(opts, env),
+    deploymentMetrics: emfMetrics('cutover-prepare'),
   };
 }
 

@@ -15,13 +15,14 @@ import { EcsTaskSets } from '../aws/ecs.js';
 import { ElbTrafficRouter } from '../aws/elb.js';
 import type { DeployState } from '../core/deploy-state.js';
 import { WeightVerificationFailed } from '../core/errors.js';
-import { DeploymentStatus, LifecycleEvent } from '../core/model.js';
+import { DeploymentStatus, isTerminal, LifecycleEvent } from '../core/model.js';
 import { weightsFor } from '../core/plan.js';
 import type { Clock, DeploymentStore, EventPublisher, TaskSets, TrafficRouter } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
 import { publisherFor, storeFor } from './shared/clients.js';
 import { entry, eventDetail, finishOnce, publishOnce, reasonFromError, sameWeights } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
+import { type DeploymentMetrics, emfMetrics, METRIC } from './shared/metrics.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
 
 export interface RollbackDeps {
@@ -31,6 +32,7 @@ export interface RollbackDeps {
   readonly taskSets: TaskSets;
   readonly store: DeploymentStore;
   readonly events: EventPublisher;
+  readonly deploymentMetrics?: DeploymentMetrics;
   readonly logLevel?: string;
 }
 
@@ -44,7 +46,14 @@ export function createHandler(deps: RollbackDeps): Handler<unknown, DeployState>
     logger.appendKeys({ deploymentId, cutoverService: service, environment });
     const reason = reasonFromError(state.error);
     const record = await deps.store.getDeployment(service, environment, deploymentId);
-    const ctx = state.ctx;
+    if (record && isTerminal(record.status) && record.status !== DeploymentStatus.ROLLED_BACK) {
+      // It ended another way first (e.g. a sweep or an abort racing its last state): AWS may belong
+      // to a newer deployment by now, so nothing is touched.
+      const code = record.reason?.code ?? record.status;
+      return { ...state, outcome: { status: record.status, code, message: `${code}: ${record.reason?.message ?? 'already ended'}` } };
+    }
+    // A replay after the record was closed only completes the bookkeeping (lock, event).
+    const ctx = record?.status === DeploymentStatus.ROLLED_BACK ? undefined : state.ctx;
     const blue = ctx?.blue ?? record?.blue;
     const greenTg = ctx?.greenTargetGroupArn ?? record?.green?.targetGroupArn;
 
@@ -100,6 +109,17 @@ export function createHandler(deps: RollbackDeps): Handler<unknown, DeployState>
     await deps.store.releaseLock(service, environment, deploymentId);
     await publishOnce(deps.store, deps.events, state, LifecycleEvent.RolledBack,
       eventDetail(state, { status: DeploymentStatus.ROLLED_BACK, reason }), deps.clock.now());
+    if (record?.status !== DeploymentStatus.ROLLED_BACK) {
+      // First time through (a replay finds the record already ROLLED_BACK and counts nothing).
+      deps.deploymentMetrics?.put(METRIC.rolledBack, 1, 'Count', { service, environment });
+      deps.deploymentMetrics?.put(METRIC.rollbackReason, 1, 'Count', { reason: reason.code });
+      const after = await deps.store.getDeployment(service, environment, deploymentId);
+      const alarm = after?.timeline.find((e) => e.kind === 'alarm');
+      const restored = after?.timeline.find((e) => e.key === 'rollback-traffic');
+      if (reason.code === 'AlarmTriggered' && alarm && restored) {
+        deps.deploymentMetrics?.put(METRIC.timeToRestore, (Date.parse(restored.at) - Date.parse(alarm.at)) / 1000, 'Seconds', { service, environment });
+      }
+    }
     return { ...state, outcome: { status: DeploymentStatus.ROLLED_BACK, code: reason.code, message: `${reason.code}: ${reason.message}` } };
   });
 }
@@ -112,6 +132,7 @@ export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { 
     taskSets: new EcsTaskSets(makeClient(ECSClient, opts)),
     store: storeFor(opts, env),
     events: publisherFor(opts, env),
+    deploymentMetrics: emfMetrics('cutover-rollback'),
   };
 }
 

@@ -413,7 +413,7 @@ describe('ControlPlane resources do not grow with the configured services', () =
     const ecrRule = ofType(template, 'AWS::Events::Rule').find(([, r]) => r.Properties?.EventPattern.source[0] === 'aws.ecr');
     expect(ecrRule?.[1].Properties?.EventPattern.detail['repository-name']).toBeUndefined();
     expect(stack.controlPlane.patterns.ecrPush?.filteredByName).toBe(false);
-    template.resourceCountIs('AWS::Events::Rule', 2);
+    template.resourceCountIs('AWS::Events::Rule', 3); // ECR push, alarm state change, forwarding of Cutover's own alarms
   });
 
   it('an environment-agnostic configuration synthesizes with account and region from the deploy environment', () => {

@@ -41,3 +41,20 @@ describe('built-in scenarios', () => {
     expect(reaction?.transitions).toBeLessThanOrEqual(2);
   });
 });
+
+describe('deployment metrics (the dashboard reads these)', () => {
+  it('a good canary publishes Started, Succeeded and a lead time; a bad release RolledBack, its reason and the time to restore', async () => {
+    const good = await runScenario(parseScenario(BUILTIN_SCENARIOS.find((s) => s.name === 'good-canary'), 'good-canary'));
+    const names = good.deploymentMetrics.map((m) => m.name);
+    expect(names).toEqual(expect.arrayContaining(['DeploymentStarted', 'DeploymentSucceeded', 'LeadTimeSeconds']));
+    const lead = good.deploymentMetrics.find((m) => m.name === 'LeadTimeSeconds');
+    expect(lead?.value).toBeCloseTo(good.summary.deployments[0]?.virtualSeconds ?? 0, -1);
+    expect(lead?.dimensions).toEqual({ service: 'api', environment: 'production' });
+
+    const bad = await runScenario(parseScenario(BUILTIN_SCENARIOS.find((s) => s.name === 'bad-release-alarm'), 'bad-release-alarm'));
+    expect(bad.deploymentMetrics.find((m) => m.name === 'RollbackReason')?.dimensions).toEqual({ reason: 'AlarmTriggered' });
+    const restore = bad.deploymentMetrics.find((m) => m.name === 'TimeToRestoreSeconds');
+    expect(restore?.value).toBe(bad.summary.deployments[0]?.rollbackReaction?.virtualSeconds);
+    expect(bad.deploymentMetrics.some((m) => m.name === 'DeploymentSucceeded')).toBe(false);
+  });
+});

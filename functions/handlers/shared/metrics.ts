@@ -1,0 +1,48 @@
+/**
+ * Deployment metrics (CloudWatch EMF through Powertools Metrics, namespace `Cutover`): the numbers
+ * behind the dashboard's four DORA measures. lib/observability.ts reads the same names.
+ *
+ * A small interface so handlers stay testable and the local runtime can record instead of print.
+ */
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+export const METRICS_NAMESPACE = 'Cutover';
+export const METRIC = {
+  started: 'DeploymentStarted',
+  succeeded: 'DeploymentSucceeded',
+  rolledBack: 'DeploymentRolledBack',
+  failed: 'DeploymentFailed',
+  leadTime: 'LeadTimeSeconds',
+  timeToRestore: 'TimeToRestoreSeconds',
+  rollbackReason: 'RollbackReason',
+  oldestInFlight: 'OldestInFlightSeconds',
+} as const;
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+export interface DeploymentMetrics {
+  /** One data point with its own dimensions (service/environment, or reason). */
+  put(name: MetricName, value: number, unit: 'Count' | 'Seconds', dimensions: Record<string, string>): void;
+}
+
+/** EMF to stdout, one document per data point (each has its own dimension set). */
+export function emfMetrics(serviceName: string): DeploymentMetrics {
+  return {
+    put(name, value, unit, dimensions) {
+      const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName, singleMetric: true });
+      metrics.addDimensions(dimensions);
+      metrics.addMetric(name, unit === 'Count' ? MetricUnit.Count : MetricUnit.Seconds, value);
+    },
+  };
+}
+
+/** For tests and the local runtime. */
+export function recordingMetrics(into: Array<{ name: MetricName; value: number; unit: string; dimensions: Record<string, string> }> = []): DeploymentMetrics & {
+  readonly points: typeof into;
+} {
+  return {
+    points: into,
+    put(name, value, unit, dimensions) {
+      into.push({ name, value, unit, dimensions: { ...dimensions } });
+    },
+  };
+}

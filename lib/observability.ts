@@ -1,0 +1,287 @@
+/**
+ * What operators watch: a dashboard of the four DORA measures per service (from the handlers'
+ * EMF metrics, namespace `Cutover`), deployments in flight and rollback reasons; and alarms on
+ * Cutover itself (handler errors, dead-letter queue depth, failed or stopped deploy executions,
+ * a deployment stuck longer than its longest possible run) whose state changes are forwarded to
+ * Cutover's own bus.
+ *
+ * Nothing here grows with the number of services: the per-service widgets are CloudWatch SEARCH
+ * expressions over the `service`/`environment` dimensions, and the alarms are per function, per
+ * queue and per state machine.
+ */
+import { Duration } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  MathExpression,
+  Metric,
+  SingleValueWidget,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { type EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { CutoverConfig } from '../functions/core/config.js';
+
+/** The EMF namespace and metric names the handlers publish (functions/handlers/shared/metrics.ts). */
+export const METRICS_NAMESPACE = 'Cutover';
+export const METRIC = {
+  started: 'DeploymentStarted',
+  succeeded: 'DeploymentSucceeded',
+  rolledBack: 'DeploymentRolledBack',
+  failed: 'DeploymentFailed',
+  leadTime: 'LeadTimeSeconds',
+  timeToRestore: 'TimeToRestoreSeconds',
+  rollbackReason: 'RollbackReason',
+  oldestInFlight: 'OldestInFlightSeconds',
+} as const;
+
+export interface ObservabilityProps {
+  readonly functions: Readonly<Record<string, NodejsFunction>>;
+  readonly deadLetterQueues: Readonly<Record<string, Queue | undefined>>;
+  readonly deployStateMachine: StateMachine;
+  readonly bus: EventBus;
+  /**
+   * A deployment in flight longer than this is stuck (the longest run any configured service can
+   * take, with every bake extension and the termination wait).
+   */
+  readonly stuckAfter: Duration;
+}
+
+const perService = (metric: string, stat: string, period: Duration) =>
+  `SEARCH('{${METRICS_NAMESPACE},environment,service} MetricName="${metric}"', '${stat}', ${period.toSeconds()})`;
+
+export class CutoverObservability extends Construct {
+  readonly dashboard: Dashboard;
+  readonly alarms: Alarm[] = [];
+  readonly alarmForwarding: Rule;
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    const day = Duration.days(1);
+
+    // --- Alarms on Cutover itself -------------------------------------------------------------
+    for (const [name, fn] of Object.entries(props.functions)) {
+      this.alarms.push(
+        new Alarm(this, `${name}Errors`, {
+          alarmDescription: `Cutover handler ${name} threw errors (see its log group)`,
+          metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+          threshold: 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+    for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
+      if (!queue) continue;
+      this.alarms.push(
+        new Alarm(this, `${name}DeadLetters`, {
+          alarmDescription: `Events for Cutover handler ${name} landed in its dead-letter queue`,
+          metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+          threshold: 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+    // A rolled-back deployment ends its execution in a Fail state on purpose, so the state
+    // machine's ExecutionsFailed counts rollbacks too. "Failed" here is Cutover's own FAILED
+    // outcome (it could not finish, or could not even start), plus executions that were stopped or
+    // timed out (which never reach a terminal handler).
+    this.alarms.push(
+      new Alarm(this, 'DeploymentsFailed', {
+        alarmDescription: 'A deployment ended FAILED: Cutover could not complete or roll it back cleanly',
+        metric: new MathExpression({
+          expression: `SUM(${perService(METRIC.failed, 'Sum', Duration.minutes(5))})`,
+          usingMetrics: {},
+          period: Duration.minutes(5),
+        }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      new Alarm(this, 'DeployExecutionsStopped', {
+        alarmDescription: 'Deploy executions were stopped or timed out (the reconcile sweep closes them)',
+        metric: new MathExpression({
+          expression: 'aborted + timedOut',
+          usingMetrics: {
+            aborted: props.deployStateMachine.metricAborted({ period: Duration.minutes(5), statistic: 'Sum' }),
+            timedOut: props.deployStateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
+          },
+          period: Duration.minutes(5),
+        }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      new Alarm(this, 'StuckDeployment', {
+        alarmDescription: `A deployment has been in flight longer than ${props.stuckAfter.toHumanString()}, its longest possible run`,
+        metric: new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: METRIC.oldestInFlight,
+          statistic: 'Maximum',
+          period: Duration.minutes(15),
+        }),
+        threshold: props.stuckAfter.toSeconds(),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+
+    // CloudWatch alarms cannot target EventBridge directly: their state changes are events on the
+    // default bus; one rule forwards those of Cutover's own alarms to Cutover's bus.
+    this.alarmForwarding = new Rule(this, 'ForwardAlarmsToBus', {
+      description: "Forward state changes of Cutover's own alarms to Cutover's event bus",
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        resources: this.alarms.map((a) => a.alarmArn),
+      },
+      targets: [new EventBusTarget(props.bus)],
+    });
+
+    // --- Dashboard ----------------------------------------------------------------------------
+    const search = (metric: string, stat: string, period: Duration, label: string) =>
+      new MathExpression({ expression: perService(metric, stat, period), usingMetrics: {}, label, period });
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.days(14),
+      widgets: [
+        [
+          new TextWidget({
+            markdown:
+              '# Cutover\nThe four DORA measures per service and environment, from the deploy handlers. Change failure rate = (rolled back + failed) / started.',
+            width: 24,
+            height: 2,
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Deployment frequency (succeeded per day)',
+            left: [search(METRIC.succeeded, 'Sum', day, '')],
+            width: 12,
+          }),
+          new GraphWidget({
+            title: 'Lead time, push to promoted (seconds)',
+            left: [search(METRIC.leadTime, 'Average', day, '')],
+            width: 12,
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Change failure rate (%)',
+            left: [
+              new MathExpression({
+                expression: `100 * (SUM(${perService(METRIC.rolledBack, 'Sum', day)}) + SUM(${perService(METRIC.failed, 'Sum', day)})) / SUM(${perService(METRIC.started, 'Sum', day)})`,
+                usingMetrics: {},
+                label: 'all services',
+                period: day,
+              }),
+              new MathExpression({
+                expression: `100 * ${perService(METRIC.rolledBack, 'Sum', day)} / ${perService(METRIC.started, 'Sum', day)}`,
+                usingMetrics: {},
+                label: '',
+                period: day,
+              }),
+            ],
+            width: 12,
+          }),
+          new GraphWidget({
+            title: 'Time to restore, alarm to traffic back on blue (seconds)',
+            left: [search(METRIC.timeToRestore, 'Average', day, '')],
+            width: 12,
+          }),
+        ],
+        [
+          new SingleValueWidget({
+            title: 'Deployments in flight (started minus ended, last 24 h)',
+            metrics: [
+              new MathExpression({
+                expression: `SUM(${perService(METRIC.started, 'Sum', day)}) - SUM(${perService(METRIC.succeeded, 'Sum', day)}) - SUM(${perService(METRIC.rolledBack, 'Sum', day)}) - SUM(${perService(METRIC.failed, 'Sum', day)})`,
+                usingMetrics: {},
+                label: 'in flight',
+                period: day,
+              }),
+            ],
+            width: 8,
+          }),
+          new GraphWidget({
+            title: 'Rollback reasons',
+            left: [
+              new MathExpression({
+                expression: `SEARCH('{${METRICS_NAMESPACE},reason} MetricName="${METRIC.rollbackReason}"', 'Sum', ${day.toSeconds()})`,
+                usingMetrics: {},
+                label: '',
+                period: day,
+              }),
+            ],
+            stacked: true,
+            width: 16,
+          }),
+        ],
+      ],
+    });
+  }
+}
+
+/**
+ * The longest a deployment of any configured service can run: health wait, every bake with all its
+ * analysis extensions, approvals, a health wait per shift for proportional capacity, the
+ * termination wait, and half an hour of margin (the lock's lease uses the same budget).
+ */
+export function longestRunSeconds(config: CutoverConfig): number {
+  let longest = 0;
+  for (const s of config.services) {
+    const st = s.strategy;
+    let bakes = 0;
+    let approvals = 0;
+    let shifts = 1;
+    switch (st.type) {
+      case 'canary':
+      case 'blue-green':
+        bakes = st.bakeSeconds + st.finalBakeSeconds;
+        shifts = 2;
+        break;
+      case 'linear':
+        shifts = Math.ceil(100 / st.stepPercent);
+        bakes = (shifts - 1) * st.intervalSeconds;
+        break;
+      case 'all-at-once':
+        bakes = st.bakeSeconds;
+        break;
+      case 'steps':
+        shifts = 0;
+        for (const step of st.steps) {
+          if ('approval' in step) approvals += step.approval.timeoutSeconds;
+          else {
+            bakes += step.bakeSeconds;
+            shifts += 1;
+          }
+        }
+        break;
+      default: {
+        const never: never = st;
+        throw new Error(`unknown strategy ${JSON.stringify(never)}`);
+      }
+    }
+    const seconds =
+      s.healthTimeoutSeconds +
+      bakes * (1 + s.analysis.maxExtensions) +
+      approvals +
+      (s.capacity === 'proportional' ? shifts * s.healthTimeoutSeconds : 0) +
+      s.terminationWaitSeconds +
+      1800;
+    longest = Math.max(longest, seconds);
+  }
+  return longest;
+}
