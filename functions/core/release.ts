@@ -1,0 +1,380 @@
+/**
+ * The release pipeline across environments, the pure parts: the release input, the plan (which
+ * services of which environment, in the configured order, with each environment's approval and
+ * verification), the release record, and the outcome of each environment and of the release.
+ *
+ * A release takes one image through `environments` in order (for example staging, then
+ * production). Each environment runs one nested deploy execution per service fed by the image's
+ * repository and waits for them; the environment's verification hooks run; the next environment
+ * waits for an approval when it requires one. A failure anywhere stops the release: a failure in
+ * staging never reaches production.
+ *
+ * Release input (statemachines/release.asl.json; intake sends it for an ECR push when more than one
+ * environment is configured):
+ * ```json
+ * { "releaseId": "shop-api-3d7bf616c0c3c348",          // optional; default: the execution name
+ *   "image": { "repository": "shop/api", "digest": "sha256:…", "tag": "v2" },
+ *   "requestedAt": "2026-01-01T00:00:00Z",              // optional; default: now
+ *   "environments": ["staging", "production"],          // optional; default: every configured one
+ *   "trigger": { "kind": "manual", "by": "alice" } }     // optional
+ * ```
+ * Release control input (approve or abort the environment waiting for approval):
+ * ```json
+ * { "releaseId": "shop-api-3d7bf616c0c3c348", "action": "approve" | "abort", "by": "alice", "reason": "…" }
+ * ```
+ */
+import * as z from 'zod/mini';
+import type { CutoverConfig, ServiceConfig } from './config.js';
+import { IMAGE_TAG, REPOSITORY_NAME, servicesForPush } from './config.js';
+import { type DeployRequest, DIGEST, deploymentIdFor, EXECUTION_NAME, imageUri, parseCause } from './deploy-state.js';
+import { ErrorName, ValidationError } from './errors.js';
+import type { DeploymentReason, DeploymentStatus } from './model.js';
+import type { HookProgress } from './hooks.js';
+import { parseOrThrow } from './validation.js';
+
+// ---------------------------------------------------------------------------------------------
+// Statuses and the record
+// ---------------------------------------------------------------------------------------------
+
+export const ReleaseStatus = {
+  IN_PROGRESS: 'IN_PROGRESS',
+  SUCCEEDED: 'SUCCEEDED',
+  FAILED: 'FAILED',
+  /** An approval was aborted, or expired with onApprovalTimeout abort. */
+  ABORTED: 'ABORTED',
+  /** A newer push took over one of its deployments. */
+  SUPERSEDED: 'SUPERSEDED',
+} as const;
+export type ReleaseStatus = (typeof ReleaseStatus)[keyof typeof ReleaseStatus];
+export const isReleaseTerminal = (s: ReleaseStatus): boolean => s !== ReleaseStatus.IN_PROGRESS;
+
+export const StageStatus = {
+  PENDING: 'PENDING',
+  WAITING_FOR_APPROVAL: 'WAITING_FOR_APPROVAL',
+  DEPLOYING: 'DEPLOYING',
+  VERIFYING: 'VERIFYING',
+  SUCCEEDED: 'SUCCEEDED',
+  FAILED: 'FAILED',
+  ROLLED_BACK: 'ROLLED_BACK',
+  SUPERSEDED: 'SUPERSEDED',
+  APPROVAL_EXPIRED: 'APPROVAL_EXPIRED',
+  ABORTED: 'ABORTED',
+  VERIFICATION_FAILED: 'VERIFICATION_FAILED',
+  /** An earlier environment failed: this one was never started. */
+  NOT_REACHED: 'NOT_REACHED',
+} as const;
+export type StageStatus = (typeof StageStatus)[keyof typeof StageStatus];
+
+export interface ReleaseDeployment {
+  readonly service: string;
+  readonly deploymentId: string;
+  /** The deployment's terminal status (DeploymentStatus), once it ended. */
+  readonly status?: DeploymentStatus | 'NOT_STARTED';
+  readonly reason?: DeploymentReason;
+}
+
+export interface ReleaseStage {
+  readonly environment: string;
+  readonly status: StageStatus;
+  readonly requiresApproval: boolean;
+  readonly deployments: readonly ReleaseDeployment[];
+  readonly approval?: { readonly action: 'approve' | 'abort' | 'expired' | 'promoted-on-expiry'; readonly by?: string; readonly at: string };
+  readonly verificationHooks: number;
+  readonly reason?: DeploymentReason;
+  readonly startedAt?: string;
+  readonly endedAt?: string;
+}
+
+export interface ReleaseRecord {
+  readonly releaseId: string;
+  readonly status: ReleaseStatus;
+  readonly image: { readonly repository: string; readonly digest: string; readonly tag?: string; readonly uri: string };
+  readonly trigger: ReleaseRequest['trigger'];
+  /** Every environment, in order (environments with no service for the image are not listed). */
+  readonly stages: readonly ReleaseStage[];
+  readonly reason?: DeploymentReason;
+  /** The approval token of the environment waiting for approval, if any. */
+  readonly taskToken?: string;
+  readonly waitingFor?: { readonly environment: string; readonly since: string };
+  readonly executionArn?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Epoch seconds (TTL), set when the release ends. */
+  readonly expiresAt?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input
+// ---------------------------------------------------------------------------------------------
+
+const ENV_NAME = z.string().check(z.regex(/^[a-z][a-z0-9-]{0,15}$/, 'must be a configured environment name'));
+
+export const ReleaseRequestSchema = z.strictObject({
+  releaseId: z.optional(z.string().check(z.regex(EXECUTION_NAME, 'must be 1-80 letters, digits, - or _'))),
+  image: z.strictObject({
+    repository: z.string().check(z.regex(REPOSITORY_NAME, 'must be an ECR repository name')),
+    digest: z.string().check(z.regex(DIGEST, 'must be sha256: followed by 64 lowercase hex characters')),
+    tag: z.optional(z.string().check(z.regex(IMAGE_TAG, 'must be an image tag of at most 128 characters'))),
+    uri: z.optional(z.string().check(z.maxLength(512))),
+  }),
+  requestedAt: z.optional(z.string().check(z.iso.datetime({ offset: true }))),
+  environments: z.optional(z.array(ENV_NAME).check(z.minLength(1, 'must name at least one environment; omit it for all'))),
+  trigger: z._default(
+    z.strictObject({
+      kind: z.enum(['ecr-push', 'manual']),
+      eventId: z.optional(z.string().check(z.maxLength(128))),
+      by: z.optional(z.string().check(z.maxLength(256))),
+    }),
+    { kind: 'manual' },
+  ),
+});
+export type ReleaseRequest = z.output<typeof ReleaseRequestSchema>;
+export type ReleaseRequestDocument = z.input<typeof ReleaseRequestSchema>;
+
+export const ReleaseControlSchema = z.strictObject({
+  releaseId: z.string().check(z.regex(EXECUTION_NAME, 'must be a release id (1-80 letters, digits, - or _)')),
+  action: z.enum(['approve', 'abort']),
+  by: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  reason: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+});
+export type ReleaseControl = z.output<typeof ReleaseControlSchema>;
+
+export function parseReleaseRequest(raw: unknown): ReleaseRequest {
+  return parseOrThrow(ReleaseRequestSchema, raw, 'release input');
+}
+export function parseReleaseControl(raw: unknown): ReleaseControl {
+  return parseOrThrow(ReleaseControlSchema, raw, 'release control input');
+}
+
+/**
+ * `shop/api` + `sha256:3d7b…` -> `shop-api-3d7bf616c0c3c348`: the same push delivered twice names
+ * the same release execution.
+ */
+export function releaseIdFor(repository: string, digest: string): string {
+  const hex = digest.replace(/^sha256:/, '').slice(0, 16);
+  const slug = repository.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80 - hex.length - 1);
+  return `${slug}-${hex}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plan
+// ---------------------------------------------------------------------------------------------
+
+/** One environment of the plan: what the release state machine's Environments Map iterates. */
+export interface StagePlan {
+  readonly index: number;
+  readonly environment: string;
+  readonly requiresApproval: boolean;
+  /** At least 1 (the approval task's TimeoutSecondsPath). */
+  readonly approvalTimeoutSeconds: number;
+  readonly onApprovalTimeout: 'abort' | 'promote';
+  /** The environment has verification hooks (the Verify loop runs). */
+  readonly verify: boolean;
+  readonly deployments: ReadonlyArray<{ readonly deploymentId: string; readonly service: string; readonly request: DeployRequest }>;
+}
+
+/** One iteration of the release's Environments Map (`$` inside it). */
+export interface ReleaseStageItem {
+  readonly release: { readonly releaseId: string; readonly image: ReleaseRecord['image']; readonly requestedAt: string };
+  readonly stage: StagePlan;
+  readonly index: number;
+  /** What the approval task answered (SendTaskSuccess output). */
+  readonly approval?: { readonly action?: string; readonly by?: string };
+  /** One entry per nested deploy execution (its status, or the error the Deploy state caught). */
+  readonly results?: readonly unknown[];
+  /** Set by EnvironmentDeployed: how each deployment ended. */
+  readonly deployed?: ReadonlyArray<{ readonly service: string; readonly deploymentId: string; readonly status: string }>;
+  /** Progress through the environment's verification hooks. */
+  readonly hooks?: HookProgress;
+}
+
+export interface ReleasePlan {
+  readonly releaseId: string;
+  readonly image: ReleaseRecord['image'];
+  readonly trigger: ReleaseRequest['trigger'];
+  readonly requestedAt: string;
+  readonly stages: readonly StagePlan[];
+  /** Environments that have no service for this image. */
+  readonly skipped: readonly string[];
+}
+
+/**
+ * The plan of a release: for each environment, in the configured order (`request.environments`
+ * narrows it), one deployment per service fed by the image's repository (and, for a push, whose
+ * tag filter matches). Environments without such a service are skipped. Throws ValidationError
+ * naming the field when an environment is unknown or no service deploys the image.
+ */
+export function planRelease(
+  config: CutoverConfig,
+  request: ReleaseRequest,
+  ctx: { readonly releaseId: string; readonly nowIso: string; readonly accountId: string; readonly region: string },
+): ReleasePlan {
+  const known = config.environments.map((e) => e.name);
+  const unknown = (request.environments ?? []).filter((e) => !known.includes(e));
+  if (unknown.length > 0) {
+    throw new ValidationError('release input', [
+      `environments: ${unknown.map((e) => `"${e}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not configured; configured: ${known.join(', ')}`,
+    ]);
+  }
+  const { repository, digest, tag } = request.image;
+  const fed: ServiceConfig[] =
+    request.trigger.kind === 'ecr-push' ? servicesForPush(config, repository, tag) : config.services.filter((s) => s.repository === repository);
+  const image = { repository, digest, ...(tag ? { tag } : {}), uri: imageUri(ctx.accountId, ctx.region, repository, digest) };
+  const requestedAt = request.requestedAt ?? ctx.nowIso;
+  const stages: StagePlan[] = [];
+  const skipped: string[] = [];
+  for (const env of config.environments) {
+    if (request.environments && !request.environments.includes(env.name)) continue;
+    const services = fed.filter((s) => s.environment === env.name);
+    if (services.length === 0) {
+      skipped.push(env.name);
+      continue;
+    }
+    stages.push({
+      index: stages.length,
+      environment: env.name,
+      requiresApproval: env.requiresApproval,
+      approvalTimeoutSeconds: Math.max(1, env.approvalTimeoutSeconds),
+      onApprovalTimeout: env.onApprovalTimeout,
+      verify: env.verification.hooks.length > 0,
+      deployments: services.map((svc) => {
+        const deploymentId = deploymentIdFor(svc.name, env.name, digest);
+        const deploy: DeployRequest = {
+          deploymentId,
+          service: svc.name,
+          environment: env.name,
+          image,
+          requestedAt,
+          trigger: { kind: 'release', eventId: ctx.releaseId, ...(request.trigger.by ? { by: request.trigger.by } : {}) },
+        };
+        return { deploymentId, service: svc.name, request: deploy };
+      }),
+    });
+  }
+  if (stages.length === 0) {
+    throw new ValidationError('release input', [
+      `image.repository: no configured service${request.environments ? ` in ${request.environments.join(', ')}` : ''} deploys ${repository}${request.trigger.kind === 'ecr-push' ? `:${tag ?? '(untagged)'}` : ''}`,
+    ]);
+  }
+  return { releaseId: ctx.releaseId, image, trigger: request.trigger, requestedAt, stages, skipped };
+}
+
+/** The record a release starts with: every environment of the plan PENDING. */
+export function newReleaseRecord(plan: ReleasePlan, nowIso: string, executionArn?: string): ReleaseRecord {
+  return {
+    releaseId: plan.releaseId,
+    status: ReleaseStatus.IN_PROGRESS,
+    image: plan.image,
+    trigger: plan.trigger,
+    stages: plan.stages.map((s) => ({
+      environment: s.environment,
+      status: StageStatus.PENDING,
+      requiresApproval: s.requiresApproval,
+      verificationHooks: 0,
+      deployments: s.deployments.map((d) => ({ service: d.service, deploymentId: d.deploymentId })),
+    })),
+    ...(executionArn ? { executionArn } : {}),
+    createdAt: nowIso,
+    updatedAt: nowIso,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outcomes
+// ---------------------------------------------------------------------------------------------
+
+/** What an environment's deployments ended as, from their records (or the nested execution's error). */
+export interface EnvironmentResult {
+  readonly status: StageStatus;
+  readonly deployments: readonly ReleaseDeployment[];
+  /** Set when the release must stop: the error name it stops with and the message. */
+  readonly failure?: { readonly code: ErrorName; readonly message: string };
+}
+
+/**
+ * The environment's result. Every deployment SUCCEEDED: SUCCEEDED. Otherwise the release stops:
+ * a rollback (`DeploymentRolledBack`), a failure or a deployment that never recorded an outcome
+ * (`DeploymentFailed`), a newer push (`Superseded`), in that order of precedence.
+ */
+export function environmentResult(
+  environment: string,
+  deployments: ReadonlyArray<{
+    readonly service: string;
+    readonly deploymentId: string;
+    readonly record?: { readonly status: DeploymentStatus; readonly reason?: DeploymentReason };
+    readonly error?: { readonly Error?: string; readonly Cause?: string };
+  }>,
+): EnvironmentResult {
+  const listed: ReleaseDeployment[] = deployments.map((d) => {
+    if (d.record) return { service: d.service, deploymentId: d.deploymentId, status: d.record.status, ...(d.record.reason ? { reason: d.record.reason } : {}) };
+    const message = d.error ? `${d.error.Error ?? 'error'}: ${parseCause(d.error.Cause).errorMessage || 'no details'}` : 'the deployment recorded no outcome';
+    return { service: d.service, deploymentId: d.deploymentId, status: 'NOT_STARTED', reason: { code: ErrorName.DeploymentFailed, message } };
+  });
+  const describe = (d: ReleaseDeployment) => `${d.service} in ${environment} ${d.status === 'NOT_STARTED' ? 'did not start' : `ended ${d.status}`}${d.reason ? ` (${d.reason.code}: ${d.reason.message})` : ''}`;
+  const rolledBack = listed.filter((d) => d.status === 'ROLLED_BACK');
+  const failed = listed.filter((d) => d.status !== 'SUCCEEDED' && d.status !== 'ROLLED_BACK' && d.status !== 'SUPERSEDED');
+  const superseded = listed.filter((d) => d.status === 'SUPERSEDED');
+  if (rolledBack.length > 0) {
+    return { status: StageStatus.ROLLED_BACK, deployments: listed, failure: { code: ErrorName.DeploymentRolledBack, message: [...rolledBack, ...failed].map(describe).join('; ') } };
+  }
+  if (failed.length > 0) {
+    return { status: StageStatus.FAILED, deployments: listed, failure: { code: ErrorName.DeploymentFailed, message: failed.map(describe).join('; ') } };
+  }
+  if (superseded.length > 0) {
+    return { status: StageStatus.SUPERSEDED, deployments: listed, failure: { code: ErrorName.Superseded, message: superseded.map(describe).join('; ') } };
+  }
+  return { status: StageStatus.SUCCEEDED, deployments: listed };
+}
+
+/** How the release ends, from the error its Environments Map caught (none: every environment passed). */
+export function releaseOutcome(error: { readonly Error?: string; readonly Cause?: string } | undefined): {
+  readonly status: ReleaseStatus;
+  readonly reason: DeploymentReason;
+} {
+  if (!error) return { status: ReleaseStatus.SUCCEEDED, reason: { code: 'Released', message: 'every environment deployed and verified' } };
+  const { errorType, errorMessage } = parseCause(error.Cause);
+  const raw = error.Error === 'States.TaskFailed' && errorType ? errorType : (error.Error ?? ErrorName.DeploymentFailed);
+  const known = (Object.values(ErrorName) as string[]).includes(raw);
+  const code = known ? raw : ErrorName.DeploymentFailed;
+  const message = known ? errorMessage || raw : `${raw}: ${errorMessage || 'no details'}`;
+  const status =
+    code === ErrorName.ApprovalExpired || code === ErrorName.Aborted
+      ? ReleaseStatus.ABORTED
+      : code === ErrorName.Superseded
+        ? ReleaseStatus.SUPERSEDED
+        : ReleaseStatus.FAILED;
+  return { status, reason: { code, message } };
+}
+
+/** The status of the environment a release was in when it stopped with `code`. */
+export function stageStatusOnFailure(code: string, current: StageStatus): StageStatus {
+  switch (code) {
+    case ErrorName.ApprovalExpired:
+      return StageStatus.APPROVAL_EXPIRED;
+    case ErrorName.Aborted:
+      return StageStatus.ABORTED;
+    case ErrorName.HookFailed:
+      return current === StageStatus.VERIFYING ? StageStatus.VERIFICATION_FAILED : StageStatus.FAILED;
+    case ErrorName.DeploymentRolledBack:
+      return StageStatus.ROLLED_BACK;
+    case ErrorName.Superseded:
+      return StageStatus.SUPERSEDED;
+    default:
+      return current === StageStatus.ROLLED_BACK || current === StageStatus.SUPERSEDED ? current : StageStatus.FAILED;
+  }
+}
+
+/**
+ * The stages after a release ended: the environment that was in progress gets `failedAs`; those
+ * never started become NOT_REACHED (a failure in staging never reaches production).
+ */
+export function closeStages(stages: readonly ReleaseStage[], outcome: ReleaseStatus, code: string, nowIso: string): ReleaseStage[] {
+  if (outcome === ReleaseStatus.SUCCEEDED) return [...stages];
+  let stopped = false;
+  return stages.map((s) => {
+    if (s.status === StageStatus.SUCCEEDED) return s;
+    if (stopped) return { ...s, status: StageStatus.NOT_REACHED };
+    stopped = true;
+    return { ...s, status: stageStatusOnFailure(code, s.status), endedAt: s.endedAt ?? nowIso };
+  });
+}

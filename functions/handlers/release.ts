@@ -1,0 +1,293 @@
+/**
+ * Release state machine (statemachines/release.asl.json): one image through the configured
+ * environments in order. Actions:
+ * - `start`: parse the release input, plan it (functions/core/release.ts), create the release record.
+ *   Bad input (unknown environment, no service for the image) is ValidationError: nothing starts.
+ * - `await-approval` (callback task): store the approval token on the record (the environment is
+ *   WAITING_FOR_APPROVAL) and announce `Release Approval Requested`.
+ * - `begin`: the environment is DEPLOYING (and how its approval was given is recorded).
+ * - `deployed`: read every deployment's record; all SUCCEEDED continues (VERIFYING when the
+ *   environment has verification hooks), otherwise the release stops with DeploymentRolledBack,
+ *   DeploymentFailed or Superseded naming the service.
+ * - `verified`: the environment SUCCEEDED.
+ * - `finish`: end the release (SUCCEEDED, FAILED, ABORTED or SUPERSEDED from the error the
+ *   Environments Map caught); environments never reached are NOT_REACHED; announce the outcome.
+ * - `control` (invoked by an operator, not by the state machine): approve or abort the environment
+ *   waiting for approval — SendTaskSuccess / SendTaskFailure(`Aborted`) to its token.
+ */
+import * as z from 'zod/mini';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
+import { DynamoReleaseStore } from '../aws/release-store.js';
+import { ConflictError, DeploymentFailed, DeploymentRolledBack, ErrorName, NotWaitingForApproval, Superseded, ValidationError } from '../core/errors.js';
+import { LifecycleEvent } from '../core/model.js';
+import type { Clock, DeploymentStore, EventPublisher, Orchestrator, ReleaseStore } from '../core/ports.js';
+import {
+  closeStages,
+  environmentResult,
+  newReleaseRecord,
+  parseReleaseControl,
+  parseReleaseRequest,
+  planRelease,
+  type ReleaseRecord,
+  type ReleaseStage,
+  type ReleaseStageItem,
+  releaseOutcome,
+  StageStatus,
+  type StagePlan,
+} from '../core/release.js';
+import { parseOrThrow } from '../core/validation.js';
+import { orchestratorFor, publisherFor, storeFor } from './shared/clients.js';
+import { envFromProcess, type HandlerEnv } from './shared/env.js';
+import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
+
+export interface ReleaseDeps {
+  readonly env: HandlerEnv;
+  readonly clock: Clock;
+  readonly releases: ReleaseStore;
+  readonly store: DeploymentStore;
+  readonly events: EventPublisher;
+  readonly orchestrator: Orchestrator;
+  readonly logLevel?: string;
+}
+
+const Payload = z.object({
+  action: z.enum(['start', 'await-approval', 'begin', 'deployed', 'verified', 'finish', 'control']),
+  input: z.optional(z.unknown()),
+  executionArn: z.optional(z.string()),
+  executionName: z.optional(z.string()),
+  item: z.optional(z.unknown()),
+  taskToken: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  state: z.optional(z.unknown()),
+  control: z.optional(z.unknown()),
+});
+type Payload = z.output<typeof Payload>;
+
+/** The release state machine's top-level state after `start`. */
+export interface ReleaseState {
+  readonly release: ReleaseStageItem['release'];
+  readonly stages: readonly StagePlan[];
+  readonly skipped: readonly string[];
+  readonly error?: { readonly Error?: string; readonly Cause?: string };
+  readonly outcome?: { readonly status: string; readonly code: string; readonly message: string };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+async function recordOf(deps: ReleaseDeps, releaseId: string): Promise<ReleaseRecord> {
+  const record = await deps.releases.getRelease(releaseId);
+  if (!record) throw new ConflictError(`Release ${releaseId} has no record`, { details: { releaseId } });
+  return record;
+}
+
+/** Replace one stage of the record; a release that already ended is left alone. */
+async function setStage(deps: ReleaseDeps, item: ReleaseStageItem, change: (s: ReleaseStage) => ReleaseStage): Promise<ReleaseStage> {
+  const record = await recordOf(deps, item.release.releaseId);
+  const current = record.stages[item.index];
+  if (!current || current.environment !== item.stage.environment) {
+    throw new ValidationError('release item', [`index: stage ${item.index} of ${item.release.releaseId} is not ${item.stage.environment}`]);
+  }
+  const next = change(current);
+  await deps.releases.updateStage(item.release.releaseId, item.index, next);
+  return next;
+}
+
+function itemOf(p: Payload): ReleaseStageItem {
+  const item = p.item as ReleaseStageItem | undefined;
+  if (!item?.release?.releaseId || !item.stage?.environment || typeof item.index !== 'number') {
+    throw new ValidationError('release payload', ['item: an Environments Map item (release, stage, index) is required']);
+  }
+  return item;
+}
+
+async function start(deps: ReleaseDeps, p: Payload): Promise<ReleaseState> {
+  const request = parseReleaseRequest(p.input);
+  const releaseId = request.releaseId ?? p.executionName;
+  if (!releaseId) throw new ValidationError('release input', ['releaseId: is required when the execution has no name']);
+  const now = deps.clock.now();
+  const plan = planRelease(deps.env.config, request, { releaseId, nowIso: iso(now), accountId: deps.env.accountId, region: deps.env.region });
+  const { record, created } = await deps.releases.createRelease(newReleaseRecord(plan, iso(now), p.executionArn));
+  if (!created && record.status !== 'IN_PROGRESS') {
+    throw new ValidationError('release input', [`releaseId: ${releaseId} already ended ${record.status}; release again under a new releaseId`]);
+  }
+  return { release: { releaseId, image: plan.image, requestedAt: plan.requestedAt }, stages: plan.stages, skipped: plan.skipped };
+}
+
+async function awaitApproval(deps: ReleaseDeps, p: Payload): Promise<{ stored: true }> {
+  const item = itemOf(p);
+  if (!p.taskToken) throw new ValidationError('release payload', ['taskToken: is required for await-approval']);
+  await deps.releases.setApprovalToken(item.release.releaseId, p.taskToken, item.stage.environment);
+  await setStage(deps, item, (s) => ({ ...s, status: StageStatus.WAITING_FOR_APPROVAL }));
+  await deps.events.publish(LifecycleEvent.ReleaseApprovalRequested, {
+    releaseId: item.release.releaseId,
+    environment: item.stage.environment,
+    image: item.release.image,
+    timeoutSeconds: item.stage.approvalTimeoutSeconds,
+    onTimeout: item.stage.onApprovalTimeout,
+  });
+  return { stored: true };
+}
+
+async function begin(deps: ReleaseDeps, p: Payload): Promise<ReleaseStageItem> {
+  const item = itemOf(p);
+  const now = iso(deps.clock.now());
+  if (item.stage.requiresApproval) await deps.releases.setApprovalToken(item.release.releaseId, undefined);
+  const action = item.approval?.action;
+  await setStage(deps, item, (s) => ({
+    ...s,
+    status: StageStatus.DEPLOYING,
+    startedAt: s.startedAt ?? now,
+    ...(action === 'approve' || action === 'promoted-on-expiry'
+      ? { approval: { action, ...(item.approval?.by ? { by: item.approval.by } : {}), at: now } }
+      : {}),
+  }));
+  return item;
+}
+
+async function deployed(deps: ReleaseDeps, p: Payload): Promise<ReleaseStageItem> {
+  const item = itemOf(p);
+  const env = item.stage.environment;
+  const results = (item.results ?? []) as Array<{ error?: { Error?: string; Cause?: string } } | null>;
+  const inputs = await Promise.all(
+    item.stage.deployments.map(async (d, i) => {
+      const record = await deps.store.getDeployment(d.service, env, d.deploymentId);
+      const error = results[i]?.error;
+      return {
+        service: d.service,
+        deploymentId: d.deploymentId,
+        ...(record ? { record: { status: record.status, ...(record.reason ? { reason: record.reason } : {}) } } : {}),
+        ...(error ? { error } : {}),
+      };
+    }),
+  );
+  const result = environmentResult(env, inputs);
+  const now = iso(deps.clock.now());
+  const verifying = !result.failure && item.stage.verify;
+  await setStage(deps, item, (s) => ({
+    ...s,
+    deployments: result.deployments,
+    status: verifying ? StageStatus.VERIFYING : result.status,
+    ...(verifying ? {} : { endedAt: now }),
+  }));
+  if (result.failure) {
+    const { code, message } = result.failure;
+    if (code === ErrorName.DeploymentRolledBack) throw new DeploymentRolledBack(message);
+    if (code === ErrorName.Superseded) throw new Superseded(message);
+    throw new DeploymentFailed(message);
+  }
+  return { ...item, deployed: result.deployments.map((d) => ({ service: d.service, deploymentId: d.deploymentId, status: d.status ?? 'SUCCEEDED' })) };
+}
+
+async function verified(deps: ReleaseDeps, p: Payload): Promise<ReleaseStageItem> {
+  const item = itemOf(p);
+  const hooks = deps.env.config.environments.find((e) => e.name === item.stage.environment)?.verification.hooks.length ?? 0;
+  await setStage(deps, item, (s) => ({ ...s, status: StageStatus.SUCCEEDED, verificationHooks: hooks, endedAt: iso(deps.clock.now()) }));
+  return item;
+}
+
+async function finish(deps: ReleaseDeps, p: Payload): Promise<ReleaseState> {
+  const state = p.state as ReleaseState | undefined;
+  const releaseId = state?.release?.releaseId;
+  if (!releaseId) throw new ValidationError('release payload', ['state.release.releaseId: is required for finish']);
+  const outcome = releaseOutcome(state.error);
+  const now = deps.clock.now();
+  const record = await recordOf(deps, releaseId);
+  const { status } = outcome;
+  let { reason } = outcome;
+  if (reason.code === ErrorName.ApprovalExpired) {
+    // The Fail state's cause cannot name the environment: the record can.
+    const waiting = record.stages.find((s) => s.status === StageStatus.WAITING_FOR_APPROVAL);
+    const plan = state.stages?.find((s) => s.environment === waiting?.environment);
+    if (waiting && plan) {
+      reason = { code: reason.code, message: `${waiting.environment} was not approved within ${plan.approvalTimeoutSeconds} s (onApprovalTimeout abort): the release stopped before it` };
+    }
+  }
+  const stages = closeStages(record.stages, status, reason.code, iso(now));
+  const ended = await deps.releases.finishRelease(releaseId, status, reason, stages, Math.floor(now / 1000) + deps.env.config.recordRetentionSeconds);
+  if (ended) {
+    await deps.events.publish(status === 'SUCCEEDED' ? LifecycleEvent.ReleaseSucceeded : LifecycleEvent.ReleaseFailed, {
+      releaseId,
+      status,
+      reason,
+      image: record.image,
+      environments: stages.map((s) => ({ environment: s.environment, status: s.status })),
+    });
+  }
+  const final = ended ? { status, reason } : { status: record.status, reason: record.reason ?? reason };
+  return {
+    release: state.release,
+    stages: state.stages,
+    skipped: state.skipped ?? [],
+    outcome: { status: final.status, code: final.reason.code, message: `${final.reason.code}: ${final.reason.message}` },
+  };
+}
+
+async function control(deps: ReleaseDeps, p: Payload): Promise<{ releaseId: string; environment: string; action: string }> {
+  const input = parseReleaseControl(p.control);
+  const record = await deps.releases.getRelease(input.releaseId);
+  if (!record) throw new ValidationError('release control input', [`releaseId: no release ${input.releaseId}`]);
+  const environment = record.waitingFor?.environment;
+  if (!record.taskToken || !environment || record.status !== 'IN_PROGRESS') {
+    const doing = record.status !== 'IN_PROGRESS' ? `ended ${record.status}` : 'not waiting for an approval';
+    throw new NotWaitingForApproval(`Release ${input.releaseId} is ${doing}; approve and abort apply while an environment waits for approval`, {
+      details: { releaseId: input.releaseId, status: record.status },
+    });
+  }
+  const by = input.by ?? 'operator';
+  const index = record.stages.findIndex((s) => s.environment === environment);
+  const stage = record.stages[index];
+  if (stage) {
+    await deps.releases.updateStage(input.releaseId, index, { ...stage, approval: { action: input.action, by, at: iso(deps.clock.now()) } });
+  }
+  if (input.action === 'approve') await deps.orchestrator.sendTaskSuccess(record.taskToken, { action: 'approve', by });
+  else await deps.orchestrator.sendTaskFailure(record.taskToken, ErrorName.Aborted, `Aborted by ${by}${input.reason ? `: ${input.reason}` : ''} (release ${input.releaseId}, before ${environment})`);
+  await deps.releases.setApprovalToken(input.releaseId, undefined);
+  return { releaseId: input.releaseId, environment, action: input.action };
+}
+
+export function createHandler(deps: ReleaseDeps): Handler<unknown, unknown> {
+  const logger = makeLogger('cutover-release', deps.logLevel);
+  return wrap(logger, async (event: unknown) => {
+    const p = parseOrThrow(Payload, event, 'release payload');
+    logger.appendKeys({ action: p.action });
+    switch (p.action) {
+      case 'start':
+        return start(deps, p);
+      case 'await-approval':
+        return awaitApproval(deps, p);
+      case 'begin':
+        return begin(deps, p);
+      case 'deployed':
+        return deployed(deps, p);
+      case 'verified':
+        return verified(deps, p);
+      case 'finish':
+        return finish(deps, p);
+      case 'control':
+        return control(deps, p);
+      default: {
+        const never: never = p.action;
+        throw new ValidationError('release payload', [`action: unknown action ${String(never)}`]);
+      }
+    }
+  });
+}
+
+export function releaseStoreFor(opts: ClientOptions, env: HandlerEnv, clock?: Clock): ReleaseStore {
+  const doc = DynamoDBDocumentClient.from(makeClient(DynamoDBClient, opts, 'dynamodb'), { marshallOptions: { removeUndefinedValues: true } });
+  return new DynamoReleaseStore(doc, env.tableName, clock);
+}
+
+export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): ReleaseDeps {
+  return {
+    env,
+    clock,
+    releases: releaseStoreFor(opts, env, clock),
+    store: storeFor(opts, env),
+    events: publisherFor(opts, env),
+    orchestrator: orchestratorFor(opts),
+  };
+}
+
+export const handler = lazy(() => createHandler(makeDeps(clientOptionsFromEnv(), envFromProcess())));
