@@ -1,0 +1,315 @@
+/**
+ * The scaling handler: event-driven changes of a service's desired count or scalable-target bounds
+ * (decisions in functions/core/scaling.ts). Started by:
+ *
+ * - EventBridge, `CloudWatch Alarm State Change` to ALARM of an alarm a scaling rule names: every
+ *   (service, rule) with that alarm acts.
+ * - EventBridge Scheduler, `{ source: "cutover.scheduler", kind: "scheduled-scaling", service,
+ *   environment, ruleIndex }`: that schedule rule acts.
+ * - Cutover's own bus, `Deployment Started`: dynamic (target-tracking) scale-in is suspended for the
+ *   service; `Deployment Succeeded | Rolled Back | Failed | Superseded`: when no deployment of the
+ *   service is in progress any more, it is resumed and a deferred scale-in is replayed (an alarm's
+ *   only if the alarm is still in ALARM).
+ *
+ * Every action is claimed in the scaling state first (a conditional write on its version, so two
+ * events at once cannot both act), then carried out, then announced as `Scaling Action` on the
+ * bus. A scaling action never touches the load balancer: task sets are percentages of the desired
+ * count, so both versions of a deployment scale together and no traffic moves.
+ */
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import * as z from 'zod/mini';
+import { AppAutoScalingTargets } from '../aws/autoscaling.js';
+import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
+import { CloudWatchAlarms } from '../aws/cloudwatch.js';
+import { EcsServiceCapacity } from '../aws/ecs-capacity.js';
+import type { ScalingRuleConfig, ServiceConfig } from '../core/config.js';
+import { ConflictError, ValidationError } from '../core/errors.js';
+import { AlarmStateChangeEvent, parseEvent } from '../core/events.js';
+import {
+  EMPTY_SCALING_STATE,
+  ecsResourceId,
+  type MaintenanceAction,
+  MaintenanceActionKind,
+  MaintenanceOutcome,
+  type PendingScaling,
+  type ScalingState,
+  SCALING_HISTORY_LENGTH,
+} from '../core/maintenance.js';
+import { LifecycleEvent } from '../core/model.js';
+import type { Alarms, Clock, DeploymentStore, EventPublisher, ScalableTargets, ScalingStateStore, ServiceCapacity } from '../core/ports.js';
+import {
+  decideScaling,
+  nextScalingState,
+  rulesForAlarm,
+  ruleKey,
+  type ScalingDecision,
+  ScheduledScalingInput,
+  scalingAction,
+} from '../core/scaling.js';
+import { parseOrThrow } from '../core/validation.js';
+import { publisherFor, storeFor } from './shared/clients.js';
+import { envFromProcess, type HandlerEnv } from './shared/env.js';
+import { deploymentInFlight, maintenanceStoreFor, requireService } from './shared/maintenance.js';
+import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
+
+export interface ScaleDeps {
+  readonly env: HandlerEnv;
+  readonly clock: Clock;
+  readonly capacity: ServiceCapacity;
+  readonly targets: ScalableTargets;
+  readonly alarms: Alarms;
+  readonly store: DeploymentStore;
+  readonly scaling: ScalingStateStore;
+  readonly events: EventPublisher;
+  readonly logLevel?: string;
+}
+
+export interface ScaleResult {
+  readonly ignored?: string;
+  readonly actions: readonly MaintenanceAction[];
+}
+
+/** Cutover's deployment events that concern scaling. */
+const DeploymentEvent = z.object({
+  source: z.literal('cutover'),
+  'detail-type': z.string(),
+  detail: z.object({ service: z.string(), environment: z.string(), deploymentId: z.optional(z.string()) }),
+});
+const DEPLOYMENT_ENDED: readonly string[] = [
+  LifecycleEvent.Succeeded,
+  LifecycleEvent.RolledBack,
+  LifecycleEvent.Failed,
+  LifecycleEvent.Superseded,
+];
+
+/** How often a lost race on the scaling state is retried before ConflictError (then EventBridge retries). */
+const MAX_STATE_ATTEMPTS = 5;
+
+export function createHandler(deps: ScaleDeps): Handler<unknown, ScaleResult> {
+  const logger = makeLogger('cutover-scale', deps.logLevel);
+  const nowIso = () => new Date(deps.clock.now()).toISOString();
+
+  async function announce(action: MaintenanceAction): Promise<void> {
+    logger.info('scaling action', { ...action });
+    await deps.events.publish(LifecycleEvent.ScalingAction, { ...action });
+  }
+
+  /** Read-modify-write of the scaling state with the version check; `change` may return undefined (nothing to write). */
+  async function withState<T>(
+    svc: ServiceConfig,
+    change: (state: ScalingState) => Promise<{ next: ScalingState; result: T } | undefined>,
+  ): Promise<T | undefined> {
+    for (let attempt = 0; attempt < MAX_STATE_ATTEMPTS; attempt++) {
+      const state = (await deps.scaling.get(svc.name, svc.environment)) ?? EMPTY_SCALING_STATE;
+      const out = await change(state);
+      if (out === undefined) return undefined;
+      if (await deps.scaling.put(svc.name, svc.environment, out.next)) return out.result;
+    }
+    throw new ConflictError(`Scaling state of ${svc.name}/${svc.environment} is contended; gave up after ${MAX_STATE_ATTEMPTS} attempts`);
+  }
+
+  /** Decide, claim, act, announce: one rule of one service. */
+  async function applyRule(svc: ServiceConfig, rule: ScalingRuleConfig, index: number, trigger: string, replay = false): Promise<MaintenanceAction> {
+    const scaling = svc.scaling;
+    if (scaling === undefined) throw new ValidationError('scaling rule', [`${svc.name}/${svc.environment}: has no scaling configuration`]);
+    const key = ruleKey(rule, index);
+    const resourceId = ecsResourceId(svc.cluster, svc.service);
+    const who = { service: svc.name, environment: svc.environment, resourceId };
+    let decided: { decision: ScalingDecision; action: MaintenanceAction; previous: ScalingState } | undefined;
+    await withState(svc, async (state) => {
+      const now = deps.clock.now();
+      const [desired, target, busy] = await Promise.all([
+        deps.capacity.desiredCount(svc.cluster, svc.service),
+        deps.targets.describe(resourceId),
+        deploymentInFlight(deps.store, svc.name, svc.environment, now, 'inProgress'),
+      ]);
+      const decision = decideScaling({
+        scaling,
+        rule,
+        ruleKey: key,
+        desired,
+        ...(target ? { target } : {}),
+        state,
+        nowMs: now,
+        ...(busy ? { deploymentInProgress: busy.deploymentId } : {}),
+        replay,
+      });
+      const outcome =
+        decision.kind === 'skip' ? MaintenanceOutcome.Skipped : decision.kind === 'defer' ? MaintenanceOutcome.Deferred : MaintenanceOutcome.Done;
+      const action = scalingAction(decision, who, trigger, outcome, new Date(now).toISOString());
+      const deferred: PendingScaling = {
+        ruleKey: key,
+        ruleIndex: index,
+        requestedAt: new Date(now).toISOString(),
+        trigger: rule.alarmName !== undefined ? 'alarm' : 'schedule',
+        ...(rule.alarmName !== undefined ? { alarmName: rule.alarmName } : {}),
+      };
+      // A deferral replaces the deferred action; a replay, or a newer change, clears it.
+      const pending =
+        decision.kind === 'defer' ? { set: deferred } : replay || outcome === MaintenanceOutcome.Done ? ('clear' as const) : ('keep' as const);
+      decided = { decision, action, previous: state };
+      return { next: nextScalingState(state, action, decision, key, now, pending), result: action };
+    });
+    const { decision, action, previous } = decided as NonNullable<typeof decided>;
+    try {
+      if (decision.kind === 'scale') {
+        await deps.capacity.setDesiredCount(svc.cluster, svc.service, decision.to);
+      } else if (decision.kind === 'set-bounds') {
+        await deps.targets.setBounds(resourceId, decision.bounds.min, decision.bounds.max);
+        // Application Auto Scaling moves the desired count into new bounds on its own, a little
+        // later; setting it here makes the change immediate and the same everywhere.
+        if (decision.to !== decision.from) await deps.capacity.setDesiredCount(svc.cluster, svc.service, decision.to);
+      }
+    } catch (e) {
+      // Give the cooldown back (the action did not happen) and record the failure; EventBridge retries.
+      const failed: MaintenanceAction = { ...action, outcome: MaintenanceOutcome.Failed, at: nowIso(), error: `${(e as Error).name}: ${(e as Error).message}` };
+      await withState(svc, async (state) => ({
+        next: {
+          ...state,
+          version: state.version + 1,
+          lastActionAt: { ...state.lastActionAt, [key]: previous.lastActionAt[key] ?? 0 },
+          history: [...state.history, failed].slice(-SCALING_HISTORY_LENGTH),
+        },
+        result: undefined,
+      })).catch(() => undefined);
+      await announce(failed).catch(() => undefined);
+      throw e;
+    }
+    await announce(action);
+    return action;
+  }
+
+  async function onAlarm(raw: unknown): Promise<ScaleResult> {
+    const event = parseEvent(AlarmStateChangeEvent, raw, { source: 'aws.cloudwatch', detailType: 'CloudWatch Alarm State Change' }, deps.env);
+    const { alarmName, state } = event.detail;
+    logger.appendKeys({ eventId: event.id, alarmName });
+    if (state.value !== 'ALARM') return { ignored: `state ${state.value}: only ALARM scales`, actions: [] };
+    const rules = rulesForAlarm(deps.env.config, alarmName);
+    if (rules.length === 0) return { ignored: `no scaling rule names alarm ${alarmName}`, actions: [] };
+    const actions: MaintenanceAction[] = [];
+    for (const { service, rule, index } of rules) {
+      actions.push(await applyRule(service, rule, index, `alarm ${alarmName} in ALARM`));
+    }
+    return { actions };
+  }
+
+  async function onSchedule(raw: unknown): Promise<ScaleResult> {
+    const input = parseOrThrow(ScheduledScalingInput, raw, 'scheduled scaling input');
+    const svc = requireService(deps.env, input.service, input.environment);
+    const rule = svc.scaling?.rules[input.ruleIndex];
+    if (rule?.schedule === undefined) {
+      throw new ValidationError('scheduled scaling input', [
+        `ruleIndex: ${input.ruleIndex} is not a schedule rule of ${svc.name}/${svc.environment} (scaling.rules has ${svc.scaling?.rules.length ?? 0})`,
+      ]);
+    }
+    logger.appendKeys({ cutoverService: svc.name, environment: svc.environment, ruleIndex: input.ruleIndex });
+    return { actions: [await applyRule(svc, rule, input.ruleIndex, `schedule ${rule.schedule}`)] };
+  }
+
+  async function setSuspended(svc: ServiceConfig, suspended: boolean, why: string): Promise<MaintenanceAction | undefined> {
+    if (svc.scaling?.targetCpuPercent === undefined) return undefined;
+    const resourceId = ecsResourceId(svc.cluster, svc.service);
+    const target = await deps.targets.describe(resourceId);
+    if (target === undefined || target.scaleInSuspended === suspended) return undefined;
+    await deps.targets.setScaleInSuspended(resourceId, suspended);
+    const action: MaintenanceAction = {
+      kind: suspended ? MaintenanceActionKind.SuspendScaleIn : MaintenanceActionKind.ResumeScaleIn,
+      service: svc.name,
+      environment: svc.environment,
+      target: resourceId,
+      outcome: MaintenanceOutcome.Done,
+      at: nowIso(),
+      reason: why,
+    };
+    await announce(action);
+    return action;
+  }
+
+  async function onDeployment(raw: unknown): Promise<ScaleResult> {
+    const event = parseOrThrow(DeploymentEvent, raw, 'Cutover deployment event');
+    const { service, environment, deploymentId } = event.detail;
+    const kind = event['detail-type'];
+    const svc = requireService(deps.env, service, environment);
+    logger.appendKeys({ cutoverService: service, environment, deploymentId });
+    if (svc.scaling === undefined) return { ignored: `${service}/${environment} has no scaling configuration`, actions: [] };
+    if (kind === LifecycleEvent.Started) {
+      const a = await setSuspended(
+        svc,
+        true,
+        `deployment ${deploymentId ?? ''} started: target tracking may scale out, not in, until it ends`,
+      );
+      return { actions: a ? [a] : [] };
+    }
+    if (!DEPLOYMENT_ENDED.includes(kind)) return { ignored: `${kind}: not a start or an end`, actions: [] };
+    const busy = await deploymentInFlight(deps.store, svc.name, svc.environment, deps.clock.now(), 'inProgress');
+    if (busy) return { ignored: `${busy.why}: scale-in stays deferred`, actions: [] };
+    const actions: MaintenanceAction[] = [];
+    const resumed = await setSuspended(svc, false, `deployment ${deploymentId ?? ''} ended (${kind}): target tracking may scale in again`);
+    if (resumed) actions.push(resumed);
+    const state = await deps.scaling.get(svc.name, svc.environment);
+    const pending = state?.pending;
+    if (pending === undefined) return { actions };
+    const rule = svc.scaling.rules[pending.ruleIndex];
+    if (rule === undefined || ruleKey(rule, pending.ruleIndex) !== pending.ruleKey) {
+      await withState(svc, async (s) => ({ next: { ...s, version: s.version + 1, pending: undefined }, result: undefined }));
+      return { actions };
+    }
+    if (pending.trigger === 'alarm' && pending.alarmName !== undefined) {
+      const [alarm] = await deps.alarms.describe([pending.alarmName]);
+      if (alarm?.state !== 'ALARM') {
+        const dropped: MaintenanceAction = {
+          kind: MaintenanceActionKind.Scale,
+          service: svc.name,
+          environment: svc.environment,
+          target: ecsResourceId(svc.cluster, svc.service),
+          outcome: MaintenanceOutcome.Skipped,
+          at: nowIso(),
+          reason: `deferred scale-in dropped: alarm ${pending.alarmName} is ${alarm?.state ?? 'gone'} now`,
+        };
+        await withState(svc, async (s) => ({
+          next: { ...s, version: s.version + 1, pending: undefined, history: [...s.history, dropped].slice(-SCALING_HISTORY_LENGTH) },
+          result: undefined,
+        }));
+        await announce(dropped);
+        actions.push(dropped);
+        return { actions };
+      }
+    }
+    const trigger = `${pending.trigger === 'alarm' ? `alarm ${pending.alarmName} in ALARM` : `schedule ${rule.schedule}`} (deferred at ${pending.requestedAt})`;
+    actions.push(await applyRule(svc, rule, pending.ruleIndex, trigger, true));
+    return { actions };
+  }
+
+  return wrap(logger, async (raw: unknown) => {
+    const source = typeof raw === 'object' && raw !== null ? (raw as { source?: unknown }).source : undefined;
+    switch (source) {
+      case 'aws.cloudwatch':
+        return onAlarm(raw);
+      case 'cutover.scheduler':
+        return onSchedule(raw);
+      case 'cutover':
+        return onDeployment(raw);
+      default:
+        throw new ValidationError('scaling event', [
+          `source: ${JSON.stringify(source)}; expected "aws.cloudwatch" (alarm), "cutover.scheduler" (schedule) or "cutover" (deployment events)`,
+        ]);
+    }
+  });
+}
+
+export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): ScaleDeps {
+  return {
+    env,
+    clock,
+    capacity: new EcsServiceCapacity(makeClient(ECSClient, opts)),
+    targets: new AppAutoScalingTargets(makeClient(ApplicationAutoScalingClient, opts)),
+    alarms: new CloudWatchAlarms(makeClient(CloudWatchClient, opts)),
+    store: storeFor(opts, env),
+    scaling: maintenanceStoreFor(opts, env),
+    events: publisherFor(opts, env),
+  };
+}
+
+export const handler = lazy(() => createHandler(makeDeps(clientOptionsFromEnv(), envFromProcess())));

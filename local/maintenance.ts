@@ -1,0 +1,419 @@
+/**
+ * Maintenance in the local rehearsal: what local/rehearsal.ts attaches so cleanup and scaling run
+ * end to end, as the CDK construct wires them in AWS.
+ *
+ * - Seeding: each service's history (older and newer revisions, images, an orphaned task set, a
+ *   running one-off task, recent records) and, for services with `scaling`, the scalable target and
+ *   target-tracking policy the construct creates (functions/core/scaling.ts `scalableTargets`).
+ * - EventBridge rules: `CloudWatch Alarm State Change` of a scaling alarm, and Cutover's own
+ *   `Deployment *` events of a scaled service, go to the `scale` handler; the timeline's `schedule`
+ *   input is what EventBridge Scheduler sends it; `cleanup` starts the cleanup state machine.
+ * - The summary's `actions`: every cleanup action (from the runs' reports) and scaling action (from
+ *   the handler's results), in virtual time; and invariants: nothing in use was deleted, desired
+ *   counts stayed within their bounds.
+ */
+import { type CutoverConfig, findService, type ServiceConfig } from '../functions/core/config.js';
+import type { CleanupRunReport } from '../functions/core/cleanup.js';
+import { ECS_DESIRED_COUNT, type MaintenanceAction, ecsResourceId } from '../functions/core/maintenance.js';
+import { DeploymentStatus, EVENT_SOURCE, type DeploymentRecord } from '../functions/core/model.js';
+import type { DeploymentStore } from '../functions/core/ports.js';
+import { scalableTargets, scalingAlarmNames } from '../functions/core/scaling.js';
+import type { VirtualClockImpl } from './clock.js';
+import type { PutEvent } from './contracts.js';
+import type { ServiceHistory } from './maintenance-schema.js';
+import type { ExecutionRecord } from './runner.js';
+import type { Scenario, TimelineInput } from './scenario.js';
+import type { AwsEvent } from './world/types.js';
+import type { World } from './world/world.js';
+
+/** One cleanup or scaling action as the scenario summary lists it. */
+export interface ActionSummary {
+  /** Virtual seconds from the start. */
+  readonly at: number;
+  readonly source: 'cleanup' | 'scaling';
+  /** The cleanup run (execution name). */
+  readonly run?: string;
+  readonly kind: string;
+  readonly service: string;
+  readonly environment: string;
+  readonly target: string;
+  readonly outcome: string;
+  readonly reason: string;
+  readonly error?: string;
+}
+
+/** What the world holds at the end, for the things maintenance touches. */
+export interface MaintenanceInventory {
+  readonly taskDefinitions: Array<{ arn: string; status: string }>;
+  readonly images: Array<{ repository: string; digest: string; tags: string[] }>;
+  readonly taskSets: Array<{ service: string; id: string; status: string; taskDefinitionArn: string }>;
+  readonly desiredCounts: Array<{ service: string; environment: string; desiredCount: number }>;
+  readonly scalableTargets: Array<{ resourceId: string; minCapacity: number; maxCapacity: number; scaleInSuspended: boolean }>;
+}
+
+export interface MaintenanceHooks {
+  readonly world: World;
+  readonly clock: VirtualClockImpl;
+  readonly config: CutoverConfig;
+  readonly scenario: Scenario;
+  readonly store: DeploymentStore;
+  /** The rehearsal's handler table: `scale` is wrapped here to record its results. */
+  readonly invoke: Record<string, (event: unknown) => Promise<unknown>>;
+  /** EventBridge -> Lambda delivery (asynchronous, retried) as the rehearsal does it. */
+  readonly deliver: (target: 'scale', label: string, event: unknown) => void;
+  /** StartExecution of the cleanup state machine. */
+  readonly startCleanup: (input: unknown) => void;
+  /** false: seed nothing into the world (a run against real endpoints). Default true. */
+  readonly seed?: boolean;
+}
+
+export interface Maintenance {
+  /** Call after the services, alarms and images are created. */
+  afterServices(services: readonly ServiceConfig[]): Promise<void>;
+  /** The timeline inputs maintenance owns. */
+  apply(input: Extract<TimelineInput, { kind: 'cleanup' | 'schedule' }>): void;
+  /** Invariant violations now (nothing in use deleted; desired counts within bounds). */
+  check(): string[];
+  /** Every action, in virtual time. */
+  actions(cleanupExecutions: readonly ExecutionRecord[]): ActionSummary[];
+  inventory(): MaintenanceInventory;
+}
+
+const DEPLOYMENT_EVENTS = new Set([
+  'Deployment Started',
+  'Deployment Succeeded',
+  'Deployment Rolled Back',
+  'Deployment Failed',
+  'Deployment Superseded',
+]);
+
+/**
+ * Seed the revisions registered *before* the running one (call before the services are created),
+ * and return the hooks for the rest.
+ */
+export function attachMaintenance(h: MaintenanceHooks): Maintenance {
+  const { world, clock, config, scenario } = h;
+  const startMs = clock.now();
+  const scalingActions: Array<{ atMs: number; action: MaintenanceAction }> = [];
+  const historyOf = (svc: ServiceConfig): ServiceHistory | undefined =>
+    scenario.world.history.find((x) => x.service === svc.name && (x.environment ?? svc.environment) === svc.environment);
+  const serviceOf = (name: string, environment?: string): ServiceConfig | undefined =>
+    findService(config, name, environment ?? config.services.find((s) => s.name === name)?.environment ?? '');
+
+  // The scale handler's results, recorded as the rehearsal delivers events to it.
+  const inner = h.invoke.scale;
+  if (inner) {
+    h.invoke.scale = async (event: unknown) => {
+      const result = (await inner(event)) as { actions?: MaintenanceAction[] } | undefined;
+      for (const action of result?.actions ?? []) scalingActions.push({ atMs: clock.now(), action });
+      return result;
+    };
+  }
+
+  const containerPort = (svc: ServiceConfig) => scenario.world.services.find((w) => w.service === svc.name)?.containerPort ?? 8080;
+  const register = (svc: ServiceConfig, digestValue: string): string => {
+    const family = svc.service;
+    const td = world.ecs.register({
+      family,
+      taskRoleArn: `arn:aws:iam::${world.accountId}:role/${family}-task`,
+      executionRoleArn: `arn:aws:iam::${world.accountId}:role/${family}-execution`,
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [
+        {
+          name: svc.containerName,
+          image: world.imageUri(svc.repository, digestValue),
+          essential: true,
+          portMappings: [{ containerPort: containerPort(svc), protocol: 'tcp' }],
+        },
+      ],
+      tags: [{ key: 'service', value: svc.service }],
+    });
+    return td.taskDefinitionArn as string;
+  };
+  const pushHistoryImage = (svc: ServiceConfig, d: string, tags: readonly string[]) => {
+    if (!world.ecr.hasImage(svc.repository, d)) world.pushImage(svc.repository, d, tags);
+  };
+
+  // ---- revisions older than the running one, before createService registers it
+  const seeded: Array<{ svc: ServiceConfig; arn: string; rev: ServiceHistory['before'][number] }> = [];
+  for (const hist of h.seed === false ? [] : scenario.world.history) {
+    const svc = serviceOf(hist.service, hist.environment);
+    if (!svc) throw new Error(`world.history: ${hist.service} is not configured`);
+    for (const rev of hist.before) {
+      if (rev.imageExists) pushHistoryImage(svc, rev.digest, rev.tags);
+      seeded.push({ svc, arn: register(svc, rev.digest), rev });
+    }
+  }
+
+  async function afterServices(services: readonly ServiceConfig[]): Promise<void> {
+    for (const svc of services) {
+      const hist = historyOf(svc);
+      if (!hist) continue;
+      for (const rev of hist.after) {
+        if (rev.imageExists) pushHistoryImage(svc, rev.digest, rev.tags);
+        seeded.push({ svc, arn: register(svc, rev.digest), rev });
+      }
+      for (const img of hist.images) pushHistoryImage(svc, img.digest, img.tags);
+    }
+    for (const { svc, arn, rev } of seeded) {
+      const primary = world.ecs.taskSetViews(svc.cluster, svc.service).find((t) => t.status === 'PRIMARY');
+      const network = primary?.networkConfiguration;
+      if (rev.runningTask) {
+        world.setImageProfile(rev.digest, { runMs: 14 * 24 * 3600 * 1000 });
+        world.ecs.runTask({
+          cluster: svc.cluster,
+          taskDefinition: arn,
+          count: 1,
+          launchType: 'FARGATE',
+          startedBy: 'migration',
+          ...(network ? { networkConfiguration: network } : {}),
+        });
+      }
+      if (rev.orphanTaskSet) {
+        world.ecs.createTaskSet({
+          cluster: svc.cluster,
+          service: svc.service,
+          taskDefinition: arn,
+          externalId: `orphan-${rev.digest.slice(7, 19)}`,
+          loadBalancers: [{ targetGroupArn: svc.targetGroupArns[1], containerName: svc.containerName, containerPort: containerPort(svc) }],
+          launchType: 'FARGATE',
+          scale: { unit: 'PERCENT', value: 0 },
+          ...(network ? { networkConfiguration: network } : {}),
+        });
+      }
+      if (rev.record) await seedRecord(svc, arn, rev.digest, rev.record, true, primary?.taskDefinition);
+      if (rev.deregistered) world.ecs.deregisterTaskDefinition({ taskDefinition: arn });
+    }
+    for (const svc of services) {
+      const hist = historyOf(svc);
+      const primary = world.ecs.taskSetViews(svc.cluster, svc.service).find((t) => t.status === 'PRIMARY');
+      for (let i = 0; i < (hist?.recordsWithoutExpiry ?? 0); i++) {
+        const d = scenario.world.services.find((w) => w.service === svc.name)?.initialDigest ?? '';
+        await seedRecord(svc, primary?.taskDefinition ?? '', d, 'SUCCEEDED', false, primary?.taskDefinition, `legacy-${i + 1}`);
+      }
+    }
+    // What the construct creates per scaled service: the scalable target and its target tracking.
+    for (const t of scalableTargets(config)) {
+      if (!services.some((s) => s.name === t.service && s.environment === t.environment)) continue;
+      world.autoscaling.registerScalableTarget({
+        ServiceNamespace: 'ecs',
+        ResourceId: t.resourceId,
+        ScalableDimension: ECS_DESIRED_COUNT,
+        MinCapacity: t.minCapacity,
+        MaxCapacity: t.maxCapacity,
+      });
+      if (t.targetCpuPercent !== undefined) {
+        world.autoscaling.putScalingPolicy({
+          PolicyName: `cutover-${t.service}-${t.environment}-cpu`,
+          ServiceNamespace: 'ecs',
+          ResourceId: t.resourceId,
+          ScalableDimension: ECS_DESIRED_COUNT,
+          PolicyType: 'TargetTrackingScaling',
+          TargetTrackingScalingPolicyConfiguration: {
+            TargetValue: t.targetCpuPercent,
+            PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+          },
+        });
+      }
+    }
+
+    // ---- EventBridge rules of the scaling handler
+    const alarms = new Set(scalingAlarmNames(config));
+    world.onAwsEvent((event: AwsEvent) => {
+      const name = (event.detail as { alarmName?: unknown }).alarmName;
+      if (event.source === 'aws.cloudwatch' && event['detail-type'] === 'CloudWatch Alarm State Change' && typeof name === 'string' && alarms.has(name)) {
+        h.deliver('scale', `scale ${event.id}`, event);
+      }
+    });
+    const scaled = new Set(config.services.filter((s) => s.scaling).map((s) => `${s.name}/${s.environment}`));
+    let seq = 0;
+    world.onPutEvent((e: PutEvent) => {
+      const d = e.detail as { service?: string; environment?: string };
+      if (e.source !== EVENT_SOURCE || !DEPLOYMENT_EVENTS.has(e.detailType) || !scaled.has(`${d.service}/${d.environment}`)) return;
+      const event = {
+        version: '0',
+        id: `cutover-${++seq}`,
+        'detail-type': e.detailType,
+        source: e.source,
+        account: world.accountId,
+        time: new Date(e.time).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        region: world.region,
+        resources: [],
+        detail: e.detail,
+      };
+      h.deliver('scale', `scale ${e.detailType} ${d.service}`, event);
+    });
+  }
+
+  async function seedRecord(
+    svc: ServiceConfig,
+    arn: string,
+    d: string,
+    status: 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED',
+    withExpiry: boolean,
+    blueArn: string | undefined,
+    id?: string,
+  ): Promise<void> {
+    const at = new Date(clock.now()).toISOString();
+    const deploymentId = id ?? `${svc.name}-${d.slice(7, 19)}`;
+    const record: DeploymentRecord = {
+      deploymentId,
+      service: svc.name,
+      environment: svc.environment,
+      status: status as DeploymentStatus,
+      image: { repository: svc.repository, digest: d, uri: world.imageUri(svc.repository, d) },
+      strategy: svc.strategy.type,
+      alarmNames: [],
+      timeline: [],
+      createdAt: at,
+      updatedAt: at,
+      ...(blueArn ? { blue: { targetGroupArn: svc.targetGroupArns[0], taskDefinitionArn: blueArn } } : {}),
+      green: { targetGroupArn: svc.targetGroupArns[1], taskDefinitionArn: arn },
+      reason: { code: status === DeploymentStatus.SUCCEEDED ? 'Promoted' : 'AlarmTriggered', message: 'seeded history' },
+      ...(withExpiry ? { expiresAt: Math.floor(clock.now() / 1000) + config.recordRetentionSeconds } : {}),
+    };
+    await h.store.createDeployment(record);
+  }
+
+  function apply(input: Extract<TimelineInput, { kind: 'cleanup' | 'schedule' }>): void {
+    switch (input.kind) {
+      case 'cleanup':
+        h.startCleanup({ dryRun: input.dryRun, ...(input.services ? { services: input.services } : {}) });
+        return;
+      case 'schedule': {
+        const svc = serviceOf(input.service, input.environment);
+        if (!svc) throw new Error(`timeline schedule: ${input.service} is not configured`);
+        h.deliver('scale', `scale schedule ${svc.name}#${input.rule}`, {
+          source: 'cutover.scheduler',
+          kind: 'scheduled-scaling',
+          service: svc.name,
+          environment: svc.environment,
+          ruleIndex: input.rule,
+        });
+        return;
+      }
+      default: {
+        const never: never = input;
+        throw new Error(`unknown maintenance input ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  function check(): string[] {
+    const problems: string[] = [];
+    for (const svc of config.services) {
+      let sets: ReturnType<World['taskSets']>;
+      try {
+        sets = world.taskSets(svc.cluster, svc.service);
+      } catch {
+        continue; // not in this scenario's world
+      }
+      const inUse = sets.filter((t) => t.status !== 'DRAINING').map((t) => ({ arn: t.taskDefinitionArn, by: `task set ${t.id}` }));
+      try {
+        const listed = world.ecs.listTasks({ cluster: svc.cluster, desiredStatus: 'RUNNING' }).taskArns ?? [];
+        if (listed.length > 0) {
+          for (const t of world.ecs.describeTasks({ cluster: svc.cluster, tasks: listed }).tasks ?? []) {
+            if (t.lastStatus !== 'STOPPED' && t.taskDefinitionArn) inUse.push({ arn: t.taskDefinitionArn, by: `task ${t.taskArn}` });
+          }
+        }
+      } catch {
+        // no cluster
+      }
+      for (const u of inUse) {
+        const td = world.ecs.taskDefinitionRecord(u.arn);
+        if (!td || td.status === 'DELETE_IN_PROGRESS') problems.push(`${u.arn} was deleted while ${u.by} uses it`);
+        for (const c of td?.containerDefinitions ?? []) {
+          if (c.image?.includes('.dkr.ecr.') && !world.ecr.resolves(c.image)) problems.push(`image ${c.image} was deleted while ${u.by} runs it`);
+        }
+      }
+      if (svc.scaling) {
+        const desired = world.ecs.describeServices({ cluster: svc.cluster, services: [svc.service] }).services?.[0]?.desiredCount;
+        if (desired !== undefined && (desired < svc.scaling.minCount || desired > svc.scaling.maxCount)) {
+          problems.push(`${svc.name}/${svc.environment}: desired count ${desired} outside ${svc.scaling.minCount}-${svc.scaling.maxCount}`);
+        }
+      }
+    }
+    return problems;
+  }
+
+  function actions(cleanupExecutions: readonly ExecutionRecord[]): ActionSummary[] {
+    const out: Array<ActionSummary & { ms: number }> = [];
+    for (const x of cleanupExecutions) {
+      if (x.output === undefined) continue;
+      let report: CleanupRunReport;
+      try {
+        report = JSON.parse(x.output) as CleanupRunReport;
+      } catch {
+        continue;
+      }
+      for (const scope of report.scopes ?? []) {
+        for (const a of scope.actions) {
+          const ms = Date.parse(a.at);
+          out.push({ ms, ...summary(a, ms, 'cleanup'), run: x.name });
+        }
+      }
+    }
+    for (const { atMs, action } of scalingActions) out.push({ ms: atMs, ...summary(action, atMs, 'scaling') });
+    return out.sort((a, b) => a.ms - b.ms).map(({ ms: _ms, ...a }) => a);
+  }
+
+  function summary(a: MaintenanceAction, ms: number, source: ActionSummary['source']): ActionSummary {
+    return {
+      at: (ms - startMs) / 1000,
+      source,
+      kind: a.kind,
+      service: a.service,
+      environment: a.environment,
+      target: a.target,
+      outcome: a.outcome,
+      reason: a.reason,
+      ...(a.error ? { error: a.error } : {}),
+    };
+  }
+
+  function inventory(): MaintenanceInventory {
+    const taskDefinitions: MaintenanceInventory['taskDefinitions'] = [];
+    for (const status of ['ACTIVE', 'INACTIVE', 'DELETE_IN_PROGRESS'] as const) {
+      let nextToken: string | undefined;
+      do {
+        const page = world.ecs.listTaskDefinitions({ status, maxResults: 100, ...(nextToken ? { nextToken } : {}) });
+        for (const arn of page.taskDefinitionArns ?? []) taskDefinitions.push({ arn, status });
+        nextToken = page.nextToken;
+      } while (nextToken);
+    }
+    const repos = [...new Set(config.services.map((s) => s.repository))];
+    const images: MaintenanceInventory['images'] = [];
+    for (const repository of repos) {
+      try {
+        for (const d of world.ecr.describeImages({ repositoryName: repository }).imageDetails ?? []) {
+          images.push({ repository, digest: d.imageDigest as string, tags: d.imageTags ?? [] });
+        }
+      } catch {
+        // no such repository in this world
+      }
+    }
+    const taskSets: MaintenanceInventory['taskSets'] = [];
+    const desiredCounts: MaintenanceInventory['desiredCounts'] = [];
+    const targets: MaintenanceInventory['scalableTargets'] = [];
+    for (const svc of config.services) {
+      try {
+        for (const t of world.taskSets(svc.cluster, svc.service)) {
+          taskSets.push({ service: svc.name, id: t.id, status: t.status, taskDefinitionArn: t.taskDefinitionArn });
+        }
+        const desired = world.ecs.describeServices({ cluster: svc.cluster, services: [svc.service] }).services?.[0]?.desiredCount;
+        if (desired !== undefined) desiredCounts.push({ service: svc.name, environment: svc.environment, desiredCount: desired });
+      } catch {
+        continue;
+      }
+      const resourceId = ecsResourceId(svc.cluster, svc.service);
+      const t = world.autoscaling.target(resourceId);
+      if (t) targets.push({ resourceId, ...t });
+    }
+    return { taskDefinitions, images, taskSets, desiredCounts, scalableTargets: targets };
+  }
+
+  return { afterServices, apply, check, actions, inventory };
+}
