@@ -10,7 +10,8 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../functions/core/errors.js';
-import { CutoverStack } from '../lib/cutover-stack.js';
+import { CutoverStack, envOf } from '../lib/cutover-stack.js';
+import { DemoServiceStack } from '../lib/demo-service-stack.js';
 import { DEFAULT_CONFIG_FILE, loadConfigFile } from '../lib/load-config.js';
 import { SynthError } from '../lib/synth-error.js';
 
@@ -25,5 +26,10 @@ try {
     process.exit(1);
   }
   throw e;
+}
+// A service to try Cutover on (lib/demo-service-stack.ts), only when asked for:
+// `npx cdk deploy CutoverDemoService -c demo=true`, in the control plane's account and region.
+if (app.node.tryGetContext('demo') === true || app.node.tryGetContext('demo') === 'true') {
+  new DemoServiceStack(app, 'CutoverDemoService', { env: envOf(loadConfigFile(configPath)) });
 }
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

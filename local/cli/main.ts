@@ -1,0 +1,92 @@
+/**
+ * The `cutover` command line: dispatch, usage, and turning errors into a message that says what to
+ * do next (exit 1) or the usage (exit 2).
+ */
+import { CutoverError } from '../../functions/core/errors.js';
+import { type CliIO, CommandError, UsageError } from './io.js';
+import { OPERATOR_COMMANDS, OPERATOR_USAGE, type OperatorOverrides, operatorCommand } from './operator.js';
+import { DEMO_USAGE, demoCommand, SIMULATE_USAGE, scenariosCommand, simulateCommand } from './simulate.js';
+
+const USAGE_HEAD = `usage:
+  ${DEMO_USAGE}
+  ${SIMULATE_USAGE.split('\n').join('\n  ')}
+  cutover scenarios export [DIR]
+${OPERATOR_USAGE}
+
+Run \`cutover help\` for how the operator commands find the control plane.`;
+
+export const USAGE = USAGE_HEAD;
+
+export const HELP = `${USAGE_HEAD.replace(/\n\nRun `cutover help`.*$/s, '')}
+
+The operator commands (status, history, deploy, promote, approve, abort, extend, hold, rollback,
+cleanup) talk to a deployed control plane with credentials and region from the AWS SDK's standard
+chain (AWS_PROFILE, AWS_REGION, SSO, instance roles). They find it, setting by setting, from:
+  1. flags:    --table NAME --deploy-arn ARN --control-arn ARN --rollback-arn ARN --cleanup-arn ARN --bus NAME
+  2. variables: CUTOVER_TABLE_NAME CUTOVER_DEPLOY_STATE_MACHINE_ARN CUTOVER_CONTROL_STATE_MACHINE_ARN
+               CUTOVER_ROLLBACK_STATE_MACHINE_ARN CUTOVER_CLEANUP_STATE_MACHINE_ARN CUTOVER_EVENT_BUS_NAME
+  3. the outputs of the control plane's CloudFormation stack (--stack NAME, CUTOVER_STACK_NAME,
+     default CutoverStack): TableName, DeployStateMachineArn, ControlStateMachineArn,
+     RollbackStateMachineArn, CleanupStateMachineArn, EventBusName.
+The configuration the control plane was deployed with (--config PATH, CUTOVER_CONFIG, default
+./cutover.config.json) names the services and their environments; without it, --env defaults to
+production. CUTOVER_AWS_ENDPOINT and CUTOVER_DYNAMODB_ENDPOINT point the clients at emulators.
+Exit codes: 0 done, 1 the command could not do it (the message says what to do next), 2 usage.`;
+
+/** Run one command line; `overrides` reach a control plane that is not in the environment (tests). */
+export async function main(argv: readonly string[], io: CliIO, overrides: OperatorOverrides = {}): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'simulate':
+        return await simulateCommand(rest, io);
+      case 'demo':
+        return await demoCommand(rest, io);
+      case 'scenarios':
+        return await scenariosCommand(rest, io);
+      case undefined:
+        io.stderr.write(`${USAGE}\n`);
+        return 2;
+      case 'help':
+      case '-h':
+      case '--help':
+        io.stdout.write(`${HELP}\n`);
+        return 0;
+      default:
+        if ((OPERATOR_COMMANDS as readonly string[]).includes(command)) return await operatorCommand(command, rest, io, overrides);
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    return reportError(e, io);
+  }
+}
+
+/** The exit code for an error, after printing it the way an operator can act on. */
+export function reportError(e: unknown, io: CliIO): number {
+  if (e instanceof UsageError || (e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS')) {
+    io.stderr.write(`cutover: ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (e instanceof CommandError) {
+    io.stderr.write(`cutover: ${e.message}\n${e.hint ? `  next: ${e.hint}\n` : ''}`);
+    return 1;
+  }
+  if (e instanceof CutoverError) {
+    const problems = (e as { problems?: readonly string[] }).problems;
+    if (problems && problems.length > 0) {
+      // `X is invalid: a; b` -> one problem a line (ValidationError, ConfigError).
+      const head = e.message.split(/ is invalid:/)[0];
+      io.stderr.write(`cutover: ${e.name}: ${head} is invalid:\n${problems.map((p) => `  - ${p}\n`).join('')}`);
+    } else {
+      io.stderr.write(`cutover: ${e.name}: ${e.message}\n`);
+    }
+    return 1;
+  }
+  const err = e as { name?: string; message?: string; $metadata?: unknown };
+  if (err?.$metadata !== undefined) {
+    io.stderr.write(`cutover: AWS said ${err.name}: ${err.message}\n  next: check the credentials (standard chain: AWS_PROFILE, AWS_REGION...) and the control-plane settings (cutover help)\n`);
+    return 1;
+  }
+  io.stderr.write(`cutover: ${(e as Error)?.stack ?? String(e)}\n`);
+  return 1;
+}
