@@ -38,6 +38,9 @@ export interface StepFunctionsBackend {
     status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
     input: string;
     output?: string;
+    /** A FAILED, TIMED_OUT or ABORTED execution's error name and cause. */
+    error?: string;
+    cause?: string;
     startDate: Date;
     stopDate?: Date;
   }>;

@@ -10,6 +10,7 @@
 import './polyfills.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { DynamoDBServiceException, InternalServerError, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import type { Pluggable } from '@smithy/types';
 import type { ClientOptions } from '../functions/aws/clients.js';
 import { findService, type ServiceConfig } from '../functions/core/config.js';
@@ -22,14 +23,21 @@ import type { DeploymentStore } from '../functions/core/ports.js';
 import * as alarmWatcher from '../functions/handlers/alarm-watcher.js';
 import * as analyze from '../functions/handlers/analyze.js';
 import * as bake from '../functions/handlers/bake.js';
+import * as cleanup from '../functions/handlers/cleanup.js';
+import * as control from '../functions/handlers/control.js';
 import * as finish from '../functions/handlers/finish.js';
 import * as green from '../functions/handlers/green.js';
+import * as hook from '../functions/handlers/hook.js';
 import * as intake from '../functions/handlers/intake.js';
 import * as lock from '../functions/handlers/lock.js';
+import * as migration from '../functions/handlers/migration.js';
 import * as prepare from '../functions/handlers/prepare.js';
 import * as promote from '../functions/handlers/promote.js';
+import * as reconcile from '../functions/handlers/reconcile.js';
 import * as register from '../functions/handlers/register.js';
+import * as release from '../functions/handlers/release.js';
 import * as rollback from '../functions/handlers/rollback.js';
+import * as scale from '../functions/handlers/scale.js';
 import * as shift from '../functions/handlers/shift.js';
 import { storeFor } from '../functions/handlers/shared/clients.js';
 import type { HandlerEnv } from '../functions/handlers/shared/env.js';
@@ -37,8 +45,11 @@ import { recordingMetrics } from '../functions/handlers/shared/metrics.js';
 import { VirtualClockImpl } from './clock.js';
 import type { PutEvent } from './contracts.js';
 import { LOCAL_CREDENTIALS, startLocalDynamo } from './dynamo.js';
+import { attachGates, type ReleaseSummary } from './gates-runtime.js';
+import { type ActionSummary, attachMaintenance, type MaintenanceInventory } from './maintenance.js';
 import { type ExecutionRecord, LocalRunner } from './runner.js';
 import type { Scenario, TimelineInput } from './scenario.js';
+import { FaultBook } from './world/faults.js';
 import type { AwsEvent } from './world/types.js';
 import { World } from './world/world.js';
 
@@ -58,7 +69,23 @@ const HANDLERS = {
   rollback,
   intake,
   'alarm-watcher': alarmWatcher,
+  control,
+  reconcile,
+  cleanup,
+  scale,
+  hook,
+  migration,
+  release,
 } as const;
+
+/** The operator and maintenance state machines run next to deploy (file name -> ARN suffix). */
+const OPERATOR_MACHINES = ['control', 'rollback', 'reconcile', 'cleanup'] as const;
+
+/** EventBridge invokes its Lambda targets asynchronously: a failed invocation is retried twice. */
+const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000] as const;
+
+/** Errors that put an asynchronously invoked event in the dead-letter queue as an expected outcome (AWS trouble). */
+const TRANSIENT_AWS_ERRORS = new Set(['AwsThrottled', 'AwsUnavailable']);
 type HandlerName = keyof typeof HANDLERS;
 
 /** `alarm-watcher` -> `AlarmWatcher` (the ASL substitution key is `${AlarmWatcherFunctionArn}`). */
@@ -71,6 +98,7 @@ const SERVICE_BY_CLIENT: Record<string, string> = {
   ECRClient: 'ECR',
   SFNClient: 'SFN',
   EventBridgeClient: 'EventBridge',
+  ApplicationAutoScalingClient: 'ApplicationAutoScaling',
 };
 
 /**
@@ -88,6 +116,56 @@ function worldPlugin(world: World, only?: readonly string[]): Pluggable<object, 
           return { output, response: {} } as never;
         },
         { step: 'initialize', name: 'cutoverLocalWorld', priority: 'high', override: true },
+      );
+    },
+  };
+}
+
+/**
+ * DynamoDB faults: the world does not answer DynamoDB (dynalite does), so its faults are injected
+ * here, at the same middleware step, with the errors DynamoDB really sends (a throttle, a 500, a
+ * timeout that may have been applied).
+ */
+function dynamoFaultPlugin(
+  book: FaultBook,
+  now: () => number,
+  calls: Array<{ at: number; operation: string }>,
+  /** Counts table writes once they completed (or failed): the invariant checker re-reads after one. */
+  writes: { done: number },
+): Pluggable<object, object> {
+  return {
+    applyToStack: (stack) => {
+      stack.add(
+        (next, context) => async (args) => {
+          if (context.clientName !== 'DynamoDBClient') return next(args);
+          const operation = (context.commandName ?? '').replace(/Command$/, '');
+          calls.push({ at: now(), operation: `DynamoDB:${operation}` });
+          const write = !/^(Get|Query|Scan|BatchGet|Describe)/.test(operation);
+          const fault = book.take('DynamoDB', operation, now());
+          if (!fault) {
+            try {
+              return await next(args);
+            } finally {
+              if (write) writes.done += 1;
+            }
+          }
+          if (write) writes.done += 1;
+          const $metadata = { httpStatusCode: fault.kind === 'throttle' ? 400 : 500, requestId: 'local-fault' };
+          switch (fault.kind) {
+            case 'throttle':
+              throw new ProvisionedThroughputExceededException({ message: 'The level of configured provisioned throughput for the table was exceeded.', $metadata });
+            case '5xx':
+              throw new InternalServerError({ message: 'Internal server error', $metadata });
+            case 'timeout': {
+              if (fault.applied) await next(args).catch(() => undefined);
+              const e = new DynamoDBServiceException({ name: 'TimeoutError', $fault: 'client', message: 'Connection timed out', $metadata: {} });
+              throw e;
+            }
+            default:
+              return next(args);
+          }
+        },
+        { step: 'initialize', name: 'cutoverLocalDynamoFaults', priority: 'high', override: true },
       );
     },
   };
@@ -113,10 +191,28 @@ export interface DeploymentSummary {
   readonly rollbackReaction: RollbackReaction | null;
 }
 
+/** An execution of the control, rollback or reconcile state machine (what the operator saw). */
+export interface OperationSummary {
+  readonly stateMachine: string;
+  readonly name: string;
+  readonly status: string;
+  readonly startedAt: number;
+  readonly error: string | null;
+  readonly cause: string | null;
+  readonly input: unknown;
+  readonly output: unknown;
+}
+
 export interface ScenarioSummary {
   readonly scenario: string;
   readonly deployments: DeploymentSummary[];
   readonly invariantViolations: string[];
+  /** Release executions (statemachines/release.asl.json): each with every environment's outcome. */
+  readonly releases?: ReleaseSummary[];
+  /** Control, rollback and reconcile executions, in start order (virtual seconds from the start). */
+  readonly operations?: OperationSummary[];
+  /** Every cleanup and scaling action, in virtual time (local/maintenance.ts). */
+  readonly actions?: ActionSummary[];
 }
 
 /** What a report needs beyond the summary. */
@@ -134,6 +230,12 @@ export interface ScenarioTrace {
   /** The data points the handlers published (DeploymentStarted, LeadTimeSeconds ...). */
   readonly deploymentMetrics: ReadonlyArray<{ name: string; value: number; unit: string; dimensions: Record<string, string> }>;
   readonly metrics: Array<{ at: number; targetGroupArn: string; requests: number; errors: number; latencyMs: number | null }>;
+  /** Events an EventBridge target failed on three times (Lambda's asynchronous retries), with the last error. */
+  readonly deadLetters?: Array<{ at: number; target: string; error: string }>;
+  /** Every AWS call made (the world's and DynamoDB's) as `Service:Operation`, in virtual time, for fault matrices. */
+  readonly awsCalls?: Array<{ at: number; operation: string }>;
+  /** Task definitions, images, task sets, desired counts and scalable targets at the end (local/maintenance.ts). */
+  readonly maintenance?: MaintenanceInventory;
 }
 
 export interface ProgressEvent {
@@ -212,20 +314,30 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   });
 
   const deployArn = `arn:aws:states:${region}:${accountId}:stateMachine:cutover-deploy`;
+  const releaseArn = `arn:aws:states:${region}:${accountId}:stateMachine:cutover-release`;
+  const operatorArns = Object.fromEntries(
+    OPERATOR_MACHINES.map((name) => [name, `arn:aws:states:${region}:${accountId}:stateMachine:cutover-${name}`]),
+  ) as Record<(typeof OPERATOR_MACHINES)[number], string>;
+  const dynamoFaults = new FaultBook();
+  const dynamoCalls: Array<{ at: number; operation: string }> = [];
+  const dynamoWrites = { done: 0 };
   const env: HandlerEnv = {
     tableName: dynamo.tableName,
     eventBusName: 'cutover',
     accountId,
     region,
     deployStateMachineArn: deployArn,
+    releaseStateMachineArn: releaseArn,
     config,
   };
+  // Release gates: ecs:runTask.sync, states:startExecution.sync:2, hook Lambdas (local/gates-runtime.ts).
+  const gates = attachGates({ runner, world, clock, hooks: scenario.world.hooks });
   const opts: ClientOptions = {
     region,
     dynamodbEndpoint: dynamo.endpoint,
     credentials: LOCAL_CREDENTIALS,
     ...(remote ? { endpoint: options.endpoint } : {}),
-    plugins: [worldPlugin(world, remote ? ['SFN', 'EventBridge'] : undefined)],
+    plugins: [worldPlugin(world, remote ? ['SFN', 'EventBridge'] : undefined), dynamoFaultPlugin(dynamoFaults, () => clock.now(), dynamoCalls, dynamoWrites), gates.lambdaPlugin],
   };
   const vclock = { now: () => clock.now() };
   // The handlers' EMF metrics, recorded instead of printed.
@@ -248,12 +360,32 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     definition: readFileSync(`${STATE_MACHINES_DIR}deploy.asl.json`, 'utf8'),
     substitutions,
   });
+  runner.registerStateMachine({
+    name: 'cutover-release',
+    arn: releaseArn,
+    definition: readFileSync(`${STATE_MACHINES_DIR}release.asl.json`, 'utf8'),
+    substitutions: { ...substitutions, DeployStateMachineArn: deployArn },
+  });
+  for (const name of OPERATOR_MACHINES) {
+    runner.registerStateMachine({
+      name: `cutover-${name}`,
+      arn: operatorArns[name],
+      definition: readFileSync(`${STATE_MACHINES_DIR}${name}.asl.json`, 'utf8'),
+      substitutions,
+    });
+  }
   const store: DeploymentStore = storeFor({ ...opts, plugins: [] }, env);
+  // Cleanup and scaling: history seeding, their EventBridge rules and timeline inputs (local/maintenance.ts).
+  const maintenance = attachMaintenance({
+    world, clock, config, scenario, store, invoke, seed: !remote,
+    deliver: (target, label, event) => deliver(target, label, event),
+    startCleanup: (input) => startOperation('cleanup', input),
+  });
 
   // ---- the world as the scenario describes it
   for (const image of scenario.world.images) {
     world.setImageProfile(image.digest, image.profile);
-    if (image.existsAtStart) world.pushImage(image.repository, image.digest, image.tags);
+    if (image.existsAtStart) world.pushImage(image.repository, image.digest, image.tags, gates.scanOptions(image.scan));
   }
   const services = scenario.world.services.map((ws) => {
     const svc = findService(config, ws.service, ws.environment ?? config.services.find((s) => s.name === ws.service)?.environment ?? '');
@@ -274,6 +406,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     });
     return svc;
   });
+  if (!remote) await maintenance.afterServices(services);
   for (const alarm of remote ? [] : scenario.world.alarms) {
     const svc = services.find((s) => s.name === alarm.service && (!alarm.environment || s.environment === alarm.environment));
     if (!svc) continue;
@@ -291,12 +424,37 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
 
   // ---- EventBridge rules: ECR pushes to intake, alarm state changes to the alarm watcher
   const awsEvents: AwsEvent[] = [];
+  const deadLetters: NonNullable<ScenarioTrace['deadLetters']> = [];
+  const asyncErrors: string[] = [];
+  /** EventBridge -> Lambda is asynchronous: a failed invocation is retried twice, then dead-lettered. */
+  const deliver = (target: HandlerName, label: string, event: unknown, attempt = 0): void => {
+    void runner
+      .invokeAsync(`${label}${attempt ? ` (retry ${attempt})` : ''}`, () => invoke[target]?.(event), { recordErrors: false })
+      .catch((error: unknown) => {
+        const delay = ASYNC_RETRY_DELAYS_MS[attempt];
+        if (delay !== undefined) {
+          clock.at(clock.now() + delay, () => deliver(target, label, event, attempt + 1), { label: `${label} retry ${attempt + 1}` });
+          return;
+        }
+        const name = (error as Error)?.name ?? 'Error';
+        const text = `${name}: ${(error as Error)?.message ?? String(error)}`;
+        // AWS trouble (an injected fault) dead-letters the event; anything else is a bug.
+        if (TRANSIENT_AWS_ERRORS.has(name)) deadLetters.push({ at: clock.now(), target, error: text });
+        else asyncErrors.push(`${label}: ${text}`);
+      });
+  };
   world.onAwsEvent((event) => {
     awsEvents.push(event);
     if (event.source === 'aws.cloudwatch' && event['detail-type'] === 'CloudWatch Alarm State Change') {
-      void runner.invokeAsync(`alarm-watcher ${event.id}`, () => invoke['alarm-watcher']?.(event));
+      deliver('alarm-watcher', `alarm-watcher ${event.id}`, event);
     }
   });
+  const environmentOf = (service: string, environment?: string): string =>
+    environment ?? config.services.find((s) => s.name === service)?.environment ?? 'production';
+  /** StartExecution of an operator state machine, as the console does (the runner names the execution). */
+  const startOperation = (name: (typeof OPERATOR_MACHINES)[number], input: unknown): void => {
+    void runner.invokeAsync(`start ${name}`, () => runner.startExecution({ stateMachineArn: operatorArns[name], input: JSON.stringify(input) }));
+  };
   const lifecycleEvents: PutEvent[] = [];
   world.onPutEvent((e) => lifecycleEvents.push(e));
 
@@ -304,18 +462,62 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     switch (input.kind) {
       case 'push': {
         if (input.profile) world.setImageProfile(input.digest, input.profile);
-        const event = world.pushImage(input.repository, input.digest, input.tag ? [input.tag] : []);
+        const event = world.pushImage(input.repository, input.digest, input.tag ? [input.tag] : [], gates.scanOptions(input.scan));
         awsEvents.push(event);
-        for (let i = 0; i < input.deliveries; i++) {
-          void runner.invokeAsync(`intake ${event.id}#${i}`, () => invoke.intake?.(event));
-        }
+        for (let i = 0; i < input.deliveries; i++) deliver('intake', `intake ${event.id}#${i}`, event);
         return;
       }
       case 'alarm':
-        world.setAlarmState(input.name, input.state, input.reason);
+        world.setAlarmState(input.name, input.state, input.reason, input.holdSeconds ? { holdMs: input.holdSeconds * 1000 } : {});
         return;
-      case 'fault':
-        world.injectFault({ operation: input.operation, kind: input.fault, count: input.count ?? Number.POSITIVE_INFINITY });
+      case 'fault': {
+        const spec = {
+          operation: input.operation,
+          kind: input.fault,
+          count: input.count ?? Number.POSITIVE_INFINITY,
+          ...(input.applied ? { applied: true } : {}),
+        };
+        const dynamo = input.operation.startsWith('DynamoDB:');
+        if (dynamo || input.operation === '*') dynamoFaults.add(spec, clock.now());
+        if (!dynamo) world.injectFault(spec);
+        return;
+      }
+      case 'clear-faults':
+        world.clearFaults();
+        dynamoFaults.clear();
+        return;
+      case 'operator': {
+        const { at: _at, kind: _kind, ...doc } = input;
+        startOperation('control', { ...doc, environment: environmentOf(doc.service, doc.environment) });
+        return;
+      }
+      case 'rollback': {
+        const { at: _at, kind: _kind, ...doc } = input;
+        startOperation('rollback', { ...doc, environment: environmentOf(doc.service, doc.environment) });
+        return;
+      }
+      case 'reconcile':
+        startOperation('reconcile', { source: 'scenario', 'detail-type': 'Scheduled Event' });
+        return;
+      case 'stop-execution':
+        void runner.invokeAsync(`stop-execution@${input.at}`, async () => {
+          const environment = environmentOf(input.service, input.environment);
+          const id =
+            input.deploymentId ??
+            (await store.listInFlight()).find((r) => r.service === input.service && r.environment === environment && r.status === 'IN_PROGRESS')
+              ?.deploymentId;
+          if (!id) {
+            asyncErrors.push(`stop-execution@${input.at}: nothing in flight for ${input.service}/${environment}`);
+            return;
+          }
+          const rec = await store.getDeployment(input.service, environment, id);
+          const arn = rec?.executionArn ?? `${deployArn.replace(':stateMachine:', ':execution:')}:${id}`;
+          await runner.stopExecution(arn, 'Stopped', 'stopped from the Step Functions console (scenario)');
+        });
+        return;
+      case 'cleanup':
+      case 'schedule':
+        maintenance.apply(input);
         return;
       case 'event':
         void runner.invokeAsync(`${input.target} (scenario event)`, () => invoke[input.target]?.(input.event), { recordErrors: false }).catch(() => undefined);
@@ -334,7 +536,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     runner,
     store,
     clock,
-    stateMachines: { deploy: deployArn },
+    stateMachines: { deploy: deployArn, release: releaseArn, ...operatorArns },
     invoke: (handler, event) => {
       const fn = invoke[handler];
       if (!fn) return Promise.reject(new Error(`no handler ${handler}`));
@@ -363,8 +565,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     }
   };
   recordWeights();
+  // The in-flight records change only when the table is written: re-read them only then.
+  let inFlightCache: { writes: number; records: DeploymentRecord[] } | undefined;
+  const inFlightNow = async (): Promise<DeploymentRecord[]> => {
+    const writes = dynamoWrites.done;
+    if (inFlightCache?.writes !== writes) inFlightCache = { writes, records: await store.listInFlight() };
+    return inFlightCache.records;
+  };
   const checkInvariants = async (where: string) => {
-    const inFlight = await store.listInFlight();
+    const inFlight = await inFlightNow();
     for (const svc of remote ? [] : services) {
       const weights = world.weights(routeArnOf(svc));
       const desired = scenario.world.services.find((w) => w.service === svc.name)?.desiredCount ?? 1;
@@ -386,6 +595,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       for (const p of problems) violations.push(`${svc.name}/${svc.environment} after ${where}: ${p}`);
     }
     for (const p of checkSingleInFlight(inFlight.filter((r) => r.status === 'IN_PROGRESS'))) violations.push(`after ${where}: ${p}`);
+    for (const p of remote ? [] : maintenance.check()) violations.push(`after ${where}: ${p}`);
   };
   runner.onStateExited(async (info) => {
     recordWeights();
@@ -417,6 +627,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   recordWeights();
   for (const e of report.errors) violations.push(`runtime error in ${e.label}: ${(e.error as Error)?.message ?? String(e.error)}`);
   for (const r of report.running) violations.push(`execution ${r.name} still running at the end (in ${r.openStates.join(', ')})`);
+  for (const e of asyncErrors) violations.push(`runtime error in ${e}`);
+  for (const p of remote ? [] : maintenance.check()) violations.push(`at the end: ${p}`);
 
   // ---- summary
   const executions = runner.listExecutions().filter((x) => x.stateMachineArn === deployArn).sort((a, b) => a.startMs - b.startMs);
@@ -461,10 +673,34 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   }
   const apiCalls = world.calls.length;
   const metrics = remote ? [] : metricsTrace(world, services, startMs, clock.now());
+  const operationArns = new Map(Object.entries(operatorArns).map(([name, arn]) => [arn, name]));
+  const operations: OperationSummary[] = runner
+    .listExecutions()
+    .filter((x) => operationArns.has(x.stateMachineArn))
+    .sort((a, b) => a.startMs - b.startMs)
+    .map((x) => ({
+      stateMachine: operationArns.get(x.stateMachineArn) as string,
+      name: x.name,
+      status: x.status,
+      startedAt: (x.startMs - startMs) / 1000,
+      error: x.error ?? null,
+      cause: x.cause ?? null,
+      input: parseJson(x.input),
+      output: x.output === undefined ? null : parseJson(x.output),
+    }));
+  const awsCalls = [...world.calls.map((c) => ({ at: c.at, operation: `${c.service}:${c.operation}` })), ...dynamoCalls].sort((a, b) => a.at - b.at);
+  const releases = await gates.releases(runner.listExecutions(), releaseArn, release.releaseStoreFor({ ...opts, plugins: [] }, env));
   await dynamo.close();
   runner.dispose();
   return {
-    summary: { scenario: scenario.name, deployments, invariantViolations: violations },
+    summary: {
+      scenario: scenario.name,
+      deployments,
+      invariantViolations: violations,
+      operations,
+      actions: maintenance.actions(runner.listExecutions().filter((x) => x.stateMachineArn === operatorArns.cleanup)),
+      ...(releases.length > 0 ? { releases } : {}),
+    },
     startMs,
     endMs: clock.now(),
     records,
@@ -475,7 +711,18 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     apiCalls,
     deploymentMetrics: deploymentMetrics.points,
     metrics,
+    deadLetters,
+    awsCalls,
+    ...(remote ? {} : { maintenance: maintenance.inventory() }),
   };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 function parseRequest(input: string): DeployRequest | undefined {
@@ -491,14 +738,20 @@ function parseRequest(input: string): DeployRequest | undefined {
 function rollbackReaction(record: DeploymentRecord, exec: ExecutionRecord): RollbackReaction | null {
   if (record.reason?.code !== 'AlarmTriggered') return null;
   const traffic = record.timeline.find((e) => e.key === 'rollback-traffic');
-  const alarm = record.timeline.find((e) => e.kind === 'alarm');
-  const bakeIdx = exec.statesEntered.map((s) => s.name).lastIndexOf('Bake');
-  const rollbackIdx = exec.statesEntered.findIndex((s) => s.name === 'Rollback');
-  if (!traffic || bakeIdx < 0 || rollbackIdx < 0) return null;
-  // An alarm already firing when the bake starts is seen by the bake itself: the bake is the start.
-  const fromMs = alarm ? Date.parse(alarm.at) : (exec.statesEntered[bakeIdx]?.at ?? 0);
-  return { transitions: rollbackIdx - bakeIdx, virtualSeconds: (Date.parse(traffic.at) - fromMs) / 1000 };
+  const names = exec.statesEntered.map((s) => s.name);
+  const rollbackIdx = names.indexOf('Rollback');
+  // The state that saw the alarm: a bake (or its extension), the termination wait, or the pre-traffic check.
+  const watchIdx = Math.max(...WATCHING_STATES.map((w) => names.lastIndexOf(w, rollbackIdx)));
+  if (!traffic || watchIdx < 0 || rollbackIdx < 0) return null;
+  const watchedFrom = exec.statesEntered[watchIdx]?.at ?? 0;
+  const alarm = record.timeline.filter((e) => e.kind === 'alarm').at(-1);
+  // An alarm already firing when the state started is seen by that state itself: it is the start.
+  const fromMs = alarm && Date.parse(alarm.at) >= watchedFrom ? Date.parse(alarm.at) : watchedFrom;
+  return { transitions: rollbackIdx - watchIdx, virtualSeconds: (Date.parse(traffic.at) - fromMs) / 1000 };
 }
+
+/** Deploy states that watch the alarms. */
+const WATCHING_STATES = ['Bake', 'ExtendedBake', 'TerminationWait', 'PreTrafficAlarmCheck'] as const;
 
 /** Per minute and target group: requests, 5xx and mean latency, as CloudWatch holds them. */
 function metricsTrace(world: World, services: ServiceConfig[], startMs: number, endMs: number): ScenarioTrace['metrics'] {

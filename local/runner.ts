@@ -766,6 +766,12 @@ interface Execution {
   readonly open: Array<{ name: string; mapIndex?: number }>;
   /** Last error of each state the executor reported failed (names its own Map/Parallel retries). */
   readonly lastFailure: Map<string, string>;
+  /**
+   * Map and Parallel states that failed and were not entered again. aws-local-stepfunctions keeps
+   * starting queued Map iterations after one failed (p-limit does not cancel them): in AWS the Map
+   * stops, so Task states of a failed scope must not run (see runBoundState).
+   */
+  readonly failedScopes: Set<string>;
   readonly timers: Set<CancelableTimer>;
   abort: () => void;
   hookChain: Promise<void>;
@@ -946,6 +952,7 @@ export class LocalRunner implements StepFunctionsBackend {
       history: [],
       open: [],
       lastFailure: new Map(),
+      failedScopes: new Set(),
       timers: new Set(),
       abort: () => {},
       hookChain: Promise.resolve(),
@@ -1273,6 +1280,7 @@ export class LocalRunner implements StepFunctionsBackend {
     const where = { at, stateName, stateType, ...(ev.index === undefined ? {} : { mapIndex: ev.index }) };
     switch (ev.type) {
       case 'StateEntered': {
+        if (stateType === 'Map' || stateType === 'Parallel') exec.failedScopes.delete(stateName);
         exec.transitions++;
         exec.open.push({ name: stateName, ...(ev.index === undefined ? {} : { mapIndex: ev.index }) });
         exec.history.push({ kind: 'StateEntered', ...where, ...(this.recordStateData ? { input: ev.state.input as Json } : {}) });
@@ -1297,6 +1305,7 @@ export class LocalRunner implements StepFunctionsBackend {
         const i = exec.open.findIndex((o) => o.name === stateName && o.mapIndex === ev.index);
         if (i >= 0) exec.open.splice(i, 1);
         exec.lastFailure.set(stateName, ev.Error ?? 'Error');
+        if (stateType === 'Map' || stateType === 'Parallel') exec.failedScopes.add(stateName);
         exec.history.push({
           kind: 'StateFailed',
           ...where,
@@ -1414,6 +1423,10 @@ export class LocalRunner implements StepFunctionsBackend {
     await nextTurn();
     await exec.hookChain;
     this.assertRunning(exec);
+    // A straggling iteration of a Map (or branch of a Parallel) that already failed: AWS would not run it.
+    const scopes = meta.path.split(' > ').slice(0, -1).map((p) => p.replace(/\[\d+\]$/, ''));
+    const failed = scopes.find((scope) => exec.failedScopes.has(scope));
+    if (failed !== undefined) throw new ExecutionClosedSignal(`${meta.path}: ${failed} already failed; its remaining iterations do not run`);
     const w = isObject(wrapped) ? wrapped : {};
     const input = (w[INPUT_KEY] ?? null) as Json;
     const params = (PARAMS_KEY in w ? w[PARAMS_KEY] : input) as Json;

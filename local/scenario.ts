@@ -8,6 +8,8 @@ import * as z from 'zod/mini';
 import { type CutoverConfig, parseConfig } from '../functions/core/config.js';
 import { ConfigError, ValidationError } from '../functions/core/errors.js';
 import { formatIssues } from '../functions/core/validation.js';
+import { CleanupTimelineInput, ExpectedActions, ScheduleTimelineInput, ServiceHistory } from './maintenance-schema.js';
+import { ExpectedReleases, HookScriptSchema, ScenarioScanSchema } from './gates-schema.js';
 
 const digest = z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256: and 64 lowercase hex characters'));
 
@@ -19,6 +21,10 @@ export const ImageProfileSchema = z.strictObject({
   healthy: z._default(z.boolean(), true),
   /** true: its tasks never reach RUNNING. */
   crashes: z._default(z.boolean(), false),
+  /** Exit code of a one-off task (the migration) of this image; default 0. */
+  exitCode: z.optional(z.int().check(z.minimum(0), z.maximum(255))),
+  /** How long a one-off task of this image runs, virtual ms; default 30 s. */
+  runMs: z.optional(z.int().check(z.minimum(0), z.maximum(24 * 3600 * 1000))),
 });
 
 const at = z.number().check(z.minimum(0), z.maximum(7 * 24 * 3600));
@@ -33,6 +39,8 @@ export const TimelineInput = z.discriminatedUnion('kind', [
     profile: z.optional(ImageProfileSchema),
     /** How many times EventBridge delivers the push event (duplicates happen). */
     deliveries: z._default(z.int().check(z.minimum(0), z.maximum(10)), 1),
+    /** The pushed image's scan (local/gates-schema.ts); null: never scanned. Default: COMPLETE, no findings. */
+    scan: z.optional(z.nullable(ScenarioScanSchema)),
   }),
   z.strictObject({
     at,
@@ -40,15 +48,62 @@ export const TimelineInput = z.discriminatedUnion('kind', [
     name: z.string(),
     state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
     reason: z._default(z.string(), 'set by the scenario'),
+    /** Pin the state against the alarm's own evaluation for this long (default: the next evaluation may change it). */
+    holdSeconds: z.optional(z.number().check(z.minimum(1))),
   }),
   z.strictObject({
     at,
     kind: z.literal('fault'),
-    /** `Service:Operation` (e.g. `ECS:CreateTaskSet`) or `*`. */
+    /** `Service:Operation` (e.g. `ECS:CreateTaskSet`, `DynamoDB:UpdateItem`), `Service:*` or `*`. */
     operation: z.string(),
     fault: z.enum(['throttle', '5xx', 'timeout']),
     /** How many calls fail; omit for every call from then on. */
     count: z.optional(z.int().check(z.minimum(1))),
+    /** Only for `timeout`: the request took effect, only the response was lost. */
+    applied: z.optional(z.boolean()),
+  }),
+  z.strictObject({
+    at,
+    kind: z.literal('clear-faults'),
+  }),
+  z.strictObject({
+    at,
+    /**
+     * An operator's control, run exactly as from the console: StartExecution of the control state
+     * machine with this document (functions/core/control.ts; `environment` defaults to the
+     * service's). Left loose here so a scenario can show what a bad document gets.
+     */
+    kind: z.literal('operator'),
+    action: z.string(),
+    service: z.string(),
+    environment: z.optional(z.string()),
+    deploymentId: z.optional(z.string()),
+    reason: z.optional(z.string()),
+    extendSeconds: z.optional(z.number()),
+    by: z.optional(z.string()),
+  }),
+  z.strictObject({
+    at,
+    /** StartExecution of the rollback state machine (functions/core/control.ts RollbackInputSchema). */
+    kind: z.literal('rollback'),
+    service: z.string(),
+    environment: z.optional(z.string()),
+    toVersion: z.optional(z.string()),
+    reason: z.optional(z.string()),
+    by: z.optional(z.string()),
+  }),
+  z.strictObject({
+    at,
+    /** StopExecution of the deploy execution (default: the service's deployment in flight), as from the console. */
+    kind: z.literal('stop-execution'),
+    service: z.string(),
+    environment: z.optional(z.string()),
+    deploymentId: z.optional(z.string()),
+  }),
+  z.strictObject({
+    at,
+    /** StartExecution of the reconcile state machine (what its schedule does). */
+    kind: z.literal('reconcile'),
   }),
   z.strictObject({
     at,
@@ -57,6 +112,8 @@ export const TimelineInput = z.discriminatedUnion('kind', [
     target: z.enum(['intake', 'alarm-watcher']),
     event: z.unknown(),
   }),
+  CleanupTimelineInput,
+  ScheduleTimelineInput,
 ]);
 export type TimelineInput = z.output<typeof TimelineInput>;
 
@@ -94,6 +151,8 @@ export const ScenarioSchema = z.strictObject({
         profile: z._default(ImageProfileSchema, () => ImageProfileSchema.parse({})),
         /** false: the image is only pushed by the timeline. */
         existsAtStart: z._default(z.boolean(), true),
+        /** Its scan (local/gates-schema.ts); null: never scanned. Default: COMPLETE, no findings. */
+        scan: z.optional(z.nullable(ScenarioScanSchema)),
       }),
     ),
     alarms: z._default(
@@ -114,6 +173,10 @@ export const ScenarioSchema = z.strictObject({
       ),
       [],
     ),
+    /** Task-definition revisions, images and records the services have at the start (local/maintenance-schema.ts). */
+    history: z._default(z.array(ServiceHistory), []),
+    /** Hook Lambdas and what they answer (local/gates-schema.ts). */
+    hooks: z._default(z.array(HookScriptSchema), []),
   }),
   timeline: z.array(TimelineInput).check(z.minLength(1)),
   /** The outcome the scenario is built to show (checked by the test suite). */
@@ -127,6 +190,10 @@ export const ScenarioSchema = z.strictObject({
           reasonCode: z.optional(z.string()),
         }),
       ),
+      /** Cleanup and scaling actions by kind and outcome (local/maintenance-schema.ts). */
+      actions: z.optional(ExpectedActions),
+      /** Release outcomes, in start order (local/gates-schema.ts). */
+      releases: z.optional(ExpectedReleases),
     }),
   ),
   maxVirtualSeconds: z._default(z.int().check(z.minimum(60)), 6 * 3600),

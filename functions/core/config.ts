@@ -131,8 +131,27 @@ export const Hooks = z.strictObject({
   afterTestTraffic: z._default(z.array(z.string()), []),
   beforeShift: z._default(z.array(z.string()), []),
   afterFullTraffic: z._default(z.array(z.string()), []),
-  /** Per invocation; a hook that answers "ask again later" is asked again until this much total time. */
+  /** A hook must pass within this long of its first invocation; "ask again later" (IN_PROGRESS) answers count. */
   timeoutSeconds: z._default(seconds(3600), 300),
+  /** One invocation (synchronous) must answer within this long. */
+  invocationTimeoutSeconds: z._default(z.int().check(z.minimum(1), z.maximum(840)), 30),
+  /** An IN_PROGRESS answer's callBackDelay is capped at this (an answer without one is asked again after 30 s). */
+  maxCallBackDelaySeconds: z._default(z.int().check(z.minimum(1), z.maximum(3600)), 300),
+  /** Where green answers test traffic (the test listener), passed to every hook as `testUrl`. */
+  testUrl: z.optional(z.string().check(z.maxLength(2048), z.regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL'))),
+});
+
+/** A release's verification of one environment: hooks run once every service of it deployed. */
+export const EnvironmentVerification = z.strictObject({
+  /** Lambda function ARNs, run in order (same answers as lifecycle hooks). */
+  hooks: z._default(z.array(z.string()), []),
+  timeoutSeconds: z._default(seconds(24 * 3600), 600),
+  /** One invocation (synchronous) must answer within this long. */
+  invocationTimeoutSeconds: z._default(z.int().check(z.minimum(1), z.maximum(840)), 30),
+  /** An IN_PROGRESS answer's callBackDelay is capped at this (an answer without one is asked again after 30 s). */
+  maxCallBackDelaySeconds: z._default(z.int().check(z.minimum(1), z.maximum(3600)), 300),
+  /** The environment's URL, passed to the hooks as `testUrl`. */
+  url: z.optional(z.string().check(z.maxLength(2048), z.regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL'))),
 });
 
 export const Migration = z.strictObject({
@@ -162,6 +181,8 @@ export const ScalingRule = z.strictObject({
   minCount: z.optional(z.int().check(z.minimum(0), z.maximum(5000))),
   maxCount: z.optional(z.int().check(z.minimum(0), z.maximum(5000))),
   cooldownSeconds: z._default(seconds(24 * 3600), 300),
+  /** Time zone of a cron schedule (IANA name, e.g. Europe/Paris). */
+  timezone: z._default(z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, 'must be an IANA time zone like UTC or Europe/Paris')), 'UTC'),
 });
 
 export const Scaling = z.strictObject({
@@ -184,6 +205,14 @@ export const Cleanup = z.strictObject({
     z.array(z.string().check(z.regex(TAG_FILTER, 'must be a tag pattern of A-Z a-z 0-9 _ . - with * and ? wildcards'))),
     ['latest'],
   ),
+  /** false: the scheduled cleanup leaves this service alone. */
+  enabled: z._default(z.boolean(), true),
+  /** false: revisions and task sets are cleaned, the repository's images are not. */
+  deleteImages: z._default(z.boolean(), true),
+  /** Images pushed less than this long ago are kept (a push may be about to deploy). */
+  imageGraceSeconds: z._default(seconds(365 * 24 * 3600), 24 * 3600),
+  /** Revisions and images of deployments that ended less than this long ago are kept (rollback targets). */
+  recentDeploymentSeconds: z._default(seconds(365 * 24 * 3600), 7 * 24 * 3600),
 });
 
 /**
@@ -249,6 +278,8 @@ export const Environment = z.strictObject({
   requiresApproval: z._default(z.boolean(), false),
   approvalTimeoutSeconds: z._default(seconds(7 * 24 * 3600), 24 * 3600),
   onApprovalTimeout: z._default(z.enum(['abort', 'promote']), 'abort'),
+  /** Verification hooks after every service of this environment deployed (release pipeline): `hooks` (Lambda ARNs, run in order), `timeoutSeconds` per hook, `url` passed as `testUrl`. */
+  verification: z._default(EnvironmentVerification, () => EnvironmentVerification.parse({})),
 });
 
 export const CutoverConfig = z.strictObject({
@@ -256,11 +287,22 @@ export const CutoverConfig = z.strictObject({
   account: z.optional(z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id'))),
   region: z.optional(z.string().check(z.regex(new RegExp(`^${REGION}$`), 'must be an AWS region like eu-west-1'))),
   environments: z._default(z.array(Environment).check(z.minLength(1)), [
-    { name: 'production', requiresApproval: false, approvalTimeoutSeconds: 86400, onApprovalTimeout: 'abort' },
+    {
+      name: 'production',
+      requiresApproval: false,
+      approvalTimeoutSeconds: 86400,
+      onApprovalTimeout: 'abort',
+      verification: { hooks: [], timeoutSeconds: 600, invocationTimeoutSeconds: 30, maxCallBackDelaySeconds: 300 },
+    },
   ]),
   services: z.array(Service).check(z.minLength(1, 'must list at least one service'), z.maxLength(500)),
   /** Deployment records expire this long after they end. */
   recordRetentionSeconds: z._default(seconds(3650 * 24 * 3600), 90 * 24 * 3600),
+  /** When the cleanup state machine runs (EventBridge Scheduler, UTC), or `off`; per-service options under `cleanup`. */
+  cleanupSchedule: z._default(
+    z.string().check(z.regex(/^((cron|rate)\(.+\)|off)$/, 'must be an EventBridge schedule: cron(...) or rate(...), or off')),
+    'cron(0 3 * * ? *)',
+  ),
 });
 
 export type CutoverConfig = z.output<typeof CutoverConfig>;
@@ -270,6 +312,9 @@ export type StrategyConfig = z.output<typeof Strategy>;
 export type ExplicitStepConfig = z.output<typeof ExplicitStep>;
 export type AnalysisConfig = z.output<typeof Analysis>;
 export type EnvironmentConfig = z.output<typeof Environment>;
+export type ScalingConfig = z.output<typeof Scaling>;
+export type ScalingRuleConfig = z.output<typeof ScalingRule>;
+export type CleanupConfig = z.output<typeof Cleanup>;
 
 // ---------------------------------------------------------------------------------------------
 // Cross-field rules zod cannot express per field
@@ -280,6 +325,13 @@ function crossFieldProblems(config: CutoverConfig): string[] {
   config.environments.forEach((e, i) => {
     if (envNames.has(e.name)) problems.push(`environments[${i}].name: duplicate environment "${e.name}"; names must be unique`);
     envNames.add(e.name);
+    e.verification.hooks.forEach((arn, j) => {
+      const m = ARN_PATTERNS.lambda.exec(arn);
+      const at = `environments[${i}].verification.hooks[${j}]`;
+      if (!m) problems.push(`${at}: "${arn}" must be a Lambda function ARN`);
+      else if (config.region && m[2] !== config.region) problems.push(`${at}: region ${m[2]} differs from the control plane's region ${config.region}`);
+      else if (config.account && m[m.length - 2] !== config.account) problems.push(`${at}: account ${m[m.length - 2]} differs from the control plane's account ${config.account}`);
+    });
   });
   const keys = new Set<string>();
   config.services.forEach((s, i) => {
@@ -330,7 +382,20 @@ function crossFieldProblems(config: CutoverConfig): string[] {
       if (r.adjustment === undefined && r.minCount === undefined && r.maxCount === undefined) {
         problems.push(`${at}.scaling.rules[${j}]: set adjustment, or minCount/maxCount`);
       }
+      const sc = s.scaling as NonNullable<typeof s.scaling>;
+      for (const key of ['minCount', 'maxCount'] as const) {
+        const v = r[key];
+        if (v !== undefined && (v < sc.minCount || v > sc.maxCount)) {
+          problems.push(`${at}.scaling.rules[${j}].${key}: ${v} is outside the service's bounds ${sc.minCount}-${sc.maxCount} (scaling.minCount/maxCount)`);
+        }
+      }
+      if (r.minCount !== undefined && r.maxCount !== undefined && r.minCount > r.maxCount) {
+        problems.push(`${at}.scaling.rules[${j}].minCount: ${r.minCount} exceeds maxCount ${r.maxCount}`);
+      }
     });
+    if (s.hooks.afterTestTraffic.length > 0 && s.testListenerArn === undefined) {
+      problems.push(`${at}.hooks.afterTestTraffic: needs testListenerArn (the test listener green is put behind); use hooks.afterHealthy without one`);
+    }
     const hookArns = [
       ...s.hooks.afterHealthy.map((a, j) => [`hooks.afterHealthy[${j}]`, a] as const),
       ...s.hooks.afterTestTraffic.map((a, j) => [`hooks.afterTestTraffic[${j}]`, a] as const),

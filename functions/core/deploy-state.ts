@@ -9,6 +9,8 @@
 import * as z from 'zod/mini';
 import type { AnalysisConfig } from './config.js';
 import type { ImageRef, Plan, PlanStep, Route, Side } from './model.js';
+import type { DeployGates, MigrationState } from './gates.js';
+import type { HookProgress } from './hooks.js';
 import { IMAGE_TAG, REPOSITORY_NAME } from './config.js';
 
 export const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -26,6 +28,18 @@ export const DeployRequestSchema = z.strictObject({
     uri: z.optional(z.string().check(z.maxLength(512))),
   }),
   requestedAt: z.string().check(z.iso.datetime({ offset: true })),
+  /**
+   * Deploy exactly this task-definition revision (a rollback to a version Cutover deployed before)
+   * instead of registering the stable revision with the image changed. `image` names its image.
+   */
+  taskDefinitionArn: z.optional(
+    z.string().check(
+      z.regex(
+        /^arn:(aws|aws-cn|aws-us-gov):ecs:[a-z]{2}(-[a-z]+)+-\d:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/,
+        'must be a task-definition ARN (arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION)',
+      ),
+    ),
+  ),
   trigger: z._default(
     z.strictObject({
       kind: z.enum(['ecr-push', 'manual', 'reconcile', 'rollback', 'release']),
@@ -60,6 +74,8 @@ export interface DeployContext {
   readonly loadBalancerDimension: string;
   readonly image: ImageRef;
   readonly startedAt: string;
+  /** Optional gates the service has (migration, hooks); absent when none (Choice states test IsPresent). */
+  readonly gates?: DeployGates;
 }
 
 export interface DeployState {
@@ -84,6 +100,10 @@ export interface DeployState {
   };
   /** How the deployment ended (set by the terminal handlers; the Fail states read its message). */
   readonly outcome?: { readonly status: string; readonly code: string; readonly message: string };
+  /** The migration task (RunMigration and its verdict). */
+  readonly migration?: MigrationState;
+  /** Progress through the pre-traffic hooks (PreTrafficHooks loop). */
+  readonly hooks?: HookProgress;
   /** Set by a Catch (ResultPath $.error): the error that sends the deployment to rollback or failure. */
   readonly error?: { readonly Error: string; readonly Cause?: string };
 }
@@ -98,8 +118,12 @@ export interface StepItem {
   /** What ended the callback (operator promote-now), when it was not the timeout. */
   readonly signal?: { readonly action: string; readonly by?: string };
   readonly verdict?: { readonly kind: string; readonly decision: 'pass' | 'fail' | 'extend' };
+  /** An operator's promote-fully turned this iteration into the shift to 100 %; the Map ends after it. */
+  readonly promotedFully?: boolean;
   /** Proportional capacity: green is being scaled up before this shift. */
   readonly shift?: { readonly status: 'scaling' | 'done'; readonly waitSeconds: number; readonly deadlineMs: number };
+  /** Progress through this step's hooks (beforeShift, afterFullTraffic). */
+  readonly hooks?: HookProgress;
 }
 
 /** `svc-env-<first 16 hex of digest>`: the same push delivered twice names the same execution. */

@@ -51,6 +51,28 @@ export const ErrorName = {
   DeploymentRolledBack: 'DeploymentRolledBack',
   /** How a deploy execution ends when it failed before (or while) changing anything. */
   DeploymentFailed: 'DeploymentFailed',
+  /** An operator control names a service (or deployment) with nothing in flight. Nothing changed. */
+  NothingInFlight: 'NothingInFlight',
+  /** `approve` while the deployment is not waiting at an approval step or a hold. Nothing changed. */
+  NotWaitingForApproval: 'NotWaitingForApproval',
+  /** `promote`, `promote-fully`, `extend` or `hold` while the deployment is not at a bake (or approval). Nothing changed. */
+  NotBaking: 'NotBaking',
+  /** Control flow, not a failure: an operator promoted fully; the steps Map ends and traffic goes to 100 %. */
+  PromotedFully: 'PromotedFully',
+  /** An operator rolled back (rollback state machine) a deployment that was in flight or in its termination wait. */
+  RollbackRequested: 'RollbackRequested',
+  /** The deployment's execution is no longer running (stopped, timed out, failed without closing the record): rolled back by the reconcile sweep or an abort. */
+  ExecutionStopped: 'ExecutionStopped',
+  /** Control flow, not a failure: the image's scan has not finished; the deploy state machine waits and looks again. */
+  ImageScanPending: 'ImageScanPending',
+  /** The migration task did not exit 0 (exit code and ECS's stopped reason in the message). */
+  MigrationFailed: 'MigrationFailed',
+  /** A lifecycle or verification hook failed, answered nonsense, or did not pass in time (the hook is named). */
+  HookFailed: 'HookFailed',
+  /** A release's approval expired with onApprovalTimeout abort. */
+  ApprovalExpired: 'ApprovalExpired',
+  /** How a release execution ends when an environment failed or was aborted (the release record holds every environment's outcome). */
+  ReleaseFailed: 'ReleaseFailed',
 } as const;
 
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
@@ -169,6 +191,10 @@ export const UNCAUGHT_BY_DESIGN: Readonly<Partial<Record<ErrorName, string>>> = 
   [ErrorName.Superseded]: 'the lock handler answers superseded as data (LockOutcome choice), not as an error',
   [ErrorName.DeploymentRolledBack]: 'the end of a deploy execution; only a parent (release) execution sees it',
   [ErrorName.DeploymentFailed]: 'the end of a deploy execution; only a parent (release) execution sees it',
+  [ErrorName.RollbackRequested]: 'sent by the control Lambda to a waiting task token; the steps Map or TerminationWait catches States.ALL into the rollback, which records it as the reason',
+  [ErrorName.ExecutionStopped]: 'a reason, not a raised error: the reconcile sweep and an abort without a task token put it at $.error for the rollback',
+  [ErrorName.MigrationFailed]: 'raised by the migration verdict; States.ALL sends the deployment to the rollback, which records it as the reason',
+  [ErrorName.HookFailed]: 'raised by the hook handler; States.ALL sends the deployment to the rollback (the release to its failure), which records it as the reason',
 };
 
 export class DeploymentRolledBack extends CutoverError {
@@ -176,6 +202,39 @@ export class DeploymentRolledBack extends CutoverError {
 }
 export class DeploymentFailed extends CutoverError {
   override readonly name = ErrorName.DeploymentFailed;
+}
+export class NothingInFlight extends CutoverError {
+  override readonly name = ErrorName.NothingInFlight;
+}
+export class NotWaitingForApproval extends CutoverError {
+  override readonly name = ErrorName.NotWaitingForApproval;
+}
+export class NotBaking extends CutoverError {
+  override readonly name = ErrorName.NotBaking;
+}
+export class PromotedFully extends CutoverError {
+  override readonly name = ErrorName.PromotedFully;
+}
+export class RollbackRequested extends CutoverError {
+  override readonly name = ErrorName.RollbackRequested;
+}
+export class ExecutionStopped extends CutoverError {
+  override readonly name = ErrorName.ExecutionStopped;
+}
+export class ImageScanPending extends CutoverError {
+  override readonly name = ErrorName.ImageScanPending;
+}
+export class MigrationFailed extends CutoverError {
+  override readonly name = ErrorName.MigrationFailed;
+}
+export class HookFailed extends CutoverError {
+  override readonly name = ErrorName.HookFailed;
+}
+export class ApprovalExpired extends CutoverError {
+  override readonly name = ErrorName.ApprovalExpired;
+}
+export class ReleaseFailed extends CutoverError {
+  override readonly name = ErrorName.ReleaseFailed;
 }
 
 /** Terminal reasons: the record's `reason.code` is an error name or one of these. */

@@ -84,9 +84,9 @@ export interface DeploymentRecord {
   readonly alarmNames: readonly string[];
   readonly reason?: DeploymentReason;
   readonly timeline: readonly TimelineEntry[];
-  /** The callback token of the bake or approval currently waiting, if any. */
+  /** The callback token of the bake, approval (or hold) or termination wait currently waiting, if any. */
   readonly taskToken?: string;
-  readonly waitingFor?: 'bake' | 'approval';
+  readonly waitingFor?: WaitingFor;
   readonly executionArn?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -95,6 +95,13 @@ export interface DeploymentRecord {
   readonly controls?: readonly OperatorAction[];
   readonly analysis?: readonly unknown[];
 }
+
+/**
+ * What a stored callback token waits for: a `bake` (alarms armed, analysis at the end), an
+ * `approval` (an approval step of the plan, or an operator's hold), or the `termination` wait after
+ * promotion (blue still running: a rollback is a weight flip; alarms armed).
+ */
+export type WaitingFor = 'bake' | 'approval' | 'termination';
 
 export interface OperatorAction {
   readonly action: string;
@@ -123,7 +130,11 @@ export interface StablePointer {
   readonly previous?: Omit<StablePointer, 'previous'>;
 }
 
-/** Cutover's own lifecycle events on its bus; `detail-type` is `Deployment <Kind>`. */
+/**
+ * Cutover's own events on its bus: `detail-type` is `Deployment <Kind>` for deployments, and the
+ * maintenance reports (`Cleanup Report` per service or repository, `Cleanup Completed` per run,
+ * `Scaling Action` per scaling decision).
+ */
 export const LifecycleEvent = {
   Started: 'Deployment Started',
   StepCompleted: 'Deployment Step Completed',
@@ -131,6 +142,13 @@ export const LifecycleEvent = {
   RolledBack: 'Deployment Rolled Back',
   Failed: 'Deployment Failed',
   Superseded: 'Deployment Superseded',
+  CleanupReport: 'Cleanup Report',
+  CleanupCompleted: 'Cleanup Completed',
+  ScalingAction: 'Scaling Action',
+  /** A release waits for an approval before an environment (functions/core/release.ts). */
+  ReleaseApprovalRequested: 'Release Approval Requested',
+  ReleaseSucceeded: 'Release Succeeded',
+  ReleaseFailed: 'Release Failed',
 } as const;
 export type LifecycleEvent = (typeof LifecycleEvent)[keyof typeof LifecycleEvent];
 export const EVENT_SOURCE = 'cutover';

@@ -14,7 +14,11 @@ import type {
   StablePointer,
   TargetGroupWeight,
   TimelineEntry,
+  WaitingFor,
 } from './model.js';
+import type { ScalingState } from './maintenance.js';
+import type { HookReply } from './hooks.js';
+import type { ReleaseRecord, ReleaseStage, ReleaseStatus } from './release.js';
 
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -129,9 +133,45 @@ export interface ImageInfo {
   readonly scanStatus?: string;
   readonly findingCounts?: Readonly<Record<string, number>>;
 }
+/** An image's vulnerability scan as ECR reports it (DescribeImageScanFindings). */
+export interface ImageScanInfo {
+  /** COMPLETE, IN_PROGRESS, FAILED, ACTIVE ...; undefined when the image was never scanned. */
+  readonly status?: string;
+  readonly description?: string;
+  /** Findings per severity (CRITICAL, HIGH, ...), when the scan completed. */
+  readonly findingCounts: Readonly<Record<string, number>>;
+}
 export interface ImageRegistry {
   /** The image with this digest, or undefined when the repository does not hold it. */
   describeImage(repository: string, digest: string): Promise<ImageInfo | undefined>;
+  /** The image's scan status and finding counts (no status: never scanned). */
+  scanFindings(repository: string, digest: string): Promise<ImageScanInfo>;
+}
+
+/** Invoke a hook (a user Lambda function) synchronously; a function error or no answer in time is a value. */
+export interface HookInvoker {
+  invoke(functionArn: string, payload: unknown, timeoutSeconds: number): Promise<HookReply>;
+}
+
+/** Release records (one per release, the outcome of every environment). */
+export interface ReleaseStore {
+  /** Create the record if it does not exist; returns the stored one (the existing one on replay). */
+  createRelease(record: ReleaseRecord): Promise<{ record: ReleaseRecord; created: boolean }>;
+  getRelease(releaseId: string): Promise<ReleaseRecord | undefined>;
+  /** Replace one environment's entry (by its index in `stages`) of a release in progress. */
+  updateStage(releaseId: string, index: number, stage: ReleaseStage): Promise<void>;
+  /** Store (or clear with undefined) the approval token of the environment waiting for approval. */
+  setApprovalToken(releaseId: string, token: string | undefined, environment?: string): Promise<void>;
+  /**
+   * End the release once, with every stage as given. False (nothing changed) when it already ended.
+   */
+  finishRelease(
+    releaseId: string,
+    status: ReleaseStatus,
+    reason: DeploymentReason,
+    stages: readonly ReleaseStage[],
+    expiresAt: number,
+  ): Promise<boolean>;
 }
 
 export interface DeploymentStore {
@@ -156,7 +196,7 @@ export interface DeploymentStore {
     environment: string,
     deploymentId: string,
     token: string | undefined,
-    waitingFor?: 'bake' | 'approval',
+    waitingFor?: WaitingFor,
   ): Promise<void>;
   recordControl(service: string, environment: string, deploymentId: string, action: OperatorAction): Promise<void>;
   /**
@@ -210,4 +250,93 @@ export interface Orchestrator {
   sendTaskFailure(token: string, error: string, cause: string): Promise<void>;
   /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, or undefined when unknown. */
   executionStatus(executionArn: string): Promise<string | undefined>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Maintenance (cleanup and scaling): narrow ports of their own, so the deploy path's are untouched.
+// ---------------------------------------------------------------------------------------------
+
+export type RevisionStatus = 'ACTIVE' | 'INACTIVE' | 'DELETE_IN_PROGRESS';
+
+/** A task-definition revision as cleanup sees it. */
+export interface RevisionInfo {
+  readonly arn: string;
+  readonly family: string;
+  readonly revision: number;
+  readonly status: RevisionStatus;
+  readonly registeredAt?: string;
+  readonly deregisteredAt?: string;
+  /** The image of every container, as registered (by digest, or by tag). */
+  readonly images: readonly string[];
+}
+
+export interface TaskDefinitionRevisions {
+  /** Revision ARNs of a family in this status: `newest` or `oldest` first, at most `limit`. */
+  list(family: string, status: 'ACTIVE' | 'INACTIVE', order: 'newest' | 'oldest', limit: number): Promise<string[]>;
+  /** One revision, or undefined when ECS does not know it. */
+  describe(arn: string): Promise<RevisionInfo | undefined>;
+  /** ACTIVE -> INACTIVE. A revision that is already INACTIVE is not an error. */
+  deregister(arn: string): Promise<void>;
+  /** DeleteTaskDefinitions (at most 10): per-revision failures are returned, not thrown. */
+  delete(arns: readonly string[]): Promise<{ deleted: string[]; failures: Array<{ arn: string; reason: string }> }>;
+  /** Task-definition ARNs of the cluster's tasks of this family that are not stopped (services and one-off tasks). */
+  runningTaskDefinitions(cluster: string, family: string): Promise<string[]>;
+}
+
+export interface RepositoryImage {
+  readonly digest: string;
+  readonly tags: readonly string[];
+  readonly pushedAt?: string;
+}
+
+export interface ImageInventory {
+  /** The repository's images (every page, at most `limit`). */
+  list(repository: string, limit: number): Promise<RepositoryImage[]>;
+  /** BatchDeleteImage by digest (at most 100): per-image failures are returned, not thrown. */
+  delete(repository: string, digests: readonly string[]): Promise<{ deleted: string[]; failures: Array<{ digest: string; reason: string }> }>;
+}
+
+export interface RecordExpiry {
+  /**
+   * Set the TTL (`expiresAt`, epoch seconds) of an ended deployment record when it has none or a
+   * later one. False (and nothing changed) when the record is in flight, gone, or already expires sooner.
+   */
+  expire(service: string, environment: string, deploymentId: string, expiresAt: number): Promise<boolean>;
+}
+
+/** An Application Auto Scaling scalable target on an ECS service's desired count. */
+export interface ScalableTargetInfo {
+  readonly resourceId: string;
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+  /** Dynamic (target-tracking) scale-in is suspended. */
+  readonly scaleInSuspended: boolean;
+}
+
+export interface ScalableTargets {
+  describe(resourceId: string): Promise<ScalableTargetInfo | undefined>;
+  /** Register (or update) the target's bounds; AAS then moves the desired count into them. */
+  setBounds(resourceId: string, minCapacity: number, maxCapacity: number): Promise<void>;
+  /** Suspend or resume dynamic scale-in (target tracking) on an existing target. */
+  setScaleInSuspended(resourceId: string, suspended: boolean): Promise<void>;
+}
+
+/** The desired count of an ECS service (task sets are percentages of it). */
+export interface ServiceCapacity {
+  desiredCount(cluster: string, service: string): Promise<number>;
+  setDesiredCount(cluster: string, service: string, desiredCount: number): Promise<void>;
+}
+
+export interface ScalingStateStore {
+  get(service: string, environment: string): Promise<ScalingState | undefined>;
+  /** Write `next` if the stored version is still `next.version - 1`. False: another writer won. */
+  put(service: string, environment: string, next: ScalingState): Promise<boolean>;
+}
+
+/**
+ * Stop a running execution (Step Functions StopExecution): it ends ABORTED and its Catch does not
+ * run; a Lambda it had invoked runs to its end. Stopping one that already ended changes nothing.
+ */
+export interface ExecutionStopper {
+  stop(executionArn: string, error: string, cause: string): Promise<void>;
 }

@@ -1,6 +1,7 @@
 /**
  * EventBridge target for `CloudWatch Alarm State Change` (to ALARM; metric and composite alarms):
- * fails the bake of every in-flight deployment that watches that exact alarm name with
+ * fails the bake (or the termination wait: blue still runs, so the rollback is a weight flip) of
+ * every in-flight deployment that watches that exact alarm name with
  * `AlarmTriggered` and the alarm's reason, so the deploy state machine rolls back within one
  * transition. An unknown alarm is ignored with a log line; a late or repeated event for a finished
  * deployment changes nothing (its token is gone, or Step Functions answers TaskTimedOut).
@@ -43,8 +44,8 @@ export function createHandler(deps: AlarmWatcherDeps): Handler<unknown, AlarmWat
       const now = deps.clock.now();
       await deps.store.appendTimeline(record.service, record.environment, record.deploymentId,
         entry(`alarm-${alarmName}-${event.id}`, 'alarm', now, { alarmName, reason: state.reason }));
-      if (!record.taskToken || record.waitingFor !== 'bake') {
-        // Not baking right now: the next bake checks the alarm state when it starts.
+      if (!record.taskToken || (record.waitingFor !== 'bake' && record.waitingFor !== 'termination')) {
+        // Not baking (or in the termination wait) right now: the next bake checks the alarm state when it starts.
         continue;
       }
       const message = `Alarm ${alarmName} is in ALARM: ${state.reason}`;

@@ -1,19 +1,26 @@
 /**
- * Deploy state machine, the callback side of a bake (or an approval step).
+ * Deploy state machine, the callback side of a bake, an approval step (or an operator's hold), and
+ * the termination wait after promotion.
  *
  * The Task is `.waitForTaskToken` with the bake time as its timeout: this handler stores the token
  * on the deployment record FIRST and then checks the watched alarms, so an alarm that fires in
  * between is seen by one of the two (this check, or the alarm watcher that finds the stored token).
  * An alarm already in ALARM fails the bake at once (`AlarmTriggered`). A quiet bake costs no
- * transitions and no Lambda time: `States.Timeout` means it passed.
+ * transitions and no Lambda time: `States.Timeout` means it passed. The termination wait works the
+ * same way (alarms armed while blue still runs, so a rollback is a weight flip); an approval does not
+ * look at alarms.
+ *
+ * `pre-traffic` (a plain invoke, no token): the alarm check right before the steps start, after green
+ * is healthy and its hooks passed — the first bake of a canary comes after its first shift, so this
+ * is what keeps production traffic off green while a watched alarm is already firing.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import * as z from 'zod/mini';
 import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
 import { CloudWatchAlarms } from '../aws/cloudwatch.js';
-import type { StepItem } from '../core/deploy-state.js';
+import type { DeployState, StepItem } from '../core/deploy-state.js';
 import { AlarmTriggered } from '../core/errors.js';
-import type { Alarms, Clock, DeploymentStore } from '../core/ports.js';
+import type { AlarmInfo, Alarms, Clock, DeploymentStore } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
 import { storeFor } from './shared/clients.js';
 import { ctxOf, entry } from './shared/deploy.js';
@@ -31,12 +38,32 @@ export interface BakeDeps {
 const Payload = z.object({
   item: z.unknown(),
   taskToken: z.string().check(z.minLength(1), z.maxLength(2048)),
-  kind: z.enum(['bake', 'approval']),
+  kind: z.enum(['bake', 'approval', 'termination']),
 });
+const PreTrafficPayload = z.object({ kind: z.literal('pre-traffic'), state: z.unknown() });
 
-export function createHandler(deps: BakeDeps): Handler<unknown, { stored: true }> {
+async function firingAlarm(alarms: Alarms, names: readonly string[]): Promise<{ first: AlarmInfo; all: string[] } | undefined> {
+  if (names.length === 0) return undefined;
+  const firing = (await alarms.describe(names)).filter((a) => a.state === 'ALARM');
+  const first = firing[0];
+  return first ? { first, all: firing.map((a) => a.name) } : undefined;
+}
+
+export function createHandler(deps: BakeDeps): Handler<unknown, { stored: true } | { checked: true }> {
   const logger = makeLogger('cutover-bake', deps.logLevel);
   return wrap(logger, async (event: unknown) => {
+    if ((event as { kind?: unknown } | null)?.kind === 'pre-traffic') {
+      const state = parseOrThrow(PreTrafficPayload, event, 'pre-traffic check payload').state as DeployState;
+      const ctx = ctxOf(state);
+      logger.appendKeys({ deploymentId: state.request.deploymentId, cutoverService: state.request.service, environment: state.request.environment });
+      const firing = await firingAlarm(deps.alarms, ctx.alarmNames);
+      if (firing) {
+        throw new AlarmTriggered(`Alarm ${firing.first.name} is in ALARM before any production traffic moved to green: ${firing.first.reason}`, {
+          details: { alarmName: firing.first.name, alarms: firing.all, preTraffic: true },
+        });
+      }
+      return { checked: true };
+    }
     const payload = parseOrThrow(Payload, event, 'bake payload');
     const item = payload.item as StepItem;
     const state = item.state;
@@ -48,14 +75,11 @@ export function createHandler(deps: BakeDeps): Handler<unknown, { stored: true }
     const suffix = item.extensions ? `-x${item.extensions}` : '';
     await deps.store.appendTimeline(service, environment, deploymentId,
       entry(`${payload.kind}-${item.index}${suffix}`, payload.kind, now, { step: item.step }));
-    if (payload.kind === 'bake' && ctx.alarmNames.length > 0) {
-      const firing = (await deps.alarms.describe(ctx.alarmNames)).filter((a) => a.state === 'ALARM');
-      const first = firing[0];
-      if (first) {
-        throw new AlarmTriggered(`Alarm ${first.name} is in ALARM: ${first.reason}`, {
-          details: { alarmName: first.name, alarms: firing.map((a) => a.name) },
-        });
-      }
+    const firing = payload.kind === 'approval' ? undefined : await firingAlarm(deps.alarms, ctx.alarmNames);
+    if (firing) {
+      throw new AlarmTriggered(`Alarm ${firing.first.name} is in ALARM: ${firing.first.reason}`, {
+        details: { alarmName: firing.first.name, alarms: firing.all },
+      });
     }
     return { stored: true };
   });

@@ -9,6 +9,7 @@ import { servicesForPush } from '../core/config.js';
 import { type DeployRequest, deploymentIdFor, imageUri } from '../core/deploy-state.js';
 import { EcrImageActionEvent, parseEvent } from '../core/events.js';
 import type { Orchestrator } from '../core/ports.js';
+import { type ReleaseRequestDocument, releaseIdFor } from '../core/release.js';
 import { orchestratorFor } from './shared/clients.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
@@ -22,6 +23,8 @@ export interface IntakeDeps {
 export interface IntakeResult {
   readonly ignored?: string;
   readonly started: readonly { deploymentId: string; executionArn: string; alreadyStarted: boolean }[];
+  /** Set instead of `started` when more than one environment is configured: the release it started. */
+  readonly release?: { releaseId: string; executionArn: string; alreadyStarted: boolean };
 }
 
 export function createHandler(deps: IntakeDeps): Handler<unknown, IntakeResult> {
@@ -40,6 +43,20 @@ export function createHandler(deps: IntakeDeps): Handler<unknown, IntakeResult> 
       const ignored = `no managed service deploys ${d['repository-name']}:${d['image-tag'] ?? '(untagged)'}`;
       logger.info('ignored', { reason: ignored });
       return { ignored, started: [] };
+    }
+    if (deps.env.config.environments.length > 1 && deps.env.releaseStateMachineArn) {
+      // More than one environment: the release pipeline takes the image through them in order
+      // (the control plane sets CUTOVER_RELEASE_STATE_MACHINE_ARN whenever it has the release state machine).
+      const releaseId = releaseIdFor(d['repository-name'], d['image-digest']);
+      const input: ReleaseRequestDocument = {
+        releaseId,
+        image: { repository: d['repository-name'], digest: d['image-digest'], ...(d['image-tag'] ? { tag: d['image-tag'] } : {}) },
+        requestedAt: event.time,
+        trigger: { kind: 'ecr-push', eventId: event.id },
+      };
+      const result = await deps.orchestrator.start(deps.env.releaseStateMachineArn, releaseId, input);
+      logger.info(result.alreadyStarted ? 'release already started' : 'release started', { releaseId, executionArn: result.executionArn });
+      return { started: [], release: { releaseId, ...result } };
     }
     if (!deps.env.deployStateMachineArn) throw new Error('CUTOVER_DEPLOY_STATE_MACHINE_ARN is not set');
     const started = [];

@@ -15,7 +15,8 @@ import { EcsTaskSets } from '../aws/ecs.js';
 import { ElbTrafficRouter } from '../aws/elb.js';
 import type { ServiceConfig } from '../core/config.js';
 import { type DeployContext, DeployRequestSchema, type DeployState, imageUri } from '../core/deploy-state.js';
-import { ImageNotFound, ImageRejected, LiveStateInvalid, ValidationError } from '../core/errors.js';
+import { ImageNotFound, ImageRejected, ImageScanPending, LiveStateInvalid, ValidationError } from '../core/errors.js';
+import { gatesOf, imageGateVerdict, SCAN_POLL_SECONDS, scanResultOf } from '../core/gates.js';
 import { resolveLiveSide } from '../core/live-side.js';
 import { loadBalancerDimension } from '../core/metrics-dimensions.js';
 import { type DeploymentRecord, DeploymentStatus, isTerminal, LifecycleEvent, type Route, type Side } from '../core/model.js';
@@ -46,7 +47,6 @@ const Payload = z.object({
   executionArn: z.optional(z.string()),
 });
 
-const SEVERITIES = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 
 /**
  * A rollback deployment (the rollback state machine deploying an earlier revision) goes all at once
@@ -114,22 +114,28 @@ async function gateImage(deps: PrepareDeps, svc: ServiceConfig, state: DeploySta
   const gate = svc.imageScan.blockSeverity;
   // A rollback goes back to an image that already went live: its scan does not stop it.
   if (gate === 'NONE' || isRollback(state)) return;
-  const counts = image.findingCounts ?? {};
-  const blocking = SEVERITIES.slice(SEVERITIES.indexOf(gate));
-  const found = blocking.filter((s) => (counts[s] ?? 0) > 0).map((s) => `${s}: ${counts[s]}`);
-  if (image.scanStatus !== undefined && image.scanStatus !== 'COMPLETE' && image.scanStatus !== 'ACTIVE') {
-    if (svc.imageScan.onTimeout === 'reject') {
-      throw new ImageRejected(
-        `Image scan of ${repository}@${digest} is ${image.scanStatus}, and imageScan.onTimeout is reject`,
-        { details: { scanStatus: image.scanStatus } },
-      );
-    }
-    return;
-  }
-  if (found.length > 0) {
-    throw new ImageRejected(`Image ${repository}@${digest} has findings at or above ${gate}: ${found.join(', ')}`, {
-      details: { findingCounts: counts, blockSeverity: gate },
-    });
+  // The scan as DescribeImageScanFindings reports it; an unfinished one is waited for (the ASL's
+  // WaitForImageScan loop, on ImageScanPending) up to imageScan.waitSeconds after the push.
+  const scan = await deps.images.scanFindings(repository, digest);
+  const now = deps.clock.now();
+  const verdict = imageGateVerdict({
+    image: `${repository}@${digest}`,
+    blockSeverity: gate,
+    waitSeconds: svc.imageScan.waitSeconds,
+    onTimeout: svc.imageScan.onTimeout,
+    scan: scanResultOf(scan.status, scan.findingCounts, scan.description),
+    pushedAtMs: Date.parse(image.pushedAt ?? state.request.requestedAt),
+    nowMs: now,
+  });
+  if (verdict.decision === 'reject') throw new ImageRejected(verdict.message, { details: verdict.details });
+  if (verdict.decision === 'wait') {
+    const { service, environment, deploymentId } = state.request;
+    await deps.store.appendTimeline(service, environment, deploymentId,
+      entry('image-scan-pending', 'gate', now, { scanStatus: verdict.status, waitSeconds: svc.imageScan.waitSeconds }));
+    throw new ImageScanPending(
+      `Image scan of ${repository}@${digest} is ${verdict.status}; looking again in ${SCAN_POLL_SECONDS} s (at most ${verdict.remainingSeconds} s more, imageScan.waitSeconds)`,
+      { details: { scanStatus: verdict.status, remainingSeconds: verdict.remainingSeconds } },
+    );
   }
 }
 
@@ -206,6 +212,7 @@ async function inspect(deps: PrepareDeps, state: DeployState): Promise<DeploySta
     loadBalancerDimension: loadBalancerDimension(route.arn),
     image: state.request.image as DeployContext['image'],
     startedAt: new Date(now).toISOString(),
+    ...(gatesOf(svc) ? { gates: gatesOf(svc) } : {}),
   };
   const { service: name, environment, deploymentId } = state.request;
   await deps.store.updateDeployment(name, environment, deploymentId, {

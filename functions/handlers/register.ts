@@ -1,7 +1,8 @@
 /**
  * Deploy state machine: register the new task-definition revision — the stable revision (or, on a
  * first deployment, the configured bootstrap one) with only the target container's image changed to
- * the pushed digest. Idempotent: a retry after a registration reuses the revision on the record.
+ * the pushed digest. Idempotent: a retry after a registration reuses the revision on the record. A
+ * rollback deployment names the earlier revision itself (`request.taskDefinitionArn`): reused as is.
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
 import * as z from 'zod/mini';
@@ -36,6 +37,16 @@ export function createHandler(deps: RegisterDeps): Handler<unknown, DeployState>
     const record = await deps.store.getDeployment(service, environment, deploymentId);
     const already = record?.green?.taskDefinitionArn;
     if (already) return { ...state, taskDefinitionArn: already };
+    const pinned = state.request.taskDefinitionArn;
+    if (pinned) {
+      // A rollback to a revision Cutover deployed before: that exact revision, nothing registered.
+      await deps.store.updateDeployment(service, environment, deploymentId, {
+        green: { targetGroupArn: ctx.greenTargetGroupArn, taskDefinitionArn: pinned },
+      });
+      await deps.store.appendTimeline(service, environment, deploymentId,
+        entry('registered', 'register', deps.clock.now(), { taskDefinitionArn: pinned, reused: true, image: ctx.image.uri }));
+      return { ...state, taskDefinitionArn: pinned };
+    }
 
     const from = ctx.blue?.taskDefinitionArn ?? serviceFor(deps.env, state).bootstrap?.taskDefinition;
     if (!from) throw new LiveStateInvalid('No task definition to start from: the service has no task set and no bootstrap.taskDefinition');

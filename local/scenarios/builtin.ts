@@ -4,6 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { ScenarioInput } from '../scenario.js';
+import { MAINTENANCE_SCENARIOS } from './maintenance.js';
+import { GATE_SCENARIOS } from './gates.js';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
@@ -63,6 +65,7 @@ function base(
   timeline: ScenarioInput['timeline'],
   expect: NonNullable<ScenarioInput['expect']>['deployments'],
   images: ScenarioInput['world']['images'] = [],
+  world: { readonly requestsPerMinute?: number } = {},
 ): ScenarioInput {
   const repos = [...new Set(services.map((s) => s.repository as string))];
   return {
@@ -72,7 +75,12 @@ function base(
     region: REGION,
     config: { account: ACCOUNT, region: REGION, services },
     world: {
-      services: services.map((s) => ({ service: s.name as string, desiredCount: 4, requestsPerMinute: 1200, initialDigest: GOOD })),
+      services: services.map((s) => ({
+        service: s.name as string,
+        desiredCount: 4,
+        requestsPerMinute: world.requestsPerMinute ?? 1200,
+        initialDigest: GOOD,
+      })),
       images: [
         ...repos.map((repository) => ({ repository, digest: GOOD, tags: ['v1'], profile: { errorRate: 0.002, latencyMs: 80 } })),
         ...images,
@@ -98,6 +106,8 @@ function base(
 const push = (at: number, digest: string, tag: string, extra: Record<string, unknown> = {}) =>
   ({ at, kind: 'push' as const, repository: 'shop/api', digest, tag, ...extra });
 const goodProfile = { errorRate: 0.002, latencyMs: 82 };
+const operator = (at: number, action: string, extra: Record<string, unknown> = {}) =>
+  ({ at, kind: 'operator' as const, action, service: 'api', by: 'alice@example.com', ...extra });
 
 export const BUILTIN_SCENARIOS: ScenarioInput[] = [
   base('good-canary', 'A healthy release: 10 % canary, 5-minute bake with the analysis, then 100 %.',
@@ -152,6 +162,83 @@ export const BUILTIN_SCENARIOS: ScenarioInput[] = [
   base('analysis-fail', 'A release a little worse than blue, below the alarm threshold: the canary analysis fails it.',
     [service({ alarms: [] })], [push(10, NEXT, 'v2', { profile: { errorRate: 0.03, latencyMs: 140 } })],
     [{ service: 'api', status: 'ROLLED_BACK', reasonCode: 'AnalysisFailed' }]),
+  base('alarm-already-firing', 'A watched alarm is already in ALARM when green becomes healthy: the pre-traffic check rolls back before any production traffic moves to green.',
+    [service()],
+    [
+      push(10, NEXT, 'v2', { profile: goodProfile }),
+      { at: 20, kind: 'alarm', name: 'api-5xx-a', state: 'ALARM', reason: 'Threshold Crossed: 5xx on the live version (set by the scenario)', holdSeconds: 1800 },
+    ],
+    [{ service: 'api', status: 'ROLLED_BACK', reasonCode: 'AlarmTriggered' }]),
+  base('analysis-inconclusive', 'Too little traffic for a verdict: api extends its bake twice and then fails by its policy; checkout (onInconclusive pass) goes on.',
+    [
+      service({ alarms: [] }),
+      service({ name: 'checkout', alarms: [], extra: { analysis: { onInconclusive: 'pass' } } }),
+    ],
+    [push(10, NEXT, 'v2', { profile: goodProfile })],
+    [
+      { service: 'api', status: 'ROLLED_BACK', reasonCode: 'AnalysisFailed' },
+      { service: 'checkout', status: 'SUCCEEDED', reasonCode: 'Promoted' },
+    ],
+    [], { requestsPerMinute: 30 }),
+  base('abort', 'An operator aborts a canary during its bake: traffic back on blue at once, ROLLED_BACK with the reason Aborted and who asked.',
+    [service({ strategy: { type: 'canary', percent: 10, bakeSeconds: 1800 } })],
+    [push(10, NEXT, 'v2', { profile: goodProfile }), operator(300, 'abort', { reason: 'checkout error budget is burning' })],
+    [{ service: 'api', status: 'ROLLED_BACK', reasonCode: 'Aborted' }]),
+  base('promote-now', 'Linear 25 % every 20 minutes: an operator promotes the first bake early, then promotes fully from 50 %.',
+    [service({ strategy: { type: 'linear', stepPercent: 25, intervalSeconds: 1200 } })],
+    [push(10, NEXT, 'v2', { profile: goodProfile }), operator(200, 'promote'), operator(400, 'promote-fully')],
+    [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }]),
+  base('approval-gate', 'An approval step after 20 %: api is approved (an early approve during the bake is refused with NotWaitingForApproval); checkout is not, and its gate expires into a rollback.',
+    [
+      service({ strategy: { type: 'steps', steps: [{ percent: 20, bakeSeconds: 60 }, { approval: { timeoutSeconds: 1800, onTimeout: 'abort' } }, { percent: 100 }] } }),
+      service({ name: 'checkout', strategy: { type: 'steps', steps: [{ percent: 20, bakeSeconds: 60 }, { approval: { timeoutSeconds: 600, onTimeout: 'abort' } }, { percent: 100 }] } }),
+    ],
+    [push(10, NEXT, 'v2', { profile: goodProfile }), operator(120, 'approve'), operator(400, 'approve')],
+    [
+      { service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' },
+      { service: 'checkout', status: 'ROLLED_BACK', reasonCode: 'Aborted' },
+    ]),
+  base('rollback-after-success', 'Rollback after success: to the previous version once blue is gone (a deployment of that revision, all at once), and in a termination wait (a weight flip).',
+    [service({ strategy: { type: 'canary', percent: 10, bakeSeconds: 120 } })],
+    [
+      push(10, NEXT, 'v2', { profile: goodProfile }),
+      push(800, digestOf('shop/api:v3'), 'v3', { profile: goodProfile }),
+      { at: 1500, kind: 'rollback', service: 'api', reason: 'v3 breaks the mobile app', by: 'alice@example.com' },
+      push(2200, digestOf('shop/api:v4'), 'v4', { profile: goodProfile }),
+      { at: 2500, kind: 'rollback', service: 'api', reason: 'v4 logs too much', by: 'bob@example.com' },
+    ],
+    [
+      { service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' },
+      { service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' },
+      { service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' },
+      { service: 'api', status: 'ROLLED_BACK', reasonCode: 'RollbackRequested' },
+    ]),
+  base('fault-throttle', 'AWS throttles: the first calls of everything, two listener writes and two table writes. Retries with backoff and jitter: the release still goes out.',
+    [service()],
+    [
+      { at: 11, kind: 'fault', operation: '*', fault: 'throttle', count: 3 },
+      push(10, NEXT, 'v2', { profile: goodProfile }),
+      { at: 60, kind: 'fault', operation: 'ElasticLoadBalancingV2:ModifyListener', fault: 'throttle', count: 2 },
+      { at: 60, kind: 'fault', operation: 'DynamoDB:UpdateItem', fault: 'throttle', count: 2 },
+      { at: 60, kind: 'fault', operation: 'ECS:DescribeServices', fault: 'timeout', count: 1 },
+    ],
+    [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }]),
+  base('fault-5xx', 'ECS answers 500 to every CreateTaskSet: after its retries the deployment rolls back cleanly, nothing left behind.',
+    [service()],
+    [{ at: 0, kind: 'fault', operation: 'ECS:CreateTaskSet', fault: '5xx' }, push(10, NEXT, 'v2', { profile: goodProfile })],
+    [{ service: 'api', status: 'ROLLED_BACK', reasonCode: 'AwsUnavailable' }]),
+  base('stopped-execution', 'Someone stops the deploy execution in the console mid-canary (Catch does not run): the reconcile sweep rolls it back and closes it.',
+    [service({ strategy: { type: 'canary', percent: 10, bakeSeconds: 1800 } })],
+    [push(10, NEXT, 'v2', { profile: goodProfile }), { at: 300, kind: 'stop-execution', service: 'api' }, { at: 600, kind: 'reconcile' }],
+    [{ service: 'api', status: 'ROLLED_BACK', reasonCode: 'ExecutionStopped' }]),
+  base('lost-push-event', 'EventBridge never delivers the push event: the reconcile sweep finds the newest image without a deployment and deploys it.',
+    [service()],
+    [push(10, NEXT, 'v2', { profile: goodProfile, deliveries: 0 }), { at: 300, kind: 'reconcile' }],
+    [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }]),
+  // Cleanup and scaling (local/scenarios/maintenance.ts).
+  ...MAINTENANCE_SCENARIOS,
+  // Release gates and the release pipeline (local/scenarios/gates.ts).
+  ...GATE_SCENARIOS,
 ];
 
 export function builtinScenario(name: string): ScenarioInput | undefined {

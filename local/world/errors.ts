@@ -4,6 +4,7 @@
  * and `name` match what an adapter sees in AWS), and the client's base ServiceException with the
  * AWS error code as `name` where it does not (e.g. `Throttling` on ELBv2, `ThrottlingException` on ECS).
  */
+import * as autoscaling from '@aws-sdk/client-application-auto-scaling';
 import * as cloudwatch from '@aws-sdk/client-cloudwatch';
 import * as ecr from '@aws-sdk/client-ecr';
 import * as ecs from '@aws-sdk/client-ecs';
@@ -20,6 +21,7 @@ export const ServiceName = {
   ECR: 'ECR',
   SFN: 'SFN',
   EventBridge: 'EventBridge',
+  ApplicationAutoScaling: 'ApplicationAutoScaling',
 } as const;
 export type ServiceName = (typeof ServiceName)[keyof typeof ServiceName];
 
@@ -31,6 +33,7 @@ export const SERVICE_BY_CLIENT: Readonly<Record<string, ServiceName>> = {
   ECRClient: ServiceName.ECR,
   SFNClient: ServiceName.SFN,
   EventBridgeClient: ServiceName.EventBridge,
+  ApplicationAutoScalingClient: ServiceName.ApplicationAutoScaling,
 };
 
 type ExceptionCtor = new (opts: Record<string, unknown>) => Error;
@@ -85,6 +88,13 @@ const SERVICES: Readonly<Record<ServiceName, ServiceErrors>> = {
     query: false,
     throttle: 'ThrottlingException',
     server: { name: 'InternalException', status: 500 },
+  },
+  ApplicationAutoScaling: {
+    base: autoscaling.ApplicationAutoScalingServiceException as unknown as ServiceErrors['base'],
+    exports: autoscaling as unknown as Record<string, unknown>,
+    query: false,
+    throttle: 'ThrottlingException',
+    server: { name: 'InternalServiceException', status: 500 },
   },
 };
 

@@ -125,6 +125,9 @@ export class SfnWorld {
       input: r.input,
       inputDetails: { included: true },
       ...(r.output !== undefined ? { output: r.output, outputDetails: { included: true } } : {}),
+      // Like AWS: a failed (or aborted) execution says why.
+      ...(r.error !== undefined ? { error: r.error } : {}),
+      ...(r.cause !== undefined ? { cause: r.cause } : {}),
     };
   }
 

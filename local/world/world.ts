@@ -20,6 +20,7 @@ import type { HandlerExecutionContext, InitializeHandlerArguments, Pluggable } f
 import type { TaskSetInfo } from '../../functions/core/ports.js';
 import type { TargetGroupWeight } from '../../functions/core/model.js';
 import type { EventSink, PutEvent, VirtualClock } from '../contracts.js';
+import { AutoScalingWorld } from './autoscaling.js';
 import { ALB_NAMESPACE, type AlarmStateValue, CloudWatchWorld } from './cloudwatch.js';
 import { EcrWorld, type ScanSpec } from './ecr.js';
 import { EcsWorld } from './ecs.js';
@@ -203,6 +204,7 @@ export class World {
   readonly ecr: EcrWorld;
   readonly sfn: SfnWorld;
   readonly events: EventBridgeWorld;
+  readonly autoscaling: AutoScalingWorld;
   readonly traffic: TrafficModel;
 
   /**
@@ -257,6 +259,7 @@ export class World {
       for (const sink of this.putSinks) sink(e);
     });
     this.traffic = new TrafficModel(ctx, this.elb, this.cloudwatch.metrics);
+    this.autoscaling = new AutoScalingWorld(ctx, this.ecs);
     this.ops = {
       ECS: this.ecs.operations(),
       ElasticLoadBalancingV2: this.elb.operations(),
@@ -264,6 +267,7 @@ export class World {
       ECR: this.ecr.operations(),
       SFN: this.sfn.operations(),
       EventBridge: this.events.operations(),
+      ApplicationAutoScaling: this.autoscaling.operations(),
     };
     this.plugin = {
       applyToStack: (stack) => {

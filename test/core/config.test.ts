@@ -261,7 +261,7 @@ describe('parseConfig accepts a good configuration and fills every default', () 
     const s = config.services[0];
 
     expect(config.environments).toEqual([
-      { name: 'production', requiresApproval: false, approvalTimeoutSeconds: 86400, onApprovalTimeout: 'abort' },
+      { name: 'production', requiresApproval: false, approvalTimeoutSeconds: 86400, onApprovalTimeout: 'abort', verification: { hooks: [], timeoutSeconds: 600, invocationTimeoutSeconds: 30, maxCallBackDelaySeconds: 300 } },
     ]);
     expect(config.recordRetentionSeconds).toBe(90 * 24 * 3600);
     expect(s).toMatchObject({
@@ -317,6 +317,7 @@ describe('parseConfig accepts a good configuration and fills every default', () 
       requiresApproval: true,
       approvalTimeoutSeconds: 86400,
       onApprovalTimeout: 'abort',
+      verification: { hooks: [], timeoutSeconds: 600, invocationTimeoutSeconds: 30, maxCallBackDelaySeconds: 300 },
     });
   });
 

@@ -250,13 +250,10 @@ describe('prepare inspect', () => {
       await expect(g.prepare({ action: 'inspect', state: await g.locked(req) })).rejects.toThrow(ImageRejected);
     });
 
-    // BUG (functions/handlers/prepare.ts, gateImage): `imageScan.waitSeconds` ("how long to wait for a
-    // scan that has not finished") is never used. With scan-on-push the ECR push event arrives while
-    // the scan is still IN_PROGRESS, so with any blockSeverity and the default onTimeout 'reject'
-    // every deployment is rejected at once. Expected: an IN_PROGRESS scan younger than waitSeconds
-    // (from the image's pushedAt) is waited for (e.g. a `scan: { status: 'waiting', waitSeconds }` answer
-    // the ASL loops on, like CheckGreen), and onTimeout applies only after waitSeconds.
-    it.fails('does not reject an image whose scan is still IN_PROGRESS before imageScan.waitSeconds have passed', async () => {
+    // With scan-on-push the ECR push event arrives while the scan is still IN_PROGRESS: a scan younger
+    // than imageScan.waitSeconds (from the image's pushedAt) is waited for (ImageScanPending, which
+    // the ASL loops on through WaitForImageScan); onTimeout applies only after waitSeconds.
+    it('does not reject an image whose scan is still IN_PROGRESS before imageScan.waitSeconds have passed', async () => {
       const g = (await World.create(db, testConfig({ web: { imageScan: { blockSeverity: 'HIGH', waitSeconds: 300 } } }))).seed();
       const req = g.request('just-pushed');
       g.images.put(REPOSITORY, { digest: req.image.digest, tags: ['v9'], pushedAt: g.clock.iso(), scanStatus: 'IN_PROGRESS' });

@@ -20,7 +20,7 @@ export const FIXTURES = {
   handlersDir: join(REPO_ROOT, 'test', 'lib', 'fixtures', 'handlers'),
   /** deploy.asl.json shaped like the real one (10 lambda:invoke tasks, bake with a task token). */
   stateMachinesDir: join(REPO_ROOT, 'test', 'lib', 'fixtures', 'statemachines'),
-  /** deploy.asl.json using every supported integration, and child.asl.json it starts. */
+  /** deploy.asl.json using every supported integration (a hook by `FunctionName.$` too), and child.asl.json it starts. */
   allIntegrationsDir: join(REPO_ROOT, 'test', 'lib', 'fixtures', 'statemachines-all'),
 } as const;
 
@@ -82,6 +82,11 @@ export interface ManyServicesOptions {
   readonly alarmsPerService?: number;
   /** Set account and region in the config. @default true */
   readonly withEnv?: boolean;
+  /**
+   * The first `services` services get `scaling` (bounds 2-20), with target tracking on CPU when
+   * `targetCpu`, `schedules` schedule rules and `alarms` alarm rules each. @default no scaling
+   */
+  readonly scaling?: { readonly services: number; readonly targetCpu?: boolean; readonly schedules?: number; readonly alarms?: number };
 }
 
 /** A valid raw configuration with `count` services. */
@@ -109,12 +114,74 @@ export function manyServices(count: number, options: ManyServicesOptions = {}): 
       ],
       alarms: Array.from({ length: alarms }, (_, j) => `svc-${i}-alarm-${j}`),
       strategy: { type: 'canary' as const, percent: 10 },
+      ...(options.scaling && i < options.scaling.services ? { scaling: scalingFor(i, options.scaling) } : {}),
     };
   });
   return {
     ...(options.withEnv === false ? {} : { account: ACCOUNT, region: REGION }),
     services,
   };
+}
+
+function scalingFor(i: number, o: NonNullable<ManyServicesOptions['scaling']>) {
+  return {
+    minCount: 2,
+    maxCount: 20,
+    ...(o.targetCpu ? { targetCpuPercent: 60 } : {}),
+    rules: [
+      ...Array.from({ length: o.alarms ?? 0 }, (_, j) => ({ alarmName: `svc-${i}-busy-${j}`, adjustment: 2 })),
+      ...Array.from({ length: o.schedules ?? 0 }, (_, j) => ({
+        schedule: `cron(0 ${(8 + j) % 24} ? * MON-FRI *)`,
+        timezone: 'Europe/Paris',
+        minCount: 4,
+        maxCount: 20,
+      })),
+    ],
+  };
+}
+
+const LAMBDA = `arn:aws:lambda:${REGION}:${ACCOUNT}:function`;
+/** The hook ARNs of {@link everyFeatureConfig}. */
+export const HOOKS = {
+  afterHealthy: `${LAMBDA}:smoke-test`,
+  beforeShift: `${LAMBDA}:shift-check:live`,
+  verifyProduction: `${LAMBDA}:verify-production`,
+} as const;
+
+/**
+ * The example service in staging and production with every optional feature: hooks (a qualified
+ * ARN among them), a migration (production only), a test listener, scaling with target tracking, an
+ * alarm rule and two schedule rules (production only), and production verification hooks.
+ */
+export function everyFeatureConfig(): CutoverConfig {
+  const base = exampleConfig();
+  const svc = base.services[0] as CutoverConfig['services'][number];
+  const production = {
+    ...svc,
+    testListenerArn: (svc.listenerArn as string).replace(/[0-9a-f]{16}$/, '00000000000000aa'),
+    hooks: { ...svc.hooks, afterHealthy: [HOOKS.afterHealthy], beforeShift: [HOOKS.beforeShift] },
+    migration: { command: ['npm', 'run', 'migrate'] },
+    scaling: {
+      minCount: 2,
+      maxCount: 10,
+      targetCpuPercent: 60,
+      rules: [
+        { alarmName: 'checkout-busy', adjustment: 2 },
+        { schedule: 'cron(0 8 ? * MON-FRI *)', timezone: 'Europe/Paris', minCount: 4, maxCount: 10 },
+        { schedule: 'rate(1 day)', adjustment: -1 },
+      ],
+    },
+  };
+  const staging = { ...svc, environment: 'staging', cluster: 'shop-staging', hooks: { ...svc.hooks, afterHealthy: [HOOKS.afterHealthy] } };
+  return parseConfig(
+    {
+      account: ACCOUNT,
+      region: REGION,
+      environments: [{ name: 'staging' }, { name: 'production', requiresApproval: true, verification: { hooks: [HOOKS.verifyProduction] } }],
+      services: [staging, production],
+    },
+    'everyFeatureConfig',
+  );
 }
 
 export interface SynthOptions extends TestAppOptions {
@@ -194,4 +261,59 @@ export function unacknowledged(report: ValidationReport): string[] {
   return report.pluginReports.flatMap((p) =>
     p.violations.flatMap((v) => v.violatingConstructs.map((c) => `${p.pluginName}: ${v.ruleName} at ${c.constructPath}`)),
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading synthesized templates
+// ---------------------------------------------------------------------------------------------
+
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON read from templates
+export type CfnResource = { Type: string; Properties?: Record<string, any>; DependsOn?: string[] };
+export type PolicyStatementJson = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+
+/** `[logicalId, resource]` of every resource of a type. */
+export function resourcesOfType(t: Template, type: string): Array<[string, CfnResource]> {
+  return Object.entries(t.toJSON().Resources as Record<string, CfnResource>).filter(([, r]) => r.Type === type);
+}
+
+/** `alarm-watcher` -> `AlarmWatcher`. */
+export const pascal = (kebab: string): string => kebab.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+
+/** Statements of the (default) policy whose logical id starts with `policyPrefix`. */
+export function policyStatements(t: Template, policyPrefix: string): PolicyStatementJson[] {
+  const policy = resourcesOfType(t, 'AWS::IAM::Policy').find(([id]) => id.startsWith(policyPrefix));
+  if (!policy) throw new Error(`no policy ${policyPrefix}`);
+  return policy[1].Properties?.PolicyDocument.Statement as PolicyStatementJson[];
+}
+
+/** Statements of a handler's role. */
+export const handlerStatements = (t: Template, handler: string): PolicyStatementJson[] =>
+  policyStatements(t, `ControlPlane${pascal(handler)}HandlerRole`);
+
+/** `action -> sorted resources` of a statement list (resources as strings, or JSON for tokens). */
+export function grantsOf(statements: readonly PolicyStatementJson[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const s of statements) {
+    if (s.Effect !== 'Allow') continue;
+    for (const a of asArray(s.Action)) {
+      const rs = asArray(s.Resource as unknown).map((r) => (typeof r === 'string' ? r : JSON.stringify(r)));
+      out.set(a, [...(out.get(a) ?? []), ...rs].sort());
+    }
+  }
+  return out;
+}
+
+/** The grants of a handler's role beyond its log group, tracing and own dead-letter queue. */
+export function handlerGrants(t: Template, handler: string): Record<string, string[]> {
+  const g = grantsOf(handlerStatements(t, handler));
+  return Object.fromEntries(
+    [...g.entries()].filter(([a, rs]) => !/^(logs|xray):/.test(a) && !(a.startsWith('sqs:') && rs.every((r) => r.includes('DeadLetterQueue')))).sort(([a], [b]) => a.localeCompare(b)),
+  );
+}
+
+/** The statement of a role's policy that allows `action` (its condition, resources). */
+export function statementFor(statements: readonly PolicyStatementJson[], action: string): PolicyStatementJson | undefined {
+  return statements.find((s) => asArray(s.Action).includes(action));
 }

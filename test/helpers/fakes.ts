@@ -27,6 +27,7 @@ import type {
   EventPublisher,
   ImageInfo,
   ImageRegistry,
+  ImageScanInfo,
   MetricSource,
   Orchestrator,
   ServiceInfo,
@@ -619,6 +620,11 @@ export class FakeImages implements ImageRegistry {
   async describeImage(repository: string, digest: string): Promise<ImageInfo | undefined> {
     const i = this.images.get(`${repository}@${digest}`);
     return i ? { ...i } : undefined;
+  }
+  /** From the stored image: its scanStatus (none: never scanned) and findingCounts. */
+  async scanFindings(repository: string, digest: string): Promise<ImageScanInfo> {
+    const i = this.images.get(`${repository}@${digest}`);
+    return { ...(i?.scanStatus ? { status: i.scanStatus } : {}), findingCounts: { ...(i?.findingCounts ?? {}) } };
   }
 }
 

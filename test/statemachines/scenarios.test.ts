@@ -7,9 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../local/rehearsal.js';
 import { parseScenario } from '../../local/scenario.js';
 import { BUILTIN_SCENARIOS } from '../../local/scenarios/builtin.js';
+import { DEDICATED_SCENARIOS } from './operator-scenarios.js';
+import { GATE_SCENARIO_NAMES } from './gates-scenarios.js';
 
 describe('built-in scenarios', () => {
-  for (const input of BUILTIN_SCENARIOS) {
+  // The operator and recovery scenarios run (with the same checks and more) in their own files, in parallel.
+  // The release-gate and release scenarios run (with the same checks and more) in gates.test.ts.
+  for (const input of BUILTIN_SCENARIOS.filter((s) => !DEDICATED_SCENARIOS.includes(s.name) && !GATE_SCENARIO_NAMES.includes(s.name))) {
     it(`${input.name}: ${input.description}`, async () => {
       // Prepare
       const scenario = parseScenario(input, input.name);

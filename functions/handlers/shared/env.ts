@@ -12,6 +12,8 @@ export interface HandlerEnv {
   readonly accountId: string;
   readonly region: string;
   readonly deployStateMachineArn?: string;
+  /** The release state machine (intake starts it for a push when more than one environment is configured). */
+  readonly releaseStateMachineArn?: string;
   readonly config: CutoverConfig;
 }
 
@@ -36,6 +38,7 @@ export function envFromProcess(env: NodeJS.ProcessEnv = process.env): HandlerEnv
     accountId: required(env, 'CUTOVER_ACCOUNT_ID'),
     region: required(env, 'AWS_REGION'),
     deployStateMachineArn: env.CUTOVER_DEPLOY_STATE_MACHINE_ARN,
+    ...(env.CUTOVER_RELEASE_STATE_MACHINE_ARN ? { releaseStateMachineArn: env.CUTOVER_RELEASE_STATE_MACHINE_ARN } : {}),
     config,
   };
   return cached;
