@@ -47,6 +47,11 @@ export type IntegrationMode = 'requestResponse' | 'sync' | 'sync2' | 'waitForTas
 /** A Task state's service integration, with the placeholder it targets where that matters. */
 export type Integration =
   | { readonly kind: 'lambdaInvoke'; readonly state: string; readonly mode: IntegrationMode; readonly functionKey: string }
+  /**
+   * `lambda:invoke` of a function named at run time (`"FunctionName.$": "$.hook.functionArn"`): a
+   * user's hook. Granted on the configured hook functions only, so any other name is refused by IAM.
+   */
+  | { readonly kind: 'hookInvoke'; readonly state: string; readonly mode: IntegrationMode; readonly functionPath: string }
   | {
       readonly kind: 'startExecution';
       readonly state: string;
@@ -126,8 +131,9 @@ function modeOf(suffix: string | undefined): IntegrationMode {
 
 /**
  * The integrations a definition uses. Throws {@link AslError} for a Resource Cutover does not know
- * how to grant, and for a target that is not a placeholder (a `FunctionName.$` path, a literal ARN):
- * the grant must be known at synth time.
+ * how to grant, and for a target that is not a placeholder (a literal ARN): the grant must be known
+ * at synth time. A `FunctionName.$` path is a hook invocation ({@link Integration} `hookInvoke`),
+ * granted on the configured hook functions only.
  */
 export function integrations(definition: unknown, file = '(definition)'): Integration[] {
   return taskStates(definition, file).map(({ state, task }) => {
@@ -148,13 +154,17 @@ export function integrations(definition: unknown, file = '(definition)'): Integr
     const target = `${service}:${api}`;
     switch (target) {
       case 'lambda:invoke': {
+        if (mode === 'sync' || mode === 'sync2') throw new AslError(`${file}: Task state "${state}": lambda:invoke has no .sync`);
+        const path = params['FunctionName.$'];
+        if (typeof path === 'string' && params.FunctionName === undefined) {
+          return { kind: 'hookInvoke', state, mode, functionPath: path };
+        }
         const key = wholePlaceholder(params.FunctionName);
         if (key === undefined || classifyPlaceholder(key)?.kind !== 'functionArn') {
           throw new AslError(
-            `${file}: Task state "${state}" must name its function as "FunctionName": "\${<Name>FunctionArn}"`,
+            `${file}: Task state "${state}" must name its function as "FunctionName": "\${<Name>FunctionArn}" (a Cutover handler) or "FunctionName.$" (a configured hook)`,
           );
         }
-        if (mode === 'sync' || mode === 'sync2') throw new AslError(`${file}: Task state "${state}": lambda:invoke has no .sync`);
         return { kind: 'lambdaInvoke', state, mode, functionKey: key };
       }
       case 'states:startExecution': {

@@ -6,10 +6,15 @@
  * - one Lambda function per entry of lib/handlers.ts, each with its own least-privilege role;
  * - one EventBridge rule per trigger (ECR pushes, alarm state changes) whose pattern lists the
  *   configured repositories / alarms;
- * - one state machine per `statemachines/*.asl.json`, `deploy` among them.
+ * - one state machine per `statemachines/*.asl.json`, `deploy` among them;
+ * - a schedule (EventBridge rule) that starts the `reconcile` state machine (every 5 minutes) and
+ *   one that starts `cleanup` (daily), when those definitions are loaded;
+ * - scaling (lib/scaling.ts), only for services that configure `scaling`.
  *
  * The configuration reaches the handlers inside their bundles (`cutover.config.json`), not as
- * resources, so the resource count is the same for 1 and for 500 configured services.
+ * resources, so the resource count is the same for 1 and for 500 configured services — except the
+ * native scaling resources a service with `scaling` asks for (lib/scaling.ts
+ * `scalingResourcesPerService`).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,22 +22,38 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArnFormat, Aws, Duration, Names, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Archive, EventBus, Rule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Archive, EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import { Grant, type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type CutoverConfig, parseConfig } from '../functions/core/config.js';
 import { BundledConfig, CONFIG_FILE_NAME, CutoverFunction } from './cutover-function.js';
 import { CutoverStateMachine, type StateMachineRef, stateMachineNameOf } from './cutover-state-machine.js';
 import { alarmStatePattern, DEFAULT_EVENT_PATTERN_MAX_CHARS, ecrPushPattern, type ListenPattern } from './event-patterns.js';
-import { type Access, HANDLER_NAMES, HANDLERS, type HandlerName, pascalCase, type Trigger } from './handlers.js';
-import { DEFAULT_SCOPE_BUDGET_CHARS, type ScopedResources, scopeResources } from './iam-scope.js';
-import { acknowledgeWildcards } from './nag.js';
+import {
+  type Access,
+  HANDLER_NAMES,
+  HANDLERS,
+  type HandlerName,
+  type HandlerSpec,
+  MAX_LAMBDA_TIMEOUT_SECONDS,
+  pascalCase,
+  type StateMachineName,
+} from './handlers.js';
+import {
+  DEFAULT_SCOPE_BUDGET_CHARS,
+  type ScopedHookFunctions,
+  type ScopedResources,
+  scopeHookFunctions,
+  scopeResources,
+} from './iam-scope.js';
+import { acknowledge, acknowledgeWildcards } from './nag.js';
 import { CutoverObservability, longestRunSeconds } from './observability.js';
+import { CutoverScaling } from './scaling.js';
 import { SynthError } from './synth-error.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -59,6 +80,23 @@ const TABLE_READ_ACTIONS = [
   'dynamodb:DescribeTable',
 ] as const;
 const TABLE_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'] as const;
+
+/** The state machines a schedule starts, and how often by default. */
+export const DEFAULT_SCHEDULES = {
+  /** Orphaned deployments, stale locks and lost ECR pushes (statemachines/reconcile.asl.json). */
+  reconcile: Schedule.rate(Duration.minutes(5)),
+  /** Old revisions, orphaned task sets, expired records and unused images (statemachines/cleanup.asl.json), 03:00 UTC. */
+  cleanup: Schedule.cron({ minute: '0', hour: '3' }),
+} as const;
+export type ScheduledStateMachine = keyof typeof DEFAULT_SCHEDULES;
+
+/** How long and how often EventBridge retries delivering a trigger (rules to handlers and state machines). */
+const DELIVERY = { retryAttempts: 10, maxEventAge: Duration.hours(1) } as const;
+
+/** `deploy` -> `CUTOVER_DEPLOY_STATE_MACHINE_ARN` (functions/handlers/shared/env.ts). */
+export function stateMachineArnVariable(name: string): string {
+  return `CUTOVER_${name.replace(/-/g, '_').toUpperCase()}_STATE_MACHINE_ARN`;
+}
 
 /** Powertools log levels. */
 export type HandlerLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -125,6 +163,21 @@ export interface ControlPlaneProps {
    * @default statemachines of this repository
    */
   readonly stateMachinesDir?: string;
+  /**
+   * How often the reconcile sweep runs (when statemachines/reconcile.asl.json is loaded): an
+   * EventBridge rule starts the reconcile state machine with the scheduled event as its input.
+   * `'off'` keeps the rule but disables it (start the state machine by hand, or enable the rule).
+   * @default Schedule.rate(Duration.minutes(5)) - a lost push deploys, and a stopped deployment is closed, within minutes
+   */
+  readonly reconcileSchedule?: Schedule | 'off';
+  /**
+   * When the cleanup runs (when statemachines/cleanup.asl.json is loaded): an EventBridge rule starts
+   * the cleanup state machine with the scheduled event as its input (a real run; per service
+   * `cleanup.enabled: false` opts out). `'off'` keeps the rule but disables it (`cutover cleanup`,
+   * or StartExecution, still runs it).
+   * @default Schedule.cron({ minute: '0', hour: '3' }) - daily at 03:00 UTC
+   */
+  readonly cleanupSchedule?: Schedule | 'off';
 }
 
 type StatementSpec = { readonly statement: PolicyStatement; readonly wildcardReason?: string };
@@ -141,10 +194,16 @@ export class ControlPlane extends Construct {
   readonly handlers: Readonly<Record<HandlerName, CutoverFunction>>;
   /** Dead-letter queues of the asynchronously invoked handlers. */
   readonly deadLetterQueues: Readonly<Partial<Record<HandlerName, Queue>>>;
-  /** The rule per trigger kind (`ecrPush`, `alarmStateChange`). */
-  readonly rules: Readonly<Partial<Record<Exclude<Trigger['kind'], 'stateMachine'>, Rule>>>;
+  /** The rule per event trigger kind (`ecrPush`, `alarmStateChange`). */
+  readonly rules: Readonly<Partial<Record<EventTrigger, Rule>>>;
   /** What each rule's pattern turned out to be (names listed, or left to the handler). */
-  readonly patterns: Readonly<Partial<Record<Exclude<Trigger['kind'], 'stateMachine'>, ListenPattern>>>;
+  readonly patterns: Readonly<Partial<Record<EventTrigger, ListenPattern>>>;
+  /** The schedule rules starting state machines (`reconcile`, `cleanup`), when those are loaded. */
+  readonly schedules: Readonly<Partial<Record<ScheduledStateMachine, Rule>>>;
+  /** Dead-letter queue of the schedule rules' state-machine targets (when any schedule exists). */
+  readonly scheduleDeadLetterQueue: Queue | undefined;
+  /** The scale handler's triggers and each scaled service's native scaling (lib/scaling.ts). */
+  readonly scaling: CutoverScaling;
   /** Every loaded state machine, by file name (`deploy`). */
   readonly stateMachines: Readonly<Record<string, StateMachine>>;
   readonly deployStateMachine: StateMachine;
@@ -152,10 +211,13 @@ export class ControlPlane extends Construct {
   readonly deployStateMachineArn: string;
   /** The resources the ECS/ELB/ECR permissions are scoped to. */
   readonly iamScope: ScopedResources;
+  /** The hook functions the hook handler (and a state machine's `FunctionName.$` task) may invoke. */
+  readonly hookFunctions: ScopedHookFunctions;
   /** The DORA dashboard and the alarms on Cutover itself. */
   readonly observability: CutoverObservability;
 
   private readonly inflightIndexArn: string;
+  private readonly stateMachineRefs: Readonly<Record<string, StateMachineRef>>;
 
   constructor(scope: Construct, id: string, props: ControlPlaneProps) {
     super(scope, id);
@@ -221,11 +283,13 @@ export class ControlPlane extends Construct {
       );
     }
     this.deployStateMachineArn = deployRef.arn;
+    this.stateMachineRefs = smRefs;
     this.iamScope = scopeResources(
       this.config,
       { partition: stack.partition, region: stack.region, account: stack.account },
       props.iamScopeBudgetChars ?? DEFAULT_SCOPE_BUDGET_CHARS,
     );
+    this.hookFunctions = scopeHookFunctions(this.config, props.iamScopeBudgetChars ?? DEFAULT_SCOPE_BUDGET_CHARS);
 
     // --- Handlers ---------------------------------------------------------------------------
     const bundledConfig = new BundledConfig(
@@ -252,13 +316,11 @@ export class ControlPlane extends Construct {
         description: spec.description,
         projectRoot: REPO_ROOT,
         bundledConfig,
-        environment: spec.needsDeployStateMachineArn
-          ? { ...commonEnvironment, CUTOVER_DEPLOY_STATE_MACHINE_ARN: this.deployStateMachineArn }
-          : commonEnvironment,
+        environment: { ...commonEnvironment, ...this.stateMachineEnvironment(spec) },
         logRetention,
         logRemovalPolicy,
         memorySize,
-        timeout: Duration.seconds(spec.timeoutSeconds ?? 30),
+        timeout: Duration.seconds(timeoutOf(name, spec, this.config)),
         logLevel: props.logLevel ?? 'INFO',
         asynchronous: spec.trigger.kind !== 'stateMachine',
       });
@@ -277,11 +339,12 @@ export class ControlPlane extends Construct {
     this.deadLetterQueues = deadLetterQueues;
 
     // --- Event-driven triggers: one rule per kind, patterns list the configured names ----------
-    const rules: Partial<Record<'ecrPush' | 'alarmStateChange', Rule>> = {};
-    const patterns: Partial<Record<'ecrPush' | 'alarmStateChange', ListenPattern>> = {};
+    const rules: Partial<Record<EventTrigger, Rule>> = {};
+    const patterns: Partial<Record<EventTrigger, ListenPattern>> = {};
     for (const name of HANDLER_NAMES) {
       const trigger = HANDLERS[name].trigger;
-      if (trigger.kind === 'stateMachine') continue;
+      // State machines invoke theirs; lib/scaling.ts wires the scale handler below.
+      if (trigger.kind === 'stateMachine' || trigger.kind === 'scaling') continue;
       let rule = rules[trigger.kind];
       if (rule === undefined) {
         const pattern = this.patternFor(trigger.kind, patternMax);
@@ -298,13 +361,24 @@ export class ControlPlane extends Construct {
       rule.addTarget(
         new LambdaFunction(functions[name], {
           deadLetterQueue: deadLetterQueues[name],
-          retryAttempts: 10,
-          maxEventAge: Duration.hours(1),
+          retryAttempts: DELIVERY.retryAttempts,
+          maxEventAge: DELIVERY.maxEventAge,
         }),
       );
     }
     this.rules = rules;
     this.patterns = patterns;
+
+    // --- Scaling: only what services[].scaling asks for -----------------------------------------
+    const scaleDeadLetterQueue = deadLetterQueues.scale;
+    if (scaleDeadLetterQueue === undefined) throw new Error('the scale handler has no dead-letter queue');
+    this.scaling = new CutoverScaling(this, 'Scaling', {
+      config: this.config,
+      handler: functions.scale,
+      deadLetterQueue: scaleDeadLetterQueue,
+      bus: this.bus,
+      eventPatternMaxChars: patternMax,
+    });
 
     // --- State machines -----------------------------------------------------------------------
     const stateMachines: Record<string, StateMachine> = {};
@@ -319,16 +393,63 @@ export class ControlPlane extends Construct {
         eventBus: this.bus,
         logRetention,
         logRemovalPolicy,
+        hookFunctions: this.hookFunctions,
+        taskClusters: { clusters: this.iamScope.migrationClusters, tasks: this.iamScope.migrationTasks },
       });
       stateMachines[name] = sm.stateMachine;
     }
     this.stateMachines = stateMachines;
     this.deployStateMachine = stateMachines.deploy as StateMachine;
 
+    // --- Schedules: the reconcile sweep and the cleanup start their state machines -------------
+    const scheduled = (Object.keys(DEFAULT_SCHEDULES) as ScheduledStateMachine[]).filter((n) => stateMachines[n] !== undefined);
+    const schedules: Partial<Record<ScheduledStateMachine, Rule>> = {};
+    if (scheduled.length > 0) {
+      this.scheduleDeadLetterQueue = new Queue(this, 'ScheduleDeadLetterQueue', {
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      acknowledge(
+        this.scheduleDeadLetterQueue,
+        'AwsSolutions-SQS3',
+        'this queue is itself the dead-letter queue of the schedule rules that start the reconcile and cleanup state machines; a DLQ behind it would only hold the same failed events again',
+      );
+      // One role for the schedule targets: states:StartExecution on exactly the scheduled state machines.
+      const role = new Role(this, 'ScheduleRole', {
+        description: 'Cutover: EventBridge starts the scheduled state machines (reconcile, cleanup)',
+        assumedBy: new ServicePrincipal('events.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+      });
+      const schedule = { reconcile: props.reconcileSchedule, cleanup: props.cleanupSchedule };
+      for (const name of scheduled) {
+        const chosen = schedule[name];
+        schedules[name] = new Rule(this, `${pascalCase(name)}Schedule`, {
+          description:
+            name === 'reconcile'
+              ? 'Cutover: starts the reconcile sweep (orphaned deployments, stale locks, lost ECR pushes)'
+              : 'Cutover: starts the cleanup (old revisions, orphaned task sets, expired records, unused images)',
+          schedule: chosen === undefined || chosen === 'off' ? DEFAULT_SCHEDULES[name] : chosen,
+          enabled: chosen !== 'off',
+          // The scheduled event is the execution input (cleanup takes it as a scheduled, real run).
+          targets: [
+            new SfnStateMachine(stateMachines[name] as StateMachine, {
+              role,
+              deadLetterQueue: this.scheduleDeadLetterQueue,
+              retryAttempts: DELIVERY.retryAttempts,
+              maxEventAge: DELIVERY.maxEventAge,
+            }),
+          ],
+        });
+      }
+    } else {
+      this.scheduleDeadLetterQueue = undefined;
+    }
+    this.schedules = schedules;
+
     // --- Dashboard and alarms on Cutover itself ---------------------------------------------------
     this.observability = new CutoverObservability(this, 'Observability', {
       functions,
-      deadLetterQueues,
+      deadLetterQueues: { ...deadLetterQueues, ...(this.scheduleDeadLetterQueue ? { schedules: this.scheduleDeadLetterQueue } : {}) },
       deployStateMachine: this.deployStateMachine,
       bus: this.bus,
       stuckAfter: Duration.seconds(longestRunSeconds(this.config)),
@@ -347,6 +468,16 @@ export class ControlPlane extends Construct {
       actions: [...TABLE_READ_ACTIONS],
       resourceArns: [this.table.tableArn, this.inflightIndexArn],
     });
+  }
+
+  /** `CUTOVER_<NAME>_STATE_MACHINE_ARN` for each state machine the handler names that is loaded. */
+  private stateMachineEnvironment(spec: HandlerSpec): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const name of spec.stateMachineArns) {
+      const ref = this.stateMachineRefs[name];
+      if (ref) out[stateMachineArnVariable(name)] = ref.arn;
+    }
+    return out;
   }
 
   private stateMachinePhysicalName(name: string): string {
@@ -390,10 +521,8 @@ export class ControlPlane extends Construct {
         ];
       case 'putEvents':
         return [{ statement: new PolicyStatement({ actions: ['events:PutEvents'], resources: [this.bus.eventBusArn] }) }];
-      case 'startDeployment':
-        return [
-          { statement: new PolicyStatement({ actions: ['states:StartExecution'], resources: [this.deployStateMachineArn] }) },
-        ];
+      case 'executions':
+        return this.executionStatements(access.stateMachine, access.actions);
       case 'taskResponse':
         return [
           {
@@ -410,6 +539,52 @@ export class ControlPlane extends Construct {
           {
             statement: new PolicyStatement({ actions: [...access.actions], resources: [...this.iamScope.ecs] }),
             wildcardReason: this.iamScope.wildcardReason,
+          },
+        ];
+      case 'ecsScaledServices':
+        // No statement when no service scales (IAM needs a resource).
+        return this.iamScope.ecsScaledServices.length === 0
+          ? []
+          : [
+              {
+                statement: new PolicyStatement({ actions: [...access.actions], resources: [...this.iamScope.ecsScaledServices] }),
+                wildcardReason: this.iamScope.wildcardReason,
+              },
+            ];
+      case 'ecsRevisionCleanup':
+        return [
+          {
+            statement: new PolicyStatement({
+              actions: ['ecs:ListTaskDefinitions', 'ecs:DescribeTaskDefinition', 'ecs:DeregisterTaskDefinition'],
+              resources: ['*'],
+            }),
+            wildcardReason:
+              'ecs:ListTaskDefinitions, ecs:DescribeTaskDefinition and ecs:DeregisterTaskDefinition support no resource-level permissions; cleanup acts only on the families of the configured services, found at run time',
+          },
+          {
+            statement: new PolicyStatement({
+              actions: ['ecs:DeleteTaskDefinitions'],
+              resources: [stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: '*' })],
+            }),
+            wildcardReason:
+              'ecs:DeleteTaskDefinitions deletes INACTIVE revisions of the configured services\' families, which are found at run time (the live task sets and the deployment records); account and region pinned',
+          },
+        ];
+      case 'ecsClusterTasks':
+        return [
+          {
+            statement: new PolicyStatement({
+              actions: ['ecs:ListTasks'],
+              resources: ['*'],
+              conditions: { ArnLike: { 'ecs:cluster': [...this.iamScope.ecsClusters] } },
+            }),
+            wildcardReason:
+              'ecs:ListTasks authorizes on container instances, which Fargate tasks do not have; the ecs:cluster condition limits it to the configured clusters',
+          },
+          {
+            statement: new PolicyStatement({ actions: ['ecs:DescribeTasks'], resources: [...this.iamScope.ecsTasks] }),
+            wildcardReason:
+              'ecs:DescribeTasks reads the running tasks of the configured clusters (which revisions are still in use); task ids are generated by ECS',
           },
         ];
       case 'ecsTaskDefinitions':
@@ -477,6 +652,38 @@ export class ControlPlane extends Construct {
             wildcardReason: this.iamScope.wildcardReason,
           },
         ];
+      case 'scalableTargets': {
+        if (this.iamScope.ecsScaledServices.length === 0) return [];
+        return [
+          {
+            statement: new PolicyStatement({ actions: ['application-autoscaling:DescribeScalableTargets'], resources: ['*'] }),
+            wildcardReason: 'application-autoscaling:DescribeScalableTargets supports no resource-level permissions (read-only)',
+          },
+          {
+            statement: new PolicyStatement({
+              actions: ['application-autoscaling:RegisterScalableTarget'],
+              resources: [stack.formatArn({ service: 'application-autoscaling', resource: 'scalable-target', resourceName: '*' })],
+              conditions: {
+                StringEquals: {
+                  'application-autoscaling:service-namespace': 'ecs',
+                  'application-autoscaling:scalable-dimension': 'ecs:service:DesiredCount',
+                },
+              },
+            }),
+            wildcardReason:
+              'Application Auto Scaling names scalable targets by a generated id; the conditions allow only ECS services\' desired count, and the handler changes only the scaled services of the bundled configuration (their ECS UpdateService is scoped to them)',
+          },
+        ];
+      }
+      case 'invokeHooks':
+        return this.hookFunctions.arns.length === 0
+          ? []
+          : [
+              {
+                statement: new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...this.hookFunctions.arns] }),
+                ...(this.hookFunctions.coarsened ? { wildcardReason: this.hookFunctions.wildcardReason } : {}),
+              },
+            ];
       case 'cloudWatch':
         return [
           {
@@ -492,6 +699,34 @@ export class ControlPlane extends Construct {
       }
     }
   }
+
+  /** Executions of one of Cutover's state machines; nothing when it is not loaded. */
+  private executionStatements(name: StateMachineName, actions: readonly string[]): StatementSpec[] {
+    const ref = this.stateMachineRefs[name];
+    if (ref === undefined) return [];
+    const out: StatementSpec[] = [];
+    if (actions.includes('states:StartExecution')) {
+      out.push({ statement: new PolicyStatement({ actions: ['states:StartExecution'], resources: [ref.arn] }) });
+    }
+    const onExecutions = actions.filter((a) => a !== 'states:StartExecution');
+    if (onExecutions.length > 0) {
+      out.push({
+        statement: new PolicyStatement({
+          actions: [...onExecutions],
+          resources: [
+            Stack.of(this).formatArn({
+              service: 'states',
+              resource: 'execution',
+              resourceName: `${ref.name}:*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
+        }),
+        wildcardReason: `${onExecutions.join(' and ')} on executions of the ${name} state machine only; execution names are deployment ids, known at run time`,
+      });
+    }
+    return out;
+  }
 }
 
 function listDefinitions(dir: string): string[] {
@@ -500,6 +735,18 @@ function listDefinitions(dir: string): string[] {
     .filter((f) => f.endsWith('.asl.json'))
     .sort()
     .map((f) => join(dir, f));
+}
+
+/** Event-driven triggers that get one rule each. */
+type EventTrigger = 'ecrPush' | 'alarmStateChange';
+
+/** A handler's Lambda timeout in seconds (1-900). */
+function timeoutOf(name: string, spec: HandlerSpec, config: CutoverConfig): number {
+  const seconds = typeof spec.timeoutSeconds === 'function' ? spec.timeoutSeconds(config) : (spec.timeoutSeconds ?? 30);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_LAMBDA_TIMEOUT_SECONDS) {
+    throw new SynthError(`lib/handlers.ts ${name}.timeoutSeconds: ${seconds} is not allowed; allowed: an integer from 1 to ${MAX_LAMBDA_TIMEOUT_SECONDS}`);
+  }
+  return seconds;
 }
 
 function validateMemory(mb: number): number {

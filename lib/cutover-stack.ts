@@ -1,11 +1,15 @@
 /**
  * `CutoverStack`: the one stack `cdk deploy` creates — a {@link ControlPlane} for the configuration,
- * in the configuration's account and region when it names them, and outputs the CLI reads.
+ * in the configuration's account and region when it names them, and outputs the CLI reads
+ * (local/cli/settings.ts): `TableName`, `EventBusName`, `<Name>StateMachineArn` for every loaded
+ * state machine (`DeployStateMachineArn`, `ControlStateMachineArn`, `RollbackStateMachineArn`,
+ * `CleanupStateMachineArn`, ...) and `ReleaseFunctionName` (an operator's release approve/abort).
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { CutoverConfig } from '../functions/core/config.js';
 import { ControlPlane, type ControlPlaneProps } from './control-plane.js';
+import { pascalCase } from './handlers.js';
 
 export interface CutoverStackProps extends StackProps {
   readonly config: CutoverConfig;
@@ -29,7 +33,13 @@ export class CutoverStack extends Stack {
     this.controlPlane = new ControlPlane(this, 'ControlPlane', { ...controlPlane, config });
     new CfnOutput(this, 'TableName', { value: this.controlPlane.table.tableName });
     new CfnOutput(this, 'EventBusName', { value: this.controlPlane.bus.eventBusName });
-    new CfnOutput(this, 'DeployStateMachineArn', { value: this.controlPlane.deployStateMachine.stateMachineArn });
+    for (const [name, sm] of Object.entries(this.controlPlane.stateMachines)) {
+      new CfnOutput(this, `${pascalCase(name)}StateMachineArn`, { value: sm.stateMachineArn });
+    }
+    new CfnOutput(this, 'ReleaseFunctionName', {
+      description: 'Invoke with {"action":"control","control":{"releaseId","action":"approve"|"abort","by","reason"}} to answer a release approval',
+      value: this.controlPlane.functions.release.functionName,
+    });
   }
 }
 

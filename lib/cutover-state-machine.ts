@@ -18,6 +18,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type AslJson, AslError, classifyPlaceholder, type Integration, integrations, placeholderKeys } from './asl.js';
+import type { ScopedHookFunctions } from './iam-scope.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
 
 /** `deploy.asl.json` -> `deploy`. */
@@ -44,6 +45,13 @@ export interface CutoverStateMachineProps {
   readonly eventBus: IEventBus;
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** The configured hook functions, for a `lambda:invoke` whose `FunctionName.$` is a path (none: no grant). */
+  readonly hookFunctions: ScopedHookFunctions;
+  /**
+   * Where `ecs:runTask` may run tasks: the clusters of the services with a `migration` (none: no
+   * RunTask, PassRole or task grant at all — the migration states are never reached).
+   */
+  readonly taskClusters: { readonly clusters: readonly string[]; readonly tasks: readonly string[] };
 }
 
 export class CutoverStateMachine extends Construct {
@@ -159,6 +167,7 @@ export class CutoverStateMachine extends Construct {
     const ecsEventsRule = () =>
       stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForECSTaskRule' });
 
+    let hookInvoke = false;
     for (const i of used) {
       switch (i.kind) {
         case 'lambdaInvoke': {
@@ -169,6 +178,9 @@ export class CutoverStateMachine extends Construct {
           functionArns.add(fn.functionArn);
           break;
         }
+        case 'hookInvoke':
+          hookInvoke = true;
+          break;
         case 'startExecution': {
           const p = classifyPlaceholder(i.stateMachineKey);
           if (p?.kind !== 'stateMachineArn') throw new AslError(`state "${i.state}": ${i.stateMachineKey} is not a state machine`);
@@ -194,6 +206,12 @@ export class CutoverStateMachine extends Construct {
     if (functionArns.size > 0) {
       out.push({ statement: new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...functionArns] }) });
     }
+    if (hookInvoke && props.hookFunctions.arns.length > 0) {
+      out.push({
+        statement: new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...props.hookFunctions.arns] }),
+        ...(props.hookFunctions.coarsened ? { wildcardReason: props.hookFunctions.wildcardReason } : {}),
+      });
+    }
     if (startArns.size > 0) {
       out.push({ statement: new PolicyStatement({ actions: ['states:StartExecution'], resources: [...startArns] }) });
     }
@@ -214,13 +232,16 @@ export class CutoverStateMachine extends Construct {
         }),
       });
     }
-    if (runTaskModes.size > 0) {
+    const { clusters, tasks } = props.taskClusters;
+    if (runTaskModes.size > 0 && clusters.length > 0) {
       out.push({
         statement: new PolicyStatement({
           actions: ['ecs:RunTask'],
           resources: [stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: '*' })],
+          conditions: { ArnLike: { 'ecs:cluster': [...clusters] } },
         }),
-        wildcardReason: 'ecs:RunTask runs the revision registered for this deployment, whose family and revision are known only at run time',
+        wildcardReason:
+          'ecs:RunTask runs the migration task of the revision registered for this deployment, whose family and revision are known only at run time; the ecs:cluster condition allows only the clusters of the services that configure a migration',
       });
       out.push({
         statement: new PolicyStatement({
@@ -232,11 +253,9 @@ export class CutoverStateMachine extends Construct {
       });
       if (runTaskModes.has('sync')) {
         out.push({
-          statement: new PolicyStatement({
-            actions: ['ecs:StopTask', 'ecs:DescribeTasks'],
-            resources: [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: '*' })],
-          }),
-          wildcardReason: 'ecs:runTask.sync watches and stops the task it started, whose id is generated at RunTask',
+          statement: new PolicyStatement({ actions: ['ecs:StopTask', 'ecs:DescribeTasks'], resources: [...tasks] }),
+          wildcardReason:
+            'ecs:runTask.sync watches and stops the task it started, whose id is generated at RunTask; the wildcard is limited to tasks of the clusters that run migrations',
         });
         out.push({
           statement: new PolicyStatement({

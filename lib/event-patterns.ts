@@ -1,6 +1,7 @@
 /**
- * The two EventBridge patterns Cutover listens with: one rule each, whose pattern lists the
- * configured repository names / alarm names, so the resource count does not grow with the services.
+ * The EventBridge patterns Cutover listens with: one rule each, whose pattern lists the configured
+ * repository names / alarm names / service names, so the resource count does not grow with the
+ * services.
  *
  * EventBridge limits a pattern to 2,048 characters by default (an adjustable quota). A list that
  * would not fit is left out of the pattern: the rule then matches every push / every alarm in the
@@ -58,4 +59,29 @@ export function alarmStatePattern(
   const names = uniqueSorted(alarmNames);
   if (names.length === 0) return { pattern: base, filteredByName: false };
   return withNames(base, { alarmName: names }, maxChars);
+}
+
+/** Cutover's own events (functions/core/model.ts `EVENT_SOURCE`, `LifecycleEvent`) that concern scaling. */
+export const CUTOVER_EVENT_SOURCE = 'cutover';
+export const DEPLOYMENT_LIFECYCLE_EVENTS = [
+  'Deployment Started',
+  'Deployment Succeeded',
+  'Deployment Rolled Back',
+  'Deployment Failed',
+  'Deployment Superseded',
+] as const;
+
+/**
+ * A deployment starting or ending on Cutover's bus, for the given services (config `name`s): the
+ * scale handler suspends target tracking's scale-in during a deployment and replays a deferred
+ * scale-in after it.
+ */
+export function deploymentEventsPattern(
+  serviceNames: Iterable<string>,
+  maxChars: number = DEFAULT_EVENT_PATTERN_MAX_CHARS,
+): ListenPattern {
+  const base: EventPattern = { source: [CUTOVER_EVENT_SOURCE], detailType: [...DEPLOYMENT_LIFECYCLE_EVENTS] };
+  const names = uniqueSorted(serviceNames);
+  if (names.length === 0) return { pattern: base, filteredByName: false };
+  return withNames(base, { service: names }, maxChars);
 }

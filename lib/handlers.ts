@@ -1,12 +1,17 @@
 /**
  * The handler manifest: every Lambda function Cutover deploys, what starts it and the AWS access it
  * needs. lib/control-plane.ts turns each entry into one function, one role and (for event-driven
- * handlers) one EventBridge rule; nothing here grows with the number of configured services.
+ * handlers) one EventBridge rule — the scale handler's triggers are lib/scaling.ts's; nothing here
+ * grows with the number of configured services.
+ *
+ * Every entry's access is what its handler's code calls (the adapters its `makeDeps` builds,
+ * functions/aws/*.ts), and test/lib/handler-iam.test.ts checks the synthesized roles against it.
  *
  * Access is declared as a small discriminated union rather than as IAM statements, so the construct
  * decides the resources (the table, the bus, the configured services) in one place and the
  * manifest stays reviewable: "what may `shift` do?" is answered by reading its entry.
  */
+import type { CutoverConfig } from '../functions/core/config.js';
 
 /** Every handler file, `functions/handlers/<name>.ts`. */
 export const HANDLER_NAMES = [
@@ -14,7 +19,9 @@ export const HANDLER_NAMES = [
   'prepare',
   'lock',
   'register',
+  'migration',
   'green',
+  'hook',
   'shift',
   'bake',
   'analyze',
@@ -22,8 +29,19 @@ export const HANDLER_NAMES = [
   'finish',
   'rollback',
   'alarm-watcher',
+  'control',
+  'reconcile',
+  'cleanup',
+  'scale',
+  'release',
 ] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
+
+/**
+ * State machines (`statemachines/<name>.asl.json`) a handler may get the ARN of and act on. A name
+ * whose file is not loaded gets neither the environment variable nor the permission.
+ */
+export type StateMachineName = 'deploy' | 'release';
 
 /** ECS actions on the configured services and their task sets (resource-level permissions). */
 export type EcsServiceAction =
@@ -34,6 +52,8 @@ export type EcsServiceAction =
   | 'ecs:DeleteTaskSet'
   | 'ecs:UpdateServicePrimaryTaskSet'
   | 'ecs:TagResource';
+/** ECS actions on the services that configure `scaling` only. */
+export type EcsScalingAction = 'ecs:DescribeServices' | 'ecs:UpdateService';
 /** Elastic Load Balancing read actions; they support no resource-level permissions. */
 export type ElbDescribeAction =
   | 'elasticloadbalancing:DescribeListeners'
@@ -42,8 +62,9 @@ export type ElbDescribeAction =
   | 'elasticloadbalancing:DescribeTargetHealth';
 /** Elastic Load Balancing writes on the configured production/test listeners and listener rules. */
 export type ElbRoutingAction = 'elasticloadbalancing:ModifyListener' | 'elasticloadbalancing:ModifyRule';
-export type EcrAction = 'ecr:DescribeImages' | 'ecr:DescribeImageScanFindings';
+export type EcrAction = 'ecr:DescribeImages' | 'ecr:DescribeImageScanFindings' | 'ecr:BatchDeleteImage';
 export type CloudWatchAction = 'cloudwatch:DescribeAlarms' | 'cloudwatch:GetMetricData';
+export type ExecutionAction = 'states:StartExecution' | 'states:DescribeExecution' | 'states:StopExecution';
 
 /** One kind of access a handler needs. The construct maps each to IAM statements. */
 export type Access =
@@ -51,23 +72,39 @@ export type Access =
   | { readonly kind: 'table'; readonly mode: 'read' | 'readWrite' }
   /** `events:PutEvents` on Cutover's event bus. */
   | { readonly kind: 'putEvents' }
-  /** `states:StartExecution` on the deploy state machine. */
-  | { readonly kind: 'startDeployment' }
-  /** `states:SendTaskSuccess` / `SendTaskFailure` (answer a waiting bake or approval). */
+  /**
+   * Executions of one of Cutover's own state machines: `StartExecution` on the state machine,
+   * `DescribeExecution` / `StopExecution` on its executions.
+   */
+  | { readonly kind: 'executions'; readonly stateMachine: StateMachineName; readonly actions: readonly ExecutionAction[] }
+  /** `states:SendTaskSuccess` / `SendTaskFailure` (answer a waiting bake, approval or release approval). */
   | { readonly kind: 'taskResponse' }
   /** ECS actions scoped to the configured services and their task sets. */
   | { readonly kind: 'ecsServices'; readonly actions: readonly EcsServiceAction[] }
+  /** ECS actions scoped to the services with `scaling` (none when no service scales). */
+  | { readonly kind: 'ecsScaledServices'; readonly actions: readonly EcsScalingAction[] }
   /** Read a task definition and register the next revision (families are known only at run time). */
   | { readonly kind: 'ecsTaskDefinitions' }
+  /** List, describe, deregister and delete (DeleteTaskDefinitions) task-definition revisions: cleanup. */
+  | { readonly kind: 'ecsRevisionCleanup' }
+  /** ListTasks / DescribeTasks in the configured clusters (which revisions still run). */
+  | { readonly kind: 'ecsClusterTasks' }
   /** `iam:PassRole` of task and execution roles to ECS tasks (carried over from the stable revision). */
   | { readonly kind: 'passTaskRoles' }
   | { readonly kind: 'elbDescribe'; readonly actions: readonly ElbDescribeAction[] }
   | { readonly kind: 'elbRouting'; readonly actions: readonly ElbRoutingAction[] }
   /** `ModifyListener` on the configured test listeners only (blue-green test traffic). */
   | { readonly kind: 'elbTestRouting' }
-  /** ECR reads on the configured repositories. */
+  /** ECR actions on the configured repositories. */
   | { readonly kind: 'ecrRepositories'; readonly actions: readonly EcrAction[] }
-  | { readonly kind: 'cloudWatch'; readonly actions: readonly CloudWatchAction[] };
+  | { readonly kind: 'cloudWatch'; readonly actions: readonly CloudWatchAction[] }
+  /**
+   * Application Auto Scaling on the ECS services' desired count: read scalable targets, set their
+   * bounds and suspend/resume dynamic scale-in (none when no service scales).
+   */
+  | { readonly kind: 'scalableTargets' }
+  /** `lambda:InvokeFunction` on the configured hook functions only (none when no hook is configured). */
+  | { readonly kind: 'invokeHooks' };
 
 /** What invokes a handler. */
 export type Trigger =
@@ -76,7 +113,13 @@ export type Trigger =
   /** An EventBridge rule on `CloudWatch Alarm State Change` to ALARM for the configured alarms (asynchronous). */
   | { readonly kind: 'alarmStateChange' }
   /** A Task state of a state machine (synchronous; the state machine retries and catches). */
-  | { readonly kind: 'stateMachine' };
+  | { readonly kind: 'stateMachine' }
+  /**
+   * Scaling (asynchronous; only what the configuration asks for): an EventBridge rule on the
+   * scaling rules' alarms going to ALARM, one EventBridge Scheduler schedule per scaling rule with a
+   * `schedule`, and a rule on Cutover's bus for the deployment events of scaled services.
+   */
+  | { readonly kind: 'scaling' };
 
 export interface HandlerSpec {
   /** `functions/handlers/<name>.ts`, relative to the handlers folder. */
@@ -85,10 +128,16 @@ export interface HandlerSpec {
   readonly description: string;
   readonly trigger: Trigger;
   readonly access: readonly Access[];
-  /** Gets `CUTOVER_DEPLOY_STATE_MACHINE_ARN`. */
-  readonly needsDeployStateMachineArn: boolean;
-  /** @default 30 */
-  readonly timeoutSeconds?: number;
+  /**
+   * State machines whose ARNs the handler reads from `CUTOVER_<NAME>_STATE_MACHINE_ARN` (built from
+   * the state machine's name: no reference, so no dependency cycle).
+   */
+  readonly stateMachineArns: readonly StateMachineName[];
+  /**
+   * Lambda timeout: seconds, or computed from the configuration.
+   * @default 30
+   */
+  readonly timeoutSeconds?: number | ((config: CutoverConfig) => number);
 }
 
 const READ_WRITE = { kind: 'table', mode: 'readWrite' } as const;
@@ -100,14 +149,33 @@ const ROUTING_DESCRIBE: readonly ElbDescribeAction[] = [
 ];
 const ROUTING_WRITE: readonly ElbRoutingAction[] = ['elasticloadbalancing:ModifyListener', 'elasticloadbalancing:ModifyRule'];
 const STATE_MACHINE = { kind: 'stateMachine' } as const;
+/** Lambda's maximum timeout. */
+export const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
+
+/**
+ * The hook handler invokes one user hook synchronously per call and must outlive the longest
+ * configured `invocationTimeoutSeconds` (lifecycle hooks and environment verification hooks), plus
+ * the time to record the answer.
+ */
+export function hookTimeoutSeconds(config: CutoverConfig): number {
+  const longest = Math.max(
+    0,
+    ...config.services.map((s) => s.hooks.invocationTimeoutSeconds),
+    ...config.environments.map((e) => e.verification.invocationTimeoutSeconds),
+  );
+  return Math.min(MAX_LAMBDA_TIMEOUT_SECONDS, Math.max(30, longest + 15));
+}
 
 export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
   intake: {
     entry: 'intake.ts',
-    description: 'Cutover: starts a deployment for every service fed by a pushed ECR image',
+    description: 'Cutover: starts a deployment (or, with several environments, a release) for every service fed by a pushed ECR image',
     trigger: { kind: 'ecrPush' },
-    access: [{ kind: 'startDeployment' }],
-    needsDeployStateMachineArn: true,
+    access: [
+      { kind: 'executions', stateMachine: 'deploy', actions: ['states:StartExecution'] },
+      { kind: 'executions', stateMachine: 'release', actions: ['states:StartExecution'] },
+    ],
+    stateMachineArns: ['deploy', 'release'],
   },
   prepare: {
     entry: 'prepare.ts',
@@ -129,21 +197,29 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       READ_WRITE,
       PUT_EVENTS,
     ],
-    needsDeployStateMachineArn: false,
+    stateMachineArns: [],
   },
   lock: {
     entry: 'lock.ts',
     description: 'Cutover: takes, renews and releases the per-service deployment lock',
     trigger: STATE_MACHINE,
     access: [READ_WRITE],
-    needsDeployStateMachineArn: false,
+    stateMachineArns: [],
   },
   register: {
     entry: 'register.ts',
     description: 'Cutover: registers the stable task definition with only the image changed',
     trigger: STATE_MACHINE,
     access: [{ kind: 'ecsTaskDefinitions' }, { kind: 'passTaskRoles' }, READ_WRITE],
-    needsDeployStateMachineArn: false,
+    stateMachineArns: [],
+  },
+  migration: {
+    entry: 'migration.ts',
+    description: 'Cutover: prepares the migration task of a deployment and judges its exit code',
+    trigger: STATE_MACHINE,
+    // Reads the stable task set's network configuration; the RunTask itself is the state machine's.
+    access: [{ kind: 'ecsServices', actions: ['ecs:DescribeTaskSets'] }, READ_WRITE],
+    stateMachineArns: [],
   },
   green: {
     entry: 'green.ts',
@@ -166,9 +242,19 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       },
       // Points the test listener (blue-green) at green; production routing is not its business.
       { kind: 'elbTestRouting' },
+      // The pre-traffic check: a watched alarm already in ALARM fails the deployment before any shift.
+      { kind: 'cloudWatch', actions: ['cloudwatch:DescribeAlarms'] },
       READ_WRITE,
     ],
-    needsDeployStateMachineArn: false,
+    stateMachineArns: [],
+  },
+  hook: {
+    entry: 'hook.ts',
+    description: 'Cutover: invokes the configured lifecycle and verification hooks and reads their answers',
+    trigger: STATE_MACHINE,
+    access: [{ kind: 'invokeHooks' }, READ_WRITE],
+    stateMachineArns: [],
+    timeoutSeconds: hookTimeoutSeconds,
   },
   shift: {
     entry: 'shift.ts',
@@ -181,21 +267,21 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       READ_WRITE,
       PUT_EVENTS,
     ],
-    needsDeployStateMachineArn: false,
+    stateMachineArns: [],
   },
   bake: {
     entry: 'bake.ts',
     description: 'Cutover: stores the bake task token, then checks the watched alarms',
     trigger: STATE_MACHINE,
     access: [READ_WRITE, { kind: 'cloudWatch', actions: ['cloudwatch:DescribeAlarms'] }],
-    needsDeployStateMachineArn: false,
+    stateMachineArns: [],
   },
   analyze: {
     entry: 'analyze.ts',
     description: 'Cutover: compares green against blue (canary analysis)',
     trigger: STATE_MACHINE,
     access: [{ kind: 'cloudWatch', actions: ['cloudwatch:GetMetricData'] }, READ_WRITE, PUT_EVENTS],
-    needsDeployStateMachineArn: false,
+    stateMachineArns: [],
   },
   promote: {
     entry: 'promote.ts',
@@ -209,7 +295,7 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       READ_WRITE,
       PUT_EVENTS,
     ],
-    needsDeployStateMachineArn: false,
+    stateMachineArns: [],
   },
   finish: {
     entry: 'finish.ts',
@@ -223,7 +309,7 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       READ_WRITE,
       PUT_EVENTS,
     ],
-    needsDeployStateMachineArn: false,
+    stateMachineArns: [],
   },
   rollback: {
     entry: 'rollback.ts',
@@ -246,14 +332,85 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       READ_WRITE,
       PUT_EVENTS,
     ],
-    needsDeployStateMachineArn: false,
+    stateMachineArns: [],
   },
   'alarm-watcher': {
     entry: 'alarm-watcher.ts',
     description: 'Cutover: fails the bake of every in-flight deployment that watches an alarm gone to ALARM',
     trigger: { kind: 'alarmStateChange' },
     access: [READ_WRITE, { kind: 'taskResponse' }],
-    needsDeployStateMachineArn: true,
+    stateMachineArns: ['deploy'],
+  },
+  control: {
+    entry: 'control.ts',
+    description: 'Cutover: operator controls and rollbacks (control and rollback state machines)',
+    trigger: STATE_MACHINE,
+    access: [
+      READ_WRITE,
+      // Answers the token the deployment waits on (promote, approve, abort, rollback).
+      { kind: 'taskResponse' },
+      // Stops a deploy execution with no token to answer; starts the rollback deployment.
+      { kind: 'executions', stateMachine: 'deploy', actions: ['states:StartExecution', 'states:StopExecution'] },
+      // Finds blue on AWS when a record lost it (closing a stopped deployment).
+      { kind: 'ecsServices', actions: ['ecs:DescribeServices'] },
+    ],
+    stateMachineArns: ['deploy'],
+  },
+  reconcile: {
+    entry: 'reconcile.ts',
+    description: 'Cutover: the reconcile sweep (orphaned deployments, stale locks, lost ECR pushes)',
+    trigger: STATE_MACHINE,
+    access: [
+      READ_WRITE,
+      { kind: 'executions', stateMachine: 'deploy', actions: ['states:DescribeExecution', 'states:StartExecution'] },
+      { kind: 'ecrRepositories', actions: ['ecr:DescribeImages'] },
+      { kind: 'ecsServices', actions: ['ecs:DescribeServices'] },
+    ],
+    stateMachineArns: ['deploy'],
+    // Visits every configured service and repository in one call.
+    timeoutSeconds: 300,
+  },
+  cleanup: {
+    entry: 'cleanup.ts',
+    description: 'Cutover: plans and applies the cleanup of old revisions, orphaned task sets, expired records and unused images',
+    trigger: STATE_MACHINE,
+    access: [
+      READ_WRITE,
+      PUT_EVENTS,
+      { kind: 'ecsServices', actions: ['ecs:DescribeServices', 'ecs:DeleteTaskSet'] },
+      { kind: 'ecsRevisionCleanup' },
+      { kind: 'ecsClusterTasks' },
+      { kind: 'ecrRepositories', actions: ['ecr:DescribeImages', 'ecr:BatchDeleteImage'] },
+      // Production weights: a task set that still takes traffic is never an orphan.
+      { kind: 'elbDescribe', actions: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules'] },
+    ],
+    stateMachineArns: [],
+    // Planning a repository reads every revision its services still use.
+    timeoutSeconds: 300,
+  },
+  scale: {
+    entry: 'scale.ts',
+    description: 'Cutover: scaling rules (alarms, schedules) and scale-in suspension during deployments',
+    trigger: { kind: 'scaling' },
+    access: [
+      READ_WRITE,
+      PUT_EVENTS,
+      { kind: 'ecsScaledServices', actions: ['ecs:DescribeServices', 'ecs:UpdateService'] },
+      { kind: 'scalableTargets' },
+      // A deferred scale-in replays only while its alarm is still in ALARM.
+      { kind: 'cloudWatch', actions: ['cloudwatch:DescribeAlarms'] },
+    ],
+    stateMachineArns: [],
+    timeoutSeconds: 60,
+  },
+  release: {
+    entry: 'release.ts',
+    description: 'Cutover: the release pipeline (environments in order, approvals, verification)',
+    trigger: STATE_MACHINE,
+    // The deploy executions are the state machine's (startExecution.sync:2); an operator's approve or
+    // abort answers the release's approval token.
+    access: [READ_WRITE, PUT_EVENTS, { kind: 'taskResponse' }],
+    stateMachineArns: [],
   },
 };
 

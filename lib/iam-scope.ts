@@ -15,6 +15,13 @@
  *
  * ¹ a namespaced repository (`team/app`) by its first namespace, an un-namespaced one by its name.
  *
+ * The same levels scope the cluster-wide lists: clusters (`cluster/C`, for `ecs:cluster`
+ * conditions) and their tasks (`task/C/*`) — at the `account` level `cluster/*` and `task/*` — and
+ * the subsets of services that configure `scaling` (UpdateService) or a `migration` (RunTask).
+ *
+ * Hook functions (user Lambdas) are scoped apart ({@link scopeHookFunctions}): they sit in other
+ * roles (the hook handler, the deploy and release state machines).
+ *
  * Always in the control plane's own account and region. Example: one service `shop/checkout`
  * gets the `service` level; 200 services in 4 clusters behind 2 listeners get the `cluster` level.
  */
@@ -40,6 +47,16 @@ export interface ScopedResources {
   readonly elbTestListeners: readonly string[];
   /** Repository ARNs for the `ecrRepositories` access. */
   readonly ecr: readonly string[];
+  /** Cluster ARNs of the configured services (values of `ecs:cluster` conditions). */
+  readonly ecsClusters: readonly string[];
+  /** Task ARNs (`task/C/*`) in the configured clusters, for the `ecsClusterTasks` access. */
+  readonly ecsTasks: readonly string[];
+  /** Service ARNs of the services with `scaling`, for the `ecsScaledServices` access (empty: none). */
+  readonly ecsScaledServices: readonly string[];
+  /** Cluster ARNs of the services with a `migration` (where the deploy state machine runs tasks; empty: none). */
+  readonly migrationClusters: readonly string[];
+  /** Task ARNs (`task/C/*`) in {@link migrationClusters} (the `.sync` integration watches and stops them). */
+  readonly migrationTasks: readonly string[];
   /** Why the wildcards at this level are needed (for the cdk-nag acknowledgement). */
   readonly wildcardReason: string;
 }
@@ -64,6 +81,17 @@ export function resourcesAt(level: ScopeLevel, config: CutoverConfig, env: ArnEn
   const rules = config.services.flatMap((s) => (s.listenerRuleArn ? [s.listenerRuleArn] : []));
   const testListeners = unique(config.services.flatMap((s) => (s.testListenerArn ? [s.testListenerArn] : [])));
   const repositories = unique(config.services.map((s) => ecrArn(`repository/${s.repository}`)));
+  const scaled = config.services.filter((s) => s.scaling !== undefined);
+  const migrating = config.services.filter((s) => s.migration !== undefined);
+  const clusters = (services: CutoverConfig['services']) => unique(services.map((s) => ecsArn(`cluster/${s.cluster}`)));
+  const tasks = (services: CutoverConfig['services']) => unique(services.map((s) => ecsArn(`task/${s.cluster}/*`)));
+  /** Clusters and tasks are never listed per service: the `service` and `cluster` levels name each cluster. */
+  const clusterLists = {
+    ecsClusters: clusters(config.services),
+    ecsTasks: tasks(config.services),
+    migrationClusters: clusters(migrating),
+    migrationTasks: tasks(migrating),
+  };
   switch (level) {
     case ScopeLevel.Service:
       return {
@@ -77,6 +105,8 @@ export function resourcesAt(level: ScopeLevel, config: CutoverConfig, env: ArnEn
         elbRouting: unique([...listeners, ...rules]),
         elbTestListeners: testListeners,
         ecr: repositories,
+        ...clusterLists,
+        ecsScaledServices: unique(scaled.map((s) => ecsArn(`service/${s.cluster}/${s.service}`))),
         wildcardReason:
           'ECS generates task-set ids at CreateTaskSet, so each configured service gets task-set/CLUSTER/SERVICE/*: ' +
           'the wildcard covers only the task sets of that one configured service',
@@ -96,6 +126,8 @@ export function resourcesAt(level: ScopeLevel, config: CutoverConfig, env: ArnEn
             return ecrArn(`repository/${slash === -1 ? s.repository : `${s.repository.slice(0, slash)}/*`}`);
           }),
         ),
+        ...clusterLists,
+        ecsScaledServices: unique(scaled.map((s) => ecsArn(`service/${s.cluster}/*`))),
         wildcardReason:
           'the per-service ARNs of the configured services exceed the IAM inline-policy size, so ECS writes are ' +
           'scoped to the configured clusters, listener-rule writes to the rules of the configured listeners and ECR ' +
@@ -108,6 +140,11 @@ export function resourcesAt(level: ScopeLevel, config: CutoverConfig, env: ArnEn
         elbRouting: [elbArn('listener/app/*'), elbArn('listener-rule/app/*')],
         elbTestListeners: testListeners.length > 0 ? [elbArn('listener/app/*')] : [],
         ecr: [ecrArn('repository/*')],
+        ecsClusters: [ecsArn('cluster/*')],
+        ecsTasks: [ecsArn('task/*')],
+        ecsScaledServices: scaled.length > 0 ? [ecsArn('service/*')] : [],
+        migrationClusters: migrating.length > 0 ? [ecsArn('cluster/*')] : [],
+        migrationTasks: migrating.length > 0 ? [ecsArn('task/*')] : [],
         wildcardReason:
           'the configured services, clusters and listeners exceed the IAM inline-policy size even per cluster, so ' +
           'ECS, ELB and ECR permissions are scoped to their resource type in this account and region; the ' +
@@ -122,10 +159,17 @@ export function resourcesAt(level: ScopeLevel, config: CutoverConfig, env: ArnEn
 
 /** Characters the lists take in a policy document (each ARN quoted, comma separated). */
 export function scopeSize(scoped: ScopedResources): number {
-  return [...scoped.ecs, ...scoped.elbRouting, ...scoped.elbTestListeners, ...scoped.ecr].reduce(
-    (n, arn) => n + arn.length + 3,
-    0,
-  );
+  return [
+    ...scoped.ecs,
+    ...scoped.elbRouting,
+    ...scoped.elbTestListeners,
+    ...scoped.ecr,
+    ...scoped.ecsClusters,
+    ...scoped.ecsTasks,
+    ...scoped.ecsScaledServices,
+    ...scoped.migrationClusters,
+    ...scoped.migrationTasks,
+  ].reduce((n, arn) => n + arn.length + 3, 0);
 }
 
 /** The finest level whose lists fit `budgetChars`. */
@@ -139,4 +183,50 @@ export function scopeResources(
     if (scopeSize(scoped) <= budgetChars) return scoped;
   }
   return resourcesAt(ScopeLevel.Account, config, env);
+}
+
+/** The hook functions (user Lambdas) the hook handler and the state machines may invoke. */
+export interface ScopedHookFunctions {
+  /** Function ARNs (empty when no hook is configured). */
+  readonly arns: readonly string[];
+  /** True when the list did not fit and was coarsened to `function:*` per account and region. */
+  readonly coarsened: boolean;
+  /** Why a coarsened list has wildcards (for the cdk-nag acknowledgement). */
+  readonly wildcardReason: string;
+}
+
+const LAMBDA_ARN = /^arn:([^:]+):lambda:([^:]+):(\d{12}):function:/;
+
+/**
+ * Every configured hook ARN (services' lifecycle hooks and environments' verification hooks), exactly
+ * as configured (an alias or version qualifier is part of what is allowed). When the list exceeds
+ * `budgetChars`, each account and region the hooks live in gets `function:*` instead.
+ */
+export function scopeHookFunctions(config: CutoverConfig, budgetChars: number = DEFAULT_SCOPE_BUDGET_CHARS): ScopedHookFunctions {
+  const arns = unique([
+    ...config.services.flatMap((s) => [
+      ...s.hooks.afterHealthy,
+      ...s.hooks.afterTestTraffic,
+      ...s.hooks.beforeShift,
+      ...s.hooks.afterFullTraffic,
+    ]),
+    ...config.environments.flatMap((e) => e.verification.hooks),
+  ]);
+  const size = arns.reduce((n, arn) => n + arn.length + 3, 0);
+  if (size <= budgetChars) {
+    return { arns, coarsened: false, wildcardReason: 'the configured hook functions, each by its ARN' };
+  }
+  const coarse = unique(
+    arns.map((arn) => {
+      const m = LAMBDA_ARN.exec(arn);
+      return m ? `arn:${m[1]}:lambda:${m[2]}:${m[3]}:function:*` : arn;
+    }),
+  );
+  return {
+    arns: coarse,
+    coarsened: true,
+    wildcardReason:
+      'the configured hook function ARNs exceed the IAM inline-policy size, so invocation is scoped to the functions of ' +
+      'the accounts and regions the hooks live in; the handler invokes only the hooks named in the bundled configuration',
+  };
 }

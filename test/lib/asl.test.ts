@@ -97,6 +97,11 @@ describe('integrations', () => {
       { kind: 'putEvents', mode: 'requestResponse', busKeys: ['EventBusName'] },
     ],
     [
+      'a hook named at run time (FunctionName.$)',
+      task('arn:aws:states:::lambda:invoke', { 'FunctionName.$': '$.hook.functionArn', 'Payload.$': '$' }),
+      { kind: 'hookInvoke', mode: 'requestResponse', functionPath: '$.hook.functionArn' },
+    ],
+    [
       'a GovCloud partition',
       task('arn:aws-us-gov:states:::lambda:invoke', { FunctionName: '${ShiftFunctionArn}' }),
       { kind: 'lambdaInvoke', mode: 'requestResponse', functionKey: 'ShiftFunctionArn' },
@@ -108,7 +113,8 @@ describe('integrations', () => {
   it.each([
     ['an SDK integration', task('arn:aws:states:::aws-sdk:ecs:describeServices', {}), /uses Resource "arn:aws:states:::aws-sdk:ecs:describeServices", which Cutover does not grant for/],
     ['dynamodb:putItem', task('arn:aws:states:::dynamodb:putItem', {}), /which Cutover does not grant for/],
-    ['a dynamic FunctionName', task('arn:aws:states:::lambda:invoke', { 'FunctionName.$': '$.fn' }), /must name its function as "FunctionName": "\$\{<Name>FunctionArn\}"/],
+    ['no FunctionName', task('arn:aws:states:::lambda:invoke', { Payload: {} }), /must name its function as "FunctionName": "\$\{<Name>FunctionArn\}"/],
+    ['a .sync lambda:invoke', task('arn:aws:states:::lambda:invoke.sync', { 'FunctionName.$': '$.fn' }), /lambda:invoke has no \.sync/],
     ['a literal function ARN', task('arn:aws:states:::lambda:invoke', { FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:x' }), /must name its function/],
     ['a dynamic child state machine', task('arn:aws:states:::states:startExecution', { 'StateMachineArn.$': '$.sm' }), /must name its state machine/],
     ['events to the default bus', task('arn:aws:states:::events:putEvents', { Entries: [{ Source: 'x' }] }), /must send every entry to Cutover's bus/],

@@ -10,10 +10,20 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config.js';
 import { STORE_TABLE } from '../../functions/aws/store-table.js';
-import { type ControlPlane, TABLE_SCHEMA } from '../../lib/control-plane.js';
+import { type ControlPlane, stateMachineArnVariable, TABLE_SCHEMA } from '../../lib/control-plane.js';
 import { CutoverStack } from '../../lib/cutover-stack.js';
 import { HANDLER_NAMES, HANDLERS } from '../../lib/handlers.js';
-import { ACCOUNT, exampleConfig, FIXTURES, manyServices, REGION, synthStack, testApp } from '../helpers/cdk.js';
+import {
+  ACCOUNT,
+  everyFeatureConfig,
+  exampleConfig,
+  FIXTURES,
+  HOOKS,
+  manyServices,
+  REGION,
+  synthStack,
+  testApp,
+} from '../helpers/cdk.js';
 
 const temporary: string[] = [];
 afterAll(() => {
@@ -161,17 +171,21 @@ describe('ControlPlane with the example configuration', () => {
     }
   });
 
-  it('only intake and alarm-watcher get the deploy state machine ARN, built from its name', () => {
+  it('the handlers that start or watch deployments get the deploy state machine ARN, built from its name', () => {
     const arn = stack.controlPlane.deployStateMachineArn;
     expect(arn).toMatch(new RegExp(`^arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:CutoverStack-ControlPlane-[0-9A-F]{8}-Deploy$`));
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineName: arn.split(':').pop() });
     for (const name of HANDLER_NAMES) {
       const env = resourcesOf(template)[functionId(template, name)]?.Properties?.Environment.Variables;
-      expect(env.CUTOVER_DEPLOY_STATE_MACHINE_ARN, name).toBe(
-        HANDLERS[name].needsDeployStateMachineArn ? arn : undefined,
-      );
+      expect(env.CUTOVER_DEPLOY_STATE_MACHINE_ARN, name).toBe(HANDLERS[name].stateMachineArns.includes('deploy') ? arn : undefined);
+      // The fixtures load no release state machine: nobody gets its ARN.
+      expect(env.CUTOVER_RELEASE_STATE_MACHINE_ARN, name).toBeUndefined();
     }
-    expect(HANDLER_NAMES.filter((n) => HANDLERS[n].needsDeployStateMachineArn)).toEqual(['intake', 'alarm-watcher']);
+    expect(HANDLER_NAMES.filter((n) => HANDLERS[n].stateMachineArns.includes('deploy')).sort()).toEqual(
+      ['alarm-watcher', 'control', 'intake', 'reconcile'],
+    );
+    expect(stateMachineArnVariable('deploy')).toBe('CUTOVER_DEPLOY_STATE_MACHINE_ARN');
+    expect(stateMachineArnVariable('release')).toBe('CUTOVER_RELEASE_STATE_MACHINE_ARN');
   });
 
   it('listens to ECR pushes of the configured repositories with one rule', () => {
@@ -198,7 +212,8 @@ describe('ControlPlane with the example configuration', () => {
 
   it('asynchronous handlers have an encrypted, TLS-only dead-letter queue on both the rule target and the function', () => {
     const queues = ofType(template, 'AWS::SQS::Queue');
-    expect(queues).toHaveLength(2);
+    // intake, alarm-watcher, scale, and the schedule rules' queue
+    expect(queues).toHaveLength(4);
     for (const [, q] of queues) expect(q.Properties?.SqsManagedSseEnabled).toBe(true);
     for (const [queueId] of queues) {
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -227,8 +242,9 @@ describe('ControlPlane with the example configuration', () => {
   });
 
   it('state-machine-invoked handlers have no dead-letter queue (the state machine retries and catches)', () => {
-    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 2);
-    expect(Object.keys(stack.controlPlane.deadLetterQueues).sort()).toEqual(['alarm-watcher', 'intake']);
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 3);
+    expect(Object.keys(stack.controlPlane.deadLetterQueues).sort()).toEqual(['alarm-watcher', 'intake', 'scale']);
+    expect(HANDLER_NAMES.filter((n) => HANDLERS[n].trigger.kind !== 'stateMachine').sort()).toEqual(['alarm-watcher', 'intake', 'scale']);
   });
 
   it('loads the deploy state machine with ALL-level logging without execution data, and tracing', () => {
@@ -371,7 +387,7 @@ describe('ControlPlane with the example configuration', () => {
       'dynamodb:Scan',
       'states:StartExecution',
     ]);
-    const [smId] = ofType(t, 'AWS::StepFunctions::StateMachine')[0] ?? [];
+    const smId = t.getResourceId('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: Match.stringLikeRegexp('-Deploy$') } });
     expect(g.get('states:StartExecution')).toEqual([JSON.stringify({ Ref: smId })]);
     expect(g.get('dynamodb:Query')).toHaveLength(2);
     expect(g.get('dynamodb:PutItem')).toBeUndefined();
@@ -413,13 +429,14 @@ describe('ControlPlane resources do not grow with the configured services', () =
     const ecrRule = ofType(template, 'AWS::Events::Rule').find(([, r]) => r.Properties?.EventPattern.source[0] === 'aws.ecr');
     expect(ecrRule?.[1].Properties?.EventPattern.detail['repository-name']).toBeUndefined();
     expect(stack.controlPlane.patterns.ecrPush?.filteredByName).toBe(false);
-    template.resourceCountIs('AWS::Events::Rule', 3); // ECR push, alarm state change, forwarding of Cutover's own alarms
+    // ECR push, alarm state change, forwarding of Cutover's own alarms, the reconcile and cleanup schedules
+    template.resourceCountIs('AWS::Events::Rule', 5);
   });
 
   it('an environment-agnostic configuration synthesizes with account and region from the deploy environment', () => {
     const { stack, template } = synthStack({ config: parseConfig(manyServices(3, { withEnv: false })) });
     expect(Token.isUnresolved(stack.account)).toBe(true);
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
     expect(stack.controlPlane.iamScope.level).toBe('service');
   });
 });
@@ -476,11 +493,11 @@ describe('ControlPlane props', () => {
       join(dir, 'deploy.asl.json'),
       JSON.stringify({
         StartAt: 'A',
-        States: { A: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: '${CleanupFunctionArn}' }, End: true } },
+        States: { A: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: '${NoSuchHandlerFunctionArn}' }, End: true } },
       }),
     );
     expect(() => synthStack({ controlPlane: { stateMachinesDir: dir } })).toThrow(
-      /placeholder \$\{CleanupFunctionArn\} names handler "cleanup", which is not built/,
+      /placeholder \$\{NoSuchHandlerFunctionArn\} names handler "no-such-handler", which is not built/,
     );
   });
 });
@@ -491,7 +508,7 @@ describe('state machine grants for every supported integration', () => {
   beforeAll(() => {
     const app = testApp();
     const stack = new CutoverStack(app, 'CutoverStack', {
-      config: exampleConfig(),
+      config: everyFeatureConfig(),
       controlPlane: { handlersDir: FIXTURES.handlersDir, stateMachinesDir: FIXTURES.allIntegrationsDir },
     });
     controlPlane = stack.controlPlane;
@@ -504,25 +521,36 @@ describe('state machine grants for every supported integration', () => {
   });
 
   it('grants exactly the actions the deploy definition uses', () => {
-    const g = grants(roleStatements(template, 'ControlPlaneDeployStateMachineRole'));
+    const statements = roleStatements(template, 'ControlPlaneDeployStateMachineRole');
+    const g = grants(statements);
     const p = `arn:aws:states:${REGION}:${ACCOUNT}`;
     const childName = ofType(template, 'AWS::StepFunctions::StateMachine')
       .map(([, r]) => r.Properties?.StateMachineName as string)
       .find((n) => n.endsWith('-Child'));
     expect(childName).toMatch(/^CutoverStack-ControlPlane-[0-9A-F]{8}-Child$/);
 
+    // lambda:invoke of handlers by placeholder, and of the configured hooks by `FunctionName.$`
     expect(g.get('lambda:InvokeFunction')).toEqual(
-      ['prepare', 'bake'].map((h) => JSON.stringify({ 'Fn::GetAtt': [functionId(template, h), 'Arn'] })).sort(),
+      [
+        ...['prepare', 'bake'].map((h) => JSON.stringify({ 'Fn::GetAtt': [functionId(template, h), 'Arn'] })),
+        HOOKS.afterHealthy,
+        HOOKS.beforeShift,
+        HOOKS.verifyProduction,
+      ].sort(),
     );
     // states:startExecution.sync:2
     expect(g.get('states:StartExecution')).toEqual([`${p}:stateMachine:${childName}`]);
     expect(g.get('states:DescribeExecution')).toEqual([`${p}:execution:${childName}:*`]);
     expect(g.get('states:StopExecution')).toEqual([`${p}:execution:${childName}:*`]);
-    // ecs:runTask.sync
+    // ecs:runTask.sync: only in the cluster of the service with a migration (production, cluster "shop")
     expect(g.get('ecs:RunTask')).toEqual([`arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/*`]);
-    expect(g.get('ecs:StopTask')).toEqual([`arn:aws:ecs:${REGION}:${ACCOUNT}:task/*`]);
-    expect(g.get('ecs:DescribeTasks')).toEqual([`arn:aws:ecs:${REGION}:${ACCOUNT}:task/*`]);
+    const runTask = statements.find((s) => asList(s.Action).includes('ecs:RunTask'));
+    expect(runTask?.Condition).toEqual({ ArnLike: { 'ecs:cluster': [`arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/shop`] } });
+    expect(g.get('ecs:StopTask')).toEqual([`arn:aws:ecs:${REGION}:${ACCOUNT}:task/shop/*`]);
+    expect(g.get('ecs:DescribeTasks')).toEqual([`arn:aws:ecs:${REGION}:${ACCOUNT}:task/shop/*`]);
     expect(g.get('iam:PassRole')).toEqual([`arn:aws:iam::${ACCOUNT}:role/*`]);
+    const passRole = statements.find((s) => asList(s.Action).includes('iam:PassRole'));
+    expect(passRole?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
     expect(g.get('events:PutRule')).toEqual(
       [
         `arn:aws:events:${REGION}:${ACCOUNT}:rule/StepFunctionsGetEventsForECSTaskRule`,
@@ -554,5 +582,16 @@ describe('state machine grants for every supported integration', () => {
     const g = grants(roleStatements(template, 'ControlPlaneChildStateMachineRole'));
     expect([...g.keys()].filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'))).toEqual(['lambda:InvokeFunction']);
     expect(g.get('lambda:InvokeFunction')).toEqual([JSON.stringify({ 'Fn::GetAtt': [functionId(template, 'finish'), 'Arn'] })]);
+  });
+
+  it('without a configured migration or hook: no RunTask, PassRole, task or hook grant at all', () => {
+    const { template: t } = synthStack({
+      config: exampleConfig(),
+      controlPlane: { handlersDir: FIXTURES.handlersDir, stateMachinesDir: FIXTURES.allIntegrationsDir },
+    });
+    const g = grants(roleStatements(t, 'ControlPlaneDeployStateMachineRole'));
+    for (const action of ['ecs:RunTask', 'ecs:StopTask', 'ecs:DescribeTasks', 'iam:PassRole']) expect(g.has(action), action).toBe(false);
+    expect(g.get('events:PutRule')).toEqual([`arn:aws:events:${REGION}:${ACCOUNT}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`]);
+    expect(g.get('lambda:InvokeFunction')?.every((r) => r.includes('Fn::GetAtt'))).toBe(true);
   });
 });

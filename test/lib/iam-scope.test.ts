@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config.js';
 import { alarmStatePattern, DEFAULT_EVENT_PATTERN_MAX_CHARS, ecrPushPattern } from '../../lib/event-patterns.js';
-import { resourcesAt, ScopeLevel, scopeResources, scopeSize } from '../../lib/iam-scope.js';
-import { ACCOUNT, exampleConfig, manyServices, REGION } from '../helpers/cdk.js';
+import { resourcesAt, ScopeLevel, scopeHookFunctions, scopeResources, scopeSize } from '../../lib/iam-scope.js';
+import { ACCOUNT, everyFeatureConfig, exampleConfig, HOOKS, manyServices, REGION } from '../helpers/cdk.js';
 
 const ENV = { partition: 'aws', region: REGION, account: ACCOUNT };
 const ecs = (r: string) => `arn:aws:ecs:${REGION}:${ACCOUNT}:${r}`;
@@ -60,6 +60,66 @@ describe('scopeResources picks the finest scope that fits the budget', () => {
 
   it('a smaller budget coarsens the scope', () => {
     expect(scopeResources(exampleConfig(), ENV, 100).level).toBe(ScopeLevel.Account);
+  });
+});
+
+describe('cluster-wide lists and the scaled / migrating subsets', () => {
+  it('the service level names each cluster, its tasks, the scaled service and the migrating cluster', () => {
+    const scoped = scopeResources(everyFeatureConfig(), ENV);
+
+    expect(scoped.level).toBe(ScopeLevel.Service);
+    expect(scoped.ecsClusters).toEqual([ecs('cluster/shop'), ecs('cluster/shop-staging')]);
+    expect(scoped.ecsTasks).toEqual([ecs('task/shop-staging/*'), ecs('task/shop/*')]);
+    // production scales and migrates; staging does neither
+    expect(scoped.ecsScaledServices).toEqual([ecs('service/shop/checkout')]);
+    expect(scoped.migrationClusters).toEqual([ecs('cluster/shop')]);
+    expect(scoped.migrationTasks).toEqual([ecs('task/shop/*')]);
+  });
+
+  it('the cluster level scopes UpdateService to the clusters of the scaled services', () => {
+    const config = parseConfig(manyServices(60, { clusters: 3, scaling: { services: 2 } }));
+
+    const scoped = resourcesAt(ScopeLevel.Cluster, config, ENV);
+
+    expect(scoped.ecsScaledServices).toEqual([ecs('service/cluster-0/*'), ecs('service/cluster-1/*')]);
+    expect(scoped.ecsClusters).toHaveLength(3);
+  });
+
+  it('the account level pins account and region, and stays empty for what nobody configures', () => {
+    const scoped = resourcesAt(ScopeLevel.Account, exampleConfig(), ENV);
+
+    expect(scoped.ecsClusters).toEqual([ecs('cluster/*')]);
+    expect(scoped.ecsTasks).toEqual([ecs('task/*')]);
+    expect(scoped.ecsScaledServices).toEqual([]);
+    expect(scoped.migrationClusters).toEqual([]);
+    expect(scoped.migrationTasks).toEqual([]);
+  });
+
+  it('counts the new lists against the budget', () => {
+    const config = everyFeatureConfig();
+    const scoped = resourcesAt(ScopeLevel.Service, config, ENV);
+    const listed = [...scoped.ecsClusters, ...scoped.ecsTasks, ...scoped.ecsScaledServices, ...scoped.migrationClusters, ...scoped.migrationTasks];
+    const without = { ...scoped, ecsClusters: [], ecsTasks: [], ecsScaledServices: [], migrationClusters: [], migrationTasks: [] };
+    expect(scopeSize(scoped) - scopeSize(without)).toBe(listed.reduce((n, a) => n + a.length + 3, 0));
+  });
+});
+
+describe('scopeHookFunctions', () => {
+  it('lists every configured hook (services and environments) once, qualifier included', () => {
+    expect(scopeHookFunctions(everyFeatureConfig())).toMatchObject({
+      arns: [HOOKS.afterHealthy, HOOKS.beforeShift, HOOKS.verifyProduction].sort(),
+      coarsened: false,
+    });
+  });
+
+  it('no hook, no ARN', () => {
+    expect(scopeHookFunctions(exampleConfig()).arns).toEqual([]);
+  });
+
+  it('past the budget: function:* of each account and region the hooks live in', () => {
+    const hooks = scopeHookFunctions(everyFeatureConfig(), 50);
+    expect(hooks).toMatchObject({ arns: [`arn:aws:lambda:${REGION}:${ACCOUNT}:function:*`], coarsened: true });
+    expect(hooks.wildcardReason).toMatch(/exceed the IAM inline-policy size/);
   });
 });
 

@@ -10,6 +10,7 @@ import { parseConfig } from '../../functions/core/config.js';
 import { flattenCfnReference, wildcardFindingIds } from '../../lib/nag.js';
 import { CutoverStack } from '../../lib/cutover-stack.js';
 import {
+  everyFeatureConfig,
   exampleConfig,
   FIXTURES,
   manyServices,
@@ -36,10 +37,10 @@ describe('cdk-nag AwsSolutions checks', () => {
   );
 
   it(
-    'nor with 50 services (scoped ARNs acknowledged per service or per cluster)',
+    'nor with 50 services, 5 of them scaled (scoped ARNs acknowledged per service or per cluster)',
     () => {
       const { threw, report } = synthWithNag({
-        config: parseConfig(manyServices(50, { clusters: 3 })),
+        config: parseConfig(manyServices(50, { clusters: 3, scaling: { services: 5, targetCpu: true, schedules: 1, alarms: 1 } })),
         cfnValidation: false,
       });
       expect(unacknowledged(report)).toEqual([]);
@@ -49,11 +50,12 @@ describe('cdk-nag AwsSolutions checks', () => {
   );
 
   it(
-    'nor with every supported state-machine integration',
+    'nor with every supported state-machine integration and every optional feature',
     () => {
       const { threw, report } = synthWithNag({
+        config: everyFeatureConfig(),
         controlPlane: { handlersDir: FIXTURES.handlersDir, stateMachinesDir: FIXTURES.allIntegrationsDir },
-        cfnValidation: false,
+        // CDK's CloudFormation validation too: the scaling resources and schedules are checked
       });
       expect(unacknowledged(report)).toEqual([]);
       expect(threw).toBe(false);

@@ -1,7 +1,7 @@
 /**
  * The dashboard and the alarms on Cutover itself, as synthesized.
  */
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config.js';
 import { HANDLER_NAMES } from '../../lib/handlers.js';
@@ -24,7 +24,9 @@ describe('CutoverObservability', () => {
   it('alarms on every handler error, every dead-letter queue, failed and stopped deployments and a stuck one', () => {
     const alarms = ofType(template, 'AWS::CloudWatch::Alarm');
     const dlqs = Object.values(stack.controlPlane.deadLetterQueues).filter(Boolean).length;
-    expect(alarms).toHaveLength(HANDLER_NAMES.length + dlqs + 3);
+    const scheduleDlq = stack.controlPlane.scheduleDeadLetterQueue ? 1 : 0;
+    expect(scheduleDlq).toBe(1);
+    expect(alarms).toHaveLength(HANDLER_NAMES.length + dlqs + scheduleDlq + 3);
     const stuck = alarms.find((a) => JSON.stringify(a.Properties).includes(METRIC.oldestInFlight));
     expect(stuck?.Properties?.Threshold).toBe(longestRunSeconds(stack.controlPlane.config));
     expect(stuck?.Properties?.Namespace).toBe(METRICS_NAMESPACE);
@@ -32,7 +34,7 @@ describe('CutoverObservability', () => {
 
   it("forwards the state changes of Cutover's own alarms (and only those) to Cutover's bus", () => {
     const rules = ofType(template, 'AWS::Events::Rule');
-    const forward = rules.find((r) => JSON.stringify(r.Properties?.EventPattern).includes('"resources"'));
+    const forward = rules.find((r) => JSON.stringify(r.Properties?.EventPattern ?? {}).includes('"resources"'));
     const pattern = forward?.Properties?.EventPattern as { source: string[]; resources: unknown[] };
     expect(pattern.source).toEqual(['aws.cloudwatch']);
     expect(pattern.resources).toHaveLength(ofType(template, 'AWS::CloudWatch::Alarm').length);

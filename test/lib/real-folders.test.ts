@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { placeholderKeys } from '../../lib/asl.js';
 import { DEFAULT_HANDLERS_DIR, DEFAULT_STATE_MACHINES_DIR } from '../../lib/control-plane.js';
-import { HANDLER_NAMES, HANDLERS } from '../../lib/handlers.js';
-import { REPO_ROOT, synthStack, synthWithNag, unacknowledged } from '../helpers/cdk.js';
+import { HANDLER_NAMES, HANDLERS, pascalCase } from '../../lib/handlers.js';
+import { everyFeatureConfig, REPO_ROOT, synthStack, synthWithNag, unacknowledged } from '../helpers/cdk.js';
 
 const DEPLOY_ASL = join(DEFAULT_STATE_MACHINES_DIR, 'deploy.asl.json');
 const missing = [
@@ -27,6 +27,16 @@ describe.skipIf(missing.length > 0)('the control plane from the real handlers an
     120_000,
   );
 
+  it(
+    'nor with every optional feature configured (migration, hooks, scaling, a release across environments)',
+    () => {
+      const { threw, report } = synthWithNag({ fixtures: false, cfnValidation: false, config: everyFeatureConfig() });
+      expect(unacknowledged(report)).toEqual([]);
+      expect(threw).toBe(false);
+    },
+    120_000,
+  );
+
   it('substitutes every placeholder of every definition, and invokes only state-machine handlers', () => {
     const { template, stack } = synthStack({ fixtures: false });
     const machines = Object.values(template.toJSON().Resources as Record<string, { Type: string; Properties: any }>).filter(
@@ -35,14 +45,23 @@ describe.skipIf(missing.length > 0)('the control plane from the real handlers an
     const files = readdirSync(DEFAULT_STATE_MACHINES_DIR).filter((f) => f.endsWith('.asl.json'));
     expect(machines).toHaveLength(files.length);
 
-    const keys = placeholderKeys(readFileSync(DEPLOY_ASL, 'utf8'));
-    const deploy = machines.find((m) => String(m.Properties.StateMachineName).endsWith('-Deploy'));
-    expect(Object.keys(deploy?.Properties.DefinitionSubstitutions ?? {}).sort()).toEqual([...keys].sort());
-    for (const key of keys.filter((k) => k.endsWith('FunctionArn'))) {
-      const handler = key.replace(/FunctionArn$/, '').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
-      expect(HANDLERS[handler as keyof typeof HANDLERS]?.trigger.kind, key).toBe('stateMachine');
+    for (const file of files) {
+      const keys = placeholderKeys(readFileSync(join(DEFAULT_STATE_MACHINES_DIR, file), 'utf8'));
+      const suffix = `-${pascalCase(file.replace(/\.asl\.json$/, ''))}`;
+      const machine = machines.find((m) => String(m.Properties.StateMachineName).endsWith(suffix));
+      expect(machine, file).toBeDefined();
+      expect(Object.keys(machine?.Properties.DefinitionSubstitutions ?? {}).sort(), file).toEqual([...keys].sort());
+      for (const key of keys.filter((k) => k.endsWith('FunctionArn'))) {
+        const handler = key.replace(/FunctionArn$/, '').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+        expect(HANDLERS[handler as keyof typeof HANDLERS]?.trigger.kind, `${file}: ${key}`).toBe('stateMachine');
+      }
     }
     expect(stack.controlPlane.deployStateMachine).toBeDefined();
+  });
+
+  it('every handler file is in the manifest (a new handler must be wired with its permissions)', () => {
+    const files = readdirSync(DEFAULT_HANDLERS_DIR).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+    expect(files.map((f) => f.replace(/\.ts$/, '')).sort()).toEqual([...HANDLER_NAMES].sort());
   });
 });
 
