@@ -27,20 +27,11 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { longestRunOfAny, METRIC, METRICS_NAMESPACE } from '../functions/core/budgets.js';
 import type { CutoverConfig } from '../functions/core/config.js';
 
-/** The EMF namespace and metric names the handlers publish (functions/handlers/shared/metrics.ts). */
-export const METRICS_NAMESPACE = 'Cutover';
-export const METRIC = {
-  started: 'DeploymentStarted',
-  succeeded: 'DeploymentSucceeded',
-  rolledBack: 'DeploymentRolledBack',
-  failed: 'DeploymentFailed',
-  leadTime: 'LeadTimeSeconds',
-  timeToRestore: 'TimeToRestoreSeconds',
-  rollbackReason: 'RollbackReason',
-  oldestInFlight: 'OldestInFlightSeconds',
-} as const;
+/** The EMF namespace and metric names the handlers publish: one source, functions/core/budgets.ts. */
+export { METRIC, METRICS_NAMESPACE };
 
 export interface ObservabilityProps {
   readonly functions: Readonly<Record<string, NodejsFunction>>;
@@ -234,54 +225,5 @@ export class CutoverObservability extends Construct {
   }
 }
 
-/**
- * The longest a deployment of any configured service can run: health wait, every bake with all its
- * analysis extensions, approvals, a health wait per shift for proportional capacity, the
- * termination wait, and half an hour of margin (the lock's lease uses the same budget).
- */
-export function longestRunSeconds(config: CutoverConfig): number {
-  let longest = 0;
-  for (const s of config.services) {
-    const st = s.strategy;
-    let bakes = 0;
-    let approvals = 0;
-    let shifts = 1;
-    switch (st.type) {
-      case 'canary':
-      case 'blue-green':
-        bakes = st.bakeSeconds + st.finalBakeSeconds;
-        shifts = 2;
-        break;
-      case 'linear':
-        shifts = Math.ceil(100 / st.stepPercent);
-        bakes = (shifts - 1) * st.intervalSeconds;
-        break;
-      case 'all-at-once':
-        bakes = st.bakeSeconds;
-        break;
-      case 'steps':
-        shifts = 0;
-        for (const step of st.steps) {
-          if ('approval' in step) approvals += step.approval.timeoutSeconds;
-          else {
-            bakes += step.bakeSeconds;
-            shifts += 1;
-          }
-        }
-        break;
-      default: {
-        const never: never = st;
-        throw new Error(`unknown strategy ${JSON.stringify(never)}`);
-      }
-    }
-    const seconds =
-      s.healthTimeoutSeconds +
-      bakes * (1 + s.analysis.maxExtensions) +
-      approvals +
-      (s.capacity === 'proportional' ? shifts * s.healthTimeoutSeconds : 0) +
-      s.terminationWaitSeconds +
-      1800;
-    longest = Math.max(longest, seconds);
-  }
-  return longest;
-}
+/** The longest a deployment of any configured service can run (the lock's lease uses the same). */
+export const longestRunSeconds = (config: CutoverConfig): number => longestRunOfAny(config);

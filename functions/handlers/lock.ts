@@ -6,8 +6,7 @@
 import * as z from 'zod/mini';
 import { type ClientOptions, clientOptionsFromEnv } from '../aws/clients.js';
 import type { DeployState } from '../core/deploy-state.js';
-import type { ServiceConfig } from '../core/config.js';
-import { planSteps } from '../core/plan.js';
+import { longestRunSeconds, RUN_MARGIN_SECONDS } from '../core/budgets.js';
 import type { Clock, DeploymentStore } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
 import { storeFor } from './shared/clients.js';
@@ -25,25 +24,12 @@ export interface LockDeps {
 /** How long a waiting deployment sleeps before asking for the lock again. */
 export const LOCK_RETRY_SECONDS = 15;
 /** Margin added to the longest a deployment can take, for the lease. */
-export const LEASE_MARGIN_SECONDS = 1800;
+export const LEASE_MARGIN_SECONDS = RUN_MARGIN_SECONDS;
 
 const Payload = z.object({ action: z.literal('acquire'), state: z.unknown() });
 
-/**
- * The longest a deployment of `svc` can hold the lock: the health wait, every bake with all its
- * analysis extensions, every approval, a health wait per shift for proportional capacity, the
- * termination wait, and a margin. The reconcile sweep closes deployments that outlive it.
- */
-export function leaseSecondsFor(svc: ServiceConfig): number {
-  const plan = planSteps(svc.strategy);
-  let seconds = svc.healthTimeoutSeconds + svc.terminationWaitSeconds + LEASE_MARGIN_SECONDS;
-  for (const step of plan.steps) {
-    if (step.kind === 'bake') seconds += step.seconds * (1 + svc.analysis.maxExtensions);
-    else if (step.kind === 'approval') seconds += step.timeoutSeconds;
-    else if (svc.capacity === 'proportional') seconds += svc.healthTimeoutSeconds;
-  }
-  return seconds;
-}
+/** The lease: the longest a deployment of `svc` can run (the reconcile sweep closes any that outlive it). */
+export const leaseSecondsFor = longestRunSeconds;
 
 export function createHandler(deps: LockDeps): Handler<unknown, DeployState> {
   const logger = makeLogger('cutover-lock', deps.logLevel);

@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config.js';
 import { HANDLER_NAMES } from '../../lib/handlers.js';
 import { longestRunSeconds, METRIC, METRICS_NAMESPACE } from '../../lib/observability.js';
-import { METRIC as HANDLER_METRIC, METRICS_NAMESPACE as HANDLER_NAMESPACE } from '../../functions/handlers/shared/metrics.js';
 import { manyServices, synthStack } from '../helpers/cdk.js';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
@@ -14,11 +13,6 @@ const ofType = (t: Template, type: string) =>
   Object.values(t.toJSON().Resources as Record<string, Resource>).filter((r) => r.Type === type);
 
 describe('CutoverObservability', () => {
-  it('reads exactly the metric names the handlers publish', () => {
-    expect(METRIC).toEqual(HANDLER_METRIC);
-    expect(METRICS_NAMESPACE).toBe(HANDLER_NAMESPACE);
-  });
-
   const { template, stack } = synthStack();
 
   it('alarms on every handler error, every dead-letter queue, failed and stopped deployments and a stuck one', () => {

@@ -6,18 +6,9 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
-export const METRICS_NAMESPACE = 'Cutover';
-export const METRIC = {
-  started: 'DeploymentStarted',
-  succeeded: 'DeploymentSucceeded',
-  rolledBack: 'DeploymentRolledBack',
-  failed: 'DeploymentFailed',
-  leadTime: 'LeadTimeSeconds',
-  timeToRestore: 'TimeToRestoreSeconds',
-  rollbackReason: 'RollbackReason',
-  oldestInFlight: 'OldestInFlightSeconds',
-} as const;
-export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+import { METRIC, type MetricName, METRICS_NAMESPACE } from '../../core/budgets.js';
+
+export { METRIC, type MetricName, METRICS_NAMESPACE };
 
 export interface DeploymentMetrics {
   /** One data point with its own dimensions (service/environment, or reason). */
