@@ -37,6 +37,21 @@ module.exports = {
       to: { path: '^functions/handlers/[^/]+\\.ts$' },
     },
     {
+      name: 'run-time-code-not-on-the-config-schema',
+      comment:
+        'handlers read the configuration the synth validated (shared/env.ts bundledConfig); a value import of core/config.ts would put the whole schema into every Lambda bundle (DESIGN.md cold-start budget). Import its types, and patterns.ts / services.ts for the rest.',
+      severity: 'error',
+      from: { path: '^functions/', pathNot: '^functions/core/config\\.ts$' },
+      to: { path: '^functions/core/config\\.ts$', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'handlers-store-only-through-shared-store',
+      comment: '@aws-sdk/lib-dynamodb is not side-effect free: only shared/store.ts (and the adapters it builds) may import it, so a handler without a store does not bundle it',
+      severity: 'error',
+      from: { path: '^functions/handlers/', pathNot: '^functions/handlers/shared/store\\.ts$' },
+      to: { path: 'node_modules/@aws-sdk/lib-dynamodb/' },
+    },
+    {
       name: 'lib-only-imports-the-config-schema',
       comment: 'lib/ (CDK) never imports functions/ code except the config schema and the shared budgets (metric names, longest run)',
       severity: 'error',
@@ -51,9 +66,10 @@ module.exports = {
     },
     {
       name: 'no-circular',
+      comment: 'no import cycle at run time (a cycle through a type-only import, erased by the compiler, is fine)',
       severity: 'error',
       from: { path: '^functions/' },
-      to: { circular: true },
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
   ],
   options: {

@@ -6,9 +6,15 @@
  *   minified ESM for Node.js with the createRequire banner, main fields module/main, every package
  *   bundled including @aws-sdk, target from the Lambda runtime, no source map).
  * - The clients a handler calls are read from the handler bundle's metafile: every
- *   `@aws-sdk/client-*` package that contributes bytes to the output.
+ *   `@aws-sdk/client-*` package that contributes bytes to the output, with the commands of it that
+ *   are in the output (`dist-es/commands/*Command.js`), and the DynamoDB document client
+ *   (`@aws-sdk/lib-dynamodb`, the SDK's client for DynamoDB items) with its commands when present.
  * - The bare bundle is a generated entry that imports and constructs those clients (inside an
- *   exported handler, as the real handlers construct theirs lazily), built with the same options.
+ *   exported handler, as the real handlers construct theirs lazily) and references the commands the
+ *   handler sends, built with the same options. A client that sends nothing is not "the client the
+ *   Lambda calls": without its commands the baseline would charge every API call's request and
+ *   response schema (about 1 KB each; 20 KB for the ECS calls of cleanup) to Cutover's own code.
+ *   `bareClientsOnlyBytes` keeps the clients-without-commands size for comparison.
  * - Load time is the median over fresh `node` processes of `await import(bundle)`, measured inside
  *   the child with performance.now() (process spawn is not counted).
  */
@@ -25,8 +31,10 @@ export interface BundleResult {
   readonly name: string;
   /** Bytes of the handler bundle (index.mjs as the CDK builds it). */
   readonly bytes: number;
-  /** Bytes of the bundle of only the SDK clients the handler calls. */
+  /** Bytes of the bundle of only the SDK clients the handler calls and the commands it sends. */
   readonly bareBytes: number;
+  /** Bytes of a bundle of the same clients without any command (the baseline before commands counted). */
+  readonly bareClientsOnlyBytes: number;
   /** bytes / bareBytes. */
   readonly ratio: number;
   readonly withinBudget: boolean;
@@ -133,15 +141,58 @@ export async function clientClassOf(pkg: string): Promise<string> {
   return names[0] as string;
 }
 
-/** A tiny entry that imports and constructs `clients` (each `[package, className]`), as a handler would. */
-export function bareEntry(clients: ReadonlyArray<readonly [string, string]>): string {
-  const imports = clients.map(([pkg, cls]) => `import { ${cls} } from '${pkg}';`);
-  const construct = clients.map(([, cls]) => `new ${cls}({ maxAttempts: 1 })`);
+/** The SDK commands in the output, by package: `dist-es/commands/XCommand.js` files that contribute bytes. */
+export function sdkCommandsIn(meta: esbuild.Metafile): Map<string, string[]> {
+  const found = new Map<string, Set<string>>();
+  for (const output of Object.values(meta.outputs)) {
+    for (const [path, input] of Object.entries(output.inputs)) {
+      const m = /node_modules\/(@aws-sdk\/(?:client-[a-z0-9-]+|lib-dynamodb))\/dist-es\/commands\/([A-Z][A-Za-z0-9]*Command)\.js$/.exec(path);
+      if (!m || input.bytesInOutput === 0) continue;
+      const set = found.get(m[1] as string) ?? new Set<string>();
+      set.add(m[2] as string);
+      found.set(m[1] as string, set);
+    }
+  }
+  return new Map([...found].map(([pkg, set]) => [pkg, [...set].sort()]));
+}
+
+/** Whether the output holds the DynamoDB document client. */
+export function usesDocumentClient(meta: esbuild.Metafile): boolean {
+  return Object.values(meta.outputs).some((o) =>
+    Object.entries(o.inputs).some(([path, i]) => path.includes('node_modules/@aws-sdk/lib-dynamodb/') && i.bytesInOutput > 0),
+  );
+}
+
+/**
+ * A tiny entry that imports and constructs `clients` (each `[package, className]`), as a handler
+ * would, and references `commands` (package -> command class names) so they are bundled as the
+ * handler's are; `documentClient` wraps the DynamoDB client in the SDK's document client.
+ */
+export function bareEntry(
+  clients: ReadonlyArray<readonly [string, string]>,
+  commands: ReadonlyMap<string, readonly string[]> = new Map(),
+  documentClient = false,
+): string {
+  // Commands are imported under aliases: lib-dynamodb's QueryCommand and client-dynamodb's share a name.
+  const lines: string[] = [];
+  const refs: string[] = [];
+  let n = 0;
+  for (const [pkg, cls] of clients) lines.push(`import { ${cls} } from '${pkg}';`);
+  if (documentClient) lines.push(`import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';`);
+  for (const [pkg, names] of commands) {
+    const aliased = names.map((name) => `${name} as c${n++}`);
+    refs.push(...names.map((_, i) => `c${n - names.length + i}`));
+    lines.push(`import { ${aliased.join(', ')} } from '${pkg}';`);
+  }
+  const construct = clients.map(([, cls]) =>
+    documentClient && cls === 'DynamoDBClient' ? 'DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 1 }))' : `new ${cls}({ maxAttempts: 1 })`,
+  );
   return [
-    '// Generated by bench/bundles.ts: only the SDK clients the handler calls, constructed on first use.',
-    ...imports,
+    '// Generated by bench/bundles.ts: only the SDK clients the handler calls and the commands it sends, constructed on first use.',
+    ...lines,
     'let clients;',
-    `export const handler = async () => { clients ??= [${construct.join(', ')}]; return clients.length; };`,
+    `const commands = [${refs.join(', ')}];`,
+    `export const handler = async (i) => { clients ??= [${construct.join(', ')}]; return [clients.length, commands[i]]; };`,
     '',
   ].join('\n');
 }
@@ -225,11 +276,14 @@ export async function benchBundles(options: BundleOptions): Promise<BundleResult
       pairs.push([pkg, classes.get(pkg) as string]);
     }
     const entry = join(bareDir, 'entry.mjs');
-    writeFileSync(entry, bareEntry(pairs));
+    writeFileSync(entry, bareEntry(pairs, sdkCommandsIn(meta), usesDocumentClient(meta)));
     const bareFile = join(bareDir, 'index.mjs');
     const bare = await esbuild.build({ ...base, entryPoints: [entry], outfile: bareFile });
     const bareMeta = bare.metafile as esbuild.Metafile;
     writeFileSync(join(bareDir, 'meta.json'), JSON.stringify(bareMeta));
+    const clientsOnlyEntry = join(bareDir, 'clients-only.mjs');
+    writeFileSync(clientsOnlyEntry, bareEntry(pairs));
+    const clientsOnly = await esbuild.build({ ...base, entryPoints: [clientsOnlyEntry], outfile: join(bareDir, 'clients-only.out.mjs') });
 
     const bytes = outputBytes(meta);
     const bareBytes = outputBytes(bareMeta);
@@ -239,6 +293,7 @@ export async function benchBundles(options: BundleOptions): Promise<BundleResult
       name,
       bytes,
       bareBytes,
+      bareClientsOnlyBytes: outputBytes(clientsOnly.metafile as esbuild.Metafile),
       ratio,
       withinBudget: bytes <= BUNDLE_BUDGET_RATIO * bareBytes,
       clients,

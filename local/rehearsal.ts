@@ -39,7 +39,7 @@ import * as release from '../functions/handlers/release.js';
 import * as rollback from '../functions/handlers/rollback.js';
 import * as scale from '../functions/handlers/scale.js';
 import * as shift from '../functions/handlers/shift.js';
-import { storeFor } from '../functions/handlers/shared/clients.js';
+import { storeFor } from '../functions/handlers/shared/store.js';
 import type { HandlerEnv } from '../functions/handlers/shared/env.js';
 import { recordingMetrics } from '../functions/handlers/shared/metrics.js';
 import { VirtualClockImpl } from './clock.js';

@@ -17,7 +17,8 @@
  * // kept web:6 (task set, and newest), web:5 (newest 2), web:3 (running task);
  * // deregistered web:1, web:2, web:4 ("beyond the newest 2 revisions and not in use").
  */
-import { type CleanupConfig, tagMatches } from './config.js';
+import type { CleanupConfig } from './config.js';
+import { tagMatches } from './services.js';
 import { type KeptItem, MaintenanceActionKind, type MaintenanceAction, type MaintenanceOutcome, type PlannedAction, formatAction } from './maintenance.js';
 import { type DeploymentRecord, isTerminal, type StablePointer, type TargetGroupWeight } from './model.js';
 import type { RepositoryImage, RevisionInfo, TaskSetInfo } from './ports.js';

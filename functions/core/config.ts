@@ -8,32 +8,14 @@
  */
 import * as z from 'zod/mini';
 import { ConfigError } from './errors.js';
+import { ARN_PATTERNS, REGION, REPOSITORY_NAME, TAG_FILTER } from './patterns.js';
 import { formatIssues } from './validation.js';
 
-// ---------------------------------------------------------------------------------------------
-// Patterns (from the AWS API references)
-// ---------------------------------------------------------------------------------------------
-const PARTITION = '(aws|aws-cn|aws-us-gov)';
-const REGION = '[a-z]{2}(-[a-z]+)+-\\d';
-const ACCOUNT = '\\d{12}';
-export const ARN_PATTERNS = {
-  listener: new RegExp(
-    `^arn:${PARTITION}:elasticloadbalancing:(${REGION}):(${ACCOUNT}):listener/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}/[0-9a-f]{16}$`,
-  ),
-  listenerRule: new RegExp(
-    `^arn:${PARTITION}:elasticloadbalancing:(${REGION}):(${ACCOUNT}):listener-rule/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}/[0-9a-f]{16}/[0-9a-f]{16}$`,
-  ),
-  targetGroup: new RegExp(
-    `^arn:${PARTITION}:elasticloadbalancing:(${REGION}):(${ACCOUNT}):targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$`,
-  ),
-  lambda: new RegExp(`^arn:${PARTITION}:lambda:(${REGION}):(${ACCOUNT}):function:[A-Za-z0-9-_]{1,64}(:[A-Za-z0-9-_$]+)?$`),
-} as const;
-/** ECR repository names (CreateRepository): lowercase, digits, `._-/` separators. */
-export const REPOSITORY_NAME = /^(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-/** A Docker tag: at most 128 characters of `[A-Za-z0-9_.-]`, not starting with `.` or `-`. */
-export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-/** A tag filter: a tag in which `*` matches any run of characters and `?` one character. */
-export const TAG_FILTER = /^[A-Za-z0-9_.*?-]{1,128}$/;
+// The patterns and lookups live in schema-free modules so a handler that only needs them does not
+// bundle the schema; re-exported here for the synth-time code and tests.
+export { ARN_PATTERNS, IMAGE_TAG, REPOSITORY_NAME, TAG_FILTER } from './patterns.js';
+export { findService, servicesForPush, tagMatches } from './services.js';
+
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const ENV_NAME = /^[a-z][a-z0-9-]{0,15}$/;
 /** ECS cluster and service names: up to 255 letters, numbers, hyphens and underscores. */
@@ -445,21 +427,4 @@ export function parseConfig(raw: unknown, source = '(inline)'): CutoverConfig {
   const problems = crossFieldProblems(result.data);
   if (problems.length > 0) throw new ConfigError(source, problems);
   return result.data;
-}
-
-/** Find a service by name and environment. */
-export function findService(config: CutoverConfig, name: string, environment: string): ServiceConfig | undefined {
-  return config.services.find((s) => s.name === name && s.environment === environment);
-}
-
-/** ECR-style tag filter match: `*` any run, `?` one character; whole-tag match. */
-export function tagMatches(filter: string, tag: string | undefined): boolean {
-  if (tag === undefined) return filter === '*';
-  const re = new RegExp(`^${filter.replace(/[.+^${}()|[\]\\-]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return re.test(tag);
-}
-
-/** The services a push to `repository` with `tag` deploys to. */
-export function servicesForPush(config: CutoverConfig, repository: string, tag: string | undefined): ServiceConfig[] {
-  return config.services.filter((s) => s.repository === repository && tagMatches(s.tagFilter, tag));
 }

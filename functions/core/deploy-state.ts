@@ -11,7 +11,7 @@ import type { AnalysisConfig } from './config.js';
 import type { ImageRef, Plan, PlanStep, Route, Side } from './model.js';
 import type { DeployGates, MigrationState } from './gates.js';
 import type { HookProgress } from './hooks.js';
-import { IMAGE_TAG, REPOSITORY_NAME } from './config.js';
+import { IMAGE_TAG, REPOSITORY_NAME } from './patterns.js';
 
 export const DIGEST = /^sha256:[0-9a-f]{64}$/;
 /** Step Functions execution names: 1-80 characters of letters, digits, - and _. */

@@ -8,7 +8,7 @@ import * as z from 'zod/mini';
 import { ValidationError } from './errors.js';
 import { formatIssues } from './validation.js';
 import { DIGEST } from './deploy-state.js';
-import { IMAGE_TAG, REPOSITORY_NAME } from './config.js';
+import { IMAGE_TAG, REPOSITORY_NAME } from './patterns.js';
 
 /** The envelope every EventBridge event has. */
 const envelope = {

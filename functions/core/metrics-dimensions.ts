@@ -8,7 +8,7 @@
  * The load balancer is found from the production listener or listener rule ARN, whose resource part
  * starts with the load balancer's `app/<name>/<id>`.
  */
-import { ARN_PATTERNS } from './config.js';
+import { ARN_PATTERNS } from './patterns.js';
 import { ValidationError } from './errors.js';
 
 const LOAD_BALANCER_ARN =

@@ -25,7 +25,8 @@
  */
 import * as z from 'zod/mini';
 import type { CutoverConfig, ServiceConfig } from './config.js';
-import { IMAGE_TAG, REPOSITORY_NAME, servicesForPush } from './config.js';
+import { IMAGE_TAG, REPOSITORY_NAME } from './patterns.js';
+import { servicesForPush } from './services.js';
 import { type DeployRequest, DIGEST, deploymentIdFor, EXECUTION_NAME, imageUri, parseCause } from './deploy-state.js';
 import { ErrorName, ValidationError } from './errors.js';
 import type { DeploymentReason, DeploymentStatus } from './model.js';

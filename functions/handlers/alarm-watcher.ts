@@ -9,7 +9,8 @@
 import { type ClientOptions, clientOptionsFromEnv } from '../aws/clients.js';
 import { AlarmStateChangeEvent, parseEvent } from '../core/events.js';
 import type { Clock, DeploymentStore, Orchestrator } from '../core/ports.js';
-import { orchestratorFor, storeFor } from './shared/clients.js';
+import { orchestratorFor } from './shared/clients.js';
+import { storeFor } from './shared/store.js';
 import { entry } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';

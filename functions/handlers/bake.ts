@@ -22,7 +22,7 @@ import type { DeployState, StepItem } from '../core/deploy-state.js';
 import { AlarmTriggered } from '../core/errors.js';
 import type { AlarmInfo, Alarms, Clock, DeploymentStore } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
-import { storeFor } from './shared/clients.js';
+import { storeFor } from './shared/store.js';
 import { ctxOf, entry } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';

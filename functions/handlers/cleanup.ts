@@ -66,7 +66,8 @@ import type {
   TrafficRouter,
 } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
-import { publisherFor, storeFor } from './shared/clients.js';
+import { publisherFor } from './shared/clients.js';
+import { storeFor } from './shared/store.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { deploymentInFlight, maintenanceStoreFor, requireService, routeOf } from './shared/maintenance.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';

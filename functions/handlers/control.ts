@@ -27,7 +27,7 @@ import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/cli
 import { EcsTaskSets } from '../aws/ecs.js';
 import { executionArnFor } from '../aws/sfn.js';
 import { SfnExecutionStopper } from '../aws/sfn-stop.js';
-import { findService } from '../core/config.js';
+import { findService } from '../core/services.js';
 import {
   type ControlDecision,
   type ControlInput,
@@ -46,7 +46,8 @@ import { NothingInFlight, UnknownService, ValidationError } from '../core/errors
 import { type DeploymentRecord, isTerminal } from '../core/model.js';
 import type { Clock, DeploymentStore, ExecutionStopper, Orchestrator, TaskSets } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
-import { orchestratorFor, storeFor } from './shared/clients.js';
+import { orchestratorFor } from './shared/clients.js';
+import { storeFor } from './shared/store.js';
 import { entry } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { closeStateFor } from './shared/recovery.js';

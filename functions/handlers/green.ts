@@ -16,7 +16,7 @@ import { HealthCheckTimeout, LiveStateInvalid } from '../core/errors.js';
 import { greenScalePercent, weightsFor } from '../core/plan.js';
 import type { Clock, DeploymentStore, TargetHealthReader, TaskSets, TrafficRouter } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
-import { storeFor } from './shared/clients.js';
+import { storeFor } from './shared/store.js';
 import { clientTokenFor, ctxOf, entry, serviceFor } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';

@@ -29,7 +29,7 @@ import {
 import type { ReleaseStageItem } from '../core/release.js';
 import type { Clock, DeploymentStore, HookInvoker } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
-import { storeFor } from './shared/clients.js';
+import { storeFor } from './shared/store.js';
 import { ctxOf, entry, serviceFor } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';

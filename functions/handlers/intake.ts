@@ -5,7 +5,7 @@
  * delivered twice starts one deployment.
  */
 import { type ClientOptions, clientOptionsFromEnv } from '../aws/clients.js';
-import { servicesForPush } from '../core/config.js';
+import { servicesForPush } from '../core/services.js';
 import { type DeployRequest, deploymentIdFor, imageUri } from '../core/deploy-state.js';
 import { EcrImageActionEvent, parseEvent } from '../core/events.js';
 import type { Orchestrator } from '../core/ports.js';

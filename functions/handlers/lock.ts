@@ -9,7 +9,7 @@ import type { DeployState } from '../core/deploy-state.js';
 import { longestRunSeconds, RUN_MARGIN_SECONDS } from '../core/budgets.js';
 import type { Clock, DeploymentStore } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
-import { storeFor } from './shared/clients.js';
+import { storeFor } from './shared/store.js';
 import { entry, serviceFor } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';

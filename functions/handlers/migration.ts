@@ -17,7 +17,7 @@ import { LiveStateInvalid, MigrationFailed } from '../core/errors.js';
 import { migrationOutcome, migrationRunParameters, type TaskPlacement } from '../core/gates.js';
 import type { Clock, DeploymentStore, TaskSets } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
-import { storeFor } from './shared/clients.js';
+import { storeFor } from './shared/store.js';
 import { ctxOf, entry, serviceFor } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';

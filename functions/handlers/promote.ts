@@ -11,7 +11,7 @@ import type { DeployState } from '../core/deploy-state.js';
 import { LiveStateInvalid } from '../core/errors.js';
 import type { Clock, DeploymentStore, TaskSets } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
-import { storeFor } from './shared/clients.js';
+import { storeFor } from './shared/store.js';
 import { ctxOf, entry } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';

@@ -20,14 +20,15 @@ import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/cli
 import { EcrImageInventory } from '../aws/ecr-images.js';
 import { EcsTaskSets } from '../aws/ecs.js';
 import { executionArnFor } from '../aws/sfn.js';
-import { tagMatches } from '../core/config.js';
+import { tagMatches } from '../core/services.js';
 import { lostPush, type PushedImage } from '../core/control.js';
 import { type DeployRequest, type DeployState, deploymentIdFor, imageUri } from '../core/deploy-state.js';
 import { ErrorName } from '../core/errors.js';
 import { isTerminal } from '../core/model.js';
 import type { Clock, DeploymentStore, ImageInventory, Orchestrator, TaskSets } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
-import { orchestratorFor, storeFor } from './shared/clients.js';
+import { orchestratorFor } from './shared/clients.js';
+import { storeFor } from './shared/store.js';
 import { entry } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { closeStateFor } from './shared/recovery.js';

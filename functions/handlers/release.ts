@@ -16,9 +16,7 @@
  *   waiting for approval — SendTaskSuccess / SendTaskFailure(`Aborted`) to its token.
  */
 import * as z from 'zod/mini';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
+import { type ClientOptions, clientOptionsFromEnv } from '../aws/clients.js';
 import { DynamoReleaseStore } from '../aws/release-store.js';
 import { ConflictError, DeploymentFailed, DeploymentRolledBack, ErrorName, NotWaitingForApproval, Superseded, ValidationError } from '../core/errors.js';
 import { LifecycleEvent } from '../core/model.js';
@@ -38,7 +36,8 @@ import {
   type StagePlan,
 } from '../core/release.js';
 import { parseOrThrow } from '../core/validation.js';
-import { orchestratorFor, publisherFor, storeFor } from './shared/clients.js';
+import { orchestratorFor, publisherFor } from './shared/clients.js';
+import { documentClientFor, storeFor } from './shared/store.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
 
@@ -275,8 +274,7 @@ export function createHandler(deps: ReleaseDeps): Handler<unknown, unknown> {
 }
 
 export function releaseStoreFor(opts: ClientOptions, env: HandlerEnv, clock?: Clock): ReleaseStore {
-  const doc = DynamoDBDocumentClient.from(makeClient(DynamoDBClient, opts, 'dynamodb'), { marshallOptions: { removeUndefinedValues: true } });
-  return new DynamoReleaseStore(doc, env.tableName, clock);
+  return new DynamoReleaseStore(documentClientFor(opts), env.tableName, clock);
 }
 
 export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): ReleaseDeps {

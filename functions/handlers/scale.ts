@@ -49,7 +49,8 @@ import {
   scalingAction,
 } from '../core/scaling.js';
 import { parseOrThrow } from '../core/validation.js';
-import { publisherFor, storeFor } from './shared/clients.js';
+import { publisherFor } from './shared/clients.js';
+import { storeFor } from './shared/store.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { deploymentInFlight, maintenanceStoreFor, requireService } from './shared/maintenance.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ServiceConfig } from '../../core/config.js';
-import { findService } from '../../core/config.js';
+import { findService } from '../../core/services.js';
 import type { DeployContext, DeployState } from '../../core/deploy-state.js';
 import { parseCause } from '../../core/deploy-state.js';
 import { ConflictError, ErrorName, UnknownService, ValidationError } from '../../core/errors.js';

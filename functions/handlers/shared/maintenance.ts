@@ -2,22 +2,19 @@
  * What the maintenance handlers (cleanup, scale) share: the maintenance side of the table, the
  * production route of a service, and "is a deployment of this service in flight?".
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type ClientOptions, makeClient } from '../../aws/clients.js';
+import type { ClientOptions } from '../../aws/clients.js';
 import { DynamoMaintenanceStore } from '../../aws/store-maintenance.js';
 import { inFlightFor } from '../../core/cleanup.js';
-import { type ServiceConfig, findService } from '../../core/config.js';
+import type { ServiceConfig } from '../../core/config.js';
+import { findService } from '../../core/services.js';
 import { UnknownService } from '../../core/errors.js';
 import { DeploymentStatus, type Route } from '../../core/model.js';
 import type { DeploymentStore } from '../../core/ports.js';
 import type { HandlerEnv } from './env.js';
+import { documentClientFor } from './store.js';
 
 export function maintenanceStoreFor(opts: ClientOptions, env: HandlerEnv): DynamoMaintenanceStore {
-  const doc = DynamoDBDocumentClient.from(makeClient(DynamoDBClient, opts, 'dynamodb'), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  return new DynamoMaintenanceStore(doc, env.tableName);
+  return new DynamoMaintenanceStore(documentClientFor(opts), env.tableName);
 }
 
 export function routeOf(svc: ServiceConfig): Route {

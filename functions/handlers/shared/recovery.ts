@@ -10,7 +10,7 @@
  * taken since, is only closed (record, lock, event) — its traffic and task sets are not its own.
  */
 import type { ServiceConfig } from '../../core/config.js';
-import { findService } from '../../core/config.js';
+import { findService } from '../../core/services.js';
 import type { DeployContext, DeployRequest, DeployState } from '../../core/deploy-state.js';
 import { loadBalancerDimension } from '../../core/metrics-dimensions.js';
 import { type DeploymentReason, type DeploymentRecord, isTerminal, type Route, type Side } from '../../core/model.js';
