@@ -234,7 +234,7 @@ describe('cleanup', () => {
     const { trace } = await run(input);
     const op = trace.summary.operations?.find((o) => o.stateMachine === 'cleanup');
     expect(op?.status).toBe('FAILED');
-    expect(op?.error).toBe('ValidationError');
+    expect(op?.error).toBe('UnknownService'); // Rejected reports the handler's error by its own name
     expect(op?.cause).toContain('Service \\"nope\\" in environment \\"production\\" is not in the Cutover configuration');
     expect(trace.summary.actions).toEqual([]);
   });
