@@ -1,6 +1,7 @@
 /**
  * EventBridge target for `CloudWatch Alarm State Change` (to ALARM; metric and composite alarms):
- * fails the bake (or the termination wait: blue still runs, so the rollback is a weight flip) of
+ * fails the bake (or the termination wait: blue still runs, so the rollback is a weight flip; or an
+ * approval or hold: green keeps its share of production traffic while it waits for a person) of
  * every in-flight deployment that watches that exact alarm name with
  * `AlarmTriggered` and the alarm's reason, so the deploy state machine rolls back within one
  * transition. An unknown alarm is ignored with a log line; a late or repeated event for a finished
@@ -8,12 +9,20 @@
  */
 import { type ClientOptions, clientOptionsFromEnv } from '../aws/clients.js';
 import { AlarmStateChangeEvent, parseEvent } from '../core/events.js';
+import type { WaitingFor } from '../core/model.js';
 import type { Clock, DeploymentStore, Orchestrator } from '../core/ports.js';
 import { orchestratorFor } from './shared/clients.js';
 import { storeFor } from './shared/store.js';
 import { entry } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
+
+/**
+ * The waits an alarm ends. All three hold green in production: a bake and an approval (or an
+ * operator's hold) at the step's weight, the termination wait at 100 % with blue still running.
+ * Waiting for an approver must not keep a release that sets off an alarm in front of users.
+ */
+const WATCHED_WAITS: readonly WaitingFor[] = ['bake', 'approval', 'termination'];
 
 export interface AlarmWatcherDeps {
   readonly env: HandlerEnv;
@@ -45,8 +54,8 @@ export function createHandler(deps: AlarmWatcherDeps): Handler<unknown, AlarmWat
       const now = deps.clock.now();
       await deps.store.appendTimeline(record.service, record.environment, record.deploymentId,
         entry(`alarm-${alarmName}-${event.id}`, 'alarm', now, { alarmName, reason: state.reason }));
-      if (!record.taskToken || (record.waitingFor !== 'bake' && record.waitingFor !== 'termination')) {
-        // Not baking (or in the termination wait) right now: the next bake checks the alarm state when it starts.
+      if (!record.taskToken || !record.waitingFor || !WATCHED_WAITS.includes(record.waitingFor)) {
+        // Not waiting right now (shifting, checking health): the next bake checks the alarm state when it starts.
         continue;
       }
       const message = `Alarm ${alarmName} is in ALARM: ${state.reason}`;

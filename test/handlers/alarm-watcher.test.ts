@@ -57,7 +57,7 @@ async function deployment(
 }
 
 describe('alarm-watcher: who is failed', () => {
-  it('fails exactly the baking deployments that watch that exact alarm name', async () => {
+  it('fails exactly the waiting deployments (bake, approval) that watch that exact alarm name', async () => {
     // Prepare
     const exact = await deployment('d-exact', [ALARM, 'other'], { waitingFor: 'bake' });
     const otherService = await deployment('d-checkout', [ALARM], { service: 'checkout', waitingFor: 'bake' });
@@ -65,13 +65,14 @@ describe('alarm-watcher: who is failed', () => {
     await deployment('d-shorter', [ALARM.slice(0, -1)], { waitingFor: 'bake' });
     await deployment('d-substring', ['CpuTooHigh'], { waitingFor: 'bake' });
     await deployment('d-case', [ALARM.toLowerCase()], { waitingFor: 'bake' });
-    await deployment('d-approval', [ALARM], { waitingFor: 'approval' });
+    // Waiting for an approver, green still serves its share of production: the alarm ends that wait too.
+    const approval = await deployment('d-approval', [ALARM], { waitingFor: 'approval' });
     await deployment('d-shifting', [ALARM]);
     // Act
     const result = await w.alarmWatcher(alarmEvent());
     // Assess
-    expect([...result.failed].sort()).toEqual(['d-checkout', 'd-exact']);
-    expect(w.orchestrator.signals.map((s) => s.token).sort()).toEqual([otherService.token, exact.token].sort());
+    expect([...result.failed].sort()).toEqual(['d-approval', 'd-checkout', 'd-exact']);
+    expect(w.orchestrator.signals.map((s) => s.token).sort()).toEqual([otherService.token, exact.token, approval.token].sort());
     for (const s of w.orchestrator.signals) {
       expect(s.kind).toBe('failure');
       expect(s.error).toBe('AlarmTriggered');

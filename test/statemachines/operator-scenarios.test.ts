@@ -58,6 +58,35 @@ describe('operator scenarios', () => {
     ]);
   });
 
+  it('an alarm while the approval step waits rolls back at once: nobody has to be at the console', async () => {
+    // Prepare: approval-gate's api (20 %, 60 s bake, then an approval for up to 1 800 s), nobody approves,
+    // and its 5xx alarm fires at 300 s, while green serves 20 % and the step waits for an approver.
+    const input = builtinScenario('approval-gate');
+    if (!input) throw new Error('approval-gate is missing');
+    const scenario = structuredClone(input);
+    scenario.name = 'alarm-during-approval';
+    scenario.config = { ...scenario.config, services: scenario.config.services?.filter((svc) => svc.name === 'api') };
+    scenario.world = {
+      ...scenario.world,
+      services: scenario.world.services.filter((svc) => svc.service === 'api'),
+      alarms: scenario.world.alarms?.filter((a) => a.service === 'api'),
+    };
+    scenario.timeline = [
+      ...scenario.timeline.filter((e) => e.kind === 'push'),
+      { at: 300, kind: 'alarm', name: 'api-5xx-a', state: 'ALARM', reason: 'Threshold Crossed: 5xx (set by the test)', holdSeconds: 600 },
+    ];
+    scenario.expect = { deployments: [{ service: 'api', status: 'ROLLED_BACK', reasonCode: 'AlarmTriggered' }] };
+    // Act
+    const trace = await runAsDesigned(scenarioOf(scenario));
+    // Assess: 20 % from the shift until the alarm, then straight back to blue (not at the 1 800 s expiry).
+    expect(greenWeights(trace, 'api')).toEqual([
+      [0, '100/0'],
+      [70, '80/20'],
+      [300, '100/0'],
+    ]);
+    expect(trace.records[0]?.reason?.message).toContain('Alarm api-5xx-a is in ALARM');
+  });
+
   it('rollback-after-success: the previous revision redeployed after blue is gone; a weight flip in the termination wait', async () => {
     const trace = await runAsDesigned(builtin('rollback-after-success'));
     const [v2, v3, rb, v4] = trace.records;
