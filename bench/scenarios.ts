@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { runScenario, type ScenarioTrace } from '../local/rehearsal.js';
 import type { ExecutionRecord } from '../local/runner.js';
 import { parseScenario, type ScenarioInput } from '../local/scenario.js';
-import { ACCOUNT, builtinScenario, digestOf, REGION, service } from '../local/scenarios/builtin.js';
+import { ACCOUNT, builtinScenario, digestOf, REGION, service, TASK_ROLE_ARNS } from '../local/scenarios/builtin.js';
 
 /** DESIGN.md: state transitions for one canary deployment (10 %, 5-minute bake, 100 %) stay under this. */
 export const CANARY_TRANSITIONS_BUDGET = 40;
@@ -156,7 +156,7 @@ export function concurrentScenario(count: number, mode: ConcurrentMode = 'push-e
     description: `${count} services deployed at once (${mode})`,
     accountId: ACCOUNT,
     region: REGION,
-    config: { account: ACCOUNT, region: REGION, services },
+    config: { account: ACCOUNT, region: REGION, taskRoleArns: TASK_ROLE_ARNS, services },
     world: {
       services: services.map((s) => ({ service: s.name as string, desiredCount: 2, requestsPerMinute: 600, initialDigest: v1 })),
       images: repositories.map((repository) => ({ repository, digest: v1, tags: ['v1'], profile: { errorRate: 0.002, latencyMs: 80 } })),

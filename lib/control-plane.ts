@@ -20,7 +20,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Aws, Duration, Names, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, Duration, Names, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Archive, EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
@@ -31,6 +31,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type CutoverConfig, parseConfig } from '../functions/core/config.js';
+import { ConfigError } from '../functions/core/errors.js';
 import { BundledConfig, CONFIG_FILE_NAME, CutoverFunction } from './cutover-function.js';
 import { CutoverStateMachine, type StateMachineRef, stateMachineNameOf } from './cutover-state-machine.js';
 import { alarmStatePattern, DEFAULT_EVENT_PATTERN_MAX_CHARS, ecrPushPattern, type ListenPattern } from './event-patterns.js';
@@ -46,9 +47,12 @@ import {
 } from './handlers.js';
 import {
   DEFAULT_SCOPE_BUDGET_CHARS,
+  passRoleProblems,
   type ScopedHookFunctions,
+  type ScopedPassRoles,
   type ScopedResources,
   scopeHookFunctions,
+  scopePassRoles,
   scopeResources,
 } from './iam-scope.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
@@ -71,6 +75,7 @@ export const TABLE_SCHEMA = {
   ttlAttribute: 'expiresAt',
 } as const;
 
+/** What {@link ControlPlane.grantReadDeployments} allows (operators' tools may scan and batch-read). */
 const TABLE_READ_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:BatchGetItem',
@@ -79,7 +84,13 @@ const TABLE_READ_ACTIONS = [
   'dynamodb:ConditionCheckItem',
   'dynamodb:DescribeTable',
 ] as const;
-const TABLE_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'] as const;
+/**
+ * What the handlers' store adapters call (functions/aws/store.ts, store-maintenance.ts,
+ * release-store.ts): single-item reads and writes and queries. No handler scans, batch-writes or
+ * deletes an item (records expire by TTL, a lock is released by an update).
+ */
+const HANDLER_TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'] as const;
+const HANDLER_TABLE_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
 
 /** The state machines a schedule starts, and how often by default. */
 export const DEFAULT_SCHEDULES = {
@@ -213,6 +224,8 @@ export class ControlPlane extends Construct {
   readonly iamScope: ScopedResources;
   /** The hook functions the hook handler (and a state machine's `FunctionName.$` task) may invoke. */
   readonly hookFunctions: ScopedHookFunctions;
+  /** The roles register (and the deploy state machine's migration RunTask) may pass to ECS tasks: `taskRoleArns`. */
+  readonly passRoles: ScopedPassRoles;
   /** The DORA dashboard and the alarms on Cutover itself. */
   readonly observability: CutoverObservability;
 
@@ -290,6 +303,15 @@ export class ControlPlane extends Construct {
       props.iamScopeBudgetChars ?? DEFAULT_SCOPE_BUDGET_CHARS,
     );
     this.hookFunctions = scopeHookFunctions(this.config, props.iamScopeBudgetChars ?? DEFAULT_SCOPE_BUDGET_CHARS);
+    const roleProblems = passRoleProblems(this.config, { partition: stack.partition, region: stack.region, account: stack.account });
+    if (roleProblems.length > 0) throw new ConfigError(`${this.node.path} (ControlPlaneProps.config)`, roleProblems);
+    this.passRoles = scopePassRoles(this.config);
+    if (this.passRoles.arns.length === 0) {
+      Annotations.of(this).addWarningV2(
+        'cutover:taskRoleArns',
+        'taskRoleArns is empty: Cutover may pass no IAM role to ECS, so a deployment whose task definition has a task or execution role fails at register (TaskRoleNotAllowed); list those roles (or a prefix such as role/shop-*) in taskRoleArns',
+      );
+    }
 
     // --- Handlers ---------------------------------------------------------------------------
     const bundledConfig = new BundledConfig(
@@ -394,7 +416,7 @@ export class ControlPlane extends Construct {
         logRetention,
         logRemovalPolicy,
         hookFunctions: this.hookFunctions,
-        taskClusters: { clusters: this.iamScope.migrationClusters, tasks: this.iamScope.migrationTasks },
+        taskClusters: { clusters: this.iamScope.migrationClusters, tasks: this.iamScope.migrationTasks, passRoles: this.passRoles },
       });
       stateMachines[name] = sm.stateMachine;
     }
@@ -514,7 +536,10 @@ export class ControlPlane extends Construct {
         return [
           {
             statement: new PolicyStatement({
-              actions: access.mode === 'read' ? [...TABLE_READ_ACTIONS] : [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS],
+              actions:
+                access.mode === 'read'
+                  ? [...HANDLER_TABLE_READ_ACTIONS]
+                  : [...HANDLER_TABLE_READ_ACTIONS, ...HANDLER_TABLE_WRITE_ACTIONS],
               resources: tableResources,
             }),
           },
@@ -607,17 +632,20 @@ export class ControlPlane extends Construct {
           },
         ];
       case 'passTaskRoles':
-        return [
-          {
-            statement: new PolicyStatement({
-              actions: ['iam:PassRole'],
-              resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' })],
-              conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-            }),
-            wildcardReason:
-              'iam:PassRole of the task role and execution role carried over from the stable revision, which are known only at run time; the iam:PassedToService condition limits passing to ECS tasks (to be narrowed to the configured services\' roles)',
-          },
-        ];
+        // Exactly the roles of taskRoleArns; none at all when it is empty (IAM needs a resource).
+        return this.passRoles.arns.length === 0
+          ? []
+          : [
+              {
+                statement: new PolicyStatement({
+                  actions: ['iam:PassRole'],
+                  resources: [...this.passRoles.arns],
+                  conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+                }),
+                // Acknowledges only a pattern's own wildcard (role/PREFIX-*); exact ARNs raise no finding.
+                wildcardReason: this.passRoles.wildcardReason,
+              },
+            ];
       case 'elbDescribe':
         return [
           {

@@ -18,7 +18,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type AslJson, AslError, classifyPlaceholder, type Integration, integrations, placeholderKeys } from './asl.js';
-import type { ScopedHookFunctions } from './iam-scope.js';
+import type { ScopedHookFunctions, ScopedPassRoles } from './iam-scope.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
 
 /** `deploy.asl.json` -> `deploy`. */
@@ -49,9 +49,14 @@ export interface CutoverStateMachineProps {
   readonly hookFunctions: ScopedHookFunctions;
   /**
    * Where `ecs:runTask` may run tasks: the clusters of the services with a `migration` (none: no
-   * RunTask, PassRole or task grant at all — the migration states are never reached).
+   * RunTask, PassRole or task grant at all — the migration states are never reached), and the roles
+   * RunTask may pass (`taskRoleArns`; none: no PassRole).
    */
-  readonly taskClusters: { readonly clusters: readonly string[]; readonly tasks: readonly string[] };
+  readonly taskClusters: {
+    readonly clusters: readonly string[];
+    readonly tasks: readonly string[];
+    readonly passRoles: ScopedPassRoles;
+  };
 }
 
 export class CutoverStateMachine extends Construct {
@@ -232,7 +237,7 @@ export class CutoverStateMachine extends Construct {
         }),
       });
     }
-    const { clusters, tasks } = props.taskClusters;
+    const { clusters, tasks, passRoles } = props.taskClusters;
     if (runTaskModes.size > 0 && clusters.length > 0) {
       out.push({
         statement: new PolicyStatement({
@@ -243,14 +248,17 @@ export class CutoverStateMachine extends Construct {
         wildcardReason:
           'ecs:RunTask runs the migration task of the revision registered for this deployment, whose family and revision are known only at run time; the ecs:cluster condition allows only the clusters of the services that configure a migration',
       });
-      out.push({
-        statement: new PolicyStatement({
-          actions: ['iam:PassRole'],
-          resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' })],
-          conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-        }),
-        wildcardReason: 'ecs:RunTask passes the task and execution roles of the registered revision, known only at run time; the iam:PassedToService condition allows passing them to ECS tasks only',
-      });
+      // RunTask passes the registered revision's roles, which register checked against the same list.
+      if (passRoles.arns.length > 0) {
+        out.push({
+          statement: new PolicyStatement({
+            actions: ['iam:PassRole'],
+            resources: [...passRoles.arns],
+            conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+          }),
+          wildcardReason: passRoles.wildcardReason,
+        });
+      }
       if (runTaskModes.has('sync')) {
         out.push({
           statement: new PolicyStatement({ actions: ['ecs:StopTask', 'ecs:DescribeTasks'], resources: [...tasks] }),

@@ -68,7 +68,10 @@ export type ExecutionAction = 'states:StartExecution' | 'states:DescribeExecutio
 
 /** One kind of access a handler needs. The construct maps each to IAM statements. */
 export type Access =
-  /** The deployments table (and its `inflight` index). */
+  /**
+   * The deployments table (and its `inflight` index): `GetItem` and `Query`, plus `PutItem` and
+   * `UpdateItem` for `readWrite` — what the store adapters call (no scan, batch or delete).
+   */
   | { readonly kind: 'table'; readonly mode: 'read' | 'readWrite' }
   /** `events:PutEvents` on Cutover's event bus. */
   | { readonly kind: 'putEvents' }
@@ -89,7 +92,10 @@ export type Access =
   | { readonly kind: 'ecsRevisionCleanup' }
   /** ListTasks / DescribeTasks in the configured clusters (which revisions still run). */
   | { readonly kind: 'ecsClusterTasks' }
-  /** `iam:PassRole` of task and execution roles to ECS tasks (carried over from the stable revision). */
+  /**
+   * `iam:PassRole` to ECS tasks of the roles the configuration names in `taskRoleArns` (the task and
+   * execution roles carried over from the stable revision; none when the list is empty).
+   */
   | { readonly kind: 'passTaskRoles' }
   | { readonly kind: 'elbDescribe'; readonly actions: readonly ElbDescribeAction[] }
   | { readonly kind: 'elbRouting'; readonly actions: readonly ElbRoutingAction[] }

@@ -20,7 +20,8 @@
  * the subsets of services that configure `scaling` (UpdateService) or a `migration` (RunTask).
  *
  * Hook functions (user Lambdas) are scoped apart ({@link scopeHookFunctions}): they sit in other
- * roles (the hook handler, the deploy and release state machines).
+ * roles (the hook handler, the deploy and release state machines). So are the IAM roles Cutover may
+ * pass to ECS tasks ({@link scopePassRoles}): `taskRoleArns` as configured, a bounded list.
  *
  * Always in the control plane's own account and region. Example: one service `shop/checkout`
  * gets the `service` level; 200 services in 4 clusters behind 2 listeners get the `cluster` level.
@@ -229,4 +230,58 @@ export function scopeHookFunctions(config: CutoverConfig, budgetChars: number = 
       'the configured hook function ARNs exceed the IAM inline-policy size, so invocation is scoped to the functions of ' +
       'the accounts and regions the hooks live in; the handler invokes only the hooks named in the bundled configuration',
   };
+}
+
+/** The IAM roles register (and a state machine's `ecs:runTask`) may pass to ECS tasks. */
+export interface ScopedPassRoles {
+  /** Role ARNs and patterns: the configuration's `taskRoleArns`, as written (empty: no PassRole at all). */
+  readonly arns: readonly string[];
+  /** Why a pattern has a wildcard (for the cdk-nag acknowledgement of a `role/PREFIX-*` resource). */
+  readonly wildcardReason: string;
+}
+
+const LITERAL_ACCOUNT = /^\d{12}$/;
+const LITERAL_PARTITION = /^aws(-cn|-us-gov)?$/;
+const ROLE_ARN = /^arn:([^:]+):iam::(\d{12}):role\//;
+
+/**
+ * The roles of `taskRoleArns`, exactly as configured: they do not grow with the services (the
+ * schema allows at most 20), and the register role checks the carried-over roles against the same
+ * list (functions/core/task-roles.ts), so the policy and the check cannot disagree.
+ *
+ * Throws nothing; {@link passRoleProblems} says what is wrong with the list for this environment.
+ */
+export function scopePassRoles(config: CutoverConfig): ScopedPassRoles {
+  return {
+    arns: [...config.taskRoleArns],
+    wildcardReason:
+      'iam:PassRole of the task and execution roles the configuration names in taskRoleArns, where * stands for ' +
+      'characters of the role name (the naming prefix or role path the team gives its ECS task roles); the ' +
+      'iam:PassedToService condition allows passing them to ECS tasks only',
+  };
+}
+
+/**
+ * `taskRoleArns` entries in another account or partition than the control plane's (ECS tasks take
+ * roles of their own account): one line per problem, naming the field and the fix. The control
+ * plane's account and partition are checked when they are literals (not CloudFormation tokens);
+ * the configuration's `account`, when set, always.
+ */
+export function passRoleProblems(config: CutoverConfig, env: ArnEnvironment): string[] {
+  const accounts = [...new Set([config.account, LITERAL_ACCOUNT.test(env.account) ? env.account : undefined].filter((a): a is string => !!a))];
+  const problems: string[] = [];
+  config.taskRoleArns.forEach((arn, i) => {
+    const m = ROLE_ARN.exec(arn);
+    if (!m) return; // the schema already refused it
+    const [, partition, account] = m;
+    for (const expected of accounts) {
+      if (account !== expected) {
+        problems.push(`taskRoleArns[${i}]: account ${account} differs from the control plane's account ${expected}; ECS tasks take roles of their own account`);
+      }
+    }
+    if (LITERAL_PARTITION.test(env.partition) && partition !== env.partition) {
+      problems.push(`taskRoleArns[${i}]: partition ${partition} differs from the control plane's partition ${env.partition}`);
+    }
+  });
+  return problems;
 }

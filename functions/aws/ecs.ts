@@ -22,7 +22,7 @@ import {
   UpdateTaskSetCommand,
 } from '@aws-sdk/client-ecs';
 import { LiveStateInvalid, ValidationError } from '../core/errors.js';
-import type { CreateTaskSetInput, ServiceInfo, TaskDefinitions, TaskSetInfo, TaskSets } from '../core/ports.js';
+import type { CreateTaskSetInput, RegisterWithImageOptions, ServiceInfo, TaskDefinitions, TaskSetInfo, TaskSets } from '../core/ports.js';
 import { awsCall, awsCallExpecting } from './aws-errors.js';
 
 /** What a green task set copies from the stable one (CreateTaskSet's placement and networking). */
@@ -274,7 +274,12 @@ export function registerInputWithImage(
 export class EcsTaskDefinitions implements TaskDefinitions {
   constructor(private readonly client: ECSClient) {}
 
-  async registerWithImage(fromArn: string, containerName: string, imageUri: string): Promise<{ arn: string }> {
+  async registerWithImage(
+    fromArn: string,
+    containerName: string,
+    imageUri: string,
+    options: RegisterWithImageOptions = {},
+  ): Promise<{ arn: string }> {
     const described = await awsCall('ECS:DescribeTaskDefinition', () =>
       this.client.send(new DescribeTaskDefinitionCommand({ taskDefinition: fromArn, include: ['TAGS'] })),
     );
@@ -282,6 +287,11 @@ export class EcsTaskDefinitions implements TaskDefinitions {
       throw new LiveStateInvalid(`Task definition ${fromArn} not found`, { details: { taskDefinition: fromArn } });
     }
     const input = registerInputWithImage(described.taskDefinition, described.tags, containerName, imageUri);
+    // The roles registering passes to ECS (iam:PassRole), checked before anything is registered.
+    options.checkRoles?.({
+      ...(input.taskRoleArn ? { taskRoleArn: input.taskRoleArn } : {}),
+      ...(input.executionRoleArn ? { executionRoleArn: input.executionRoleArn } : {}),
+    });
     const out = await awsCall('ECS:RegisterTaskDefinition', () => this.client.send(new RegisterTaskDefinitionCommand(input)));
     const arn = out.taskDefinition?.taskDefinitionArn;
     if (arn === undefined) {

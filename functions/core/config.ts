@@ -8,7 +8,7 @@
  */
 import * as z from 'zod/mini';
 import { ConfigError } from './errors.js';
-import { ARN_PATTERNS, REGION, REPOSITORY_NAME, TAG_FILTER } from './patterns.js';
+import { ACCOUNT, ARN_PATTERNS, PARTITION, REGION, REPOSITORY_NAME, TAG_FILTER } from './patterns.js';
 import { formatIssues } from './validation.js';
 
 // The patterns and lookups live in schema-free modules so a handler that only needs them does not
@@ -284,6 +284,29 @@ export const CutoverConfig = z.strictObject({
   cleanupSchedule: z._default(
     z.string().check(z.regex(/^((cron|rate)\(.+\)|off)$/, 'must be an EventBridge schedule: cron(...) or rate(...), or off')),
     'cron(0 3 * * ? *)',
+  ),
+  /**
+   * The IAM roles Cutover may pass to ECS: every task role and execution role the managed services'
+   * task definitions carry (a new revision keeps the stable one's roles, and registering it passes
+   * them). Role ARNs; `*` stands for any characters in the role name, e.g.
+   * `arn:aws:iam::123456789012:role/shop-*` or a role path `arn:aws:iam::123456789012:role/ecs-tasks/*`
+   * (a bare `role/*` is refused). They are the resources of the `iam:PassRole` permission (to
+   * ecs-tasks.amazonaws.com only), so keep the list short: use a naming prefix or a path rather than
+   * one entry per service. Default none: a revision that carries a role then fails at register with
+   * `TaskRoleNotAllowed` before anything changes — set this for every real deployment. */
+  taskRoleArns: z._default(
+    z
+      .array(
+        z.string().check(
+          z.maxLength(200),
+          z.regex(
+            new RegExp(`^arn:${PARTITION}:iam::${ACCOUNT}:role/(?!\\*+$)(?:[\\w+=,.@-]+/)*[\\w+=,.@*-]{1,64}$`),
+            'must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME) where * may stand for characters of the role name, e.g. arn:aws:iam::123456789012:role/shop-*; role/* (every role) is not allowed',
+          ),
+        ),
+      )
+      .check(z.maxLength(20)),
+    [],
   ),
 });
 

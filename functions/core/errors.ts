@@ -73,6 +73,8 @@ export const ErrorName = {
   ApprovalExpired: 'ApprovalExpired',
   /** How a release execution ends when an environment failed or was aborted (the release record holds every environment's outcome). */
   ReleaseFailed: 'ReleaseFailed',
+  /** The revision to register carries a task or execution role that `taskRoleArns` does not name (Cutover may not pass it). Nothing registered. */
+  TaskRoleNotAllowed: 'TaskRoleNotAllowed',
 } as const;
 
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
@@ -195,6 +197,7 @@ export const UNCAUGHT_BY_DESIGN: Readonly<Partial<Record<ErrorName, string>>> = 
   [ErrorName.ExecutionStopped]: 'a reason, not a raised error: the reconcile sweep and an abort without a task token put it at $.error for the rollback',
   [ErrorName.MigrationFailed]: 'raised by the migration verdict; States.ALL sends the deployment to the rollback, which records it as the reason',
   [ErrorName.HookFailed]: 'raised by the hook handler; States.ALL sends the deployment to the rollback (the release to its failure), which records it as the reason',
+  [ErrorName.TaskRoleNotAllowed]: 'raised by register before anything is registered; States.ALL sends the deployment to failure, which records it as the reason',
 };
 
 export class DeploymentRolledBack extends CutoverError {
@@ -235,6 +238,9 @@ export class ApprovalExpired extends CutoverError {
 }
 export class ReleaseFailed extends CutoverError {
   override readonly name = ErrorName.ReleaseFailed;
+}
+export class TaskRoleNotAllowed extends CutoverError {
+  override readonly name = ErrorName.TaskRoleNotAllowed;
 }
 
 /** Terminal reasons: the record's `reason.code` is an error name or one of these. */

@@ -92,12 +92,26 @@ export interface TaskSets {
   }>;
 }
 
+/** The IAM roles a task definition passes to its tasks (absent: none). */
+export interface TaskDefinitionRoles {
+  readonly taskRoleArn?: string;
+  readonly executionRoleArn?: string;
+}
+
+export interface RegisterWithImageOptions {
+  /**
+   * Called with the roles the new revision carries over, after the source revision is read and
+   * before anything is registered; what it throws stops the registration and is rethrown.
+   */
+  readonly checkRoles?: (roles: TaskDefinitionRoles) => void;
+}
+
 export interface TaskDefinitions {
   /**
    * Register a revision copied from `fromArn` with only `containerName`'s image replaced by
    * `imageUri`. Every field RegisterTaskDefinition accepts is carried over; tags too.
    */
-  registerWithImage(fromArn: string, containerName: string, imageUri: string): Promise<{ arn: string }>;
+  registerWithImage(fromArn: string, containerName: string, imageUri: string, options?: RegisterWithImageOptions): Promise<{ arn: string }>;
 }
 
 export interface AlarmInfo {

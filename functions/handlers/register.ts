@@ -3,6 +3,8 @@
  * first deployment, the configured bootstrap one) with only the target container's image changed to
  * the pushed digest. Idempotent: a retry after a registration reuses the revision on the record. A
  * rollback deployment names the earlier revision itself (`request.taskDefinitionArn`): reused as is.
+ * The task and execution roles carried over must be ones `taskRoleArns` names (the roles the
+ * register role may pass): otherwise `TaskRoleNotAllowed`, before anything is registered.
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
 import * as z from 'zod/mini';
@@ -11,6 +13,7 @@ import { EcsTaskDefinitions } from '../aws/ecs.js';
 import type { DeployState } from '../core/deploy-state.js';
 import { LiveStateInvalid } from '../core/errors.js';
 import type { Clock, DeploymentStore, TaskDefinitions } from '../core/ports.js';
+import { assertRolesAllowed } from '../core/task-roles.js';
 import { parseOrThrow } from '../core/validation.js';
 import { storeFor } from './shared/store.js';
 import { ctxOf, entry, serviceFor } from './shared/deploy.js';
@@ -50,7 +53,11 @@ export function createHandler(deps: RegisterDeps): Handler<unknown, DeployState>
 
     const from = ctx.blue?.taskDefinitionArn ?? serviceFor(deps.env, state).bootstrap?.taskDefinition;
     if (!from) throw new LiveStateInvalid('No task definition to start from: the service has no task set and no bootstrap.taskDefinition');
-    const { arn } = await deps.taskDefinitions.registerWithImage(from, ctx.containerName, ctx.image.uri);
+    // Registering passes the carried-over roles to ECS: only those taskRoleArns names (TaskRoleNotAllowed).
+    const { arn } = await deps.taskDefinitions.registerWithImage(from, ctx.containerName, ctx.image.uri, {
+      // `?? []`: a configuration bundled without the field passes no role (fail closed).
+      checkRoles: (roles) => assertRolesAllowed(deps.env.config.taskRoleArns ?? [], roles, from),
+    });
     await deps.store.updateDeployment(service, environment, deploymentId, {
       green: { targetGroupArn: ctx.greenTargetGroupArn, taskDefinitionArn: arn },
     });

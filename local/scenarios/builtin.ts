@@ -10,6 +10,12 @@ import { GATE_SCENARIOS } from './gates.js';
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
 
+/**
+ * The roles Cutover may pass to ECS (`taskRoleArns`): the local world gives every family `F` the
+ * task role `role/F-task` and the execution role `role/F-execution`.
+ */
+export const TASK_ROLE_ARNS = [`arn:aws:iam::${ACCOUNT}:role/*-task`, `arn:aws:iam::${ACCOUNT}:role/*-execution`];
+
 const hex16 = (label: string): string => createHash('sha256').update(label).digest('hex').slice(0, 16);
 /** A deterministic, well-formed image digest for a label. */
 export const digestOf = (label: string): string => `sha256:${createHash('sha256').update(label).digest('hex')}`;
@@ -73,7 +79,7 @@ function base(
     description,
     accountId: ACCOUNT,
     region: REGION,
-    config: { account: ACCOUNT, region: REGION, services },
+    config: { account: ACCOUNT, region: REGION, taskRoleArns: TASK_ROLE_ARNS, services },
     world: {
       services: services.map((s) => ({
         service: s.name as string,

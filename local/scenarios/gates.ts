@@ -9,6 +9,8 @@ import type { ScenarioInput } from '../scenario.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
+/** The local world's task and execution roles (`role/F-task`, `role/F-execution` of family F). */
+const TASK_ROLE_ARNS = [`arn:aws:iam::${ACCOUNT}:role/*-task`, `arn:aws:iam::${ACCOUNT}:role/*-execution`];
 const REPO = 'shop/api';
 const hex16 = (label: string): string => createHash('sha256').update(label).digest('hex').slice(0, 16);
 const digestFor = (label: string): string => `sha256:${createHash('sha256').update(label).digest('hex')}`;
@@ -56,7 +58,7 @@ function scenario(
     description,
     accountId: ACCOUNT,
     region: REGION,
-    config: { account: ACCOUNT, region: REGION, ...(config.environments ? { environments: config.environments } : {}), services: config.services },
+    config: { account: ACCOUNT, region: REGION, taskRoleArns: TASK_ROLE_ARNS, ...(config.environments ? { environments: config.environments } : {}), services: config.services },
     world: {
       services: config.services.map((s) => ({
         service: s.name as string,

@@ -9,6 +9,8 @@ import type { ScenarioInput } from '../scenario.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
+/** The local world's task and execution roles (`role/F-task`, `role/F-execution` of family F). */
+const TASK_ROLE_ARNS = [`arn:aws:iam::${ACCOUNT}:role/*-task`, `arn:aws:iam::${ACCOUNT}:role/*-execution`];
 const hex16 = (label: string): string => createHash('sha256').update(label).digest('hex').slice(0, 16);
 /** A deterministic, well-formed image digest for a label. */
 export const digestFor = (label: string): string => `sha256:${createHash('sha256').update(label).digest('hex')}`;
@@ -64,7 +66,7 @@ function scenario(
     description,
     accountId: ACCOUNT,
     region: REGION,
-    config: { account: ACCOUNT, region: REGION, services: [svc] },
+    config: { account: ACCOUNT, region: REGION, taskRoleArns: TASK_ROLE_ARNS, services: [svc] },
     world: {
       services: [{ service: 'api', desiredCount: 4, requestsPerMinute: 1200, initialDigest: RUNNING }],
       images: [{ repository: REPO, digest: RUNNING, tags: ['v5'], profile: { errorRate: 0.002, latencyMs: 80 } }],

@@ -17,7 +17,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EcsTaskDefinitions, EcsTaskSets, ecsClientToken, parseTemplate } from '../../functions/aws/ecs.js';
-import { AwsRequestFailed, AwsUnavailable, LiveStateInvalid, ValidationError } from '../../functions/core/errors.js';
+import { AwsRequestFailed, AwsUnavailable, LiveStateInvalid, TaskRoleNotAllowed, ValidationError } from '../../functions/core/errors.js';
 import { LOCAL_CREDENTIALS } from '../helpers/dynalite.js';
 
 const client = new ECSClient({ region: 'eu-west-1', credentials: LOCAL_CREDENTIALS });
@@ -300,5 +300,33 @@ describe('EcsTaskDefinitions.registerWithImage', () => {
     );
     await expect(new EcsTaskDefinitions(client).registerWithImage(FROM, 'worker', NEW_IMAGE)).rejects.toThrow(ValidationError);
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+
+  it('hands checkRoles the roles the new revision carries over, and registers nothing when it throws', async () => {
+    // Prepare
+    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: described, tags: [] });
+    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: 'arn:new' } });
+    const seen: unknown[] = [];
+    const refusal = new TaskRoleNotAllowed('not this role');
+    // Act
+    const denied = new EcsTaskDefinitions(client).registerWithImage(FROM, 'app', NEW_IMAGE, {
+      checkRoles: (roles) => {
+        seen.push(roles);
+        throw refusal;
+      },
+    });
+    // Assess
+    await expect(denied).rejects.toBe(refusal);
+    expect(seen).toEqual([{ taskRoleArn: 'arn:aws:iam::1:role/web-task', executionRoleArn: 'arn:aws:iam::1:role/web-exec' }]);
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+
+  it('hands checkRoles no role for a revision without any', async () => {
+    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { family: 'web', containerDefinitions: [app] } });
+    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: 'arn:new' } });
+    const seen: unknown[] = [];
+    await new EcsTaskDefinitions(client).registerWithImage(FROM, 'app', NEW_IMAGE, { checkRoles: (roles) => void seen.push(roles) });
+    expect(seen).toEqual([{}]);
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(1);
   });
 });

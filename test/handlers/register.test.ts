@@ -1,6 +1,6 @@
 /** register: the stable revision with only the target container's image changed to the digest. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LiveStateInvalid, ValidationError } from '../../functions/core/errors.js';
+import { LiveStateInvalid, TaskRoleNotAllowed, ValidationError } from '../../functions/core/errors.js';
 import { ACCOUNT, ARN, CLUSTER, CONTAINER, digestOf, REGION, REPOSITORY, testConfig, useDynalite, WEB_ROUTE, World } from '../helpers/fakes.js';
 
 const db = useDynalite();
@@ -54,6 +54,52 @@ describe('register', () => {
     const validated = await w.validated(w.request(1));
     await expect(w.register({ state: validated })).rejects.toThrow(ValidationError);
     await expect(w.register({ state: validated })).rejects.toThrow(/ctx/);
+  });
+
+  describe('the roles it carries over must be ones taskRoleArns names (it passes them to ECS)', () => {
+    const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+    /** A world whose live revision (web:7) carries these roles, with this taskRoleArns. */
+    async function withRoles(taskRoleArns: string[], roles: { taskRoleArn?: string; executionRoleArn?: string }): Promise<World> {
+      const g = (await World.create(db, { ...testConfig(), taskRoleArns })).seed();
+      g.taskDefinitions.add(ARN.webTaskDefinition, g.taskDefinitions.imagesOf(ARN.webTaskDefinition) ?? {}, roles);
+      return g;
+    }
+
+    const WEB_ROLES = { taskRoleArn: role('web-task'), executionRoleArn: role('web-execution') };
+    it.each([
+      ['both by name', [role('web-task'), role('web-execution')], WEB_ROLES],
+      ['by a naming prefix', [role('web-*')], WEB_ROLES],
+      ['by a role path', [role('ecs/*')], { taskRoleArn: role('ecs/web-task'), executionRoleArn: role('ecs/web-execution') }],
+    ] as const)('registers when taskRoleArns names the task and execution roles %s', async (_name, patterns, roles) => {
+      const g = await withRoles([...patterns], roles);
+      const state = await g.registered(g.request(1));
+      expect(state.taskDefinitionArn).toMatch(/task-definition\/web:8$/);
+      expect(g.taskDefinitions.registrations).toHaveLength(1);
+    });
+
+    it.each([
+      ['an unrelated task role', { taskRoleArn: role('OrganizationAccountAccessRole'), executionRoleArn: role('web-execution') }, /taskRoleArn .*OrganizationAccountAccessRole/],
+      ['a look-alike execution role', { taskRoleArn: role('web-task'), executionRoleArn: role('web-execution-admin') }, /executionRoleArn .*web-execution-admin/],
+    ] as const)('TaskRoleNotAllowed for %s: nothing registered, the record names no revision', async (_name, roles, message) => {
+      // Prepare
+      const g = await withRoles([role('web-task'), role('web-execution')], roles);
+      const req = g.request(1);
+      const inspected = await g.inspected(req);
+      // Act
+      const register = g.register({ state: inspected });
+      // Assess
+      await expect(register).rejects.toThrow(TaskRoleNotAllowed);
+      await expect(g.register({ state: inspected })).rejects.toThrow(message);
+      expect(g.taskDefinitions.registrations).toEqual([]);
+      expect((await g.store.getDeployment('web', 'production', req.deploymentId))?.green?.taskDefinitionArn).toBeUndefined();
+    });
+
+    it('with taskRoleArns empty (the default), a revision with roles is refused and one without is registered', async () => {
+      const refused = await withRoles([], { executionRoleArn: role('web-execution') });
+      await expect(refused.registered(refused.request(1))).rejects.toThrow(/taskRoleArns is empty/);
+      const roleless = await withRoles([], {});
+      await expect(roleless.registered(roleless.request(1))).resolves.toMatchObject({ taskDefinitionArn: expect.stringMatching(/web:8$/) });
+    });
   });
 
   it('LiveStateInvalid when there is neither a blue revision nor a bootstrap one', async () => {

@@ -119,6 +119,8 @@ export function manyServices(count: number, options: ManyServicesOptions = {}): 
   });
   return {
     ...(options.withEnv === false ? {} : { account: ACCOUNT, region: REGION }),
+    // One naming prefix for every service's task and execution roles: the list does not grow.
+    taskRoleArns: [`arn:aws:iam::${ACCOUNT}:role/svc-*`],
     services,
   };
 }
@@ -177,6 +179,8 @@ export function everyFeatureConfig(): CutoverConfig {
     {
       account: ACCOUNT,
       region: REGION,
+      // The example's roles, and a naming prefix for staging's (a pattern: its wildcard is acknowledged).
+      taskRoleArns: [...base.taskRoleArns, `arn:aws:iam::${ACCOUNT}:role/shop-staging-*`],
       environments: [{ name: 'staging' }, { name: 'production', requiresApproval: true, verification: { hooks: [HOOKS.verifyProduction] } }],
       services: [staging, production],
     },

@@ -30,9 +30,11 @@ import type {
   ImageScanInfo,
   MetricSource,
   Orchestrator,
+  RegisterWithImageOptions,
   ServiceInfo,
   TargetGroupSamples,
   TargetHealthReader,
+  TaskDefinitionRoles,
   TaskDefinitions,
   TaskSetInfo,
   TaskSets,
@@ -525,13 +527,17 @@ function view(ts: MutableTaskSet): TaskSetInfo {
  * a ClientException, as in ECS.
  */
 export class FakeTaskDefinitions implements TaskDefinitions {
-  private readonly revisions = new Map<string, { family: string; revision: number; images: Record<string, string> }>();
+  private readonly revisions = new Map<
+    string,
+    { family: string; revision: number; images: Record<string, string>; roles: TaskDefinitionRoles }
+  >();
   readonly registrations: Array<{ fromArn: string; containerName: string; imageUri: string; arn: string }> = [];
 
-  add(arn: string, images: Record<string, string>): void {
+  /** A revision; `roles` are the task and execution roles it carries (none by default). */
+  add(arn: string, images: Record<string, string>, roles: TaskDefinitionRoles = {}): void {
     const m = /task-definition\/([A-Za-z0-9_-]+):(\d+)$/.exec(arn);
     if (!m) throw new Error(`not a task-definition ARN: ${arn}`);
-    this.revisions.set(arn, { family: m[1] as string, revision: Number(m[2]), images: { ...images } });
+    this.revisions.set(arn, { family: m[1] as string, revision: Number(m[2]), images: { ...images }, roles: { ...roles } });
   }
 
   imagesOf(arn: string): Record<string, string> | undefined {
@@ -539,20 +545,31 @@ export class FakeTaskDefinitions implements TaskDefinitions {
     return r ? { ...r.images } : undefined;
   }
 
-  async registerWithImage(fromArn: string, containerName: string, imageUri: string): Promise<{ arn: string }> {
+  async registerWithImage(
+    fromArn: string,
+    containerName: string,
+    imageUri: string,
+    options: RegisterWithImageOptions = {},
+  ): Promise<{ arn: string }> {
     const from = this.resolve(fromArn);
     if (!from) throw new AwsRequestFailed(`ClientException: Unable to describe task definition ${fromArn}`);
     if (!(containerName in from.images)) {
       throw new AwsRequestFailed(`ClientException: container ${containerName} is not in ${fromArn}`);
     }
+    options.checkRoles?.({ ...from.roles });
     const latest = Math.max(...[...this.revisions.values()].filter((r) => r.family === from.family).map((r) => r.revision));
     const arn = `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${from.family}:${latest + 1}`;
-    this.revisions.set(arn, { family: from.family, revision: latest + 1, images: { ...from.images, [containerName]: imageUri } });
+    this.revisions.set(arn, {
+      family: from.family,
+      revision: latest + 1,
+      images: { ...from.images, [containerName]: imageUri },
+      roles: { ...from.roles },
+    });
     this.registrations.push({ fromArn, containerName, imageUri, arn });
     return { arn };
   }
 
-  private resolve(ref: string): { family: string; revision: number; images: Record<string, string> } | undefined {
+  private resolve(ref: string): { family: string; revision: number; images: Record<string, string>; roles: TaskDefinitionRoles } | undefined {
     const exact = this.revisions.get(ref);
     if (exact) return exact;
     const [family, rev] = ref.split(':');

@@ -322,9 +322,10 @@ describe('ControlPlane with the example configuration', () => {
     expect(shift.get('dynamodb:UpdateItem')).toEqual([tableArn, indexArn].sort());
     expect(shift.get('events:PutEvents')).toHaveLength(1);
 
+    // register passes exactly the roles of taskRoleArns, to ECS tasks only
     const register = handlerStatements(template, 'register');
     const passRole = register.find((s) => asList(s.Action).includes('iam:PassRole'));
-    expect(passRole?.Resource).toBe(`arn:aws:iam::${ACCOUNT}:role/*`);
+    expect(asList(passRole?.Resource).sort()).toEqual([...exampleConfig().taskRoleArns].sort());
     expect(passRole?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
 
     const prepare = grants(handlerStatements(template, 'prepare'));
@@ -548,7 +549,8 @@ describe('state machine grants for every supported integration', () => {
     expect(runTask?.Condition).toEqual({ ArnLike: { 'ecs:cluster': [`arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/shop`] } });
     expect(g.get('ecs:StopTask')).toEqual([`arn:aws:ecs:${REGION}:${ACCOUNT}:task/shop/*`]);
     expect(g.get('ecs:DescribeTasks')).toEqual([`arn:aws:ecs:${REGION}:${ACCOUNT}:task/shop/*`]);
-    expect(g.get('iam:PassRole')).toEqual([`arn:aws:iam::${ACCOUNT}:role/*`]);
+    // the migration's RunTask passes the registered revision's roles: those of taskRoleArns only
+    expect(g.get('iam:PassRole')).toEqual([...everyFeatureConfig().taskRoleArns].sort());
     const passRole = statements.find((s) => asList(s.Action).includes('iam:PassRole'));
     expect(passRole?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
     expect(g.get('events:PutRule')).toEqual(

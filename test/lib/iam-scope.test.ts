@@ -1,8 +1,31 @@
+import { Aws } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config.js';
+import { ConfigError } from '../../functions/core/errors.js';
 import { alarmStatePattern, DEFAULT_EVENT_PATTERN_MAX_CHARS, ecrPushPattern } from '../../lib/event-patterns.js';
-import { resourcesAt, ScopeLevel, scopeHookFunctions, scopeResources, scopeSize } from '../../lib/iam-scope.js';
-import { ACCOUNT, everyFeatureConfig, exampleConfig, HOOKS, manyServices, REGION } from '../helpers/cdk.js';
+import {
+  passRoleProblems,
+  resourcesAt,
+  ScopeLevel,
+  scopeHookFunctions,
+  scopePassRoles,
+  scopeResources,
+  scopeSize,
+} from '../../lib/iam-scope.js';
+import {
+  ACCOUNT,
+  everyFeatureConfig,
+  exampleConfig,
+  handlerStatements,
+  HOOKS,
+  manyServices,
+  policyStatements,
+  REGION,
+  resourcesOfType,
+  statementFor,
+  synthStack,
+} from '../helpers/cdk.js';
 
 const ENV = { partition: 'aws', region: REGION, account: ACCOUNT };
 const ecs = (r: string) => `arn:aws:ecs:${REGION}:${ACCOUNT}:${r}`;
@@ -166,5 +189,59 @@ describe('EventBridge patterns list the configured names while they fit', () => 
       filteredByName: false,
       pattern: { source: ['aws.cloudwatch'], detailType: ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] } } },
     });
+  });
+});
+
+describe('scopePassRoles: the roles register and the migration RunTask may pass (taskRoleArns)', () => {
+  const role = (name: string, account = ACCOUNT) => `arn:aws:iam::${account}:role/${name}`;
+
+  it('is taskRoleArns exactly as configured, however many services', () => {
+    expect(scopePassRoles(exampleConfig()).arns).toEqual(exampleConfig().taskRoleArns);
+    expect(scopePassRoles(parseConfig(manyServices(500))).arns).toEqual([role('svc-*')]);
+  });
+
+  it('says what is wrong with a role of another account or partition', () => {
+    const config = parseConfig({ ...exampleConfig(), taskRoleArns: [role('a'), role('b', '999999999999'), `arn:aws-cn:iam::${ACCOUNT}:role/c`] });
+    expect(passRoleProblems(config, ENV)).toEqual([
+      "taskRoleArns[1]: account 999999999999 differs from the control plane's account 123456789012; ECS tasks take roles of their own account",
+      "taskRoleArns[2]: partition aws-cn differs from the control plane's partition aws",
+    ]);
+    // Tokens (an environment-agnostic stack) are not compared; the config's own account still is.
+    const tokens = { partition: Aws.PARTITION, region: Aws.REGION, account: Aws.ACCOUNT_ID };
+    expect(passRoleProblems(config, tokens)).toHaveLength(1);
+    expect(passRoleProblems(parseConfig({ ...exampleConfig(), account: undefined, taskRoleArns: [role('b', '999999999999')] }), tokens)).toEqual([]);
+  });
+
+  it('synth refuses a role of another account with a ConfigError naming the field', () => {
+    const config = parseConfig({ ...exampleConfig(), taskRoleArns: [role('checkout-task', '999999999999')] });
+    expect(() => synthStack({ config })).toThrow(ConfigError);
+    expect(() => synthStack({ config })).toThrow(/taskRoleArns\[0\]: account 999999999999/);
+  });
+
+  it('taskRoleArns empty: no PassRole anywhere, and synth warns that a deployment with roles will fail at register', () => {
+    const config = parseConfig({ ...everyFeatureConfig(), taskRoleArns: [] });
+    const { stack, template } = synthStack({ config, fixtures: false });
+    expect(statementFor(handlerStatements(template, 'register'), 'iam:PassRole')).toBeUndefined();
+    expect(statementFor(policyStatements(template, 'ControlPlaneDeployStateMachineRole'), 'iam:PassRole')).toBeUndefined();
+    // The migration still runs tasks of revisions without roles.
+    expect(statementFor(policyStatements(template, 'ControlPlaneDeployStateMachineRole'), 'ecs:RunTask')).toBeDefined();
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('taskRoleArns is empty'));
+    expect(Annotations.fromStack(synthStack().stack).findWarning('*', Match.stringLikeRegexp('taskRoleArns'))).toEqual([]);
+  });
+
+  it('every policy stays under 10,240 characters at 500 services with migrations and the longest taskRoleArns allowed', () => {
+    const raw = manyServices(500);
+    const longest = Array.from({ length: 20 }, (_, i) => role(`${'p'.repeat(60)}/${'q'.repeat(60)}/${String(i).padStart(2, '0')}-${'r'.repeat(36)}-*`));
+    expect(Math.min(...longest.map((a) => a.length))).toBeGreaterThanOrEqual(190);
+    const config = parseConfig({
+      ...raw,
+      taskRoleArns: longest,
+      services: raw.services.map((s) => ({ ...s, migration: { command: ['migrate'] } })),
+    });
+    const { template } = synthStack({ config, fixtures: false });
+    for (const [id, policy] of resourcesOfType(template, 'AWS::IAM::Policy')) {
+      expect(JSON.stringify(policy.Properties?.PolicyDocument).length, id).toBeLessThan(10_240);
+    }
+    expect(statementFor(handlerStatements(template, 'register'), 'iam:PassRole')?.Resource).toEqual(longest);
   });
 });

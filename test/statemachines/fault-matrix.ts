@@ -10,7 +10,7 @@
 import { expect } from 'vitest';
 import { runScenario, type ScenarioTrace } from '../../local/rehearsal.js';
 import { parseScenario, type ScenarioInput } from '../../local/scenario.js';
-import { ACCOUNT, digestOf, REGION, service } from '../../local/scenarios/builtin.js';
+import { ACCOUNT, digestOf, REGION, service, TASK_ROLE_ARNS } from '../../local/scenarios/builtin.js';
 
 export type FaultKind = 'throttle' | '5xx' | 'timeout';
 export const FAULT_KINDS: readonly FaultKind[] = ['throttle', '5xx', 'timeout'];
@@ -65,7 +65,7 @@ export function matrixScenario(path: MatrixPath, fault?: { operation: string; ki
     description: `fault matrix, ${path} path${fault ? `: ${fault.kind} on ${fault.operation}` : ''}`,
     accountId: ACCOUNT,
     region: REGION,
-    config: { account: ACCOUNT, region: REGION, services: [svc] },
+    config: { account: ACCOUNT, region: REGION, taskRoleArns: TASK_ROLE_ARNS, services: [svc] },
     world: {
       // Green is healthy at its first check: fewer health-check rounds per cell.
       settings: { taskStartDelaySeconds: 5, healthCheckIntervalSeconds: 5, healthyThresholdCount: 2 },

@@ -4,6 +4,7 @@
  * handlers, the in-memory AWS world and dynalite — with the invariants checked after every state.
  */
 import { describe, expect, it } from 'vitest';
+import type { CutoverConfigInput } from '../../functions/core/config.js';
 import type { ScenarioInput } from '../../local/scenario.js';
 import { builtinScenario, digestOf } from '../../local/scenarios/builtin.js';
 import { builtin, greenWeights, runAsDesigned, scenarioOf } from './operator-scenarios.js';
@@ -65,7 +66,8 @@ describe('operator scenarios', () => {
     if (!input) throw new Error('approval-gate is missing');
     const scenario = structuredClone(input);
     scenario.name = 'alarm-during-approval';
-    scenario.config = { ...scenario.config, services: scenario.config.services?.filter((svc) => svc.name === 'api') };
+    const config = scenario.config as CutoverConfigInput;
+    scenario.config = { ...config, services: config.services.filter((svc) => svc.name === 'api') };
     scenario.world = {
       ...scenario.world,
       services: scenario.world.services.filter((svc) => svc.service === 'api'),
