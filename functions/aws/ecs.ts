@@ -168,6 +168,18 @@ export class EcsTaskSets implements TaskSets {
     );
   }
 
+  async retireTaskSet(cluster: string, service: string, taskSetId: string): Promise<void> {
+    const gone = Symbol('gone');
+    const scaled = await awsCallExpecting(
+      'ECS:UpdateTaskSet',
+      () => this.client.send(new UpdateTaskSetCommand({ cluster, service, taskSet: taskSetId, scale: { unit: 'PERCENT', value: 0 } })),
+      ['TaskSetNotFoundException'],
+      () => gone,
+    );
+    if (scaled === gone) return;
+    await this.deleteTaskSet(cluster, service, taskSetId);
+  }
+
   async describeTaskSetTemplate(
     cluster: string,
     service: string,

@@ -85,6 +85,11 @@ export interface TaskSets {
   setPrimary(cluster: string, service: string, taskSetId: string): Promise<void>;
   /** Deleting a task set that is already gone is not an error. */
   deleteTaskSet(cluster: string, service: string, taskSetId: string): Promise<void>;
+  /**
+   * Retire a task set: scale it to 0, then delete it. One that is already gone (a retry after the
+   * delete) is retired; every other failure is the caller's (nothing is swallowed).
+   */
+  retireTaskSet(cluster: string, service: string, taskSetId: string): Promise<void>;
   /** The container port and network template of an existing task set (to copy to green). */
   describeTaskSetTemplate(cluster: string, service: string, taskSetId: string): Promise<{
     containerPort: number;

@@ -49,10 +49,7 @@ export function createHandler(deps: FinishDeps): Handler<unknown, DeployState> {
         const blue = state.ctx?.blue;
         if (state.ctx && blue?.taskSetId) {
           // The stable task set is only scaled down now: green is primary and every bake passed.
-          await deps.taskSets.updateScale(state.ctx.cluster, state.ctx.ecsService, blue.taskSetId, 0).catch((e: unknown) => {
-            if ((e as { name?: string }).name !== 'AwsRequestFailed') throw e; // already gone
-          });
-          await deps.taskSets.deleteTaskSet(state.ctx.cluster, state.ctx.ecsService, blue.taskSetId);
+          await deps.taskSets.retireTaskSet(state.ctx.cluster, state.ctx.ecsService, blue.taskSetId);
         }
         status = DeploymentStatus.SUCCEEDED;
         reason = { code: 'Promoted', message: `${state.request.image.digest} is live on ${state.ctx?.greenTargetGroupArn ?? 'green'}` };

@@ -175,6 +175,26 @@ describe('EcsTaskSets', () => {
     await expect(new EcsTaskSets(client).deleteTaskSet('c', 'web', 'ecs-svc/111')).resolves.toBeUndefined();
   });
 
+  it('retireTaskSet scales to 0, then deletes; a set already gone is retired; other errors stop it before the delete', async () => {
+    const sets = new EcsTaskSets(client);
+    // Present: scale 0, then delete.
+    ecs.on(UpdateTaskSetCommand).resolves({});
+    ecs.on(DeleteTaskSetCommand).resolves({});
+    await sets.retireTaskSet('c', 'web', 'ecs-svc/111');
+    expect(ecs.commandCalls(UpdateTaskSetCommand)[0]!.args[0].input.scale).toEqual({ unit: 'PERCENT', value: 0 });
+    expect(ecs.commandCalls(DeleteTaskSetCommand)[0]!.args[0].input).toMatchObject({ taskSet: 'ecs-svc/111', force: true });
+    // Gone (a retry after the delete): nothing more to do.
+    ecs.reset();
+    ecs.on(UpdateTaskSetCommand).rejects(new TaskSetNotFoundException({ message: 'gone', $metadata: {} }));
+    await expect(sets.retireTaskSet('c', 'web', 'ecs-svc/111')).resolves.toBeUndefined();
+    expect(ecs.commandCalls(DeleteTaskSetCommand)).toHaveLength(0);
+    // Any other 4xx (access denied, a wrong service) is the caller's, not "already gone".
+    ecs.reset();
+    ecs.on(UpdateTaskSetCommand).rejects(new ServiceNotFoundException({ message: 'no', $metadata: {} }));
+    await expect(sets.retireTaskSet('c', 'web', 'ecs-svc/111')).rejects.toThrow(AwsRequestFailed);
+    expect(ecs.commandCalls(DeleteTaskSetCommand)).toHaveLength(0);
+  });
+
   it('other delete errors are classified', async () => {
     ecs.on(DeleteTaskSetCommand).rejects(new ServerException({ message: 'oops', $metadata: { httpStatusCode: 500 } }));
     await expect(new EcsTaskSets(client).deleteTaskSet('c', 'web', 'ecs-svc/111')).rejects.toThrow(AwsUnavailable);

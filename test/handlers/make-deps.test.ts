@@ -22,7 +22,7 @@ const OPTS = { region: REGION, endpoint: 'http://127.0.0.1:9', dynamodbEndpoint:
 const PORT_METHODS: Record<string, string[]> = {
   router: ['readWeights', 'setWeights'],
   health: ['health'],
-  taskSets: ['describeService', 'createTaskSet', 'updateScale', 'setPrimary', 'deleteTaskSet', 'describeTaskSetTemplate'],
+  taskSets: ['describeService', 'createTaskSet', 'updateScale', 'setPrimary', 'deleteTaskSet', 'retireTaskSet', 'describeTaskSetTemplate'],
   taskDefinitions: ['registerWithImage'],
   alarms: ['describe'],
   metrics: ['targetGroupSamples'],

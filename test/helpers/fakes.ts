@@ -441,6 +441,13 @@ export class FakeTaskSets implements TaskSets {
     if (ts) this.deleted.push({ id: ts.id, scalePercent: ts.scalePercent, status: ts.status, targetGroupArns: [...ts.targetGroupArns] });
   }
 
+  async retireTaskSet(cluster: string, service: string, taskSetId: string): Promise<void> {
+    const svc = this.service(cluster, service);
+    if (!svc.taskSets.some((t) => t.id === taskSetId)) return; // already gone: retired
+    await this.updateScale(cluster, service, taskSetId, 0);
+    await this.deleteTaskSet(cluster, service, taskSetId);
+  }
+
   async describeTaskSetTemplate(cluster: string, service: string, taskSetId: string): Promise<{ containerPort: number; template: unknown }> {
     const ts = this.service(cluster, service).taskSets.find((t) => t.id === taskSetId);
     if (!ts) throw new LiveStateInvalid(`Task set ${taskSetId} of ${service} not found`);
