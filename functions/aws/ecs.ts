@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { LiveStateInvalid, ValidationError } from '../core/errors.js';
 import type { CreateTaskSetInput, RegisterWithImageOptions, ServiceInfo, TaskDefinitions, TaskSetInfo, TaskSets } from '../core/ports.js';
-import { awsCall, awsCallExpecting } from './aws-errors.js';
+import { awsCall, awsCallExpecting, isAwsError } from './aws-errors.js';
 
 /** What a green task set copies from the stable one (CreateTaskSet's placement and networking). */
 export interface TaskSetTemplate {
@@ -173,10 +173,13 @@ export class EcsTaskSets implements TaskSets {
     const scaled = await awsCallExpecting(
       'ECS:UpdateTaskSet',
       () => this.client.send(new UpdateTaskSetCommand({ cluster, service, taskSet: taskSetId, scale: { unit: 'PERCENT', value: 0 } })),
-      ['TaskSetNotFoundException'],
-      () => gone,
+      ['TaskSetNotFoundException', 'InvalidParameterException'],
+      (err) => (isAwsError(err, 'TaskSetNotFoundException') ? gone : undefined),
     );
     if (scaled === gone) return;
+    // Scaled to 0 — or not scalable because it is already being deleted (a retry after a delete that
+    // timed out but landed answers InvalidParameterException): the forced delete decides either way,
+    // and a task set that is not there any more is retired.
     await this.deleteTaskSet(cluster, service, taskSetId);
   }
 

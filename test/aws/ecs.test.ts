@@ -9,6 +9,7 @@ import {
   ServerException,
   type TaskDefinition,
   type TaskSet,
+  InvalidParameterException,
   TaskSetNotFoundException,
   UpdateServicePrimaryTaskSetCommand,
   UpdateTaskSetCommand,
@@ -188,6 +189,12 @@ describe('EcsTaskSets', () => {
     ecs.on(UpdateTaskSetCommand).rejects(new TaskSetNotFoundException({ message: 'gone', $metadata: {} }));
     await expect(sets.retireTaskSet('c', 'web', 'ecs-svc/111')).resolves.toBeUndefined();
     expect(ecs.commandCalls(DeleteTaskSetCommand)).toHaveLength(0);
+    // Being deleted (a retry after a delete that timed out but landed): cannot be scaled; the delete decides.
+    ecs.reset();
+    ecs.on(UpdateTaskSetCommand).rejects(new InvalidParameterException({ message: 'The task set is being deleted', $metadata: {} }));
+    ecs.on(DeleteTaskSetCommand).rejects(new TaskSetNotFoundException({ message: 'gone', $metadata: {} }));
+    await expect(sets.retireTaskSet('c', 'web', 'ecs-svc/111')).resolves.toBeUndefined();
+    expect(ecs.commandCalls(DeleteTaskSetCommand)).toHaveLength(1);
     // Any other 4xx (access denied, a wrong service) is the caller's, not "already gone".
     ecs.reset();
     ecs.on(UpdateTaskSetCommand).rejects(new ServiceNotFoundException({ message: 'no', $metadata: {} }));
