@@ -3,7 +3,7 @@
  * state machine and the real handlers against the in-memory AWS world, on a virtual clock.
  */
 import { performance } from 'node:perf_hooks';
-import { runScenario, type ScenarioTrace } from '../local/rehearsal.js';
+import { type RunOptions, runScenario, type ScenarioTrace } from '../local/rehearsal.js';
 import type { ExecutionRecord } from '../local/runner.js';
 import { parseScenario, type ScenarioInput } from '../local/scenario.js';
 import { ACCOUNT, builtinScenario, digestOf, REGION, service, TASK_ROLE_ARNS } from '../local/scenarios/builtin.js';
@@ -60,10 +60,10 @@ export interface ConcurrentResult {
   readonly apiCalls: number;
 }
 
-async function run(input: ScenarioInput): Promise<{ trace: ScenarioTrace; wallSeconds: number }> {
+async function run(input: ScenarioInput, options: RunOptions = {}): Promise<{ trace: ScenarioTrace; wallSeconds: number }> {
   const scenario = parseScenario(input, input.name);
   const t0 = performance.now();
-  const trace = await runScenario(scenario);
+  const trace = await runScenario(scenario, options);
   return { trace, wallSeconds: (performance.now() - t0) / 1000 };
 }
 
@@ -200,8 +200,15 @@ export function maxInFlight(executions: readonly ExecutionRecord[], endMs: numbe
   return max;
 }
 
+/**
+ * Real ms the runner may stay busy without a quiet moment before it gives up: with every execution
+ * on the same virtual instant (one-repo) that is all of them at once. The bench's parent process
+ * bounds the whole run (`--concurrent-timeout`).
+ */
+const CONCURRENT_STALL_TIMEOUT_MS = 600_000;
+
 export async function benchConcurrent(count = 100, mode: ConcurrentMode = 'push-each'): Promise<ConcurrentResult> {
-  const { trace, wallSeconds } = await run(concurrentScenario(count, mode));
+  const { trace, wallSeconds } = await run(concurrentScenario(count, mode), { stallTimeoutMs: CONCURRENT_STALL_TIMEOUT_MS });
   const statuses: Record<string, number> = {};
   for (const d of trace.summary.deployments) statuses[d.status] = (statuses[d.status] ?? 0) + 1;
   return {

@@ -72,8 +72,12 @@ export interface Maintenance {
   afterServices(services: readonly ServiceConfig[]): Promise<void>;
   /** The timeline inputs maintenance owns. */
   apply(input: Extract<TimelineInput, { kind: 'cleanup' | 'schedule' }>): void;
-  /** Invariant violations now (nothing in use deleted; desired counts within bounds). */
-  check(): string[];
+  /**
+   * Invariant violations now (nothing in use deleted; desired counts within bounds), for `services`
+   * (default: every configured one). A service's check covers its task sets and every task running
+   * in its cluster.
+   */
+  check(services?: readonly ServiceConfig[]): string[];
   /** Every action, in virtual time. */
   actions(cleanupExecutions: readonly ExecutionRecord[]): ActionSummary[];
   inventory(): MaintenanceInventory;
@@ -302,9 +306,33 @@ export function attachMaintenance(h: MaintenanceHooks): Maintenance {
     }
   }
 
-  function check(): string[] {
+  function check(services: readonly ServiceConfig[] = config.services): string[] {
     const problems: string[] = [];
-    for (const svc of config.services) {
+    // One listing per cluster and one lookup per task definition per check, however many services share them.
+    const clusterTasks = new Map<string, Array<{ arn: string; by: string }>>();
+    const tasksIn = (cluster: string): Array<{ arn: string; by: string }> => {
+      let inUse = clusterTasks.get(cluster);
+      if (!inUse) {
+        try {
+          inUse = world.ecs.liveTasks(cluster).map((t) => ({ arn: t.taskDefinitionArn, by: `task ${t.taskArn}` }));
+        } catch {
+          inUse = []; // no cluster
+        }
+        clusterTasks.set(cluster, inUse);
+      }
+      return inUse;
+    };
+    const taskDefinitions = new Map<string, ReturnType<World['ecs']['taskDefinitionUsage']>>();
+    const taskDefinition = (arn: string) => {
+      if (!taskDefinitions.has(arn)) taskDefinitions.set(arn, world.ecs.taskDefinitionUsage(arn));
+      return taskDefinitions.get(arn);
+    };
+    const resolved = new Map<string, boolean>();
+    const resolves = (image: string): boolean => {
+      if (!resolved.has(image)) resolved.set(image, world.ecr.resolves(image));
+      return resolved.get(image) === true;
+    };
+    for (const svc of services) {
       let sets: ReturnType<World['taskSets']>;
       try {
         sets = world.taskSets(svc.cluster, svc.service);
@@ -312,21 +340,12 @@ export function attachMaintenance(h: MaintenanceHooks): Maintenance {
         continue; // not in this scenario's world
       }
       const inUse = sets.filter((t) => t.status !== 'DRAINING').map((t) => ({ arn: t.taskDefinitionArn, by: `task set ${t.id}` }));
-      try {
-        const listed = world.ecs.listTasks({ cluster: svc.cluster, desiredStatus: 'RUNNING' }).taskArns ?? [];
-        if (listed.length > 0) {
-          for (const t of world.ecs.describeTasks({ cluster: svc.cluster, tasks: listed }).tasks ?? []) {
-            if (t.lastStatus !== 'STOPPED' && t.taskDefinitionArn) inUse.push({ arn: t.taskDefinitionArn, by: `task ${t.taskArn}` });
-          }
-        }
-      } catch {
-        // no cluster
-      }
+      inUse.push(...tasksIn(svc.cluster));
       for (const u of inUse) {
-        const td = world.ecs.taskDefinitionRecord(u.arn);
+        const td = taskDefinition(u.arn);
         if (!td || td.status === 'DELETE_IN_PROGRESS') problems.push(`${u.arn} was deleted while ${u.by} uses it`);
-        for (const c of td?.containerDefinitions ?? []) {
-          if (c.image?.includes('.dkr.ecr.') && !world.ecr.resolves(c.image)) problems.push(`image ${c.image} was deleted while ${u.by} runs it`);
+        for (const image of td?.images ?? []) {
+          if (image.includes('.dkr.ecr.') && !resolves(image)) problems.push(`image ${image} was deleted while ${u.by} runs it`);
         }
       }
       if (svc.scaling) {

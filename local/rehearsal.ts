@@ -5,7 +5,9 @@
  *
  * Handlers get real SDK clients with one middleware added (the world answers every call except
  * DynamoDB's, which go to dynalite), so a handler cannot tell it is local. After every state the
- * safety invariants of DESIGN.md are checked; every violation is listed in the summary.
+ * safety invariants of DESIGN.md are checked for what that state could change (its execution's
+ * service, or every service for executions that span services), and for every service at the end;
+ * every violation is listed in the summary.
  */
 import './polyfills.js';
 import { readFileSync } from 'node:fs';
@@ -44,7 +46,7 @@ import type { HandlerEnv } from '../functions/handlers/shared/env.js';
 import { recordingMetrics } from '../functions/handlers/shared/metrics.js';
 import { VirtualClockImpl } from './clock.js';
 import type { PutEvent } from './contracts.js';
-import { LOCAL_CREDENTIALS, startLocalDynamo } from './dynamo.js';
+import { LOCAL_CREDENTIALS, type LocalDynamo, startLocalDynamo } from './dynamo.js';
 import { attachGates, type ReleaseSummary } from './gates-runtime.js';
 import { type ActionSummary, attachMaintenance, type MaintenanceInventory } from './maintenance.js';
 import { type ExecutionRecord, LocalRunner } from './runner.js';
@@ -276,6 +278,11 @@ export interface RunOptions {
   readonly endpoint?: string;
   /** An existing DynamoDB endpoint and table to use instead of dynalite. */
   readonly dynamodb?: { readonly endpoint: string; readonly tableName: string };
+  /**
+   * Real milliseconds the runner waits for busy activities (handlers, hooks) before it gives up
+   * with a diagnostic error (the runner's stall detection; default 60 000). The run then throws.
+   */
+  readonly stallTimeoutMs?: number;
 }
 
 const fnArn = (accountId: string, region: string, name: string) => `arn:aws:lambda:${region}:${accountId}:function:cutover-${name}`;
@@ -285,6 +292,18 @@ function routeArnOf(svc: ServiceConfig): string {
 }
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioTrace> {
+  const dynamo: LocalDynamo = options.dynamodb
+    ? { ...options.dynamodb, close: async () => undefined }
+    : await startLocalDynamo('cutover-local', scenario.region);
+  // dynalite listens on a port: stop it however the run ends.
+  try {
+    return await rehearse(scenario, options, dynamo);
+  } finally {
+    await dynamo.close();
+  }
+}
+
+async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDynamo): Promise<ScenarioTrace> {
   const { accountId, region, config } = scenario;
   const clock = new VirtualClockImpl();
   const startMs = clock.now();
@@ -301,10 +320,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     },
   });
   const remote = options.endpoint !== undefined;
-  const dynamo = options.dynamodb
-    ? { ...options.dynamodb, close: async () => undefined }
-    : await startLocalDynamo('cutover-local', region);
-  const runner = new LocalRunner({ clock, region, accountId, seed: options.seed ?? 1 });
+  const runner = new LocalRunner({
+    clock,
+    region,
+    accountId,
+    seed: options.seed ?? 1,
+    ...(options.stallTimeoutMs !== undefined ? { stallTimeoutMs: options.stallTimeoutMs } : {}),
+  });
   world.setStepFunctionsBackend({
     startExecution: (req) => runner.startExecution(req),
     sendTaskSuccess: (token, output) => runner.sendTaskSuccess(token, output),
@@ -572,34 +594,67 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     if (inFlightCache?.writes !== writes) inFlightCache = { writes, records: await store.listInFlight() };
     return inFlightCache.records;
   };
-  const checkInvariants = async (where: string) => {
-    const inFlight = await inFlightNow();
-    for (const svc of remote ? [] : services) {
+  /** The non-terminal records of one service and environment (read from its partition, not the index). */
+  const inFlightOf = async (svc: ServiceConfig): Promise<DeploymentRecord[]> =>
+    (await store.listDeployments(svc.name, svc.environment)).filter((r) => !isTerminal(r.status));
+  /**
+   * The safety invariants for `scope` (default: every service): weights, traffic only on healthy
+   * targets (with `traffic`: it is about the moment traffic moves, so it is checked after the
+   * states, not at the end, when scaling may have since changed the desired count), the stable task
+   * set at full scale while a deployment is in flight, at most one deployment in flight per service
+   * and environment, nothing in use deleted and desired counts within bounds.
+   */
+  const checkInvariants = async (when: string, scope?: readonly ServiceConfig[], traffic = true) => {
+    const checked = remote ? [] : (scope ?? services);
+    const inFlight = scope ? (await Promise.all(scope.map(inFlightOf))).flat() : await inFlightNow();
+    for (const svc of checked) {
       const weights = world.weights(routeArnOf(svc));
-      const desired = scenario.world.services.find((w) => w.service === svc.name)?.desiredCount ?? 1;
-      const healthyByTg: Record<string, number> = {};
-      const requiredByTg: Record<string, number> = {};
-      for (const w of weights) {
-        healthyByTg[w.targetGroupArn] = world.healthyTargets(w.targetGroupArn);
-        requiredByTg[w.targetGroupArn] = requiredHealthyTargets(desired, w.weight, svc.capacity);
+      const problems = checkWeights(weights, svc.targetGroupArns);
+      if (traffic) {
+        const desired = scenario.world.services.find((w) => w.service === svc.name)?.desiredCount ?? 1;
+        const healthyByTg: Record<string, number> = {};
+        const requiredByTg: Record<string, number> = {};
+        for (const w of weights) {
+          healthyByTg[w.targetGroupArn] = world.healthyTargets(w.targetGroupArn);
+          requiredByTg[w.targetGroupArn] = requiredHealthyTargets(desired, w.weight, svc.capacity);
+        }
+        problems.push(...checkTrafficOnHealthy({ weights, healthyByTg, requiredByTg }));
       }
-      const problems = [...checkWeights(weights, svc.targetGroupArns), ...checkTrafficOnHealthy({ weights, healthyByTg, requiredByTg })];
+      const records = inFlight.filter((r) => r.service === svc.name && r.environment === svc.environment);
       // The stable task set keeps full scale until green is primary and the last bake passed.
-      for (const record of inFlight.filter((r) => r.service === svc.name && r.environment === svc.environment)) {
+      const sets = records.length > 0 ? world.taskSets(svc.cluster, svc.service) : [];
+      for (const record of records) {
         const blueId = record.blue?.taskSetId;
-        const blueSet = blueId ? world.taskSets(svc.cluster, svc.service).find((t) => t.id === blueId) : undefined;
+        const blueSet = blueId ? sets.find((t) => t.id === blueId) : undefined;
         if (blueSet && blueSet.status === 'PRIMARY' && blueSet.scalePercent < 100) {
           problems.push(`stable task set ${blueId} scaled to ${blueSet.scalePercent} % while ${record.deploymentId} is in flight`);
         }
       }
-      for (const p of problems) violations.push(`${svc.name}/${svc.environment} after ${where}: ${p}`);
+      for (const p of problems) violations.push(`${svc.name}/${svc.environment} ${when}: ${p}`);
     }
-    for (const p of checkSingleInFlight(inFlight.filter((r) => r.status === 'IN_PROGRESS'))) violations.push(`after ${where}: ${p}`);
-    for (const p of remote ? [] : maintenance.check()) violations.push(`after ${where}: ${p}`);
+    for (const p of checkSingleInFlight(inFlight.filter((r) => r.status === 'IN_PROGRESS'))) violations.push(`${when}: ${p}`);
+    for (const p of remote ? [] : maintenance.check(checked)) violations.push(`${when}: ${p}`);
+  };
+  /**
+   * The services a state of this execution can change: a deployment's (or an operator action's)
+   * own service and environment; every service for the others (release, cleanup, reconcile).
+   */
+  const scopes = new Map<string, ServiceConfig[] | undefined>();
+  const scopeOf = (executionArn: string): ServiceConfig[] | undefined => {
+    if (scopes.has(executionArn)) return scopes.get(executionArn);
+    const doc = parseJson(runner.getExecution(executionArn).input) as { service?: unknown; environment?: unknown } | null;
+    const svc =
+      typeof doc?.service === 'string' && typeof doc.environment === 'string'
+        ? services.find((s) => s.name === doc.service && s.environment === doc.environment)
+        : undefined;
+    scopes.set(executionArn, svc ? [svc] : undefined);
+    return scopes.get(executionArn);
   };
   runner.onStateExited(async (info) => {
     recordWeights();
-    await checkInvariants(`${info.stateName}`);
+    // After every state, the invariants of what that state could change: checking every service
+    // after every state made n deployments at once cost n² checks, each reading all n (bench).
+    await checkInvariants(`after ${info.stateName}`, scopeOf(info.executionArn));
     if (options.onProgress) {
       const request = parseRequest(runner.getExecution(info.executionArn).input);
       if (request) {
@@ -621,14 +676,20 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   let report: Awaited<ReturnType<LocalRunner['runUntilQuiescent']>>;
   try {
     report = await runner.runUntilQuiescent({ maxVirtualMs: scenario.maxVirtualSeconds * 1000, failOnErrors: false });
+  } catch (error) {
+    runner.dispose();
+    throw error;
   } finally {
     world.stop();
   }
   recordWeights();
+  // Every service once more, whatever the last states were scoped to (re-reading the table: writes
+  // made outside the handlers, by actions, are not counted).
+  inFlightCache = undefined;
+  await checkInvariants('at the end', undefined, false);
   for (const e of report.errors) violations.push(`runtime error in ${e.label}: ${(e.error as Error)?.message ?? String(e.error)}`);
   for (const r of report.running) violations.push(`execution ${r.name} still running at the end (in ${r.openStates.join(', ')})`);
   for (const e of asyncErrors) violations.push(`runtime error in ${e}`);
-  for (const p of remote ? [] : maintenance.check()) violations.push(`at the end: ${p}`);
 
   // ---- summary
   const executions = runner.listExecutions().filter((x) => x.stateMachineArn === deployArn).sort((a, b) => a.startMs - b.startMs);
@@ -690,7 +751,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     }));
   const awsCalls = [...world.calls.map((c) => ({ at: c.at, operation: `${c.service}:${c.operation}` })), ...dynamoCalls].sort((a, b) => a.at - b.at);
   const releases = await gates.releases(runner.listExecutions(), releaseArn, release.releaseStoreFor({ ...opts, plugins: [] }, env));
-  await dynamo.close();
   runner.dispose();
   return {
     summary: {

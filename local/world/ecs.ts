@@ -225,6 +225,10 @@ export class EcsWorld {
   private readonly services = new Map<string, ServiceRec>();
   private readonly taskDefs = new Map<string, TaskDefRec[]>();
   private readonly tasks = new Map<string, TaskRec>();
+  /** Every task set ever created (gone ones included), by id: a task finds its set in O(1). */
+  private readonly taskSetsById = new Map<string, TaskSetRec>();
+  /** Every task set ever created, by target group, in creation order (target health asks per target group). */
+  private readonly taskSetsByTargetGroup = new Map<string, TaskSetRec[]>();
   private readonly runTaskTokens = new Map<string, TaskRec[]>();
   private ipCounter = 10;
   private targetGroups: TargetGroupPort = {
@@ -333,12 +337,13 @@ export class EcsWorld {
   /** Every task (alive or recently stopped) of task sets that use `targetGroupArn`. */
   targetsOf(targetGroupArn: string): TaskTarget[] {
     const out: TaskTarget[] = [];
-    for (const svc of this.services.values()) {
-      for (const ts of svc.taskSets) {
-        const lb = ts.loadBalancers.find((l) => l.targetGroupArn === targetGroupArn);
-        if (!lb) continue;
-        for (const t of ts.tasks) out.push(this.asTarget(ts, t, lb));
-      }
+    const sets = this.taskSetsByTargetGroup.get(targetGroupArn) ?? [];
+    // Task sets of one service are in creation order, as a walk over the services finds them.
+    const oneService = sets.every((ts) => ts.serviceArn === sets[0]?.serviceArn);
+    for (const ts of oneService ? sets : [...this.services.values()].flatMap((svc) => svc.taskSets)) {
+      const lb = ts.loadBalancers.find((l) => l.targetGroupArn === targetGroupArn);
+      if (!lb) continue;
+      for (const t of ts.tasks) out.push(this.asTarget(ts, t, lb));
     }
     return out;
   }
@@ -368,6 +373,34 @@ export class EcsWorld {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * What the safety checks need of a task definition (as {@link taskDefinitionRecord} would name
+   * it: status and container images) without building the API view: they ask after every state.
+   */
+  taskDefinitionUsage(arn: string): { status: TaskDefinitionStatus; images: string[] } | undefined {
+    let td: TaskDefRec | undefined;
+    try {
+      td = this.findTaskDef(arn);
+    } catch {
+      return undefined;
+    }
+    if (!td) return undefined;
+    return { status: td.status, images: (td.request.containerDefinitions ?? []).flatMap((c) => (c.image === undefined ? [] : [c.image])) };
+  }
+
+  /**
+   * The tasks of a cluster that are not stopped (what ListTasks with desiredStatus RUNNING lists),
+   * with their task definitions, without building the API views. Throws ClusterNotFoundException.
+   */
+  liveTasks(cluster: string): Array<{ taskArn: string; taskDefinitionArn: string }> {
+    const c = this.cluster(cluster);
+    const out: Array<{ taskArn: string; taskDefinitionArn: string }> = [];
+    for (const t of this.tasks.values()) {
+      if (t.clusterArn === c.arn && this.desiredStatus(t) === 'RUNNING') out.push({ taskArn: t.arn, taskDefinitionArn: t.taskDefinitionArn });
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------ API
@@ -929,6 +962,13 @@ export class EcsWorld {
       tasks: [],
     };
     svc.taskSets.push(ts);
+    this.taskSetsById.set(id, ts);
+    for (const tg of new Set(ts.loadBalancers.map((l) => l.targetGroupArn))) {
+      if (tg === undefined) continue;
+      const sets = this.taskSetsByTargetGroup.get(tg);
+      if (sets) sets.push(ts);
+      else this.taskSetsByTargetGroup.set(tg, [ts]);
+    }
     this.reconcile(svc, ts, at);
     return ts;
   }
@@ -1174,18 +1214,19 @@ export class EcsWorld {
     };
   }
 
+  /** The task's `desiredStatus` as {@link taskView} reports it, without building the view. */
+  private desiredStatus(t: TaskRec): 'RUNNING' | 'STOPPED' {
+    if (t.stoppedAt !== undefined) return 'STOPPED';
+    return t.oneOff && this.oneOffState(t).status === 'STOPPED' ? 'STOPPED' : 'RUNNING';
+  }
+
   private taskSetRunsAt(t: TaskRec): number | undefined {
     const ts = this.findTaskSet(t.taskSetId);
     return ts ? this.runsAt(t, ts) : t.runningAt;
   }
 
   private findTaskSet(id: string | undefined): TaskSetRec | undefined {
-    if (!id) return undefined;
-    for (const svc of this.services.values()) {
-      const ts = svc.taskSets.find((t) => t.id === id);
-      if (ts) return ts;
-    }
-    return undefined;
+    return id ? this.taskSetsById.get(id) : undefined;
   }
 
   private findTask(clusterName: string, ref: string): TaskRec | undefined {
@@ -1227,7 +1268,7 @@ export class EcsWorld {
       .filter((t) => i.startedBy === undefined || t.startedBy === i.startedBy)
       .filter((t) => i.serviceName === undefined || t.group === `service:${this.serviceName(i.serviceName)}`)
       .filter((t) => i.family === undefined || t.taskDefinitionArn.includes(`task-definition/${i.family}:`))
-      .filter((t) => (this.taskView(t).desiredStatus ?? 'RUNNING') === desired)
+      .filter((t) => this.desiredStatus(t) === desired)
       .map((t) => t.arn);
     const { page, nextToken } = this.pageOf(arns, i.maxResults, i.nextToken, 100);
     return { taskArns: page, ...(nextToken ? { nextToken } : {}) };

@@ -1,15 +1,19 @@
 import {
   ClientException,
   CreateTaskSetCommand,
+  DeleteTaskDefinitionsCommand,
   DeleteTaskSetCommand,
+  DeregisterTaskDefinitionCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ECSServiceException,
   ListServicesCommand,
+  ListTasksCommand,
   RegisterTaskDefinitionCommand,
   type RegisterTaskDefinitionCommandInput,
   RunTaskCommand,
+  StopTaskCommand,
   TaskSetNotFoundException,
   UpdateServiceCommand,
   UpdateTaskSetCommand,
@@ -17,7 +21,7 @@ import {
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
 import { World } from '../../local/world/world.js';
-import { BAD, clientsFor, createGreen, GOOD, ManualClock, NEXT, setup, TG_GREEN } from './world.fixtures.js';
+import { BAD, clientsFor, createGreen, GOOD, LISTENER_ARN, ManualClock, NEXT, SHOP, setup, TG_BLUE, TG_GREEN } from './world.fixtures.js';
 
 describe('local world: ECS', () => {
   it('seeds an EXTERNAL service with a PRIMARY task set that is steady and healthy', async () => {
@@ -284,5 +288,94 @@ describe('local world: dispatch', () => {
     expect(mk()).toEqual(a);
     expect(a.listenerArn).toMatch(/^arn:aws:elasticloadbalancing:us-east-1:123456789012:listener\/app\/s-alb\/[0-9a-f]{16}\/[0-9a-f]{16}$/);
     expect(a.targetGroupArns[0]).toMatch(/^arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup\/s-blue\/[0-9a-f]{16}$/);
+  });
+});
+
+describe('local world: what the safety checks read after every state', () => {
+  it('liveTasks lists what ListTasks (RUNNING) lists across every page, with each task definition', async () => {
+    // Prepare: 4 service tasks, 4 green tasks, 120 one-off tasks of which the first stops at once.
+    const ctx = setup();
+    const { ecs, world, shop, clock } = ctx;
+    await createGreen(ctx, NEXT);
+    world.setImageProfile(GOOD, { runMs: 60_000 });
+    for (let i = 0; i < 12; i++) {
+      await ecs.send(
+        new RunTaskCommand({
+          cluster: 'prod',
+          taskDefinition: shop.taskDefinitionArn,
+          count: 10,
+          launchType: 'FARGATE',
+          networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'] } },
+        }),
+      );
+    }
+    const listed = async () => {
+      const arns: string[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await ecs.send(new ListTasksCommand({ cluster: 'prod', desiredStatus: 'RUNNING', ...(nextToken ? { nextToken } : {}) }));
+        arns.push(...(page.taskArns ?? []));
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return arns;
+    };
+    const first = (await listed()).at(-1) as string;
+    await ecs.send(new StopTaskCommand({ cluster: 'prod', task: first }));
+    await clock.advance(30_000);
+
+    // Act
+    const live = world.ecs.liveTasks('prod');
+
+    // Assess
+    const arns = await listed();
+    expect(arns.length).toBe(127);
+    expect(live.map((t) => t.taskArn).sort()).toEqual([...arns].sort());
+    const described = await ecs.send(new DescribeTasksCommand({ cluster: 'prod', tasks: arns.slice(0, 100) }));
+    for (const t of described.tasks ?? []) expect(live.find((l) => l.taskArn === t.taskArn)?.taskDefinitionArn).toBe(t.taskDefinitionArn);
+    // Past the one-off tasks' run time they stop on their own and drop out, as from ListTasks.
+    await clock.advance(60_000);
+    expect(world.ecs.liveTasks('prod').map((t) => t.taskArn).sort()).toEqual((await listed()).sort());
+    expect(() => world.ecs.liveTasks('nope')).toThrow(/Cluster not found/);
+  });
+
+  it('taskDefinitionUsage agrees with DescribeTaskDefinition: status and images; undefined once deleted or unknown', async () => {
+    // Prepare
+    const ctx = setup();
+    const { taskDefinitionArn } = await createGreen(ctx, NEXT);
+    const usage = () => ctx.world.ecs.taskDefinitionUsage(taskDefinitionArn);
+    const described = async () => (await ctx.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }))).taskDefinition;
+
+    // Act + Assess
+    expect(usage()).toEqual({ status: 'ACTIVE', images: (await described())?.containerDefinitions?.map((c) => c.image) });
+    await ctx.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }));
+    expect(usage()?.status).toBe('INACTIVE');
+    await ctx.ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: [taskDefinitionArn] }));
+    expect(usage()?.status).toBe((await described())?.status);
+    expect(usage()?.status).toBe('DELETE_IN_PROGRESS');
+    expect(ctx.world.ecs.taskDefinitionUsage('shop:99')).toBeUndefined();
+    expect(ctx.world.ecs.taskDefinitionUsage('')).toBeUndefined();
+  });
+
+  it('target health per target group: only that target group\'s tasks, whichever service was created first', async () => {
+    // Prepare: a second service before the green task set of the first.
+    const ctx = setup();
+    const other = ctx.world.createService({
+      ...SHOP,
+      service: 'other',
+      listener: { arn: LISTENER_ARN.replace('shop-alb', 'other-alb') },
+      targetGroupArns: [TG_BLUE.replace('shop-blue', 'other-blue'), TG_GREEN.replace('shop-green', 'other-green')],
+      desiredCount: 2,
+    });
+    await createGreen(ctx, NEXT);
+    await ctx.clock.advance(60_000);
+
+    // Act
+    const health = await ctx.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: TG_GREEN }));
+
+    // Assess
+    expect(health.TargetHealthDescriptions).toHaveLength(4);
+    expect(ctx.world.healthyTargets(TG_GREEN)).toBe(4);
+    expect(ctx.world.healthyTargets(TG_BLUE)).toBe(4);
+    expect(ctx.world.healthyTargets(other.targetGroupArns[0])).toBe(2);
   });
 });
