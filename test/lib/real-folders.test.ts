@@ -4,6 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../functions/core/config.js';
+import { bundledConfig } from '../../functions/handlers/shared/env.js';
 import { placeholderKeys } from '../../lib/asl.js';
 import { DEFAULT_HANDLERS_DIR, DEFAULT_STATE_MACHINES_DIR } from '../../lib/control-plane.js';
 import { HANDLER_NAMES, HANDLERS, pascalCase } from '../../lib/handlers.js';
@@ -67,7 +69,7 @@ describe.skipIf(missing.length > 0)('the control plane from the real handlers an
 
 /**
  * `npx cdk synth` as a user runs it: real esbuild bundling, no AWS credentials, no network.
- * About 20 s, so only with CUTOVER_CDK_SYNTH=1.
+ * About 20 s, so only with CUTOVER_CDK_SYNTH=1 (.ci/run sets it).
  */
 describe.skipIf(missing.length > 0 || !process.env.CUTOVER_CDK_SYNTH)('npx cdk synth, offline', () => {
   it(
@@ -84,7 +86,14 @@ describe.skipIf(missing.length > 0 || !process.env.CUTOVER_CDK_SYNTH)('npx cdk s
         expect(run.status, run.stderr).toBe(0);
         const bundles = readdirSync(out).filter((d) => existsSync(join(out, d, 'index.mjs')));
         expect(bundles).toHaveLength(HANDLER_NAMES.length);
-        for (const d of bundles) expect(existsSync(join(out, d, 'cutover.config.json'))).toBe(true);
+        // Every function carries the validated, defaults-filled configuration, and reads it back
+        // (without the schema) as exactly what parseConfig made of cutover.config.json.
+        const validated = parseConfig(JSON.parse(readFileSync(join(REPO_ROOT, 'cutover.config.json'), 'utf8')), 'cutover.config.json');
+        for (const d of bundles) {
+          const file = join(out, d, 'cutover.config.json');
+          expect(existsSync(file)).toBe(true);
+          expect(bundledConfig(readFileSync(file, 'utf8'), file)).toEqual(validated);
+        }
       } finally {
         rmSync(out, { recursive: true, force: true });
       }
