@@ -44,7 +44,7 @@ function docComments(): Map<string, string> {
     }
     if (inComment) {
       if (t.endsWith('*/')) inComment = false;
-      pending.push(t.replace(/^\*\s?/, '').replace(/\s?\*\/$/, ''));
+      pending.push(t.replace(/\s?\*\/$/, '').replace(/^\*\s?/, '')); // the closing */ first: a line of only */ adds nothing
       continue;
     }
     const m = /^([A-Za-z]\w*): /.exec(t);
@@ -120,8 +120,8 @@ export function renderConfigReference(): string {
     '',
     '<!-- Generated from functions/core/config.ts by `npm run docs:config`; a test keeps it in step. -->',
     '',
-    '`cutover.config.json` (or `npx cdk synth -c config=PATH`) is validated at synth time and by every',
-    'Lambda at cold start with this schema. Unknown keys are errors. Durations are in seconds.',
+    '`cutover.config.json` (or `npx cdk synth -c config=PATH`) is validated with this schema at synth',
+    'time; every Lambda gets the validated file, defaults filled in. Unknown keys are errors. Durations are in seconds.',
     'Rows marked `(canary)`, `(linear)` ... belong to that `strategy.type`.',
     '',
     '| field | type | default | allowed | description |',
