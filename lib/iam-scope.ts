@@ -262,22 +262,18 @@ export function scopePassRoles(config: CutoverConfig): ScopedPassRoles {
 }
 
 /**
- * `taskRoleArns` entries in another account or partition than the control plane's (ECS tasks take
- * roles of their own account): one line per problem, naming the field and the fix. The control
- * plane's account and partition are checked when they are literals (not CloudFormation tokens);
- * the configuration's `account`, when set, always.
+ * `taskRoleArns` entries in another account or partition than the stack's, when the stack's are
+ * literals (not CloudFormation tokens): one line per problem, naming the field. (The configuration's
+ * own `account` is compared by the schema's cross-field rules, as for every other ARN.)
  */
 export function passRoleProblems(config: CutoverConfig, env: ArnEnvironment): string[] {
-  const accounts = [...new Set([config.account, LITERAL_ACCOUNT.test(env.account) ? env.account : undefined].filter((a): a is string => !!a))];
   const problems: string[] = [];
   config.taskRoleArns.forEach((arn, i) => {
     const m = ROLE_ARN.exec(arn);
     if (!m) return; // the schema already refused it
     const [, partition, account] = m;
-    for (const expected of accounts) {
-      if (account !== expected) {
-        problems.push(`taskRoleArns[${i}]: account ${account} differs from the control plane's account ${expected}; ECS tasks take roles of their own account`);
-      }
+    if (LITERAL_ACCOUNT.test(env.account) && account !== env.account) {
+      problems.push(`taskRoleArns[${i}]: account ${account} differs from the control plane's account ${env.account}; ECS tasks take roles of their own account`);
     }
     if (LITERAL_PARTITION.test(env.partition) && partition !== env.partition) {
       problems.push(`taskRoleArns[${i}]: partition ${partition} differs from the control plane's partition ${env.partition}`);

@@ -436,6 +436,13 @@ function crossFieldProblems(config: CutoverConfig): string[] {
       }
     }
   });
+  // IAM roles have no region; ECS tasks take roles of their own account.
+  config.taskRoleArns.forEach((arn, i) => {
+    const account = /^arn:[^:]+:iam::(\d{12}):role\//.exec(arn)?.[1];
+    if (config.account && account !== undefined && account !== config.account) {
+      problems.push(`taskRoleArns[${i}]: account ${account} differs from the control plane's account ${config.account}; ECS tasks take roles of their own account`);
+    }
+  });
   return problems;
 }
 

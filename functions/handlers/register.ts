@@ -55,8 +55,7 @@ export function createHandler(deps: RegisterDeps): Handler<unknown, DeployState>
     if (!from) throw new LiveStateInvalid('No task definition to start from: the service has no task set and no bootstrap.taskDefinition');
     // Registering passes the carried-over roles to ECS: only those taskRoleArns names (TaskRoleNotAllowed).
     const { arn } = await deps.taskDefinitions.registerWithImage(from, ctx.containerName, ctx.image.uri, {
-      // `?? []`: a configuration bundled without the field passes no role (fail closed).
-      checkRoles: (roles) => assertRolesAllowed(deps.env.config.taskRoleArns ?? [], roles, from),
+      checkRoles: (roles) => assertRolesAllowed(deps.env.config.taskRoleArns, roles, from),
     });
     await deps.store.updateDeployment(service, environment, deploymentId, {
       green: { targetGroupArn: ctx.greenTargetGroupArn, taskDefinitionArn: arn },

@@ -141,6 +141,13 @@ const BAD: readonly BadCase[] = [
     says: /account 210987654321 differs from the control plane's account 123456789012/,
   },
   {
+    name: 'task role in another account than config.account',
+    base: pinned,
+    mutate: (c) => (c.taskRoleArns = ['arn:aws:iam::210987654321:role/checkout-*']),
+    path: 'taskRoleArns[0]',
+    says: /account 210987654321 differs from the control plane's account 123456789012; ECS tasks take roles of their own account/,
+  },
+  {
     name: 'tag filter that is not a valid pattern',
     mutate: (c) => (c.services[0].tagFilter = 'v[0-9]+'),
     path: 'services[0].tagFilter',

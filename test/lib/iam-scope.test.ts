@@ -1,4 +1,4 @@
-import { Aws } from 'aws-cdk-lib';
+import { Aws, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config.js';
@@ -17,6 +17,7 @@ import {
   ACCOUNT,
   everyFeatureConfig,
   exampleConfig,
+  FIXTURES,
   handlerStatements,
   HOOKS,
   manyServices,
@@ -25,7 +26,9 @@ import {
   resourcesOfType,
   statementFor,
   synthStack,
+  testApp,
 } from '../helpers/cdk.js';
+import { ControlPlane } from '../../lib/control-plane.js';
 
 const ENV = { partition: 'aws', region: REGION, account: ACCOUNT };
 const ecs = (r: string) => `arn:aws:ecs:${REGION}:${ACCOUNT}:${r}`;
@@ -200,22 +203,33 @@ describe('scopePassRoles: the roles register and the migration RunTask may pass 
     expect(scopePassRoles(parseConfig(manyServices(500))).arns).toEqual([role('svc-*')]);
   });
 
-  it('says what is wrong with a role of another account or partition', () => {
-    const config = parseConfig({ ...exampleConfig(), taskRoleArns: [role('a'), role('b', '999999999999'), `arn:aws-cn:iam::${ACCOUNT}:role/c`] });
+  it("says what is wrong with a role of another account or partition than the stack's", () => {
+    const config = parseConfig({ ...exampleConfig(), account: undefined, taskRoleArns: [role('a'), role('b', '999999999999'), `arn:aws-cn:iam::${ACCOUNT}:role/c`] });
     expect(passRoleProblems(config, ENV)).toEqual([
       "taskRoleArns[1]: account 999999999999 differs from the control plane's account 123456789012; ECS tasks take roles of their own account",
       "taskRoleArns[2]: partition aws-cn differs from the control plane's partition aws",
     ]);
-    // Tokens (an environment-agnostic stack) are not compared; the config's own account still is.
+    // Tokens (an environment-agnostic stack) are not compared.
     const tokens = { partition: Aws.PARTITION, region: Aws.REGION, account: Aws.ACCOUNT_ID };
-    expect(passRoleProblems(config, tokens)).toHaveLength(1);
-    expect(passRoleProblems(parseConfig({ ...exampleConfig(), account: undefined, taskRoleArns: [role('b', '999999999999')] }), tokens)).toEqual([]);
+    expect(passRoleProblems(config, tokens)).toEqual([]);
   });
 
-  it('synth refuses a role of another account with a ConfigError naming the field', () => {
-    const config = parseConfig({ ...exampleConfig(), taskRoleArns: [role('checkout-task', '999999999999')] });
-    expect(() => synthStack({ config })).toThrow(ConfigError);
-    expect(() => synthStack({ config })).toThrow(/taskRoleArns\[0\]: account 999999999999/);
+  it("the configuration's own account refuses a role of another account before any synth", () => {
+    expect(() => parseConfig({ ...exampleConfig(), taskRoleArns: [role('a'), role('b', '999999999999')] })).toThrow(
+      /taskRoleArns\[1\]: account 999999999999 differs from the control plane's account 123456789012/,
+    );
+  });
+
+  it("synth refuses a role of another account than the stack's with a ConfigError naming the field", () => {
+    // A config without `account`, in a stack with a literal environment (CutoverStack takes its
+    // environment from config.account; a team's own stack may set one).
+    const config = parseConfig({ ...exampleConfig(), account: undefined, taskRoleArns: [role('checkout-task', '999999999999')] });
+    const build = () => {
+      const stack = new Stack(testApp(), 'Own', { env: { account: ACCOUNT, region: REGION } });
+      new ControlPlane(stack, 'ControlPlane', { config, handlersDir: FIXTURES.handlersDir, stateMachinesDir: FIXTURES.stateMachinesDir });
+    };
+    expect(build).toThrow(ConfigError);
+    expect(build).toThrow(/taskRoleArns\[0\]: account 999999999999/);
   });
 
   it('taskRoleArns empty: no PassRole anywhere, and synth warns that a deployment with roles will fail at register', () => {
