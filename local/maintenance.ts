@@ -308,30 +308,16 @@ export function attachMaintenance(h: MaintenanceHooks): Maintenance {
 
   function check(services: readonly ServiceConfig[] = config.services): string[] {
     const problems: string[] = [];
-    // One listing per cluster and one lookup per task definition per check, however many services share them.
-    const clusterTasks = new Map<string, Array<{ arn: string; by: string }>>();
-    const tasksIn = (cluster: string): Array<{ arn: string; by: string }> => {
-      let inUse = clusterTasks.get(cluster);
-      if (!inUse) {
-        try {
-          inUse = world.ecs.liveTasks(cluster).map((t) => ({ arn: t.taskDefinitionArn, by: `task ${t.taskArn}` }));
-        } catch {
-          inUse = []; // no cluster
-        }
-        clusterTasks.set(cluster, inUse);
+    // One listing per cluster and one lookup per task definition and image per check, however many services share them.
+    const tasksIn = once((cluster: string): Array<{ arn: string; by: string }> => {
+      try {
+        return world.ecs.liveTasks(cluster).map((t) => ({ arn: t.taskDefinitionArn, by: `task ${t.taskArn}` }));
+      } catch {
+        return []; // no cluster
       }
-      return inUse;
-    };
-    const taskDefinitions = new Map<string, ReturnType<World['ecs']['taskDefinitionUsage']>>();
-    const taskDefinition = (arn: string) => {
-      if (!taskDefinitions.has(arn)) taskDefinitions.set(arn, world.ecs.taskDefinitionUsage(arn));
-      return taskDefinitions.get(arn);
-    };
-    const resolved = new Map<string, boolean>();
-    const resolves = (image: string): boolean => {
-      if (!resolved.has(image)) resolved.set(image, world.ecr.resolves(image));
-      return resolved.get(image) === true;
-    };
+    });
+    const taskDefinition = once((arn: string) => world.ecs.taskDefinitionUsage(arn));
+    const resolves = once((image: string) => world.ecr.resolves(image));
     for (const svc of services) {
       let sets: ReturnType<World['taskSets']>;
       try {
@@ -435,4 +421,13 @@ export function attachMaintenance(h: MaintenanceHooks): Maintenance {
   }
 
   return { afterServices, apply, check, actions, inventory };
+}
+
+/** `f` answering each argument once (for the span of one invariant check). */
+function once<K, V>(f: (key: K) => V): (key: K) => V {
+  const seen = new Map<K, V>();
+  return (key) => {
+    if (!seen.has(key)) seen.set(key, f(key));
+    return seen.get(key) as V;
+  };
 }

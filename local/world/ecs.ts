@@ -337,10 +337,9 @@ export class EcsWorld {
   /** Every task (alive or recently stopped) of task sets that use `targetGroupArn`. */
   targetsOf(targetGroupArn: string): TaskTarget[] {
     const out: TaskTarget[] = [];
-    const sets = this.taskSetsByTargetGroup.get(targetGroupArn) ?? [];
-    // Task sets of one service are in creation order, as a walk over the services finds them.
-    const oneService = sets.every((ts) => ts.serviceArn === sets[0]?.serviceArn);
-    for (const ts of oneService ? sets : [...this.services.values()].flatMap((svc) => svc.taskSets)) {
+    // Task sets are never removed (a deleted one drains), so the index holds what a walk over the
+    // services would find, in creation order.
+    for (const ts of this.taskSetsByTargetGroup.get(targetGroupArn) ?? []) {
       const lb = ts.loadBalancers.find((l) => l.targetGroupArn === targetGroupArn);
       if (!lb) continue;
       for (const t of ts.tasks) out.push(this.asTarget(ts, t, lb));
