@@ -141,3 +141,19 @@ export async function awsCallExpecting<T, U>(
     throw classifyAwsError(err, operation);
   }
 }
+
+/**
+ * A DynamoDB conditional write: true when written, false when its condition failed
+ * (ConditionalCheckFailedException); everything else classified as by {@link awsCall}.
+ */
+export function conditionalWrite(operation: string, write: () => Promise<unknown>): Promise<boolean> {
+  return awsCallExpecting(
+    operation,
+    async () => {
+      await write();
+      return true;
+    },
+    ['ConditionalCheckFailedException'],
+    () => false,
+  );
+}

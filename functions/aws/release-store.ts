@@ -13,7 +13,7 @@ import { ConflictError, ValidationError } from '../core/errors.js';
 import type { DeploymentReason } from '../core/model.js';
 import type { Clock, ReleaseStore } from '../core/ports.js';
 import { isReleaseTerminal, type ReleaseRecord, type ReleaseStage, ReleaseStatus } from '../core/release.js';
-import { awsCall, awsCallExpecting } from './aws-errors.js';
+import { awsCall, conditionalWrite } from './aws-errors.js';
 import { STORE_TABLE } from './store-table.js';
 
 export const releaseKey = (releaseId: string): string => `REL#${releaseId}`;
@@ -33,7 +33,7 @@ export class DynamoReleaseStore implements ReleaseStore {
 
   async createRelease(record: ReleaseRecord): Promise<{ record: ReleaseRecord; created: boolean }> {
     const item = { ...plain(record), pk: releaseKey(record.releaseId), sk: RELEASE_SK, entity: 'RELEASE' };
-    const created = await this.conditional('DynamoDB:PutItem', () =>
+    const created = await conditionalWrite('DynamoDB:PutItem', () =>
       this.doc.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })),
     );
     if (created) return { record: plain(record), created: true };
@@ -108,7 +108,7 @@ export class DynamoReleaseStore implements ReleaseStore {
     values: Record<string, unknown>,
     names: Record<string, string> = {},
   ): Promise<boolean> {
-    return this.conditional(operation, () =>
+    return conditionalWrite(operation, () =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -127,18 +127,6 @@ export class DynamoReleaseStore implements ReleaseStore {
     throw new ConflictError(
       existing ? `Cannot ${what} release ${releaseId}: it already ended as ${existing.status}` : `Cannot ${what} release ${releaseId}: no such release`,
       { details: { releaseId, ...(existing ? { status: existing.status } : {}) } },
-    );
-  }
-
-  private conditional(operation: string, write: () => Promise<unknown>): Promise<boolean> {
-    return awsCallExpecting(
-      operation,
-      async () => {
-        await write();
-        return true;
-      },
-      ['ConditionalCheckFailedException'],
-      () => false,
     );
   }
 

@@ -9,26 +9,13 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } fr
 import type { ScalingState } from '../core/maintenance.js';
 import { TERMINAL_STATUSES } from '../core/model.js';
 import type { RecordExpiry, ScalingStateStore } from '../core/ports.js';
-import { awsCall, awsCallExpecting } from './aws-errors.js';
+import { awsCall, conditionalWrite } from './aws-errors.js';
 import { deploymentKey, serviceKey, withoutUndefined } from './store.js';
 import { STORE_TABLE } from './store-table.js';
 
 export const SCALING_SK = 'SCALING';
 
 const TERMINAL_VALUES = Object.fromEntries(TERMINAL_STATUSES.map((s, i) => [`:terminal${i}`, s]));
-
-/** A conditional write: true when written, false when its condition failed. */
-function conditional(operation: string, write: () => Promise<unknown>): Promise<boolean> {
-  return awsCallExpecting(
-    operation,
-    async () => {
-      await write();
-      return true;
-    },
-    ['ConditionalCheckFailedException'],
-    () => false,
-  );
-}
 
 export class DynamoMaintenanceStore implements RecordExpiry, ScalingStateStore {
   constructor(
@@ -37,7 +24,7 @@ export class DynamoMaintenanceStore implements RecordExpiry, ScalingStateStore {
   ) {}
 
   async expire(service: string, environment: string, deploymentId: string, expiresAt: number): Promise<boolean> {
-    return conditional('DynamoDB:UpdateItem', () =>
+    return conditionalWrite('DynamoDB:UpdateItem', () =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -64,7 +51,7 @@ export class DynamoMaintenanceStore implements RecordExpiry, ScalingStateStore {
 
   async put(service: string, environment: string, next: ScalingState): Promise<boolean> {
     const previous = next.version - 1;
-    return conditional('DynamoDB:PutItem', () =>
+    return conditionalWrite('DynamoDB:PutItem', () =>
       this.doc.send(
         new PutCommand({
           TableName: this.tableName,

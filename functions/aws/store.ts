@@ -31,7 +31,7 @@ import {
   type TimelineEntry,
 } from '../core/model.js';
 import type { Clock, DeploymentStore } from '../core/ports.js';
-import { awsCall, awsCallExpecting } from './aws-errors.js';
+import { awsCall, conditionalWrite } from './aws-errors.js';
 import { STORE_TABLE } from './store-table.js';
 
 export const INFLIGHT = 'INFLIGHT';
@@ -178,7 +178,7 @@ export class DynamoStore implements DeploymentStore {
         ? {}
         : { gsi1pk: INFLIGHT, gsi1sk: inFlightSortKey(record.service, record.environment, record.deploymentId) }),
     };
-    const created = await this.conditional('DynamoDB:PutItem', () =>
+    const created = await conditionalWrite('DynamoDB:PutItem', () =>
       this.doc.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })),
     );
     if (created) return { record: withoutUndefined(record), created: true };
@@ -239,7 +239,7 @@ export class DynamoStore implements DeploymentStore {
       values[`:${field}`] = withoutUndefined(value);
       sets.push(`#${field} = :${field}`);
     }
-    const ok = await this.conditional('DynamoDB:UpdateItem', () =>
+    const ok = await conditionalWrite('DynamoDB:UpdateItem', () =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -255,7 +255,7 @@ export class DynamoStore implements DeploymentStore {
   }
 
   async appendTimeline(service: string, environment: string, deploymentId: string, entry: TimelineEntry): Promise<void> {
-    const ok = await this.conditional('DynamoDB:UpdateItem', () =>
+    const ok = await conditionalWrite('DynamoDB:UpdateItem', () =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -315,12 +315,12 @@ export class DynamoStore implements DeploymentStore {
               ...(waitingFor === undefined ? {} : { ':waitingFor': waitingFor }),
             },
           });
-    const ok = await this.conditional('DynamoDB:UpdateItem', () => this.doc.send(command));
+    const ok = await conditionalWrite('DynamoDB:UpdateItem', () => this.doc.send(command));
     if (!ok) await this.explainRejectedChange(service, environment, deploymentId, 'store a task token on');
   }
 
   async recordControl(service: string, environment: string, deploymentId: string, action: OperatorAction): Promise<void> {
-    const ok = await this.conditional('DynamoDB:UpdateItem', () =>
+    const ok = await conditionalWrite('DynamoDB:UpdateItem', () =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -350,7 +350,7 @@ export class DynamoStore implements DeploymentStore {
     if (!isTerminal(status)) {
       throw new ValidationError('Deployment finish', [`status: ${status} is not terminal; one of ${TERMINAL_STATUSES.join(', ')}`]);
     }
-    const ok = await this.conditional('DynamoDB:UpdateItem', () =>
+    const ok = await conditionalWrite('DynamoDB:UpdateItem', () =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -397,7 +397,7 @@ export class DynamoStore implements DeploymentStore {
       const current = item === undefined ? undefined : stripKeys<LockItem>(item);
       const { result, next } = decideLock(current, request);
       if (next === undefined) return result;
-      const written = await this.conditional('DynamoDB:PutItem', () =>
+      const written = await conditionalWrite('DynamoDB:PutItem', () =>
         this.doc.send(
           new PutCommand({
             TableName: this.tableName,
@@ -420,7 +420,7 @@ export class DynamoStore implements DeploymentStore {
   }
 
   async releaseLock(service: string, environment: string, deploymentId: string): Promise<void> {
-    await this.conditional('DynamoDB:UpdateItem', () =>
+    await conditionalWrite('DynamoDB:UpdateItem', () =>
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -462,7 +462,7 @@ export class DynamoStore implements DeploymentStore {
           : current.deploymentId === pointer.deploymentId
             ? current.previous
             : withoutUndefined({ ...current, previous: undefined });
-      const written = await this.conditional('DynamoDB:PutItem', () =>
+      const written = await conditionalWrite('DynamoDB:PutItem', () =>
         this.doc.send(
           new PutCommand({
             TableName: this.tableName,
@@ -519,19 +519,6 @@ export class DynamoStore implements DeploymentStore {
       startKey = out.LastEvaluatedKey;
     } while (startKey !== undefined);
     return items;
-  }
-
-  /** Run a conditional write: true when written, false when its condition failed. */
-  private conditional(operation: string, write: () => Promise<unknown>): Promise<boolean> {
-    return awsCallExpecting(
-      operation,
-      async () => {
-        await write();
-        return true;
-      },
-      ['ConditionalCheckFailedException'],
-      () => false,
-    );
   }
 
   private notFound(deploymentId: string, what: string): ConflictError {
