@@ -88,7 +88,8 @@ export function parseEvent<T extends z.ZodMiniType>(
   if (typeof ev.detail !== 'object' || ev.detail === null || Array.isArray(ev.detail)) {
     throw new ValidationError(what, ['detail: expected an object']);
   }
-  const result = schema.safeParse(raw);
+  // `reportInput` puts the received value on each issue, so the message says what was found.
+  const result = schema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ValidationError(what, formatIssues(result.error.issues));
   const parsed = result.data as { account: string; region: string };
   const problems: string[] = [];

@@ -17,13 +17,43 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(root)' : out;
 }
 
-function describeInput(input: unknown): string {
-  if (input === undefined) return 'nothing';
+/** Longest part of a received string that a message quotes; the rest is summarised. */
+const QUOTE_MAX = 40;
+
+/**
+ * What was received, for a message: the type, and a short escaped value. A string is quoted with
+ * JSON escapes (so a newline or a control character shows as `\n`, not as a broken line) and cut
+ * at {@link QUOTE_MAX} characters with its full length. `undefined` means the key is absent: the
+ * callers say "is required" for that; where an issue carries no input at all, "the value" stands in.
+ */
+export function describeInput(input: unknown): string {
+  if (input === undefined) return 'the value';
   if (input === null) return 'null';
-  if (Array.isArray(input)) return 'an array';
-  if (typeof input === 'string') return input.length > 40 ? `a string of ${input.length} characters` : `"${input}"`;
+  if (Array.isArray(input)) return `an array of ${input.length} item${input.length === 1 ? '' : 's'}`;
+  if (typeof input === 'string') {
+    if (input.length === 0) return 'an empty string';
+    if (input.length <= QUOTE_MAX) return JSON.stringify(input);
+    return `${JSON.stringify(input.slice(0, QUOTE_MAX)).slice(0, -1)}…" (${input.length} characters)`;
+  }
   if (typeof input === 'object') return 'an object';
-  return `${typeof input} ${String(input)}`;
+  if (typeof input === 'number' || typeof input === 'boolean' || typeof input === 'bigint') return `${typeof input} ${String(input)}`;
+  return `a ${typeof input}`;
+}
+
+/**
+ * A discriminated union whose tag matched no variant: say what the tag held and list the tags
+ * allowed (zod puts them on the issue as `options`; the issue's input is the whole object).
+ */
+function discriminatorLine(path: string, issue: Issue & { code: 'invalid_union' }): string {
+  const extra = issue as { discriminator?: string; options?: readonly unknown[] };
+  const input = issue.input;
+  const tag =
+    extra.discriminator !== undefined && typeof input === 'object' && input !== null && !Array.isArray(input)
+      ? (input as Record<string, unknown>)[extra.discriminator]
+      : input;
+  const allowed = extra.options && extra.options.length > 0 ? `; allowed: ${extra.options.map((o) => JSON.stringify(o)).join(', ')}` : '';
+  if (tag === undefined) return `${path}: is required${allowed}`;
+  return `${path}: ${describeInput(tag)} does not name a known variant${allowed}`;
 }
 
 /** One line per issue. Unions report the branch that got furthest. */
@@ -70,9 +100,7 @@ export function formatIssues(issues: readonly Issue[], prefix: readonly Property
           const best = [...branches].sort((a, b) => a.length - b.length)[0] ?? [];
           lines.push(...formatIssues(best, [...prefix, ...issue.path]));
         } else if ('note' in issue && issue.note === 'No matching discriminator') {
-          lines.push(
-            `${path}: ${custom ?? `${describeInput(issue.input)} does not name a known variant${issue.discriminator ? ` (check "${issue.discriminator}")` : ''}`}`,
-          );
+          lines.push(custom ? `${path}: ${custom}` : discriminatorLine(path, issue));
         } else {
           lines.push(`${path}: ${custom ?? 'matches none of the allowed shapes'}`);
         }
