@@ -33,10 +33,46 @@ The configuration the control plane was deployed with (--config PATH, CUTOVER_CO
 production. CUTOVER_AWS_ENDPOINT and CUTOVER_DYNAMODB_ENDPOINT point the clients at emulators.
 Exit codes: 0 done, 1 the command could not do it (the message says what to do next), 2 usage.`;
 
+const OTHER_COMMANDS = ['simulate', 'demo', 'scenarios'] as const;
+/** Every command `help COMMAND` and `COMMAND --help` know. */
+export const COMMANDS: readonly string[] = [...OTHER_COMMANDS, ...OPERATOR_COMMANDS];
+
+/**
+ * One command's usage: its own lines of the global usage, plus the options it shares (the
+ * operator commands' options and how they find the control plane).
+ */
+export function commandUsage(command: string): string | undefined {
+  switch (command) {
+    case 'simulate':
+      return `usage:\n  ${SIMULATE_USAGE.split('\n').join('\n  ')}\n\nRehearse a scenario (a built-in name or a scenario file, see examples/scenarios/README.md) on the local runtime: the real state machines and handlers against an in-memory AWS on a virtual clock. --list names the built-in scenarios.`;
+    case 'demo':
+      return `usage:\n  ${DEMO_USAGE}\n\nRehearse the demo (a good canary, then a bad release rolled back by its alarm) and write cutover-report.html.`;
+    case 'scenarios':
+      return 'usage:\n  cutover scenarios export [DIR]\n\nWrite every built-in scenario as a JSON file into DIR (default examples/scenarios).';
+    default: {
+      if (!(OPERATOR_COMMANDS as readonly string[]).includes(command)) return undefined;
+      const lines = OPERATOR_USAGE.split('\n');
+      const own = lines.filter((l) => new RegExp(`^\\s*cutover ${command}\\b|\\| ${command}\\b`).test(l));
+      const shared = lines.slice(lines.findIndex((l) => l.trim().startsWith('operator options:')));
+      return `usage:\n${[...own, ...shared].join('\n')}\n\nRun \`cutover help\` for how the operator commands find the control plane.`;
+    }
+  }
+}
+
+/** `--help` or `-h` among a command's arguments (before a `--`, after which everything is an operand). */
+function asksForHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
 /** Run one command line; `overrides` reach a control plane that is not in the environment (tests). */
 export async function main(argv: readonly string[], io: CliIO, overrides: OperatorOverrides = {}): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (command !== undefined && COMMANDS.includes(command) && asksForHelp(rest)) {
+      io.stdout.write(`${commandUsage(command)}\n`);
+      return 0;
+    }
     switch (command) {
       case 'simulate':
         return await simulateCommand(rest, io);
@@ -49,9 +85,17 @@ export async function main(argv: readonly string[], io: CliIO, overrides: Operat
         return 2;
       case 'help':
       case '-h':
-      case '--help':
+      case '--help': {
+        const topic = rest[0];
+        if (topic !== undefined) {
+          const usage = commandUsage(topic);
+          if (usage === undefined) throw new UsageError(`no help for "${topic}": the commands are ${COMMANDS.join(', ')}`);
+          io.stdout.write(`${usage}\n`);
+          return 0;
+        }
         io.stdout.write(`${HELP}\n`);
         return 0;
+      }
       default:
         if ((OPERATOR_COMMANDS as readonly string[]).includes(command)) return await operatorCommand(command, rest, io, overrides);
         throw new UsageError(`unknown command "${command}"`);
