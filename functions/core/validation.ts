@@ -95,7 +95,10 @@ export function formatIssues(issues: readonly Issue[], prefix: readonly Property
         break;
       case 'invalid_union': {
         const branches = issue.errors ?? [];
-        if (branches.length > 0) {
+        if (custom && branches.length > 0) {
+          // The schema recognised the mistake (e.g. two shapes mixed in one object) and says so.
+          lines.push(`${path}: ${custom}`);
+        } else if (branches.length > 0) {
           // Prefer the branch with the fewest problems: it is most likely what was meant.
           const best = [...branches].sort((a, b) => a.length - b.length)[0] ?? [];
           lines.push(...formatIssues(best, [...prefix, ...issue.path]));
