@@ -3,6 +3,7 @@
  * do next (exit 1) or the usage (exit 2).
  */
 import { CutoverError } from '../../functions/core/errors.js';
+import { awsProblem } from './aws-hints.js';
 import { type CliIO, CommandError, UsageError } from './io.js';
 import { OPERATOR_COMMANDS, OPERATOR_USAGE, type OperatorOverrides, operatorCommand } from './operator.js';
 import { DEMO_USAGE, demoCommand, SIMULATE_USAGE, scenariosCommand, simulateCommand } from './simulate.js';
@@ -115,6 +116,11 @@ export function reportError(e: unknown, io: CliIO): number {
     io.stderr.write(`cutover: ${e.message}\n${e.hint ? `  next: ${e.hint}\n` : ''}`);
     return 1;
   }
+  const aws = awsProblem(e);
+  if (aws !== undefined) {
+    io.stderr.write(`cutover: ${aws.what}\n  next: ${aws.next}\n`);
+    return 1;
+  }
   if (e instanceof CutoverError) {
     const problems = (e as { problems?: readonly string[] }).problems;
     if (problems && problems.length > 0) {
@@ -124,11 +130,6 @@ export function reportError(e: unknown, io: CliIO): number {
     } else {
       io.stderr.write(`cutover: ${e.name}: ${e.message}\n`);
     }
-    return 1;
-  }
-  const err = e as { name?: string; message?: string; $metadata?: unknown };
-  if (err?.$metadata !== undefined) {
-    io.stderr.write(`cutover: AWS said ${err.name}: ${err.message}\n  next: check the credentials (standard chain: AWS_PROFILE, AWS_REGION...) and the control-plane settings (cutover help)\n`);
     return 1;
   }
   io.stderr.write(`cutover: ${(e as Error)?.stack ?? String(e)}\n`);

@@ -20,6 +20,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { type ClientOptions, clientOptionsFromEnv } from '../../functions/aws/clients.js';
 import { type CutoverConfig, parseConfig, type ServiceConfig } from '../../functions/core/config.js';
+import { awsProblem } from './aws-hints.js';
 import { CommandError } from './io.js';
 
 export const SETTINGS = {
@@ -116,6 +117,11 @@ export function resolveSettings(input: ResolveSettingsInput): ControlPlaneSettin
       const value = await get(key);
       if (value !== undefined) return value;
       const s = SETTINGS[key];
+      // No region or no credentials: say that (the missing table name is only its consequence).
+      const aws = outputsError === undefined ? undefined : awsProblem(outputsError);
+      if (aws?.setup) {
+        throw new CommandError(`${aws.what}, so the ${s.what} could not be read from stack ${stackName}`, aws.next);
+      }
       const why = outputsError ? ` (reading stack ${stackName} failed: ${(outputsError as Error).message})` : ` (stack ${stackName} has no output ${s.output})`;
       throw new CommandError(
         `no ${s.what}${why}`,
