@@ -8,13 +8,13 @@
  * Progress goes to stderr. The report is also written to .bench/report.json, the bundles, their
  * metafiles and the generated bare entries under .bench/bundles/ and .bench/bare/ (gitignored).
  *
- * Flags: `--only=bundles,canary,rollbackReaction,synth,concurrent` (a subset), `--load-runs=N`
+ * Flags: `--only=bundles,canary,rollbackReaction,limits,synth,concurrent` (a subset), `--load-runs=N`
  * (fresh node processes per bundle for the load time; default 11, at least 10), `--services=N`
  * (deployments of the concurrency run; default 100), `--concurrent-mode=push-each|one-repo`,
  * `--concurrent-timeout=S` (the concurrency run goes in its own process; default 1200 s), `--check` (exit 1 when a budget is exceeded),
  * `--help`.
  *
- * Report keys: `bundles`, `canary`, `rollbackReaction`, `synth`, `concurrent`, `budgets` (each
+ * Report keys: `bundles`, `canary`, `rollbackReaction`, `limits`, `synth`, `concurrent`, `budgets` (each
  * budget and whether it holds), `environment`. See bench/README.md.
  */
 import { spawn } from 'node:child_process';
@@ -32,7 +32,7 @@ process.env.AWS_EC2_METADATA_DISABLED ??= 'true';
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT_DIR = join(PROJECT_ROOT, '.bench');
 
-export const SECTIONS = ['bundles', 'canary', 'rollbackReaction', 'synth', 'concurrent'] as const;
+export const SECTIONS = ['bundles', 'canary', 'rollbackReaction', 'limits', 'synth', 'concurrent'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchArgs {
@@ -237,6 +237,22 @@ async function main(): Promise<number> {
       holds: rollback.withinBudget,
     });
   }
+  if (has('limits')) {
+    const { benchLimits } = await import('./limits.js');
+    const limits = await timed("Step Functions margins at the schema's extremes (4 deployments)", () =>
+      benchLimits(undefined, (r) => log(`limits ${r.plan} ${r.outcome}: ${r.status}, largest payload ${r.largestPayloadBytes} B, ${r.historyEvents} history events`)),
+    );
+    report.limits = limits;
+    save(report);
+    for (const r of limits) {
+      budgets.push({
+        budget: `limits ${r.plan} ${r.outcome}`,
+        limit: `payload <= ${r.payloadLimitBytes} B, history < ${r.historyLimit} events, ${r.outcome === 'deploy' ? 'SUCCEEDED' : 'ROLLED_BACK'}`,
+        actual: r.error ? `error: ${r.error.slice(0, 120)}` : `${r.largestPayloadBytes} B, ${r.historyEvents} events, ${r.status}${r.executionError ? ` (${r.executionError})` : ''}`,
+        holds: r.withinLimits,
+      });
+    }
+  }
   if (has('synth')) {
     const { benchSynth } = await import('./synth.js');
     const synth = await timed('synth at 1, 10, 100 services', () => benchSynth([1, 10, 100]));
@@ -346,6 +362,17 @@ function renderTables(report: Report): string {
       rows.push(['rollback path', (rollback.path as string[]).join(' > ')]);
     }
     out.push(table(['measure', 'value'], rows));
+    out.push('');
+  }
+  const limits = report.limits as import('./limits.js').LimitsResult[] | undefined;
+  if (limits) {
+    out.push("Step Functions margins at the schema's extremes (1 % linear steps or 50 explicit steps, 100 alarms, names at maximum length)");
+    out.push(
+      table(
+        ['plan', 'outcome', 'status', 'largest payload B', 'limit B', 'history events', 'limit', 'execution error', 'wall s'],
+        limits.map((r) => [r.plan, r.outcome, r.status, r.largestPayloadBytes, r.payloadLimitBytes, r.historyEvents, r.historyLimit, r.executionError ?? '-', r.wallSeconds]),
+      ),
+    );
     out.push('');
   }
   const synth = report.synth as Array<{ services: number; resources: number; seconds: number; templateBytes: number; iamScope: string }> | undefined;

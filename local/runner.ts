@@ -37,6 +37,20 @@
  *   also inside Map iterations (the executor would give wall-clock time and the item).
  * - Unsupported (rejected at registration, loudly): JSONata, Variables (`Assign`), distributed Map
  *   features (ItemReader, ItemBatcher, ResultWriter, tolerated failures), `Credentials`.
+ * - Step Functions' limits, enforced as AWS does (each constant cites its source): 256 KiB payloads
+ *   (`States.DataLimitExceeded` for a Task's parameters or result, a state's input or output, a Map
+ *   item or the Map's collected result; States.ALL does not catch it), 25,000 history events
+ *   (`States.Runtime`), positive integer TimeoutSecondsPath / HeartbeatSecondsPath (`States.Runtime`),
+ *   execution names unique for 90 days (`ExecutionAlreadyExists`), StartExecution input and
+ *   SendTaskSuccess output within 256 KiB (`InvalidExecutionInput`, `InvalidOutput`). Every execution
+ *   reports `historyEvents` and `largestPayloadBytes`.
+ * - A Map stops at its first failed iteration: a hidden guard state first in every iteration refuses
+ *   the iterations the executor still starts after one failed, before any of their states is entered
+ *   (nothing of them is recorded, shown to hooks or counted).
+ * - A Map's StateExited can reach the runner before its last iterations' results (the executor
+ *   forwards iteration events asynchronously): the runner holds later events (and bound states) until
+ *   they are in, to check the collected result first. If the execution ends with the Map (the log
+ *   closes and drops late events), it decides with the results it has.
  *
  * Virtual time moves only in {@link LocalRunner.runUntilQuiescent} / {@link LocalRunner.runFor}: when
  * no tracked activity is busy (see local/clock.ts) and the event loop has drained, the clock jumps
@@ -109,6 +123,17 @@ export interface ExecutionRecord {
   readonly transitions: number;
   readonly retries: number;
   readonly lambdaInvocations: number;
+  /**
+   * The events Step Functions would have written to this execution's history so far (the counting
+   * model is next to {@link MAX_HISTORY_EVENTS}); the execution fails when it reaches that quota.
+   */
+  readonly historyEvents: number;
+  /**
+   * The largest payload (UTF-8 bytes of its JSON text) seen in this execution: the execution input, a
+   * state's input or output, a Task's parameters or result, a Map's collected result, a callback's
+   * output. Compare with {@link MAX_PAYLOAD_BYTES}.
+   */
+  readonly largestPayloadBytes: number;
   readonly history: readonly HistoryEvent[];
   /** Every state entered, in order (from the history). */
   readonly statesEntered: ReadonlyArray<{ readonly name: string; readonly type: AslStateType; readonly at: number; readonly mapIndex?: number }>;
@@ -228,6 +253,22 @@ class ExecutionClosedSignal extends Error {
   readonly isCatchable = false;
 }
 
+/**
+ * `States.DataLimitExceeded`: a payload over {@link MAX_PAYLOAD_BYTES}. Never retried; "a terminal
+ * error that can't be caught by the States.ALL error type" (error-handling page), so the executor
+ * only lets a catcher that names it explicitly take it.
+ */
+export class StatesDataLimitError extends Error {
+  override readonly name = 'States.DataLimitExceeded';
+  readonly isRetryable = false;
+  readonly isCatchable: boolean;
+  constructor(meta: { readonly definition: JsonObject }, message: string) {
+    super(message);
+    const catchers = Array.isArray(meta.definition.Catch) ? meta.definition.Catch : [];
+    this.isCatchable = catchers.some((c) => isObject(c) && Array.isArray(c.ErrorEquals) && c.ErrorEquals.includes('States.DataLimitExceeded'));
+  }
+}
+
 /** The ASL uses something the local executor cannot run. */
 export class UnsupportedAslError extends Error {
   override readonly name = 'UnsupportedAslError';
@@ -245,6 +286,69 @@ const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 const LAMBDA_INVOKE_CALLBACK = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 const CALLBACK_SUFFIX = '.waitForTaskToken';
 const DAY_MS = 24 * 3600 * 1000;
+/**
+ * Prefix of the hidden guard state the runner puts first in every Map iteration. aws-local-stepfunctions
+ * keeps starting queued iterations after one failed (p-limit's queue is not cleared); in Step Functions
+ * the Map stops at its first failed iteration. The guard runs after the executor has reported the
+ * failure and refuses the straggler before any of its states is entered.
+ */
+const MAP_GUARD_PREFIX = '__cutover_map_guard_';
+
+// ---------------------------------------------------------------------------------------------------
+// Step Functions quotas and limits the runner enforces (Standard workflows)
+
+/**
+ * "Maximum input or output size for a task, state, or execution: 256 KiB of data as a UTF-8 encoded
+ * string" (Step Functions developer guide, "Step Functions service quotas", quotas related to task
+ * executions: https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). Over it a
+ * state fails with `States.DataLimitExceeded` ("Handling errors in Step Functions workflows":
+ * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html): when a
+ * connector's output, a state's output, or a state's input after Parameters is larger than the quota.
+ */
+export const MAX_PAYLOAD_BYTES = 262_144;
+/**
+ * "Maximum execution history size: 25,000 events in a single state machine execution history. If
+ * the execution history reaches this quota the execution will fail" (same quotas page, quotas related
+ * to state machine executions). AWS ends it with error `States.Runtime`, cause "The execution reached
+ * the maximum number of history events (25000).", the ExecutionFailed event being event 25,000.
+ */
+export const MAX_HISTORY_EVENTS = 25_000;
+/**
+ * StartExecution: "An execution can't use the name of another execution for 90 days"; same name and
+ * input as an open execution returns that execution, else `ExecutionAlreadyExists` (Step Functions
+ * API reference, StartExecution: https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
+ */
+export const EXECUTION_NAME_REUSE_MS = 90 * DAY_MS;
+
+/*
+ * How the runner counts history events (Step Functions writes one per line below; the model follows
+ * the event types of GetExecutionHistory, https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html):
+ * - the execution: ExecutionStarted, and ExecutionSucceeded / ExecutionFailed / ExecutionAborted /
+ *   ExecutionTimedOut: 2;
+ * - every state entered: <Type>StateEntered, and <Type>StateExited when it completes: 2 (a state
+ *   that fails writes no Exited event: a Task its TaskFailed, a Fail or Choice state nothing more);
+ * - a Task attempt (each retry is another attempt): TaskScheduled, TaskStarted, then TaskSucceeded /
+ *   TaskFailed / TaskTimedOut: 3; a `.waitForTaskToken` attempt also TaskSubmitted: 4;
+ * - a Map: MapStateStarted and MapStateSucceeded / MapStateFailed: 2, and per iteration that ran
+ *   MapIterationStarted and MapIterationSucceeded / MapIterationFailed: 2; a Parallel:
+ *   ParallelStateStarted and ParallelStateSucceeded / ParallelStateFailed: 2; a Map or Parallel
+ *   retry: 1;
+ * - a Wait, Choice, Pass, Succeed or Fail state: only its Entered/Exited events.
+ * So a Lambda Task is 5 events, a Wait or a Choice 2, a loop of Task + Choice + Wait 9.
+ */
+
+/** UTF-8 bytes of a value's JSON text (what the payload quota measures). */
+export function payloadBytes(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  return Buffer.byteLength(JSON.stringify(value ?? null), 'utf8');
+}
+
+/** AWS's own message for a state or task whose result is over the quota. */
+function dataLimitMessage(stateName: string, what: 'result' | 'input'): string {
+  return what === 'result'
+    ? `The state/task '${stateName}' returned a result with a size exceeding the maximum number of bytes service limit.`
+    : `The state/task '${stateName}' has an input with a size exceeding the maximum number of bytes service limit.`;
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Compiling a definition for the executor
@@ -256,6 +360,8 @@ type TaskTarget =
 
 type Binding =
   | { readonly kind: 'wait' }
+  /** The hidden first state of every Map iteration (see MAP_GUARD_PREFIX). `map`: the Map's internal name. */
+  | { readonly kind: 'guard'; readonly map: string }
   | { readonly kind: 'task'; readonly resource: string; readonly target: TaskTarget; readonly callback: boolean };
 
 export interface Retrier {
@@ -277,6 +383,8 @@ interface StateMeta {
   readonly definition: JsonObject;
   readonly binding?: Binding;
   readonly retriers: readonly Retrier[];
+  /** A state the runner added (a Map iteration guard): never reported, counted or shown. */
+  readonly hidden?: true;
 }
 
 interface CompiledDefinition {
@@ -475,7 +583,27 @@ class DefinitionCompiler {
         if (isObject(config) && config.Mode === 'DISTRIBUTED') {
           throw new UnsupportedAslError(`${path}: distributed Map is not supported locally`);
         }
-        return { ...state, [key]: this.compileScope(processor, `${path} > `) };
+        const iterator = this.compileScope(processor, `${path} > `);
+        // A hidden guard first in every iteration (see MAP_GUARD_PREFIX): a straggler stops there.
+        const guard = this.claim(`${MAP_GUARD_PREFIX}${internal}`);
+        this.states.set(guard, {
+          internalName: guard,
+          name: guard,
+          type: 'Task',
+          path: `${path} > ${guard}`,
+          definition: {},
+          binding: { kind: 'guard', map: internal },
+          retriers: [],
+          hidden: true,
+        });
+        const guardState: JsonObject = {
+          Type: 'Task',
+          Resource: LAMBDA_INVOKE,
+          Parameters: { [`${INPUT_KEY}.$`]: '$' },
+          TimeoutSeconds: EXECUTOR_TIMEOUT_SECONDS,
+          Next: iterator.StartAt as string,
+        };
+        return { ...state, [key]: { ...iterator, StartAt: guard, States: { [guard]: guardState, ...(iterator.States as JsonObject) } } };
       }
       case 'Parallel': {
         this.states.set(internal, { ...base, retriers: [] });
@@ -571,6 +699,8 @@ function isTimeoutName(name: string): boolean {
 
 /** Does an ErrorEquals list match an error name (Step Functions rules, Task state)? */
 export function errorMatches(errorEquals: readonly string[], name: string): boolean {
+  // States.ALL (and States.TaskFailed) cannot catch the States.DataLimitExceeded terminal error (error-handling page).
+  if (name === 'States.DataLimitExceeded') return errorEquals.includes(name);
   return errorEquals.some(
     (e) =>
       e === name ||
@@ -775,6 +905,32 @@ interface Execution {
   readonly timers: Set<CancelableTimer>;
   abort: () => void;
   hookChain: Promise<void>;
+  /** Events Step Functions would have written so far (see MAX_HISTORY_EVENTS). */
+  historyEvents: number;
+  largestPayloadBytes: number;
+  /** Per Map state (internal name), while it runs: its iterations and the size of their results. */
+  readonly maps: Map<string, MapRun>;
+  /**
+   * A Map's StateExited that arrived before its last iterations' results (the executor forwards
+   * iteration events asynchronously): later events wait in `buffered` until they are in.
+   */
+  deferredExit?: { readonly map: string; readonly path: string; readonly event: LibEvent; readonly buffered: LibEvent[] };
+  /** Resolved when no Map exit is deferred; bound states wait for it before they run. */
+  barrier: Promise<void>;
+  releaseBarrier: () => void;
+}
+
+interface MapRun {
+  /** Number of items (undefined when the runner cannot tell). */
+  readonly expected: number | undefined;
+  /**
+   * How many iterations the guard let through. A count, not indices: inside a nested Map the
+   * executor reports a state's `index` as the outer iteration's, while the iteration events
+   * (MapIterationStarted/Succeeded/Failed) carry the inner one.
+   */
+  admitted: number;
+  /** UTF-8 bytes of each finished iteration's result, by index. */
+  readonly resultBytes: Map<number, number>;
 }
 
 interface ParkedTask {
@@ -790,6 +946,8 @@ interface ParkedTask {
 
 interface LibEvent {
   readonly type: string;
+  readonly output?: unknown;
+  readonly parentState?: { readonly name: string; readonly type: string };
   readonly state?: { readonly name: string; readonly type: string; readonly input?: unknown; readonly output?: unknown };
   readonly index?: number;
   readonly Error?: string;
@@ -905,12 +1063,22 @@ export class LocalRunner implements StepFunctionsBackend {
     } catch {
       throw new SfnApiError(SfnApiErrorName.InvalidExecutionInput, 'Invalid State Machine Execution Input: not JSON');
     }
+    // The payload quota covers "input data when ... starting an execution" (service quotas page); the
+    // API reference gives `input` a maximum length of 262144 and names InvalidExecutionInput for input
+    // it refuses.
+    const inputBytes = payloadBytes(req.input);
+    if (inputBytes > MAX_PAYLOAD_BYTES) {
+      throw new SfnApiError(
+        SfnApiErrorName.InvalidExecutionInput,
+        `Invalid State Machine Execution Input: ${inputBytes} bytes is over the ${MAX_PAYLOAD_BYTES}-byte (256 KiB, UTF-8) limit`,
+      );
+    }
     const name = req.name ?? this.nextExecutionName();
     if (name.length < 1 || name.length > 80 || /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/.test(name)) {
       throw new SfnApiError(SfnApiErrorName.InvalidName, `Invalid Name: '${name}'`);
     }
     const executionArn = `${sm.arn.replace(':stateMachine:', ':execution:')}:${name}`;
-    const existing = this.executions.get(executionArn);
+    const existing = this.reusableName(executionArn);
     if (existing) {
       if (existing.status === ExecutionStatus.Running && existing.input === req.input) {
         return { executionArn, startDate: new Date(existing.startMs) };
@@ -920,7 +1088,7 @@ export class LocalRunner implements StepFunctionsBackend {
     this.checkResources(sm);
     TimeoutCtor ??= await loadTimeoutClass();
     // A concurrent call with the same name may have won while we awaited.
-    const raced = this.executions.get(executionArn);
+    const raced = this.reusableName(executionArn);
     if (raced) {
       if (raced.status === ExecutionStatus.Running && raced.input === req.input) return { executionArn, startDate: new Date(raced.startMs) };
       throw new SfnApiError(SfnApiErrorName.ExecutionAlreadyExists, `Execution Already Exists: '${executionArn}'`);
@@ -956,6 +1124,12 @@ export class LocalRunner implements StepFunctionsBackend {
       timers: new Set(),
       abort: () => {},
       hookChain: Promise.resolve(),
+      // ExecutionStarted.
+      historyEvents: 1,
+      largestPayloadBytes: inputBytes,
+      maps: new Map(),
+      barrier: Promise.resolve(),
+      releaseBarrier: () => {},
     };
     this.executions.set(executionArn, exec);
     this.launch(exec, input);
@@ -997,6 +1171,12 @@ export class LocalRunner implements StepFunctionsBackend {
   }
 
   async sendTaskSuccess(taskToken: string, output: string): Promise<void> {
+    // The API reference gives `output` a maximum length of 262144 and InvalidOutput for output it
+    // refuses; the quota counts UTF-8 bytes (service quotas page).
+    const outputBytes = payloadBytes(output);
+    if (outputBytes > MAX_PAYLOAD_BYTES) {
+      throw new SfnApiError(SfnApiErrorName.InvalidOutput, `Invalid Output: ${outputBytes} bytes is over the ${MAX_PAYLOAD_BYTES}-byte (256 KiB, UTF-8) limit`);
+    }
     const task = this.openTask(taskToken);
     if (!task) return;
     let value: Json;
@@ -1141,6 +1321,17 @@ export class LocalRunner implements StepFunctionsBackend {
     return `exec-${String(this.executionSeq).padStart(6, '0')}`;
   }
 
+  /**
+   * The execution that holds this ARN's name, if it still does: a closed execution frees its name
+   * 90 days after it stopped (StartExecution API reference); its record is then replaced.
+   */
+  private reusableName(executionArn: string): Execution | undefined {
+    const e = this.executions.get(executionArn);
+    if (!e) return undefined;
+    if (e.status !== ExecutionStatus.Running && e.stopMs !== undefined && this.clock.now() - e.stopMs >= EXECUTION_NAME_REUSE_MS) return undefined;
+    return e;
+  }
+
   private mustGet(executionArn: string): Execution {
     const e = this.executions.get(executionArn);
     if (!e) throw new SfnApiError(SfnApiErrorName.ExecutionDoesNotExist, `Execution Does Not Exist: '${executionArn}'`);
@@ -1228,6 +1419,8 @@ export class LocalRunner implements StepFunctionsBackend {
       transitions: e.transitions,
       retries: e.retries,
       lambdaInvocations: e.lambdaInvocations,
+      historyEvents: e.historyEvents,
+      largestPayloadBytes: e.largestPayloadBytes,
       history: [...e.history],
       statesEntered: e.history.flatMap((h) =>
         h.kind === 'StateEntered'
@@ -1269,21 +1462,104 @@ export class LocalRunner implements StepFunctionsBackend {
 
   private async consumeEvents(exec: Execution, logs: AsyncGenerator<LibEvent>): Promise<void> {
     for await (const ev of logs) this.onEvent(exec, ev);
+    // The log closed with a Map exit still waiting for iteration results: decide with what came in.
+    if (exec.deferredExit) this.resolveDeferredExit(exec);
+  }
+
+  /** Add history events (see MAX_HISTORY_EVENTS); false when the execution just failed on the quota. */
+  private countHistory(exec: Execution, events: number): boolean {
+    if (exec.status !== ExecutionStatus.Running) return false;
+    exec.historyEvents += events;
+    // Event 25,000 is the ExecutionFailed event itself: fail once the states have written 24,999.
+    if (exec.historyEvents < MAX_HISTORY_EVENTS) return true;
+    exec.historyEvents = MAX_HISTORY_EVENTS;
+    this.close(exec, ExecutionStatus.Failed, 'States.Runtime', `The execution reached the maximum number of history events (${MAX_HISTORY_EVENTS}).`);
+    return false;
+  }
+
+  /** Record a payload's size; true when it is within the quota. */
+  private measure(exec: Execution, value: unknown): boolean {
+    const bytes = payloadBytes(value);
+    if (bytes > exec.largestPayloadBytes) exec.largestPayloadBytes = bytes;
+    return bytes <= MAX_PAYLOAD_BYTES;
+  }
+
+  /** A state's payload is over the quota: the state fails with States.DataLimitExceeded, which no Catch here matches. */
+  private failDataLimit(exec: Execution, meta: StateMeta, mapIndex: number | undefined, message: string): void {
+    exec.history.push({
+      kind: 'StateFailed',
+      at: this.clock.now(),
+      stateName: meta.name,
+      stateType: meta.type,
+      ...(mapIndex === undefined ? {} : { mapIndex }),
+      error: 'States.DataLimitExceeded',
+      cause: message,
+    });
+    this.close(exec, ExecutionStatus.Failed, 'States.DataLimitExceeded', message);
   }
 
   private onEvent(exec: Execution, ev: LibEvent): void {
+    // Step Functions writes nothing after an execution closed (the executor may still be unwinding).
+    if (exec.status !== ExecutionStatus.Running) return;
+    const deferred = exec.deferredExit;
+    if (deferred && !this.belongsToMap(exec, ev, deferred.map, deferred.path)) {
+      deferred.buffered.push(ev);
+      return;
+    }
+    this.handleEvent(exec, ev);
+    const still = exec.deferredExit;
+    if (still && still === deferred && this.mapResultsIn(exec, still.map)) this.resolveDeferredExit(exec);
+  }
+
+  private belongsToMap(exec: Execution, ev: LibEvent, map: string, path: string): boolean {
+    if (ev.parentState) return ev.parentState.name === map;
+    const meta = ev.state ? exec.machine.compiled.states.get(ev.state.name) : undefined;
+    return meta?.path.startsWith(`${path} > `) === true;
+  }
+
+  private mapResultsIn(exec: Execution, map: string): boolean {
+    const run = exec.maps.get(map);
+    return run?.expected === undefined || run.resultBytes.size >= run.expected;
+  }
+
+  private resolveDeferredExit(exec: Execution): void {
+    const d = exec.deferredExit;
+    if (!d) return;
+    exec.deferredExit = undefined;
+    this.handleEvent(exec, d.event, true);
+    exec.releaseBarrier();
+    for (const ev of d.buffered) this.onEvent(exec, ev);
+  }
+
+  private handleEvent(exec: Execution, ev: LibEvent, mapResultsIn = false): void {
+    if (ev.type === 'MapIterationSucceeded' || ev.type === 'MapIterationFailed') {
+      this.onIterationEnd(exec, ev);
+      return;
+    }
     if (!ev.state) return;
     const meta = exec.machine.compiled.states.get(ev.state.name);
+    if (meta?.hidden) {
+      this.onGuardEvent(exec, meta, ev);
+      return;
+    }
     const stateName = meta?.name ?? ev.state.name;
     const stateType = meta?.type ?? (ev.state.type as AslStateType);
     const at = this.clock.now();
     const where = { at, stateName, stateType, ...(ev.index === undefined ? {} : { mapIndex: ev.index }) };
+    const scope = stateType === 'Map' || stateType === 'Parallel';
     switch (ev.type) {
       case 'StateEntered': {
-        if (stateType === 'Map' || stateType === 'Parallel') exec.failedScopes.delete(stateName);
+        if (scope) exec.failedScopes.delete(stateName);
+        if (stateType === 'Map' && meta) exec.maps.set(meta.internalName, { expected: this.itemCount(exec, meta, ev.state.input), admitted: 0, resultBytes: new Map() });
         exec.transitions++;
+        // <Type>StateEntered, and MapStateStarted / ParallelStateStarted.
+        if (!this.countHistory(exec, scope ? 2 : 1)) return;
         exec.open.push({ name: stateName, ...(ev.index === undefined ? {} : { mapIndex: ev.index }) });
         exec.history.push({ kind: 'StateEntered', ...where, ...(this.recordStateData ? { input: ev.state.input as Json } : {}) });
+        if (meta && !this.measure(exec, ev.state.input)) {
+          this.failDataLimit(exec, meta, ev.index, dataLimitMessage(stateName, 'input'));
+          return;
+        }
         if (this.enteredHooks.size > 0) {
           const info: StateEventInfo = { executionArn: exec.executionArn, ...where, input: ev.state.input };
           for (const hook of this.enteredHooks) this.enqueueHook(exec, `onStateEntered ${stateName}`, () => hook(info));
@@ -1291,8 +1567,34 @@ export class LocalRunner implements StepFunctionsBackend {
         return;
       }
       case 'StateExited': {
+        if (stateType === 'Map' && meta && !mapResultsIn && !this.mapResultsIn(exec, meta.internalName)) {
+          // Wait for the last iterations' results (forwarded later than the Map's exit); bound states wait too.
+          exec.deferredExit = { map: meta.internalName, path: meta.path, event: ev, buffered: [] };
+          exec.barrier = new Promise((resolve) => {
+            exec.releaseBarrier = resolve;
+          });
+          return;
+        }
         const i = exec.open.findIndex((o) => o.name === stateName && o.mapIndex === ev.index);
         if (i >= 0) exec.open.splice(i, 1);
+        if (stateType === 'Map' && meta) {
+          // The collected result (a JSON array of the iterations' results) counts even when ResultPath discards it.
+          const run = exec.maps.get(meta.internalName);
+          exec.maps.delete(meta.internalName);
+          const sizes = [...(run?.resultBytes.values() ?? [])];
+          const collected = 2 + sizes.reduce((a, b) => a + b, 0) + Math.max(0, sizes.length - 1);
+          if (collected > exec.largestPayloadBytes) exec.largestPayloadBytes = collected;
+          if (collected > MAX_PAYLOAD_BYTES) {
+            this.failDataLimit(exec, meta, ev.index, dataLimitMessage(stateName, 'result'));
+            return;
+          }
+        }
+        if (meta && !this.measure(exec, ev.state.output)) {
+          this.failDataLimit(exec, meta, ev.index, dataLimitMessage(stateName, 'result'));
+          return;
+        }
+        // <Type>StateExited, and MapStateSucceeded / ParallelStateSucceeded.
+        if (!this.countHistory(exec, scope ? 2 : 1)) return;
         exec.history.push({ kind: 'StateExited', ...where, ...(this.recordStateData ? { output: ev.state.output as Json } : {}) });
         if (this.exitedHooks.size > 0) {
           const info: StateExitedInfo = { executionArn: exec.executionArn, ...where, input: ev.state.input, output: ev.state.output };
@@ -1305,7 +1607,10 @@ export class LocalRunner implements StepFunctionsBackend {
         const i = exec.open.findIndex((o) => o.name === stateName && o.mapIndex === ev.index);
         if (i >= 0) exec.open.splice(i, 1);
         exec.lastFailure.set(stateName, ev.Error ?? 'Error');
-        if (stateType === 'Map' || stateType === 'Parallel') exec.failedScopes.add(stateName);
+        if (scope) exec.failedScopes.add(stateName);
+        if (stateType === 'Map' && meta) exec.maps.delete(meta.internalName);
+        // MapStateFailed / ParallelStateFailed (a Task's failure is its attempt's TaskFailed).
+        if (scope && !this.countHistory(exec, 1)) return;
         exec.history.push({
           kind: 'StateFailed',
           ...where,
@@ -1318,6 +1623,7 @@ export class LocalRunner implements StepFunctionsBackend {
         // Only Map/Parallel retries come from the executor (Task retries are the runner's own).
         exec.transitions++;
         exec.retries++;
+        if (!this.countHistory(exec, 1)) return;
         exec.open.push({ name: stateName, ...(ev.index === undefined ? {} : { mapIndex: ev.index }) });
         exec.history.push({
           kind: 'StateRetried',
@@ -1335,6 +1641,50 @@ export class LocalRunner implements StepFunctionsBackend {
     }
   }
 
+  /** The iteration guard: an iteration it let through starts (MapIterationStarted); its input is the item. */
+  private onGuardEvent(exec: Execution, meta: StateMeta, ev: LibEvent): void {
+    if (meta.binding?.kind !== 'guard' || ev.index === undefined) return;
+    const mapMeta = exec.machine.compiled.states.get(meta.binding.map);
+    const run = exec.maps.get(meta.binding.map);
+    if (ev.type === 'StateEntered' && mapMeta && !this.measure(exec, ev.state?.input)) {
+      this.failDataLimit(exec, mapMeta, undefined, `${dataLimitMessage(mapMeta.name, 'input')} (item ${ev.index})`);
+      return;
+    }
+    if (ev.type === 'StateExited' && run) {
+      run.admitted++;
+      this.countHistory(exec, 1);
+    }
+  }
+
+  private onIterationEnd(exec: Execution, ev: LibEvent): void {
+    const map = ev.parentState?.name;
+    const run = map === undefined ? undefined : exec.maps.get(map);
+    if (!run || ev.index === undefined) return;
+    if (ev.type === 'MapIterationFailed') {
+      // The Map fails at its first failed iteration: nothing more of it runs (see the guard). A
+      // straggler the guard refused fails too, after the first: Step Functions never ran it.
+      const meta = exec.machine.compiled.states.get(map as string);
+      if (!meta || exec.failedScopes.has(meta.name)) return;
+      exec.failedScopes.add(meta.name);
+    } else {
+      run.resultBytes.set(ev.index, payloadBytes(ev.output));
+    }
+    this.countHistory(exec, 1);
+  }
+
+  /** How many items a Map state iterates over (InputPath, then ItemsPath); undefined if unknown. */
+  private itemCount(exec: Execution, meta: StateMeta, rawInput: unknown): number | undefined {
+    try {
+      const d = meta.definition;
+      let input = rawInput;
+      if (typeof d.InputPath === 'string') input = readReferencePath(d.InputPath, input, exec.context);
+      const items = typeof d.ItemsPath === 'string' ? readReferencePath(d.ItemsPath, input, exec.context) : input;
+      return Array.isArray(items) ? items.length : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   private enqueueHook(exec: Execution, label: string, run: () => void | Promise<void>): void {
     exec.hookChain = exec.hookChain
       .then(() => this.clock.detached(() => this.clock.track(`${exec.name} ${label}`, run)))
@@ -1344,6 +1694,8 @@ export class LocalRunner implements StepFunctionsBackend {
   private finish(exec: Execution, result: PromiseSettledResult<unknown>): void {
     if (exec.status === ExecutionStatus.Running) {
       exec.stopMs = this.clock.now();
+      // ExecutionSucceeded / ExecutionFailed.
+      exec.historyEvents = Math.min(MAX_HISTORY_EVENTS, exec.historyEvents + 1);
       if (result.status === 'fulfilled') {
         exec.status = ExecutionStatus.Succeeded;
         exec.output = JSON.stringify(result.value ?? null);
@@ -1372,6 +1724,8 @@ export class LocalRunner implements StepFunctionsBackend {
 
   /** Stop an execution from outside (StopExecution, execution timeout). */
   private close(exec: Execution, status: ExecutionStatus, error: string | undefined, cause: string | undefined): void {
+    // ExecutionFailed / ExecutionAborted / ExecutionTimedOut (already counted when the history quota closed it).
+    exec.historyEvents = Math.min(MAX_HISTORY_EVENTS, exec.historyEvents + 1);
     exec.status = status;
     exec.stopMs = this.clock.now();
     if (error !== undefined) exec.error = error;
@@ -1421,6 +1775,8 @@ export class LocalRunner implements StepFunctionsBackend {
     this.assertRunning(exec);
     // Let the event log and the state hooks of this execution catch up before anything runs.
     await nextTurn();
+    // A Map's exit waiting for its iterations' results may still fail the execution (payload quota).
+    await exec.barrier;
     await exec.hookChain;
     this.assertRunning(exec);
     // A straggling iteration of a Map (or branch of a Parallel) that already failed: AWS would not run it.
@@ -1436,8 +1792,19 @@ export class LocalRunner implements StepFunctionsBackend {
       case 'wait':
         await this.runWait(exec, meta, input);
         return input;
-      case 'task':
-        return this.runTask(exec, meta, binding, input, params, lingering);
+      case 'guard':
+        // Reached only by iterations of a Map that has not failed (the scope check above).
+        return input;
+      case 'task': {
+        // States.DataLimitExceeded "when, after Parameters processing, the input of a state is larger
+        // than the payload size quota" and "when the output of a connector is larger than the payload
+        // size quota" (error-handling page). Neither is retried; only a Catch that names the error
+        // explicitly catches it (States.ALL and States.TaskFailed do not).
+        if (!this.measure(exec, params)) throw new StatesDataLimitError(meta, dataLimitMessage(meta.name, 'input'));
+        const result = await this.runTask(exec, meta, binding, input, params, lingering);
+        if (!this.measure(exec, result)) throw new StatesDataLimitError(meta, dataLimitMessage(meta.name, 'result'));
+        return result;
+      }
     }
   }
 
@@ -1542,9 +1909,15 @@ export class LocalRunner implements StepFunctionsBackend {
     params: Json,
     lingering: Promise<unknown>[],
   ): Promise<Json> {
+    // States.Runtime (neither retried nor caught) when a TimeoutSecondsPath / HeartbeatSecondsPath
+    // does not select a positive integer: both fields take "a positive, non-zero integer" (Amazon
+    // States Language, Task state: https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html;
+    // "States.Runtime" on the error-handling page).
     const timeoutS = this.positiveSeconds(meta, exec, input, 'TimeoutSeconds');
+    const heartbeatS = this.positiveSeconds(meta, exec, input, 'HeartbeatSeconds');
+    // TaskScheduled, TaskStarted (and TaskSubmitted for a callback), then its outcome: see MAX_HISTORY_EVENTS.
+    if (!this.countHistory(exec, binding.callback ? 4 : 3)) throw new ExecutionClosedSignal(`execution ${exec.executionArn} is ${exec.status}`);
     if (binding.callback) {
-      const heartbeatS = this.positiveSeconds(meta, exec, input, 'HeartbeatSeconds');
       return this.runCallbackAttempt(exec, meta, binding, params, timeoutS, heartbeatS, lingering);
     }
     const invoked = this.invokeTarget(exec, meta, binding, params, undefined);
