@@ -62,14 +62,30 @@ export class AppAutoScalingTargets implements ScalableTargets {
     );
   }
 
+  /**
+   * Suspend or resume dynamic scale-in only. Each SuspendedState flag left out of a
+   * RegisterScalableTarget call defaults to false ("SuspendedState", Application Auto Scaling API
+   * Reference: "The default is false"), so sending one flag would resume scale-out and scheduled
+   * scaling that someone else suspended: the other two are read first and sent back as they are.
+   */
   async setScaleInSuspended(resourceId: string, suspended: boolean): Promise<void> {
+    const out = await awsCall('ApplicationAutoScaling:DescribeScalableTargets', () =>
+      this.client.send(
+        new DescribeScalableTargetsCommand({ ServiceNamespace: NAMESPACE, ResourceIds: [resourceId], ScalableDimension: ECS_DESIRED_COUNT }),
+      ),
+    );
+    const current = out.ScalableTargets?.find((x) => x.ResourceId === resourceId)?.SuspendedState;
     await aasCall('ApplicationAutoScaling:RegisterScalableTarget', () =>
       this.client.send(
         new RegisterScalableTargetCommand({
           ServiceNamespace: NAMESPACE,
           ResourceId: resourceId,
           ScalableDimension: ECS_DESIRED_COUNT,
-          SuspendedState: { DynamicScalingInSuspended: suspended },
+          SuspendedState: {
+            DynamicScalingInSuspended: suspended,
+            DynamicScalingOutSuspended: current?.DynamicScalingOutSuspended === true,
+            ScheduledScalingSuspended: current?.ScheduledScalingSuspended === true,
+          },
         }),
       ),
     );

@@ -115,6 +115,21 @@ export function classifyAwsError(err: unknown, operation: string): CutoverError 
   return new AwsRequestFailed(text, { cause: err, details });
 }
 
+/**
+ * RegisterTaskDefinition's `ClientException: Too many concurrent attempts to create a new revision
+ * of the specified family.`: two registrations of one family at once (two services on one family
+ * fanned out from one push). AWS gives it no name of its own (a ClientException, HTTP 400), so this
+ * one case reads the message; it is transient and retried like throttling. Seen in the wild:
+ * hashicorp/terraform-provider-aws#9777, PrefectHQ/prefect#15865; the ECS API reference lists
+ * ClientException for RegisterTaskDefinition
+ * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html).
+ */
+export function isConcurrentRevisionConflict(err: unknown): boolean {
+  if (!isAwsError(err, 'ClientException')) return false;
+  const message = asObject(err).message;
+  return typeof message === 'string' && /too many concurrent attempts to create a new revision/i.test(message);
+}
+
 /** Run one SDK call; rethrow what it throws classified (CutoverErrors pass through unchanged). */
 export async function awsCall<T>(operation: string, fn: () => Promise<T>): Promise<T> {
   try {

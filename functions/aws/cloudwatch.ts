@@ -21,7 +21,12 @@ const toState = (s: string | undefined): AlarmInfo['state'] =>
 export class CloudWatchAlarms implements Alarms {
   constructor(private readonly client: CloudWatchClient) {}
 
-  /** Metric and composite alarms by name, 100 names per call, every page. Unknown names are omitted. */
+  /**
+   * Metric, composite and log alarms by name, 100 names per call, every page. Unknown names are
+   * omitted. DescribeAlarms returns only the alarm types AlarmTypes asks for (metric alarms alone
+   * when it is left out; CloudWatch API Reference, DescribeAlarms), and LogAlarm is a type of its
+   * own: a configured log alarm is watched like any other.
+   */
   async describe(names: readonly string[]): Promise<AlarmInfo[]> {
     const unique = [...new Set(names)];
     const found: AlarmInfo[] = [];
@@ -34,13 +39,13 @@ export class CloudWatchAlarms implements Alarms {
           this.client.send(
             new DescribeAlarmsCommand({
               AlarmNames: batch,
-              AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+              AlarmTypes: ['MetricAlarm', 'CompositeAlarm', 'LogAlarm'],
               MaxRecords: ALARM_NAMES_PER_CALL,
               ...(token === undefined ? {} : { NextToken: token }),
             }),
           ),
         );
-        for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
+        for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? []), ...(out.LogAlarms ?? [])]) {
           if (a.AlarmName === undefined) continue;
           found.push({ name: a.AlarmName, state: toState(a.StateValue), reason: a.StateReason ?? '' });
         }

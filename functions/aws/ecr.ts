@@ -20,16 +20,30 @@ export function toImageInfo(d: ImageDetail, digest: string): ImageInfo {
   };
 }
 
-/** The scan part of a DescribeImageScanFindings response (status, description, severity counts). */
-export function toImageScanInfo(out: Pick<DescribeImageScanFindingsCommandOutput, 'imageScanStatus' | 'imageScanFindings'>): ImageScanInfo {
-  const counts: Record<string, number> = {};
-  for (const [k, v] of Object.entries(out.imageScanFindings?.findingSeverityCounts ?? {})) if (typeof v === 'number') counts[k] = v;
+/**
+ * The scan part of a DescribeImageScanFindings response (status, description, severity counts).
+ * `findingSeverityCounts` when ECR gives it; else `counted` (the severities of every finding,
+ * enhanced ones included) when the caller counted them; else no counts (not available yet).
+ */
+export function toImageScanInfo(
+  out: Pick<DescribeImageScanFindingsCommandOutput, 'imageScanStatus' | 'imageScanFindings'>,
+  counted?: Readonly<Record<string, number>>,
+): ImageScanInfo {
+  const reported = out.imageScanFindings?.findingSeverityCounts;
+  let counts: Record<string, number> | undefined;
+  if (reported !== undefined) {
+    counts = {};
+    for (const [k, v] of Object.entries(reported)) if (typeof v === 'number') counts[k] = v;
+  } else if (counted !== undefined) counts = { ...counted };
   return {
     ...(out.imageScanStatus?.status === undefined ? {} : { status: out.imageScanStatus.status }),
     ...(out.imageScanStatus?.description ? { description: out.imageScanStatus.description } : {}),
-    findingCounts: counts,
+    ...(counts === undefined ? {} : { findingCounts: counts }),
   };
 }
+
+/** DescribeImageScanFindings returns at most 1000 findings per page. */
+const FINDINGS_PER_PAGE = 1000;
 
 export class EcrImages implements ImageRegistry {
   constructor(private readonly client: ECRClient) {}
@@ -51,19 +65,43 @@ export class EcrImages implements ImageRegistry {
   }
 
   /**
-   * The image's scan (DescribeImageScanFindings, one finding per page: only the status and the
-   * severity counts are read). A never-scanned image (`ScanNotFoundException`) has no status.
+   * The image's scan (DescribeImageScanFindings, one finding per page when ECR reports the
+   * severity counts). A never-scanned image (`ScanNotFoundException`) has no status. Enhanced
+   * scanning (Amazon Inspector) lists its findings in `enhancedFindings` and may leave the counts
+   * out: then every finding is read (1000 per page) and counted by severity (UNTRIAGED included).
+   * Reading enhanced findings needs the Inspector permissions the ECR user guide lists ("IAM
+   * permissions required for enhanced scanning in Amazon ECR").
    */
   async scanFindings(repository: string, digest: string): Promise<ImageScanInfo> {
-    const out = await awsCallExpecting(
-      'ECR:DescribeImageScanFindings',
-      () =>
-        this.client.send(
-          new DescribeImageScanFindingsCommand({ repositoryName: repository, imageId: { imageDigest: digest }, maxResults: 1 }),
-        ),
-      ['ScanNotFoundException'],
-      () => undefined,
-    );
-    return out === undefined ? { findingCounts: {} } : toImageScanInfo(out);
+    const page = (maxResults: number, nextToken?: string) =>
+      awsCallExpecting(
+        'ECR:DescribeImageScanFindings',
+        () =>
+          this.client.send(
+            new DescribeImageScanFindingsCommand({
+              repositoryName: repository,
+              imageId: { imageDigest: digest },
+              maxResults,
+              ...(nextToken === undefined ? {} : { nextToken }),
+            }),
+          ),
+        ['ScanNotFoundException'],
+        () => undefined,
+      );
+    const out = await page(1);
+    if (out === undefined) return {};
+    const listed = (out.imageScanFindings?.enhancedFindings?.length ?? 0) + (out.imageScanFindings?.findings?.length ?? 0);
+    if (out.imageScanFindings?.findingSeverityCounts !== undefined || listed === 0) return toImageScanInfo(out);
+    const counted: Record<string, number> = {};
+    let token: string | undefined;
+    do {
+      const p = await page(FINDINGS_PER_PAGE, token);
+      for (const f of [...(p?.imageScanFindings?.enhancedFindings ?? []), ...(p?.imageScanFindings?.findings ?? [])]) {
+        const severity = f.severity ?? 'UNDEFINED';
+        counted[severity] = (counted[severity] ?? 0) + 1;
+      }
+      token = p?.nextToken;
+    } while (token !== undefined);
+    return toImageScanInfo(out, counted);
   }
 }

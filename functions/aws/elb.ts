@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { LiveStateInvalid, ValidationError } from '../core/errors.js';
 import type { Route, TargetGroupWeight } from '../core/model.js';
-import type { TargetHealthReader, TrafficRouter } from '../core/ports.js';
+import type { TargetHealthReason, TargetHealthReader, TrafficRouter } from '../core/ports.js';
 import { awsCall } from './aws-errors.js';
 
 /** AWS accepts forward weights 0..999. */
@@ -186,19 +186,38 @@ export class ElbTargetHealth implements TargetHealthReader {
    * `initial`, `unhealthy`, `unused` and `unavailable` count in `total` but not in `healthy`, so a
    * group whose targets are not yet checked reads as not healthy rather than as empty.
    */
-  async health(targetGroupArn: string): Promise<{ healthy: number; total: number }> {
+  async health(targetGroupArn: string): Promise<{ healthy: number; total: number; reasons?: TargetHealthReason[] }> {
     const out = await awsCall('ElasticLoadBalancingV2:DescribeTargetHealth', () =>
       this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })),
     );
     let healthy = 0;
     let total = 0;
+    // Why targets are not healthy, as ELB says (TargetHealth.Reason and Description, "Target health
+    // status", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html):
+    // Target.NotInUse, Elb.InitialHealthChecking, Target.FailedHealthChecks ... so a timeout says what to fix.
+    const reasons = new Map<string, TargetHealthReason & { count: number }>();
     for (const d of out.TargetHealthDescriptions ?? []) {
       const state = d.TargetHealth?.State ?? 'unavailable';
       if (LEAVING_STATES.includes(state)) continue;
       total += 1;
-      if (state === 'healthy') healthy += 1;
+      if (state === 'healthy') {
+        healthy += 1;
+        continue;
+      }
+      const reason = d.TargetHealth?.Reason;
+      const key = `${state}|${reason ?? ''}`;
+      const seen = reasons.get(key);
+      if (seen) seen.count += 1;
+      else {
+        reasons.set(key, {
+          state,
+          ...(reason === undefined ? {} : { reason }),
+          ...(d.TargetHealth?.Description === undefined ? {} : { description: d.TargetHealth.Description }),
+          count: 1,
+        });
+      }
     }
-    return { healthy, total };
+    return { healthy, total, ...(reasons.size > 0 ? { reasons: [...reasons.values()] } : {}) };
   }
 }
 

@@ -612,3 +612,63 @@ export function decideAfterVerdict(
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The analysis window (issue #13, item 8)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * ALB metrics reach CloudWatch one to two minutes after the minute they describe ("CloudWatch
+ * metrics for your Application Load Balancer": reported in 60-second intervals, only when requests
+ * flow): the last two minutes before now are not read.
+ */
+export const ALB_METRIC_DELAY_SECONDS = 120;
+/** ALB metrics are per minute; GetMetricData rounds StartTime down to the period. */
+export const METRIC_PERIOD_SECONDS = 60;
+/**
+ * The shortest total bake (bake x (1 + extensions)) that always gives an analysis one whole minute
+ * of data after the shift: the delay, up to one period lost rounding the shift up to the minute, and
+ * the minute itself (240 s).
+ */
+export const MIN_ANALYSIS_BAKE_SECONDS = ALB_METRIC_DELAY_SECONDS + 2 * METRIC_PERIOD_SECONDS;
+
+export interface AnalysisWindow {
+  /** Inclusive, on a minute boundary: the first whole minute after the shift. */
+  readonly startMs: number;
+  /** Exclusive, on a minute boundary: the last minute whose data has arrived ends here. */
+  readonly endMs: number;
+  /** Whole minutes in the window (0: nothing to read yet). */
+  readonly minutes: number;
+  /** The data delay waited out at the end of the window. */
+  readonly delaySeconds: number;
+}
+
+/**
+ * The GetMetricData window of an analysis: whole minutes after the shift, ending `delaySeconds`
+ * before now. GetMetricData rounds StartTime down to the minute (a window starting at the shift
+ * would count the minute before it: traffic blue served alone) and treats EndTime as exclusive,
+ * and ALB data arrives late, so: start = the shift rounded UP to the minute, end = (now - delay)
+ * rounded DOWN to the minute (CloudWatch API Reference, GetMetricData, StartTime/EndTime).
+ *
+ * Examples (delay 120 s):
+ * - shift 10:00:30, now 10:05:30 -> [10:01, 10:03), 2 minutes
+ * - shift 10:00:00, now 10:03:00 -> [10:00, 10:01), 1 minute
+ * - shift 10:00:30, now 10:02:30 -> 0 minutes (startMs = endMs = 10:01)
+ */
+export function analysisWindow(shiftedAtMs: number, nowMs: number, delaySeconds = ALB_METRIC_DELAY_SECONDS): AnalysisWindow {
+  const period = METRIC_PERIOD_SECONDS * 1000;
+  const startMs = Math.ceil(shiftedAtMs / period) * period;
+  const lastMs = Math.floor((nowMs - delaySeconds * 1000) / period) * period;
+  const endMs = Math.max(startMs, lastMs);
+  return { startMs, endMs, minutes: (endMs - startMs) / period, delaySeconds };
+}
+
+/**
+ * Bakes too short for the analysis to see one whole minute, even with every extension it may take:
+ * `bakeSeconds x (1 + extensions) < MIN_ANALYSIS_BAKE_SECONDS`, extensions counting only with
+ * `onInconclusive: extend`. Pure; the config check names each.
+ */
+export function tooShortForAnalysis(bakeSeconds: number, analysis: Pick<AnalysisConfig, 'onInconclusive' | 'maxExtensions'>): boolean {
+  const bakes = 1 + (analysis.onInconclusive === 'extend' ? analysis.maxExtensions : 0);
+  return bakeSeconds > 0 && bakeSeconds * bakes < MIN_ANALYSIS_BAKE_SECONDS;
+}

@@ -51,6 +51,12 @@ export function gatesOf(svc: Pick<ServiceConfig, 'migration' | 'hooks'>): Deploy
 
 /** ECR's severities, lowest first. */
 export const SEVERITIES = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+/**
+ * Enhanced scanning (Amazon Inspector) also reports UNTRIAGED: a finding Inspector has not rated
+ * (EnhancedImageScanFinding.severity, ECR API Reference). Its severity may be any, so it blocks at
+ * every gate but NONE.
+ */
+export const UNTRIAGED = 'UNTRIAGED';
 export type Severity = (typeof SEVERITIES)[number];
 export type BlockSeverity = 'NONE' | Severity;
 
@@ -83,6 +89,10 @@ export function scanResultOf(
 ): ScanResult {
   if (status === undefined) return { kind: 'none' };
   if (COMPLETE_STATUSES.has(status)) {
+    // Severity counts can be absent for a while after COMPLETE (basic) or ACTIVE (enhanced, Amazon
+    // Inspector): no counts is "not known yet", never "no findings" (issue #13, item 3). A scan with
+    // no findings reports an empty map.
+    if (counts === undefined) return { kind: 'pending', status: `${status} (severity counts not available yet)` };
     const clean: Record<string, number> = {};
     for (const [k, v] of Object.entries(counts ?? {})) if (typeof v === 'number') clean[k] = v;
     return { kind: 'complete', counts: clean };
@@ -127,11 +137,13 @@ export type ImageGateVerdict =
 /** `{ CRITICAL: 2, HIGH: 1, LOW: 4 }` at gate HIGH -> `['CRITICAL: 2', 'HIGH: 1']` (worst first). */
 export function blockingFindings(counts: Readonly<Record<string, number>>, gate: Severity): string[] {
   const from = SEVERITIES.indexOf(gate);
-  return [...SEVERITIES]
+  const rated = [...SEVERITIES]
     .slice(from)
     .reverse()
     .filter((s) => (counts[s] ?? 0) > 0)
     .map((s) => `${s}: ${counts[s]}`);
+  const untriaged = counts[UNTRIAGED] ?? 0;
+  return untriaged > 0 ? [...rated, `${UNTRIAGED}: ${untriaged} (not rated by Inspector yet: may be any severity)`] : rated;
 }
 
 /**

@@ -105,3 +105,66 @@ export function resolveLiveSide(
     'Set the weights to 100 on the target group of the version that should serve, and 0 on the other.',
   );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Room for one more task set (issue #13, item 2)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Task sets per service, DRAINING ones included until they are gone: 5, not adjustable ("Amazon ECS
+ * service quotas", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html).
+ * CreateTaskSet beyond it answers InvalidParameterException "... Unable to create new TaskSet since
+ * this exceeds the maximum limit."
+ */
+export const MAX_TASK_SETS_PER_SERVICE = 5;
+
+/** The fields of a task set the decision reads (ports' TaskSetInfo has them). */
+export interface TaskSetSlot {
+  readonly id: string;
+  readonly status: string;
+  readonly targetGroupArns: readonly string[];
+  readonly externalId?: string;
+}
+
+export type TaskSetRoom =
+  /** Fewer than the limit: create. */
+  | { readonly kind: 'room'; readonly count: number }
+  /** This deployment's task set exists already (a retry): CreateTaskSet's client token returns it. */
+  | { readonly kind: 'ours'; readonly id: string }
+  /**
+   * At the limit. `orphans` may be deleted (ACTIVE, not blue, not this deployment's, on no target
+   * group that takes traffic); `draining` are already going. Once those are gone there is room.
+   */
+  | { readonly kind: 'full'; readonly count: number; readonly orphans: readonly string[]; readonly draining: readonly string[] }
+  /** At the limit and nothing Cutover may remove or wait for: only a person can make room. */
+  | { readonly kind: 'stuck'; readonly count: number; readonly kept: readonly string[] };
+
+/**
+ * Whether green can be created next to `taskSets`. Never chosen as an orphan: the PRIMARY task set,
+ * blue, this deployment's own, a DRAINING one (already leaving), and any task set on a target group
+ * with weight > 0 on the production route (it carries traffic).
+ *
+ * Examples (limit 5, weights blue-tg=100, green-tg=0):
+ * - 2 task sets                                          -> room
+ * - 5: PRIMARY(blue) + 2 DRAINING + 2 ACTIVE on green-tg  -> full, orphans = the 2 ACTIVE, draining = 2
+ * - 5: PRIMARY(blue) + 4 ACTIVE on blue-tg                -> stuck (all carry traffic)
+ */
+export function taskSetRoom(
+  taskSets: readonly TaskSetSlot[],
+  opts: { readonly deploymentId: string; readonly blueTaskSetId?: string; readonly weights: readonly TargetGroupWeight[]; readonly limit?: number },
+): TaskSetRoom {
+  const limit = opts.limit ?? MAX_TASK_SETS_PER_SERVICE;
+  const own = taskSets.find((t) => t.externalId === opts.deploymentId && t.status !== 'DRAINING');
+  if (own) return { kind: 'ours', id: own.id };
+  if (taskSets.length < limit) return { kind: 'room', count: taskSets.length };
+  const carriesTraffic = (t: TaskSetSlot): boolean =>
+    t.targetGroupArns.some((tg) => (opts.weights.find((w) => w.targetGroupArn === tg)?.weight ?? 0) > 0);
+  const draining = taskSets.filter((t) => t.status === 'DRAINING').map((t) => t.id);
+  const orphans = taskSets
+    .filter((t) => t.status === 'ACTIVE' && t.id !== opts.blueTaskSetId && !carriesTraffic(t))
+    .map((t) => t.id);
+  if (draining.length === 0 && orphans.length === 0) {
+    return { kind: 'stuck', count: taskSets.length, kept: taskSets.map((t) => t.id) };
+  }
+  return { kind: 'full', count: taskSets.length, orphans, draining };
+}

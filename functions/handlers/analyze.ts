@@ -8,7 +8,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import * as z from 'zod/mini';
 import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
 import { CloudWatchMetrics } from '../aws/cloudwatch.js';
-import { assess, decideAfterVerdict } from '../core/analysis.js';
+import { analysisWindow, assess, decideAfterVerdict } from '../core/analysis.js';
 import type { StepItem } from '../core/deploy-state.js';
 import { AnalysisFailed } from '../core/errors.js';
 import { targetGroupDimension } from '../core/metrics-dimensions.js';
@@ -18,6 +18,7 @@ import type { Clock, DeploymentStore, EventPublisher, MetricSource } from '../co
 import { parseOrThrow } from '../core/validation.js';
 import { publisherFor } from './shared/clients.js';
 import { storeFor } from './shared/store.js';
+import { failIfAlarmRecorded } from './shared/alarm-check.js';
 import { ctxOf, entry, eventDetail } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
@@ -38,13 +39,15 @@ export function createHandler(deps: AnalyzeDeps): Handler<unknown, StepItem> {
   return wrap(logger, async (event: unknown) => {
     const item = parseOrThrow(Payload, event, 'analyze payload').item as StepItem;
     const state = item.state;
-    const ctx = ctxOf(state);
+    const ctx = ctxOf(state, deps.env);
     const { service, environment, deploymentId } = state.request;
     logger.appendKeys({ deploymentId, cutoverService: service, environment, step: item.index });
     const now = deps.clock.now();
     const extensions = item.extensions ?? 0;
     const key = `analysis-${item.index}${extensions ? `-x${extensions}` : ''}`;
     await deps.store.setTaskToken(service, environment, deploymentId, undefined);
+    // An alarm recorded during the bake whose failure did not reach it (or since) fails the step.
+    await failIfAlarmRecorded(deps.store, state.request, `the analysis of step ${item.index}`);
 
     const blueTg = ctx.blue?.targetGroupArn;
     const weights = blueTg ? nextWeights(ctx.plan, item.index, blueTg, ctx.greenTargetGroupArn) : [];
@@ -58,17 +61,29 @@ export function createHandler(deps: AnalyzeDeps): Handler<unknown, StepItem> {
       await deps.store.appendTimeline(service, environment, deploymentId, entry(key, 'analysis', now, { verdict: 'Skipped', why }));
       return { ...item, verdict: { kind: 'Skipped', decision: 'pass' } };
     }
-    // The window covers the bake and every extension of it (each extension bakes the step again).
+    // The bake and every extension of it (each extension bakes the step again) began with the shift;
+    // the window is the whole minutes after it whose data has arrived (analysisWindow).
     const bakeSeconds = item.step.kind === 'bake' ? item.step.seconds : 0;
-    const startMs = now - bakeSeconds * 1000 * (extensions + 1);
-    const [green, blue] = await Promise.all([
-      deps.metrics.targetGroupSamples(ctx.loadBalancerDimension, targetGroupDimension(ctx.greenTargetGroupArn), startMs, now),
-      deps.metrics.targetGroupSamples(ctx.loadBalancerDimension, targetGroupDimension(blueTg), startMs, now),
-    ]);
+    const shiftedAtMs = now - bakeSeconds * 1000 * (extensions + 1);
+    const window = analysisWindow(shiftedAtMs, now);
+    const none = { requests: 0, errors5xx: 0, latencies: [] as number[] };
+    const [green, blue] =
+      window.minutes === 0
+        ? [none, none]
+        : await Promise.all([
+            deps.metrics.targetGroupSamples(ctx.loadBalancerDimension, targetGroupDimension(ctx.greenTargetGroupArn), window.startMs, window.endMs),
+            deps.metrics.targetGroupSamples(ctx.loadBalancerDimension, targetGroupDimension(blueTg), window.startMs, window.endMs),
+          ]);
     const verdict = assess({ green, blue }, ctx.analysis);
     const decision = decideAfterVerdict(verdict, ctx.analysis, extensions);
+    const windowDetail = {
+      start: new Date(window.startMs).toISOString(),
+      end: new Date(window.endMs).toISOString(),
+      minutes: window.minutes,
+      dataDelaySeconds: window.delaySeconds,
+    };
     await deps.store.appendTimeline(service, environment, deploymentId,
-      entry(key, 'analysis', now, { verdict: verdict.kind, decision, ...verdict } as Record<string, unknown>));
+      entry(key, 'analysis', now, { verdict: verdict.kind, decision, ...verdict, window: windowDetail } as Record<string, unknown>));
     await deps.events.publish(LifecycleEvent.StepCompleted,
       eventDetail(state, { step: item.index, kind: 'analysis', verdict, decision }));
     if (decision === 'fail') {

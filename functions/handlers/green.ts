@@ -12,7 +12,8 @@ import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/cli
 import { EcsTaskSets } from '../aws/ecs.js';
 import { ElbTargetHealth, ElbTrafficRouter } from '../aws/elb.js';
 import type { DeployState } from '../core/deploy-state.js';
-import { HealthCheckTimeout, LiveStateInvalid } from '../core/errors.js';
+import { HealthCheckTimeout, LiveStateInvalid, TaskSetLimitReached } from '../core/errors.js';
+import { MAX_TASK_SETS_PER_SERVICE, taskSetRoom } from '../core/live-side.js';
 import { greenScalePercent, weightsFor } from '../core/plan.js';
 import type { Clock, DeploymentStore, TargetHealthReader, TaskSets, TrafficRouter } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
@@ -38,8 +39,45 @@ export const CHECK_INTERVAL_SECONDS = 15;
 
 const Payload = z.object({ action: z.enum(['create', 'check']), state: z.unknown() });
 
+/**
+ * ECS allows 5 task sets per service, DRAINING ones included (see taskSetRoom). At the limit,
+ * orphans (ACTIVE, not blue, not this deployment's, on no target group with traffic) are deleted
+ * and TaskSetLimitReached asks the state machine to retry while they and the DRAINING ones go
+ * (bounded, about 6 minutes); with nothing Cutover may remove, LiveStateInvalid says what to do.
+ */
+async function makeRoomForGreen(deps: GreenDeps, state: DeployState): Promise<void> {
+  const ctx = ctxOf(state, deps.env);
+  const { service, environment, deploymentId } = state.request;
+  const svc = await deps.taskSets.describeService(ctx.cluster, ctx.ecsService);
+  // Before any shift the route holds blue 100 / green 0 (Inspect put green on it, or repaired a
+  // split); on a first deployment green's target group is the one at 100.
+  const weights = ctx.blue ? weightsFor(0, ctx.blue.targetGroupArn, ctx.greenTargetGroupArn) : [{ targetGroupArn: ctx.greenTargetGroupArn, weight: 100 }];
+  const room = taskSetRoom(svc.taskSets, {
+    deploymentId,
+    ...(ctx.blue?.taskSetId ? { blueTaskSetId: ctx.blue.taskSetId } : {}),
+    weights,
+  });
+  if (room.kind === 'room' || room.kind === 'ours') return;
+  const where = `${ctx.cluster}/${ctx.ecsService}`;
+  if (room.kind === 'stuck') {
+    throw new LiveStateInvalid(
+      `${where} holds ${room.count} task sets, ECS's limit of ${MAX_TASK_SETS_PER_SERVICE} per service, and every one is primary, blue or takes traffic, so Cutover deletes none: delete the task sets that should not run (aws ecs delete-task-set --force) and deploy again`,
+      { details: { taskSets: room.kept, limit: MAX_TASK_SETS_PER_SERVICE } },
+    );
+  }
+  for (const id of room.orphans) await deps.taskSets.deleteTaskSet(ctx.cluster, ctx.ecsService, id);
+  await deps.store.appendTimeline(service, environment, deploymentId,
+    entry(`task-set-room-${room.count}-${room.orphans.length}-${room.draining.length}`, 'green', deps.clock.now(), {
+      taskSets: room.count, deletedOrphans: [...room.orphans], draining: [...room.draining], limit: MAX_TASK_SETS_PER_SERVICE,
+    }));
+  throw new TaskSetLimitReached(
+    `${where} holds ${room.count} task sets, ECS's limit of ${MAX_TASK_SETS_PER_SERVICE} per service (DRAINING ones count until they are gone): ${room.orphans.length} orphan(s) deleted now, ${room.draining.length} already draining; waiting for them to go. If this persists, lower the target groups' deregistration delay or delete task sets that take no traffic (aws ecs delete-task-set --force), then deploy again`,
+    { details: { taskSets: room.count, deletedOrphans: room.orphans, draining: room.draining, limit: MAX_TASK_SETS_PER_SERVICE } },
+  );
+}
+
 async function create(deps: GreenDeps, state: DeployState): Promise<DeployState> {
-  const ctx = ctxOf(state);
+  const ctx = ctxOf(state, deps.env);
   const { service, environment, deploymentId } = state.request;
   if (!state.taskDefinitionArn) throw new LiveStateInvalid('taskDefinitionArn is missing: RegisterTaskDefinition sets it');
   let containerPort: number;
@@ -61,6 +99,7 @@ async function create(deps: GreenDeps, state: DeployState): Promise<DeployState>
       },
     };
   }
+  await makeRoomForGreen(deps, state);
   const scalePercent = greenScalePercent(ctx.capacity, ctx.plan, 0);
   const taskSet = await deps.taskSets.createTaskSet({
     cluster: ctx.cluster,
@@ -99,7 +138,7 @@ async function create(deps: GreenDeps, state: DeployState): Promise<DeployState>
 }
 
 async function check(deps: GreenDeps, state: DeployState): Promise<DeployState> {
-  const ctx = ctxOf(state);
+  const ctx = ctxOf(state, deps.env);
   const { service, environment, deploymentId } = state.request;
   if (!state.green || !state.health) throw new LiveStateInvalid('green/health missing: CreateGreen sets them');
   const now = deps.clock.now();
@@ -120,9 +159,20 @@ async function check(deps: GreenDeps, state: DeployState): Promise<DeployState> 
     return { ...state, health: { ...state.health, status: 'healthy', waitSeconds: 0, healthy: health.healthy, required } };
   }
   if (now >= state.health.deadlineMs) {
+    const why = (health.reasons ?? [])
+      .map((r) => `${r.count} ${r.state}${r.reason ? ` (${r.reason}${r.description ? `: ${r.description}` : ''})` : ''}`)
+      .join(', ');
     throw new HealthCheckTimeout(
-      `Green task set ${green.id} was not healthy within ${ctx.healthTimeoutSeconds} s: ${health.healthy}/${required} healthy targets, ${green.runningCount}/${green.computedDesiredCount} running (${green.stabilityStatus})`,
-      { details: { healthy: health.healthy, required, running: green.runningCount, stability: green.stabilityStatus } },
+      `Green task set ${green.id} was not healthy within ${ctx.healthTimeoutSeconds} s: ${health.healthy}/${required} healthy targets, ${green.runningCount}/${green.computedDesiredCount} running (${green.stabilityStatus})${why ? `; targets: ${why}` : ''}`,
+      {
+        details: {
+          healthy: health.healthy,
+          required,
+          running: green.runningCount,
+          stability: green.stabilityStatus,
+          ...(health.reasons ? { targetReasons: health.reasons } : {}),
+        },
+      },
     );
   }
   const remaining = Math.ceil((state.health.deadlineMs - now) / 1000);

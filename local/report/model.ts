@@ -161,7 +161,12 @@ export function stepRow(entry: TimelineEntry, blue: string | null, green: string
     case 'analysis': {
       const verdict = str(d.verdict ?? d.kind);
       const reasons = Array.isArray(d.reasons) ? (d.reasons as string[]).join('; ') : '';
-      return { at, kind: entry.kind, title: `Analysis: ${verdict}`, detail: reasons, tone: d.decision === 'fail' ? 'bad' : 'ok' };
+      // The metric window the verdict read (whole minutes after the shift, ALB's data delay waited out).
+      const w = d.window as { start?: string; end?: string; minutes?: number; dataDelaySeconds?: number } | undefined;
+      const window = w?.start && w.end
+        ? `window ${w.start.slice(11, 16)}-${w.end.slice(11, 16)} UTC (${w.minutes ?? 0} min, last ${w.dataDelaySeconds ?? 0} s not yet published)`
+        : '';
+      return { at, kind: entry.kind, title: `Analysis: ${verdict}`, detail: [reasons, window].filter(Boolean).join('; '), tone: d.decision === 'fail' ? 'bad' : 'ok' };
     }
     case 'alarm':
       return { at, kind: entry.kind, title: `Alarm ${str(d.alarmName)}`, detail: str(d.reason), tone: 'bad' };

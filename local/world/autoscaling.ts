@@ -136,7 +136,15 @@ export class AutoScalingWorld {
     if (min > max) throw fault('ValidationException', `Minimum capacity cannot be greater than maximum capacity (${min} > ${max})`);
     t.minCapacity = min;
     t.maxCapacity = max;
-    if (i.SuspendedState) t.suspended = { ...t.suspended, ...Object.fromEntries(Object.entries(i.SuspendedState).filter(([, v]) => v !== undefined)) };
+    // A flag left out of SuspendedState is false, not "unchanged" ("SuspendedState", Application
+    // Auto Scaling API Reference: "The default is false" for each of the three).
+    if (i.SuspendedState) {
+      t.suspended = {
+        DynamicScalingInSuspended: i.SuspendedState.DynamicScalingInSuspended === true,
+        DynamicScalingOutSuspended: i.SuspendedState.DynamicScalingOutSuspended === true,
+        ScheduledScalingSuspended: i.SuspendedState.ScheduledScalingSuspended === true,
+      };
+    }
     this.targets.set(resourceId, t);
     // Like AWS: a desired count outside the new bounds is moved into them.
     const clamped = Math.min(max, Math.max(min, desired));

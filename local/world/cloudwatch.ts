@@ -19,6 +19,7 @@ import type {
   GetMetricDataCommandOutput,
   GetMetricStatisticsCommandInput,
   GetMetricStatisticsCommandOutput,
+  LogAlarm,
   MetricAlarm,
   MetricDataQuery,
   MetricDataResult,
@@ -157,7 +158,18 @@ interface CompositeAlarmRec extends AlarmBase {
   rule: string;
   ast: RuleNode;
 }
-type AlarmRec = MetricAlarmRec | CompositeAlarmRec;
+/**
+ * A log alarm (a CloudWatch Logs scheduled query's result against a threshold). The world does not
+ * run queries: its state is set (setState / SetAlarmState). DescribeAlarms returns it only when
+ * AlarmTypes asks for LogAlarm ("DescribeAlarms", CloudWatch API Reference: "If you omit this
+ * parameter, only metric alarms are returned, even if composite alarms or log alarms exist").
+ */
+interface LogAlarmRec extends AlarmBase {
+  readonly kind: 'log';
+}
+type AlarmRec = MetricAlarmRec | CompositeAlarmRec | LogAlarmRec;
+
+const ALARM_TYPE_OF: Readonly<Record<AlarmRec['kind'], string>> = { metric: 'MetricAlarm', composite: 'CompositeAlarm', log: 'LogAlarm' };
 
 const COMPARISON_TEXT: Readonly<Record<string, string>> = {
   GreaterThanThreshold: 'greater than',
@@ -329,6 +341,7 @@ export class CloudWatchWorld {
 
   private eventConfiguration(a: AlarmRec): Record<string, unknown> {
     if (a.kind === 'composite') return { alarmRule: a.rule, ...(a.description ? { description: a.description } : {}) };
+    if (a.kind === 'log') return { ...(a.description ? { description: a.description } : {}) };
     const i = a.input;
     const metricOf = (ns: string | undefined, name: string | undefined, dims: readonly Dimension[] | undefined) => ({
       dimensions: dimsOf(dims),
@@ -534,6 +547,41 @@ export class CloudWatchWorld {
     };
   }
 
+  private logAlarmView(a: LogAlarmRec): LogAlarm {
+    return {
+      AlarmName: a.name,
+      AlarmArn: a.arn,
+      ...(a.description ? { AlarmDescription: a.description } : {}),
+      AlarmConfigurationUpdatedTimestamp: new Date(a.configUpdatedAt),
+      ActionsEnabled: a.actionsEnabled,
+      OKActions: [...a.okActions],
+      AlarmActions: [...a.alarmActions],
+      InsufficientDataActions: [...a.insufficientDataActions],
+      StateValue: a.state.value,
+      StateReason: a.state.reason,
+      ...(a.state.reasonData !== undefined ? { StateReasonData: a.state.reasonData } : {}),
+      StateUpdatedTimestamp: new Date(a.state.updatedAt),
+    };
+  }
+
+  /** A log alarm (world-facing: seeding). Its state starts INSUFFICIENT_DATA and moves by setState. */
+  createLogAlarm(name: string, description?: string): void {
+    if (this.alarms.has(name)) throw new Error(`alarm ${name} already exists`);
+    const now = this.now;
+    this.alarms.set(name, {
+      kind: 'log',
+      name,
+      arn: this.alarmArn(name),
+      ...(description ? { description } : {}),
+      actionsEnabled: true,
+      alarmActions: [],
+      okActions: [],
+      insufficientDataActions: [],
+      configUpdatedAt: now,
+      state: { value: 'INSUFFICIENT_DATA', reason: 'Unchecked: Initial alarm creation', at: now, updatedAt: now },
+    });
+  }
+
   private compositeAlarmView(a: CompositeAlarmRec): CompositeAlarm {
     return {
       ActionsEnabled: a.actionsEnabled,
@@ -575,7 +623,7 @@ export class CloudWatchWorld {
       const child = i.ParentsOfAlarmName;
       list = list.filter((a) => a.kind === 'composite' && childrenOf(a.ast).includes(child));
     }
-    list = list.filter((a) => types.has(a.kind === 'metric' ? 'MetricAlarm' : 'CompositeAlarm'));
+    list = list.filter((a) => types.has(ALARM_TYPE_OF[a.kind]));
     const start = i.NextToken ? Number(Buffer.from(i.NextToken, 'base64').toString('utf8')) : 0;
     if (!Number.isInteger(start) || start < 0) throw fault('InvalidNextToken', 'The service returned an invalid NextToken.');
     const page = list.slice(start, start + max);
@@ -583,6 +631,7 @@ export class CloudWatchWorld {
     return {
       MetricAlarms: page.filter((a): a is MetricAlarmRec => a.kind === 'metric').map((a) => this.metricAlarmView(a)),
       CompositeAlarms: page.filter((a): a is CompositeAlarmRec => a.kind === 'composite').map((a) => this.compositeAlarmView(a)),
+      ...(types.has('LogAlarm') ? { LogAlarms: page.filter((a): a is LogAlarmRec => a.kind === 'log').map((a) => this.logAlarmView(a)) } : {}),
       ...(next ? { NextToken: next } : {}),
     };
   }

@@ -37,11 +37,24 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const REPO = /^(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 
 export interface ScanSpec {
-  /** Default COMPLETE. */
+  /**
+   * BASIC (ECR's own scan: `findings`, status COMPLETE) or ENHANCED (Amazon Inspector: findings in
+   * `enhancedFindings`, severities include UNTRIAGED, status ACTIVE while continuous scanning
+   * watches the image; "Scan images for software vulnerabilities in Amazon ECR", ECR user guide).
+   * Default BASIC.
+   */
+  readonly type?: 'BASIC' | 'ENHANCED';
+  /** Default COMPLETE (BASIC) or ACTIVE (ENHANCED). */
   readonly status?: ScanStatus;
-  readonly findingSeverityCounts?: Partial<Record<FindingSeverity, number>>;
+  /** Findings per severity; ENHANCED may also count UNTRIAGED. */
+  readonly findingSeverityCounts?: Partial<Record<FindingSeverity | 'UNTRIAGED', number>>;
   /** The scan reads IN_PROGRESS until this virtual time, then `status`. */
   readonly completeAtMs?: number;
+  /**
+   * `findingSeverityCounts` is left out of the responses until this virtual time, though the status
+   * already reads COMPLETE/ACTIVE (counts arrive after the status, as with Inspector).
+   */
+  readonly countsAtMs?: number;
 }
 
 interface ImageRec {
@@ -221,7 +234,7 @@ export class EcrWorld {
     if (scan.completeAtMs !== undefined && now < scan.completeAtMs) {
       return { status: 'IN_PROGRESS', description: 'The scan is in progress.' };
     }
-    const status = scan.status ?? 'COMPLETE';
+    const status = scan.status ?? (scan.type === 'ENHANCED' ? 'ACTIVE' : 'COMPLETE');
     const description =
       status === 'COMPLETE'
         ? 'The scan was completed successfully.'
@@ -245,7 +258,7 @@ export class EcrWorld {
       imageSizeInBytes: img.sizeBytes,
       imagePushedAt: new Date(img.pushedAt),
       ...(scan ? { imageScanStatus: scan } : {}),
-      ...(img.scan && scan?.status === 'COMPLETE'
+      ...(img.scan && scan && this.findingsReady(img.scan, scan.status) && this.countsReady(img.scan)
         ? {
             imageScanFindingsSummary: {
               imageScanCompletedAt: this.completedAt(img, img.scan),
@@ -316,25 +329,59 @@ export class EcrWorld {
       imageId: { imageDigest: img.digest, ...(id.imageTag ? { imageTag: id.imageTag } : {}) },
       imageScanStatus: scan,
     };
-    if (scan.status !== 'COMPLETE') return base;
+    if (!this.findingsReady(img.scan, scan.status)) return base;
+    const max = i.maxResults ?? 100;
+    if (!Number.isInteger(max) || max < 1 || max > 1000) {
+      throw fault('InvalidParameterException', "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value less than or equal to 1000'");
+    }
     const counts = { ...(img.scan.findingSeverityCounts ?? {}) };
     const completedAt = this.completedAt(img, img.scan);
-    const findings: ImageScanFinding[] = [];
-    for (const [severity, n] of Object.entries(counts) as Array<[FindingSeverity, number]>) {
-      for (let k = 0; k < Math.min(n, 20); k++) {
-        const cve = `CVE-2024-${String(1000 + findings.length).padStart(4, '0')}`;
-        findings.push({ name: cve, severity, uri: `https://cve.mitre.org/cgi-bin/cvename.cgi?name=${cve}`, description: `${severity} finding ${k + 1}` });
-      }
+    const enhanced = img.scan.type === 'ENHANCED';
+    // One finding per counted vulnerability (all of them, so paging through them counts them all).
+    const all: Array<{ severity: string; cve: string; k: number }> = [];
+    for (const [severity, n] of Object.entries(counts) as Array<[string, number]>) {
+      for (let k = 0; k < n; k++) all.push({ severity, cve: `CVE-2024-${String(1000 + all.length).padStart(4, '0')}`, k });
     }
+    const p = this.page(all, max, i.nextToken, 1000);
     return {
       ...base,
       imageScanFindings: {
         imageScanCompletedAt: completedAt,
         vulnerabilitySourceUpdatedAt: new Date(img.pushedAt - 86_400_000),
-        findingSeverityCounts: counts,
-        findings,
+        ...(this.countsReady(img.scan) ? { findingSeverityCounts: counts as Partial<Record<FindingSeverity, number>> } : {}),
+        ...(enhanced
+          ? {
+              enhancedFindings: p.items.map((f) => ({
+                awsAccountId: this.ctx.accountId,
+                findingArn: `arn:aws:inspector2:${this.ctx.region}:${this.ctx.accountId}:finding/${f.cve.toLowerCase()}`,
+                severity: f.severity,
+                title: `${f.cve} - package`,
+                description: `${f.severity} finding ${f.k + 1}`,
+                status: 'ACTIVE',
+                type: 'PACKAGE_VULNERABILITY',
+              })),
+            }
+          : {
+              findings: p.items.map(
+                (f): ImageScanFinding => ({
+                  name: f.cve,
+                  severity: f.severity as FindingSeverity,
+                  uri: `https://cve.mitre.org/cgi-bin/cvename.cgi?name=${f.cve}`,
+                  description: `${f.severity} finding ${f.k + 1}`,
+                }),
+              ),
+            }),
       },
+      ...(p.nextToken ? { nextToken: p.nextToken } : {}),
     };
+  }
+
+  /** Findings exist once a basic scan is COMPLETE or an enhanced one ACTIVE/COMPLETE. */
+  private findingsReady(scan: ScanSpec, status: ScanStatus): boolean {
+    return status === 'COMPLETE' || (scan.type === 'ENHANCED' && status === 'ACTIVE');
+  }
+  private countsReady(scan: ScanSpec): boolean {
+    return scan.countsAtMs === undefined || this.ctx.clock.now() >= scan.countsAtMs;
   }
 
   listImages(i: ListImagesCommandInput): Out<ListImagesCommandOutput> {

@@ -207,6 +207,8 @@ export const READ_ONLY_TASK_DEFINITION_FIELDS = [
 ] as const;
 
 const NAME = /^[A-Za-z0-9_-]{1,255}$/;
+/** Amazon ECS service quotas: task sets per service (not adjustable). */
+export const MAX_TASK_SETS_PER_SERVICE = 5;
 
 export interface SeedServiceSpec {
   readonly cluster: string;
@@ -230,6 +232,8 @@ export class EcsWorld {
   /** Every task set ever created, by target group, in creation order (target health asks per target group). */
   private readonly taskSetsByTargetGroup = new Map<string, TaskSetRec[]>();
   private readonly runTaskTokens = new Map<string, TaskRec[]>();
+  /** Per family: until when the last RegisterTaskDefinition is in flight (virtual ms). */
+  private readonly familyBusyUntil = new Map<string, number>();
   private ipCounter = 10;
   private targetGroups: TargetGroupPort = {
     describe: () => undefined,
@@ -260,8 +264,9 @@ export class EcsWorld {
   }
 
   /** Register a task definition revision as the API would (validation included). */
+  /** Seeding: registers without the concurrency window (nothing else is registering then). */
   register(input: RegisterTaskDefinitionCommandInput, registeredBy?: string): TaskDefinition {
-    return this.registerTaskDefinition(input, registeredBy).taskDefinition as TaskDefinition;
+    return this.registerTaskDefinition(input, registeredBy, true).taskDefinition as TaskDefinition;
   }
 
   /**
@@ -495,7 +500,7 @@ export class EcsWorld {
     return td ? this.ctx.digestOfImage(this.container(td, containerName)?.image) : undefined;
   }
 
-  registerTaskDefinition(input: RegisterTaskDefinitionCommandInput, registeredBy?: string): Out<RegisterTaskDefinitionCommandOutput> {
+  registerTaskDefinition(input: RegisterTaskDefinitionCommandInput, registeredBy?: string, seeding = false): Out<RegisterTaskDefinitionCommandOutput> {
     const raw = input as unknown as Record<string, unknown>;
     const readOnly = READ_ONLY_TASK_DEFINITION_FIELDS.filter((k) => raw[k] !== undefined);
     if (readOnly.length > 0) {
@@ -547,6 +552,15 @@ export class EcsWorld {
       }
     }
     const revs = this.taskDefs.get(family) ?? [];
+    // ECS serialises the revisions of a family: a registration while another one of the same family
+    // is in flight is refused with this ClientException (no error name of its own; retry with
+    // backoff). Seen in the wild: hashicorp/terraform-provider-aws#9777, PrefectHQ/prefect#15865.
+    const window = this.ctx.settings.familyRegistrationMs;
+    const busyUntil = this.familyBusyUntil.get(family);
+    if (!seeding && window > 0 && busyUntil !== undefined && this.now < busyUntil) {
+      throw fault('ClientException', 'Too many concurrent attempts to create a new revision of the specified family.');
+    }
+    if (window > 0 && !seeding) this.familyBusyUntil.set(family, this.now + window);
     const revision = (revs[revs.length - 1]?.revision ?? 0) + 1;
     const { tags, ...request } = structuredClone(input);
     const rec: TaskDefRec = {
@@ -981,6 +995,16 @@ export class EcsWorld {
       const existing = svc.clientTokens.get(i.clientToken);
       if (existing) return { taskSet: this.taskSetView(svc, existing) };
     }
+    // "Task sets per service: 5" (Amazon ECS service quotas,
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html), DRAINING ones
+    // included until they are gone; the answer as ECS gives it (aws-samples/ecs-bg-external-controller#6).
+    const live = this.liveTaskSets(svc);
+    if (live.length >= MAX_TASK_SETS_PER_SERVICE) {
+      throw fault(
+        'InvalidParameterException',
+        `${live.length} deployments exist on the service. Unable to create new TaskSet since this exceeds the maximum limit.`,
+      );
+    }
     const td = this.findTaskDef(i.taskDefinition);
     if (!td) throw fault('ClientException', 'Unable to describe task definition.');
     if (td.status !== 'ACTIVE') throw fault('ClientException', `TaskDefinition is inactive: ${td.arn}`);
@@ -990,6 +1014,10 @@ export class EcsWorld {
       if (v === undefined || !(v >= 0 && v <= 100)) throw fault('InvalidParameterException', 'scale.value must be between 0 and 100.');
     }
     const lbs = i.loadBalancers ?? [];
+    // Several target groups per service only with the ECS deployment controller ("Registering
+    // multiple target groups with an Amazon ECS service", Considerations,
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/register-multiple-targetgroups.html):
+    // a task set of an EXTERNAL service takes one.
     if (lbs.length > 1) throw fault('InvalidParameterException', 'A task set supports one load balancer (target group).');
     for (const lb of lbs) {
       const tg = lb.targetGroupArn ? this.targetGroups.describe(lb.targetGroupArn) : undefined;

@@ -151,7 +151,8 @@ export class ElbWorld implements TargetGroupPort {
   private readonly rules = new Map<string, RuleRec>();
   private readonly tgs = new Map<string, TgRec>();
   /** Forward weights over time per route (listener default action or rule), for the traffic model. */
-  private readonly history = new Map<string, Array<{ at: number; groups: WeightedGroup[] }>>();
+  /** Per route, its forward groups over time; `seeded` entries were there before the scenario (settled). */
+  private readonly history = new Map<string, Array<{ at: number; groups: WeightedGroup[]; seeded?: boolean }>>();
 
   constructor(
     private readonly ctx: WorldContext,
@@ -231,7 +232,7 @@ export class ElbWorld implements TargetGroupPort {
       defaultRuleArn: `${arn.replace(':listener/', ':listener-rule/')}/${this.ctx.ids.hex(16)}`,
     };
     this.listeners.set(arn, rec);
-    this.record(arn, actions);
+    this.record(arn, actions, true);
     return rec;
   }
 
@@ -255,7 +256,7 @@ export class ElbWorld implements TargetGroupPort {
       actions,
     };
     this.rules.set(arn, rec);
-    this.record(arn, actions);
+    this.record(arn, actions, true);
     return rec;
   }
 
@@ -312,9 +313,9 @@ export class ElbWorld implements TargetGroupPort {
     return this.history.get(routeArn)?.[0]?.at;
   }
 
-  private record(routeArn: string, actions: Action[]): void {
+  private record(routeArn: string, actions: Action[], seeded = false): void {
     const h = this.history.get(routeArn) ?? [];
-    h.push({ at: this.now, groups: forwardGroups(actions) });
+    h.push({ at: this.now, groups: forwardGroups(actions), ...(seeded ? { seeded } : {}) });
     this.history.set(routeArn, h);
   }
 
@@ -329,9 +330,33 @@ export class ElbWorld implements TargetGroupPort {
   }
 
   // ------------------------------------------------------------------ TargetGroupPort (for ECS)
+  /**
+   * `hasLoadBalancer` as ECS sees it: a route names the group, and has for at least
+   * settings.targetGroupAssociationMs (ELB and ECS are eventually consistent: right after a
+   * listener starts naming a target group, CreateTaskSet can still answer "does not have an
+   * associated load balancer"; callers retry briefly).
+   */
   describe(targetGroupArn: string): { hasLoadBalancer: boolean; deregistrationDelayMs: number } | undefined {
     const tg = this.tgs.get(targetGroupArn);
-    return tg ? { hasLoadBalancer: this.lbArnsOf(targetGroupArn).length > 0, deregistrationDelayMs: tg.deregistrationDelayMs } : undefined;
+    if (!tg) return undefined;
+    const since = this.associatedSince(targetGroupArn);
+    const settled = since !== undefined && this.now >= since + this.ctx.settings.targetGroupAssociationMs;
+    return { hasLoadBalancer: this.lbArnsOf(targetGroupArn).length > 0 && settled, deregistrationDelayMs: tg.deregistrationDelayMs };
+  }
+
+  /** Since when (virtual ms) some route has named the group without a break; undefined: none names it. */
+  private associatedSince(targetGroupArn: string): number | undefined {
+    let earliest: number | undefined;
+    for (const h of this.history.values()) {
+      let since: number | undefined;
+      for (let k = h.length - 1; k >= 0; k--) {
+        const e = h[k] as { at: number; groups: WeightedGroup[]; seeded?: boolean };
+        if (!e.groups.some((g) => g.targetGroupArn === targetGroupArn)) break;
+        since = e.seeded ? Number.NEGATIVE_INFINITY : e.at;
+      }
+      if (since !== undefined && (earliest === undefined || since < earliest)) earliest = since;
+    }
+    return earliest;
   }
 
   targetState(targetGroupArn: string, t: TaskTarget, now: number): TargetState | undefined {

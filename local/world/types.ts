@@ -57,6 +57,22 @@ export interface WorldSettings {
   readonly runTaskDurationMs: number;
   /** Production requests per minute of a service created with createService. Default 600. */
   readonly requestsPerMinute: number;
+  /**
+   * How long a RegisterTaskDefinition call occupies its family: another registration of the same
+   * family within this window answers `ClientException: Too many concurrent attempts to create a
+   * new revision of the specified family.`, as ECS does for concurrent registrations (issue #13,
+   * item 4). The world runs calls one at a time on a virtual clock, so "concurrent" is "within this
+   * window"; 0 (the default) turns it off, since sequential registrations at one virtual instant
+   * (a test's setup) are not concurrent in AWS. A scenario that fans out one push to services on
+   * one family sets it (e.g. 1000).
+   */
+  readonly familyRegistrationMs: number;
+  /**
+   * How long after a listener or rule starts naming a target group ECS still answers CreateTaskSet
+   * with "The target group ... does not have an associated load balancer" (ELB and ECS settle
+   * eventually). Default 1 s.
+   */
+  readonly targetGroupAssociationMs: number;
 }
 export const DEFAULT_SETTINGS: WorldSettings = {
   taskStartDelayMs: 20_000,
@@ -65,6 +81,8 @@ export const DEFAULT_SETTINGS: WorldSettings = {
   deregistrationDelayMs: 30_000,
   runTaskDurationMs: 30_000,
   requestsPerMinute: 600,
+  familyRegistrationMs: 0,
+  targetGroupAssociationMs: 1_000,
 };
 
 /** What every service of the world can reach. */

@@ -103,6 +103,13 @@ export interface CreateServiceSpec {
   readonly extraActions?: readonly Action[];
   /** Stickiness of the weighted forward. Default disabled. */
   readonly stickiness?: { readonly enabled: boolean; readonly durationSeconds?: number };
+  /**
+   * How production (and the test listener) forward at the start: `weighted` names both target
+   * groups (100/0, default); `blue-only` is a plain forward to blue's TargetGroupArn and
+   * `blue-only-forward-config` a ForwardConfig naming only blue: what the console and the CDK set
+   * up, where green's target group is on no listener yet.
+   */
+  readonly productionForward?: 'weighted' | 'blue-only' | 'blue-only-forward-config';
   /** Production requests per minute. Default settings.requestsPerMinute. */
   readonly requestsPerMinute?: number;
   /** Load balancer name when the listener ARN is not given. Default `<service>-alb` (trimmed to 32). */
@@ -205,6 +212,8 @@ export class World {
   readonly sfn: SfnWorld;
   readonly events: EventBridgeWorld;
   readonly autoscaling: AutoScalingWorld;
+  /** The load balancer of each seeded service's route, by its target groups (alarm dimensions). */
+  private readonly serviceLoadBalancer = new Map<string, { arn: string; fullName: string }>();
   readonly traffic: TrafficModel;
 
   /**
@@ -428,11 +437,16 @@ export class World {
     if (blue.arn === green.arn) throw new Error('createService: the two target groups must differ');
 
     const extra = (spec.extraActions ?? []).map((a, k) => ({ ...structuredClone(a), Order: k + 1 }));
-    const forward: Action = {
+    const shape = spec.productionForward ?? 'weighted';
+    const forward: Action = shape === 'blue-only' ? {
+      Type: 'forward',
+      ...(extra.length > 0 ? { Order: extra.length + 1 } : {}),
+      TargetGroupArn: blue.arn,
+    } : {
       Type: 'forward',
       ...(extra.length > 0 ? { Order: extra.length + 1 } : {}),
       ForwardConfig: {
-        TargetGroups: [
+        TargetGroups: shape === 'blue-only-forward-config' ? [{ TargetGroupArn: blue.arn, Weight: 1 }] : [
           { TargetGroupArn: blue.arn, Weight: 100 },
           { TargetGroupArn: green.arn, Weight: 0 },
         ],
@@ -479,6 +493,7 @@ export class World {
     }
     const lb = this.elb.loadBalancerOfRoute(listenerArn);
     if (!lb) throw new Error('createService: listener without load balancer');
+    for (const tg of [blue.arn, green.arn]) this.serviceLoadBalancer.set(tg, { arn: lb.arn, fullName: lb.fullName });
 
     let testListenerArn: string | undefined;
     if (spec.testListenerArn) {
@@ -573,7 +588,9 @@ export class World {
   createAlarm(spec: CreateAlarmSpec): { alarmName: string; alarmArn: string } {
     const tgName = this.elb.targetGroupFullName(spec.targetGroupArn);
     if (!tgName) throw new Error(`createAlarm: no target group ${spec.targetGroupArn}`);
-    const lb = this.elb.loadBalancersOf(spec.targetGroupArn)[0];
+    // A target group on no listener yet (a route forwarding to blue alone) still has its service's
+    // load balancer as its LoadBalancer dimension: the metric appears once a listener names it.
+    const lb = this.elb.loadBalancersOf(spec.targetGroupArn)[0] ?? this.serviceLoadBalancer.get(spec.targetGroupArn);
     if (!lb) throw new Error(`createAlarm: target group ${spec.targetGroupArn} is not behind a load balancer`);
     const period = spec.periodSeconds ?? 60;
     const dims = [
@@ -661,7 +678,11 @@ export class World {
   // ------------------------------------------------------------------ getters for invariant checks
   /** The forward weights of a listener's default action or a rule, as the load balancer holds them now. */
   weights(listenerOrRuleArn: string): TargetGroupWeight[] {
-    return this.elb.weights(listenerOrRuleArn).map((g) => ({ targetGroupArn: g.targetGroupArn, weight: g.weight }));
+    const groups = this.elb.weights(listenerOrRuleArn);
+    // A forward to one target group (a plain TargetGroupArn, or a ForwardConfig naming one) sends it
+    // all the traffic, whatever its relative weight: 100 %.
+    if (groups.length === 1) return [{ targetGroupArn: (groups[0] as { targetGroupArn: string }).targetGroupArn, weight: 100 }];
+    return groups.map((g) => ({ targetGroupArn: g.targetGroupArn, weight: g.weight }));
   }
   /** Number of healthy targets in a target group now. */
   healthyTargets(targetGroupArn: string): number {

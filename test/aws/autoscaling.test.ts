@@ -50,14 +50,42 @@ describe('AppAutoScalingTargets', () => {
   });
 
   it('sets bounds and the suspended state with RegisterScalableTarget, touching nothing else', async () => {
+    aas.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [] });
     aas.on(RegisterScalableTargetCommand).resolves({ ScalableTargetARN: 'arn' });
     const targets = new AppAutoScalingTargets(client);
     await targets.setBounds(ID, 3, 6);
     await targets.setScaleInSuspended(ID, true);
     expect(aas.commandCalls(RegisterScalableTargetCommand).map((c) => c.args[0].input)).toEqual([
       { ServiceNamespace: 'ecs', ResourceId: ID, ScalableDimension: 'ecs:service:DesiredCount', MinCapacity: 3, MaxCapacity: 6 },
-      { ServiceNamespace: 'ecs', ResourceId: ID, ScalableDimension: 'ecs:service:DesiredCount', SuspendedState: { DynamicScalingInSuspended: true } },
+      {
+        ServiceNamespace: 'ecs',
+        ResourceId: ID,
+        ScalableDimension: 'ecs:service:DesiredCount',
+        SuspendedState: { DynamicScalingInSuspended: true, DynamicScalingOutSuspended: false, ScheduledScalingSuspended: false },
+      },
     ]);
+  });
+
+  it('suspending scale-in sends all three SuspendedState flags, the other two as read (an omitted flag would reset to false)', async () => {
+    // Prepare: someone suspended scale-out and scheduled scaling by hand (issue #13, item 6)
+    aas.on(DescribeScalableTargetsCommand).resolves({
+      ScalableTargets: [
+        {
+          ServiceNamespace: 'ecs', ResourceId: ID, ScalableDimension: 'ecs:service:DesiredCount', MinCapacity: 2, MaxCapacity: 10,
+          RoleARN: 'arn:aws:iam::1:role/x', CreationTime: new Date(0),
+          SuspendedState: { DynamicScalingInSuspended: false, DynamicScalingOutSuspended: true, ScheduledScalingSuspended: true },
+        },
+      ],
+    });
+    aas.on(RegisterScalableTargetCommand).resolves({ ScalableTargetARN: 'arn' });
+    // Act
+    await new AppAutoScalingTargets(client).setScaleInSuspended(ID, true);
+    // Assess
+    expect(aas.commandCalls(RegisterScalableTargetCommand)[0]?.args[0].input.SuspendedState).toEqual({
+      DynamicScalingInSuspended: true,
+      DynamicScalingOutSuspended: true,
+      ScheduledScalingSuspended: true,
+    });
   });
 
   it.each([

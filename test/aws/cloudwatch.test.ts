@@ -25,9 +25,16 @@ describe('CloudWatchAlarms', () => {
     ]);
     expect(cw.commandCalls(DescribeAlarmsCommand)[0]!.args[0].input).toEqual({
       AlarmNames: ['web-5xx', 'web-health', 'unknown'],
-      AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+      AlarmTypes: ['MetricAlarm', 'CompositeAlarm', 'LogAlarm'],
       MaxRecords: 100,
     });
+  });
+
+  it('watches log alarms too: LogAlarms is read and LogAlarm is asked for (DescribeAlarms returns only the types asked for)', async () => {
+    cw.on(DescribeAlarmsCommand).resolves({ LogAlarms: [{ AlarmName: 'web-errors-in-logs', StateValue: 'ALARM', StateReason: 'query result 42 > 10' }] });
+    const alarms = await new CloudWatchAlarms(client).describe(['web-errors-in-logs']);
+    expect(alarms).toEqual([{ name: 'web-errors-in-logs', state: 'ALARM', reason: 'query result 42 > 10' }]);
+    expect(cw.commandCalls(DescribeAlarmsCommand)[0]!.args[0].input.AlarmTypes).toContain('LogAlarm');
   });
 
   it('asks in batches of 100 names and follows NextToken', async () => {

@@ -213,7 +213,33 @@ describe('ElbTargetHealth', () => {
     // Act
     const health = await new ElbTargetHealth(client).health(GREEN);
     // Assess
-    expect(health).toEqual({ healthy: 2, total: 5 });
+    expect(health).toMatchObject({ healthy: 2, total: 5 });
+  });
+  it('says why targets are not healthy, by state and ELB reason code (they reach the HealthCheckTimeout message)', async () => {
+    // Prepare (issue #13, item 10)
+    const th = (State: string, Reason?: string, Description?: string) => ({ Target: { Id: '10.0.0.1', Port: 8080 }, TargetHealth: { State, Reason, Description } });
+    elb.on(DescribeTargetHealthCommand, { TargetGroupArn: GREEN }).resolves({
+      TargetHealthDescriptions: [
+        th('healthy'),
+        th('unused', 'Target.NotInUse', 'Target group is not configured to receive traffic from the load balancer'),
+        th('unused', 'Target.NotInUse', 'Target group is not configured to receive traffic from the load balancer'),
+        th('initial', 'Elb.InitialHealthChecking', 'Initial health checks in progress'),
+        th('unhealthy', 'Target.FailedHealthChecks', 'Health checks failed'),
+        th('draining', 'Target.DeregistrationInProgress'),
+      ] as never,
+    });
+    // Act
+    const health = await new ElbTargetHealth(client).health(GREEN);
+    // Assess
+    expect(health).toEqual({
+      healthy: 1,
+      total: 5,
+      reasons: [
+        { state: 'unused', reason: 'Target.NotInUse', description: 'Target group is not configured to receive traffic from the load balancer', count: 2 },
+        { state: 'initial', reason: 'Elb.InitialHealthChecking', description: 'Initial health checks in progress', count: 1 },
+        { state: 'unhealthy', reason: 'Target.FailedHealthChecks', description: 'Health checks failed', count: 1 },
+      ],
+    });
   });
   it('reads an empty group as 0 of 0', async () => {
     elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });

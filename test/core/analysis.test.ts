@@ -1,8 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  ALB_METRIC_DELAY_SECONDS,
+  analysisWindow,
   assess,
   decideAfterVerdict,
+  MIN_ANALYSIS_BAKE_SECONDS,
+  tooShortForAnalysis,
   erfc,
   mannWhitneyU,
   normalCdf,
@@ -582,4 +586,39 @@ describe('decideAfterVerdict', () => {
       expect(decideAfterVerdict(v(c.kind), { onInconclusive: c.onInconclusive, maxExtensions: c.max }, c.ext)).toBe(c.decision);
     });
   }
+});
+
+describe('analysisWindow: whole minutes after the shift, the ALB data delay waited out (issue #13, item 8)', () => {
+  const T = Date.UTC(2025, 0, 1, 10, 0, 0);
+  const at = (m: number, s = 0) => T + m * 60_000 + s * 1000;
+  it.each([
+    ['shift 10:00:30, now 10:05:30', at(0, 30), at(5, 30), at(1), at(3), 2],
+    ['shift 10:00:00, now 10:03:00', at(0), at(3), at(0), at(1), 1],
+    ['shift 10:00:30, now 10:02:30: nothing yet', at(0, 30), at(2, 30), at(1), at(1), 0],
+  ])('%s', (_name, shift, now, start, end, minutes) => {
+    expect(analysisWindow(shift, now)).toEqual({ startMs: start, endMs: end, minutes, delaySeconds: ALB_METRIC_DELAY_SECONDS });
+  });
+
+  it('property: the window is whole minutes, starts at or after the shift, ends at least the delay before now', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 86_400_000 }), fc.integer({ min: 0, max: 7_200_000 }), (offset, bake) => {
+        const shift = T + offset;
+        const w = analysisWindow(shift, shift + bake);
+        expect(w.startMs % 60_000).toBe(0);
+        expect(w.endMs % 60_000).toBe(0);
+        expect(w.startMs).toBeGreaterThanOrEqual(shift);
+        expect(w.endMs).toBeGreaterThanOrEqual(w.startMs);
+        if (w.minutes > 0) expect(w.endMs).toBeLessThanOrEqual(shift + bake - ALB_METRIC_DELAY_SECONDS * 1000);
+        // A total bake of MIN_ANALYSIS_BAKE_SECONDS gives a whole minute when the shift is on a minute boundary.
+        if (offset % 60_000 === 0 && bake >= MIN_ANALYSIS_BAKE_SECONDS * 1000) expect(w.minutes).toBeGreaterThanOrEqual(1);
+      }),
+    );
+  });
+
+  it('tooShortForAnalysis counts extensions only with onInconclusive extend', () => {
+    expect(tooShortForAnalysis(80, { onInconclusive: 'extend', maxExtensions: 2 })).toBe(false);
+    expect(tooShortForAnalysis(60, { onInconclusive: 'extend', maxExtensions: 2 })).toBe(true);
+    expect(tooShortForAnalysis(80, { onInconclusive: 'fail', maxExtensions: 2 })).toBe(true);
+    expect(tooShortForAnalysis(0, { onInconclusive: 'fail', maxExtensions: 0 })).toBe(false);
+  });
 });

@@ -145,6 +145,18 @@ describe('what ECR reports, read the same way from the API and from the event', 
   ])('scan status %s is %s', (status, kind) => {
     expect(scanResultOf(status, {}).kind).toBe(kind);
   });
+
+  it.each(['COMPLETE', 'ACTIVE'])('%s without severity counts is pending, never "no findings" (the gate waits)', (status) => {
+    const scan = scanResultOf(status, undefined);
+    expect(scan).toEqual({ kind: 'pending', status: `${status} (severity counts not available yet)` });
+    expect(imageGateVerdict(gate({ scan })).decision).toBe('wait');
+  });
+
+  it('UNTRIAGED enhanced findings (not rated by Inspector) block at every gate but NONE', () => {
+    const scan = scanResultOf('ACTIVE', { UNTRIAGED: 2, LOW: 1 });
+    expect(imageGateVerdict(gate({ scan, blockSeverity: 'CRITICAL' }))).toMatchObject({ decision: 'reject', message: expect.stringContaining('UNTRIAGED: 2') });
+    expect(imageGateVerdict(gate({ scan, blockSeverity: 'NONE' })).decision).toBe('pass');
+  });
 });
 
 describe('the migration task', () => {

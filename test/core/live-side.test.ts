@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LiveStateInvalid } from '../../functions/core/errors.js';
-import { resolveLiveSide } from '../../functions/core/live-side.js';
+import { resolveLiveSide, taskSetRoom } from '../../functions/core/live-side.js';
 import type { TargetGroupWeight } from '../../functions/core/model.js';
 
 const A = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api-a/0123456789abcdef';
@@ -115,6 +115,47 @@ describe('resolveLiveSide', () => {
           else expect(live.blue).toBe(primary);
         },
       ),
+    );
+  });
+});
+
+describe('taskSetRoom (ECS: 5 task sets per service, DRAINING included)', () => {
+  const W = [{ targetGroupArn: 'A', weight: 100 }, { targetGroupArn: 'B', weight: 0 }];
+  const ts = (id: string, status: string, tg: string, externalId?: string) => ({ id, status, targetGroupArns: [tg], ...(externalId ? { externalId } : {}) });
+  const opts = { deploymentId: 'd-9', blueTaskSetId: 'blue', weights: W };
+
+  it.each([
+    ['fewer than 5: room', [ts('blue', 'PRIMARY', 'A'), ts('g1', 'DRAINING', 'B')], { kind: 'room', count: 2 }],
+    ['this deployment\'s task set exists (a retry): ours', [ts('blue', 'PRIMARY', 'A'), ts('g', 'ACTIVE', 'B', 'd-9')], { kind: 'ours', id: 'g' }],
+    [
+      'at 5: orphans on the 0-weight group are deletable, DRAINING ones awaited',
+      [ts('blue', 'PRIMARY', 'A'), ts('d1', 'DRAINING', 'B'), ts('d2', 'DRAINING', 'B'), ts('o1', 'ACTIVE', 'B', 'd-1'), ts('o2', 'ACTIVE', 'B')],
+      { kind: 'full', count: 5, orphans: ['o1', 'o2'], draining: ['d1', 'd2'] },
+    ],
+    [
+      'at 5: never the primary, blue, or a task set on a group with traffic',
+      [ts('blue', 'ACTIVE', 'A'), ts('p', 'PRIMARY', 'B'), ts('x1', 'ACTIVE', 'A'), ts('x2', 'ACTIVE', 'A'), ts('x3', 'ACTIVE', 'A')],
+      { kind: 'stuck', count: 5, kept: ['blue', 'p', 'x1', 'x2', 'x3'] },
+    ],
+  ])('%s', (_name, sets, expected) => {
+    expect(taskSetRoom(sets, opts)).toEqual(expected);
+  });
+
+  it('property: an orphan is never PRIMARY, DRAINING, blue, this deployment\'s, or on a target group with weight > 0', () => {
+    const status = fc.constantFrom('PRIMARY', 'ACTIVE', 'DRAINING');
+    const set = fc.record({ status, targetGroupArns: fc.array(fc.constantFrom('A', 'B'), { minLength: 1, maxLength: 2 }), externalId: fc.constantFrom('d-9', 'd-1', '') });
+    fc.assert(
+      fc.property(fc.array(set, { maxLength: 8 }), fc.integer({ min: 0, max: 100 }), (raw, onB) => {
+        const sets = raw.map((s, k) => ({ id: `ts-${k}`, status: s.status, targetGroupArns: s.targetGroupArns, ...(s.externalId ? { externalId: s.externalId } : {}) }));
+        const weights = [{ targetGroupArn: 'A', weight: 100 - onB }, { targetGroupArn: 'B', weight: onB }];
+        const room = taskSetRoom(sets, { deploymentId: 'd-9', ...(sets[0] ? { blueTaskSetId: sets[0].id } : {}), weights });
+        if (room.kind !== 'full') return;
+        for (const id of room.orphans) {
+          const s = sets.find((x) => x.id === id && x.status === 'ACTIVE' && x.id !== sets[0]?.id && x.externalId !== 'd-9');
+          expect(s).toBeDefined();
+          expect(s?.targetGroupArns.every((tg) => (weights.find((w) => w.targetGroupArn === tg)?.weight ?? 0) === 0)).toBe(true);
+        }
+      }),
     );
   });
 });

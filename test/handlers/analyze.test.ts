@@ -63,9 +63,19 @@ describe('analyze: green against blue at 10 %', () => {
     const out = await w.analyze({ item: w.item(state, 1) });
     expect(out.verdict).toEqual({ kind: 'Pass', decision: 'pass' });
     expect(w.metrics.queries.map((q) => q.targetGroup).sort()).toEqual(['targetgroup/web-blue/6d0ecf831eec9f09', 'targetgroup/web-green/2a4b6c8d0e1f3a5b']);
+    // Whole minutes after the shift (GetMetricData rounds StartTime down), ending before the last
+    // 120 s whose ALB data has not arrived (EndTime is exclusive): issue #13, item 8.
+    const minute = 60_000;
+    const startMs = Math.ceil((w.clock.now() - 300_000) / minute) * minute;
+    const endMs = Math.floor((w.clock.now() - 120_000) / minute) * minute;
+    expect(w.metrics.queries).toHaveLength(2);
     for (const q of w.metrics.queries) {
-      expect(q).toMatchObject({ loadBalancer: 'app/shop-alb/50dc6c495c0c9188', startMs: w.clock.now() - 300_000, endMs: w.clock.now() });
+      expect(q).toMatchObject({ loadBalancer: 'app/shop-alb/50dc6c495c0c9188', startMs, endMs });
+      expect(q.startMs).toBeGreaterThanOrEqual(w.clock.now() - 300_000);
+      expect(q.endMs).toBeLessThanOrEqual(w.clock.now() - 120_000);
     }
+    const analysis = (await record(w, state))?.timeline.find((e) => e.key === 'analysis-1');
+    expect(analysis?.detail?.window).toEqual({ start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString(), minutes: (endMs - startMs) / minute, dataDelaySeconds: 120 });
   });
 
   it('Fail -> AnalysisFailed carrying the verdict; the verdict is on the record and announced', async () => {
