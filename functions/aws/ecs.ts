@@ -21,9 +21,9 @@ import {
   UpdateServicePrimaryTaskSetCommand,
   UpdateTaskSetCommand,
 } from '@aws-sdk/client-ecs';
-import { LiveStateInvalid, ValidationError } from '../core/errors.js';
-import type { CreateTaskSetInput, RegisterWithImageOptions, ServiceInfo, TaskDefinitions, TaskSetInfo, TaskSets } from '../core/ports.js';
-import { awsCall, awsCallExpecting, isAwsError } from './aws-errors.js';
+import { AwsThrottled, AwsUnavailable, LiveStateInvalid, ValidationError } from '../core/errors.js';
+import type { CreateTaskSetInput, RegisterWithImageOptions, RevisionDescription, ServiceInfo, TaskDefinitions, TaskSetInfo, TaskSets } from '../core/ports.js';
+import { awsCall, awsCallExpecting, classifyAwsError, isAwsError, isConcurrentRevisionConflict } from './aws-errors.js';
 
 /** What a green task set copies from the stable one (CreateTaskSet's placement and networking). */
 export interface TaskSetTemplate {
@@ -94,6 +94,25 @@ export function parseTemplate(template: unknown): TaskSetTemplate {
   return out as TaskSetTemplate;
 }
 
+/**
+ * What a CreateTaskSet InvalidParameterException means. "The target group ... does not have an
+ * associated load balancer" right after the listener started naming it is ELB and ECS settling
+ * (eventually consistent): AwsUnavailable, retried briefly with backoff by the state machine. The
+ * rest are final (AwsRequestFailed). ECS names no error for either (InvalidParameterException,
+ * HTTP 400), so the message is read.
+ */
+export function createTaskSetError(err: unknown, input: Pick<CreateTaskSetInput, 'service' | 'targetGroupArn'>): Error {
+  const c = classifyAwsError(err, 'ECS:CreateTaskSet');
+  const message = (err as { message?: unknown } | null)?.message;
+  if (typeof message === 'string' && /does not have an associated load balancer/i.test(message)) {
+    return new AwsUnavailable(`${c.message} (the listener names ${input.targetGroupArn} at weight 0; waiting for ECS to see the association)`, {
+      cause: err,
+      details: { ...c.details, settling: 'target-group-association', targetGroupArn: input.targetGroupArn },
+    });
+  }
+  return c;
+}
+
 export class EcsTaskSets implements TaskSets {
   constructor(private readonly client: ECSClient) {}
 
@@ -123,7 +142,7 @@ export class EcsTaskSets implements TaskSets {
 
   async createTaskSet(input: CreateTaskSetInput): Promise<TaskSetInfo> {
     const template = parseTemplate(input.template);
-    const out = await awsCall('ECS:CreateTaskSet', () =>
+    const out = await awsCallExpecting('ECS:CreateTaskSet', () =>
       this.client.send(
         new CreateTaskSetCommand({
           cluster: input.cluster,
@@ -138,6 +157,10 @@ export class EcsTaskSets implements TaskSets {
           ...template,
         }),
       ),
+      ['InvalidParameterException'],
+      (err) => {
+        throw createTaskSetError(err, input);
+      },
     );
     if (out.taskSet === undefined) {
       throw new LiveStateInvalid('CreateTaskSet returned no task set', { details: { service: input.service } });
@@ -159,13 +182,33 @@ export class EcsTaskSets implements TaskSets {
     );
   }
 
+  /**
+   * Forced delete. Gone already (TaskSetNotFoundException) is done. A task set that is already
+   * DRAINING (a rollback loop or a retry meeting a delete that landed) is being deleted: done too,
+   * whatever ECS answers for it (the API reference documents no answer for a second delete): an
+   * InvalidParameterException is checked with DescribeTaskSets and swallowed only when the task set
+   * is DRAINING or gone.
+   */
   async deleteTaskSet(cluster: string, service: string, taskSetId: string): Promise<void> {
-    await awsCallExpecting(
+    const invalid = Symbol('invalid');
+    let rejection: unknown;
+    const out = await awsCallExpecting(
       'ECS:DeleteTaskSet',
       () => this.client.send(new DeleteTaskSetCommand({ cluster, service, taskSet: taskSetId, force: true })),
-      ['TaskSetNotFoundException'],
-      () => undefined,
+      ['TaskSetNotFoundException', 'InvalidParameterException'],
+      (err) => {
+        if (isAwsError(err, 'TaskSetNotFoundException')) return undefined;
+        rejection = err;
+        return invalid;
+      },
     );
+    if (out !== invalid) return;
+    const now = await awsCall('ECS:DescribeTaskSets', () =>
+      this.client.send(new DescribeTaskSetsCommand({ cluster, service, taskSets: [taskSetId] })),
+    );
+    const ts = now.taskSets?.find((t) => t.id === taskSetId || t.taskSetArn === taskSetId);
+    if (ts === undefined || ts.status === 'DRAINING') return;
+    throw classifyAwsError(rejection, 'ECS:DeleteTaskSet');
   }
 
   async retireTaskSet(cluster: string, service: string, taskSetId: string): Promise<void> {
@@ -192,6 +235,18 @@ export class EcsTaskSets implements TaskSets {
       this.client.send(new DescribeTaskSetsCommand({ cluster, service, taskSets: [taskSetId] })),
     );
     const ts = out.taskSets?.[0];
+    // ECS takes several target groups per service only with its own (ECS) deployment controller
+    // ("Registering multiple target groups with an Amazon ECS service", Considerations,
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/register-multiple-targetgroups.html):
+    // Cutover moves one pair of target groups, so a stable task set on several is refused rather
+    // than copied with one of them (green would silently lose the others).
+    if ((ts?.loadBalancers?.length ?? 0) > 1) {
+      const tgs = (ts?.loadBalancers ?? []).map((lb) => lb.targetGroupArn ?? lb.loadBalancerName ?? '(none)');
+      throw new LiveStateInvalid(
+        `Task set ${taskSetId} of ${service} is attached to ${tgs.length} load balancers (${tgs.join(', ')}); Cutover copies a stable task set with exactly one (the service's blue target group), and ECS allows several target groups only with the ECS deployment controller. Attach the stable task set to one target group, or deploy this service with the native engine.`,
+        { details: { cluster, service, taskSetId, targetGroups: tgs } },
+      );
+    }
     const containerPort = ts?.loadBalancers?.find((lb) => lb.containerPort !== undefined)?.containerPort;
     if (ts === undefined || containerPort === undefined) {
       throw new LiveStateInvalid(
@@ -289,6 +344,26 @@ export function registerInputWithImage(
 export class EcsTaskDefinitions implements TaskDefinitions {
   constructor(private readonly client: ECSClient) {}
 
+  async describeRevision(arn: string): Promise<RevisionDescription | undefined> {
+    const out = await awsCallExpecting(
+      'ECS:DescribeTaskDefinition',
+      () => this.client.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn })),
+      // ECS answers an unknown revision with ClientException.
+      ['ClientException'],
+      () => undefined,
+    );
+    const td = out?.taskDefinition;
+    if (td?.taskDefinitionArn === undefined || td.family === undefined || td.revision === undefined) return undefined;
+    return {
+      arn: td.taskDefinitionArn,
+      family: td.family,
+      revision: td.revision,
+      containers: (td.containerDefinitions ?? []).map((c) => ({ name: c.name ?? '', image: c.image ?? '' })),
+      ...(td.taskRoleArn ? { taskRoleArn: td.taskRoleArn } : {}),
+      ...(td.executionRoleArn ? { executionRoleArn: td.executionRoleArn } : {}),
+    };
+  }
+
   async registerWithImage(
     fromArn: string,
     containerName: string,
@@ -307,7 +382,18 @@ export class EcsTaskDefinitions implements TaskDefinitions {
       ...(input.taskRoleArn ? { taskRoleArn: input.taskRoleArn } : {}),
       ...(input.executionRoleArn ? { executionRoleArn: input.executionRoleArn } : {}),
     });
-    const out = await awsCall('ECS:RegisterTaskDefinition', () => this.client.send(new RegisterTaskDefinitionCommand(input)));
+    // A concurrent registration of the same family is transient: AwsThrottled, which the state
+    // machine retries with backoff and jitter (isConcurrentRevisionConflict).
+    const out = await awsCallExpecting(
+      'ECS:RegisterTaskDefinition',
+      () => this.client.send(new RegisterTaskDefinitionCommand(input)),
+      ['ClientException'],
+      (err) => {
+        const c = classifyAwsError(err, 'ECS:RegisterTaskDefinition');
+        if (isConcurrentRevisionConflict(err)) throw new AwsThrottled(c.message, { cause: err, details: { ...c.details, family: input.family } });
+        throw c;
+      },
+    );
     const arn = out.taskDefinition?.taskDefinitionArn;
     if (arn === undefined) {
       throw new LiveStateInvalid('RegisterTaskDefinition returned no task definition ARN', { details: { family: input.family } });

@@ -82,4 +82,15 @@ export class SfnOrchestrator implements Orchestrator {
     );
     return out?.status;
   }
+
+  async describe(executionArn: string): Promise<{ status: string; startedAt: string } | undefined> {
+    const out = await awsCallExpecting(
+      'SFN:DescribeExecution',
+      () => this.client.send(new DescribeExecutionCommand({ executionArn })),
+      ['ExecutionDoesNotExist'],
+      () => undefined,
+    );
+    if (out?.status === undefined) return undefined;
+    return { status: out.status, startedAt: new Date(out.startDate ?? 0).toISOString() };
+  }
 }

@@ -18,6 +18,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { MAX_REQUESTED_AT_SKEW_SECONDS } from '../core/deploy-state.js';
 import { ConflictError, ValidationError } from '../core/errors.js';
 import {
   type DeploymentReason,
@@ -71,6 +72,21 @@ export interface LockItem {
   readonly leaseExpiresAt?: number;
   readonly granted?: LockClaim;
   readonly waiter?: LockClaim;
+  /**
+   * The waiter's parked callback (deploy WaitForLockRelease): whoever releases the lock wakes it
+   * (SendTaskSuccess). Dropped when a new holder takes the lock (decideLock writes a fresh item).
+   */
+  readonly parked?: { readonly deploymentId: string; readonly token: string };
+}
+
+/**
+ * True when a claim is dated beyond the allowed clock skew from `nowMs`: it is never taken as newer
+ * than anything, and the reconcile sweep clears it (issue #14, item 3: one input dated 2099 made
+ * every later push SUPERSEDED, rollbacks included).
+ */
+export function isFutureClaim(claim: LockClaim, nowMs: number): boolean {
+  const t = Date.parse(claim.requestedAt);
+  return Number.isNaN(t) || t > nowMs + MAX_REQUESTED_AT_SKEW_SECONDS * 1000;
 }
 
 /** True when claim `a` is newer than `b` (later requestedAt; ties broken by deploymentId). */
@@ -99,7 +115,10 @@ export function isNewerClaim(a: LockClaim, b: LockClaim): boolean {
  * released the lock can take it again (it is not newer than itself), an older one cannot.
  */
 export function decideLock(item: LockItem | undefined, req: LockRequest): { result: LockOutcome; next?: LockItem } {
-  const me: LockClaim = { deploymentId: req.deploymentId, digest: req.digest, requestedAt: req.requestedAt };
+  // A claim is ordered by at most "now" (the deploy input is refused beyond the skew at its first state).
+  const claimed = Date.parse(req.requestedAt);
+  const requestedAt = Number.isNaN(claimed) || claimed > req.nowMs ? new Date(req.nowMs).toISOString() : req.requestedAt;
+  const me: LockClaim = { deploymentId: req.deploymentId, digest: req.digest, requestedAt };
   const version = (item?.version ?? 0) + 1;
   const leaseExpiresAt = req.nowMs + req.leaseSeconds * 1000;
   if (item?.holder !== undefined && item.holder === req.deploymentId) {
@@ -110,7 +129,7 @@ export function decideLock(item: LockItem | undefined, req: LockRequest): { resu
     };
   }
   const others = [item?.granted, item?.waiter].filter(
-    (c): c is LockClaim => c !== undefined && c.deploymentId !== req.deploymentId,
+    (c): c is LockClaim => c !== undefined && c.deploymentId !== req.deploymentId && !isFutureClaim(c, req.nowMs),
   );
   const newest = others.reduce<LockClaim | undefined>((n, c) => (n === undefined || isNewerClaim(c, n) ? c : n), undefined);
   if (newest !== undefined && isNewerClaim(newest, me)) {
@@ -126,6 +145,24 @@ export function decideLock(item: LockItem | undefined, req: LockRequest): { resu
 }
 
 /** Deep copy without `undefined` (DynamoDB cannot store it; the doc client's options are not ours). */
+/**
+ * Attributes of a deployment record that are credentials, not history: the waiting task's token (a
+ * bearer credential for SendTaskSuccess/Failure, which has no resource-level permission) and the hash
+ * of the control path's signal nonce. Issue #14 (5).
+ */
+export const SECRET_RECORD_ATTRIBUTES = ['taskToken', 'signalNonceHash'] as const;
+
+/**
+ * The read model of a deployment record for people and tools (`cutover status --json`,
+ * `history --json`, reports): everything but {@link SECRET_RECORD_ATTRIBUTES}; `waiting: true` says
+ * a callback is pending without handing out its token.
+ */
+export function publicRecord<R extends object>(record: R): Omit<R, (typeof SECRET_RECORD_ATTRIBUTES)[number]> {
+  const out = { ...record } as Record<string, unknown>;
+  for (const key of SECRET_RECORD_ATTRIBUTES) delete out[key];
+  return out as Omit<R, (typeof SECRET_RECORD_ATTRIBUTES)[number]>;
+}
+
 export function withoutUndefined<T>(value: T): T {
   if (Array.isArray(value)) return value.filter((v) => v !== undefined).map(withoutUndefined) as T;
   if (value instanceof Set || value instanceof Uint8Array || value instanceof Date) return value;
@@ -434,11 +471,86 @@ export class DynamoStore implements DeploymentStore {
     );
   }
 
+  /**
+   * Remove the lock's `granted` and `waiter` claims dated beyond the clock skew (the reconcile
+   * sweep). The holder and its lease are left as they are. Returns the claims removed.
+   */
+  async clearFutureClaims(service: string, environment: string, nowMs: number): Promise<LockClaim[]> {
+    const pk = serviceKey(service, environment);
+    for (let attempt = 0; attempt < MAX_CONDITIONAL_ATTEMPTS; attempt += 1) {
+      const item = await this.getItem(pk, LOCK_SK);
+      if (item === undefined) return [];
+      const current = stripKeys<LockItem>(item);
+      const removed = [current.granted, current.waiter].filter((c): c is LockClaim => c !== undefined && isFutureClaim(c, nowMs));
+      if (removed.length === 0) return [];
+      const next: LockItem = {
+        ...current,
+        version: current.version + 1,
+        granted: current.granted && isFutureClaim(current.granted, nowMs) ? undefined : current.granted,
+        waiter: current.waiter && isFutureClaim(current.waiter, nowMs) ? undefined : current.waiter,
+      };
+      const written = await conditionalWrite('DynamoDB:PutItem', () =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: withoutUndefined({ ...next, pk, sk: LOCK_SK, entity: 'LOCK' }),
+            ConditionExpression: '#version = :version',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':version': current.version },
+          }),
+        ),
+      );
+      if (written) return removed;
+    }
+    throw new ConflictError(`Lock of ${service}/${environment} is contended; gave up after ${MAX_CONDITIONAL_ATTEMPTS} attempts`, {
+      details: { service, environment },
+    });
+  }
+
   async getLock(service: string, environment: string): Promise<LockState | undefined> {
     const item = await this.getItem(serviceKey(service, environment), LOCK_SK);
     if (item === undefined) return undefined;
     const lock = stripKeys<LockItem>(item);
-    return withoutUndefined({ holder: lock.holder, leaseExpiresAt: lock.leaseExpiresAt, waiter: lock.waiter });
+    return withoutUndefined({ holder: lock.holder, leaseExpiresAt: lock.leaseExpiresAt, waiter: lock.waiter, parked: lock.parked });
+  }
+
+  async parkLockWaiter(
+    service: string,
+    environment: string,
+    request: { deploymentId: string; token: string; nowMs: number },
+  ): Promise<{ parked: boolean; displaced?: string }> {
+    let old: Record<string, unknown> | undefined;
+    // Only the current waiter parks, and only while a live holder (another deployment) has the lock;
+    // the version moves, so a lock decision read before this write cannot overwrite it.
+    const ok = await conditionalWrite('DynamoDB:UpdateItem', async () => {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: serviceKey(service, environment), sk: LOCK_SK },
+          UpdateExpression: 'SET #parked = :parked, #version = #version + :one',
+          ConditionExpression: 'attribute_exists(#holder) AND #holder <> :me AND #leaseExpiresAt > :now AND #waiter.#deploymentId = :me',
+          ExpressionAttributeNames: {
+            '#parked': 'parked',
+            '#version': 'version',
+            '#holder': 'holder',
+            '#leaseExpiresAt': 'leaseExpiresAt',
+            '#waiter': 'waiter',
+            '#deploymentId': 'deploymentId',
+          },
+          ExpressionAttributeValues: {
+            ':parked': { deploymentId: request.deploymentId, token: request.token },
+            ':one': 1,
+            ':me': request.deploymentId,
+            ':now': request.nowMs,
+          },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      old = out.Attributes;
+    });
+    if (!ok) return { parked: false };
+    const before = (old as Partial<LockItem> | undefined)?.parked;
+    return before && before.deploymentId !== request.deploymentId ? { parked: true, displaced: before.token } : { parked: true };
   }
 
   // ---------------------------------------------------------------- stable pointer

@@ -7,9 +7,13 @@
  * one; `parseConfig` returns the config with every default filled in.
  */
 import * as z from 'zod/mini';
+import { ALB_METRIC_DELAY_SECONDS, MIN_ANALYSIS_BAKE_SECONDS, tooShortForAnalysis } from './analysis.js';
 import { ConfigError } from './errors.js';
 import { ACCOUNT, ARN_PATTERNS, PARTITION, REGION, REPOSITORY_NAME, TAG_FILTER } from './patterns.js';
 import { formatIssues } from './validation.js';
+
+/** Literal characters a `taskRoleArns` pattern must name besides its `*` (issue #14, Low). */
+export const MIN_ROLE_PATTERN_LITERALS = 4;
 
 // The patterns and lookups live in schema-free modules so a handler that only needs them does not
 // bundle the schema; re-exported here for the synth-time code and tests.
@@ -32,26 +36,87 @@ const TARGET_GROUP_ARN_MESSAGE =
 const ENV_NAME_MESSAGE = 'must be 1-16 characters of a-z, 0-9 and -, starting with a letter';
 
 const seconds = (max: number) => z.int().check(z.minimum(0), z.maximum(max));
-const percent = z.int().check(z.minimum(0), z.maximum(100));
+/**
+ * A value that reaches a Task's `TimeoutSecondsPath` (or `HeartbeatSecondsPath`): Step Functions
+ * fails the state with `States.Runtime` unless it selects a positive integer ("TimeoutSecondsPath ...
+ * must be a positive integer", Amazon States Language, Task state), which would leave a deployment
+ * in progress with its lock held. So 0 is refused here, at synth, by name.
+ */
+const timeoutSeconds = (max: number) =>
+  z.int().check(
+    z.minimum(1, 'must be at least 1 second: Step Functions task timeouts are positive integers (0 would fail the state at run time)'),
+    z.maximum(max),
+  );
+
+/**
+ * A check that names a common mistake (a value copied from the wrong place) and its fix; it runs
+ * before the field's pattern and stops it, so the user reads the specific message, not "must be".
+ */
+const mistake = (find: (v: string) => string | undefined) =>
+  z.superRefine<string>((v, ctx) => {
+    const problem = find(v);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: v, continue: false });
+  });
+
+/** `123456789012.dkr.ecr.eu-west-1.amazonaws.com/acme/payments[:tag|@digest]`, as the ECR console copies it. */
+const ECR_IMAGE_URI = /^\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/([^:@\s]+)/;
+export function repositoryMistake(v: string): string | undefined {
+  const m = ECR_IMAGE_URI.exec(v);
+  return m ? `"${v}" is an image URI; give the repository name only: "${m[1]}"` : undefined;
+}
+
+/** An alarm ARN where a name belongs: the alarm rule matches names, so an ARN would never fire. */
+export function alarmNameMistake(v: string): string | undefined {
+  const m = /^arn:[a-z-]+:cloudwatch:[a-z0-9-]+:\d{12}:alarm:(.+)$/.exec(v);
+  return m ? `"${v}" is an alarm ARN; list the alarm by its name: "${m[1]}" (alarms of this account and region only)` : undefined;
+}
+
+/**
+ * A tag filter is a glob (`*` any characters, `?` one). A regular expression reads differently:
+ * `release-.*` as a glob matches only tags with a dot after the hyphen. Refuse what is clearly
+ * a regular expression, with the glob that was probably meant.
+ */
+export function tagFilterMistake(v: string): string | undefined {
+  const regexLike = /[\^$\\+()[\]{}|]/.test(v) || /(^|[^A-Za-z0-9])\.[*+?]/.test(v);
+  if (!regexLike) return undefined;
+  const glob = v.replace(/^\^|\$$/g, '').replace(/\.[*+]/g, '*').replace(/\.\?/g, '?').replace(/\\d[+*]?/g, '*').replace(/[\\()[\]{}|+]/g, '');
+  const example = glob.replace(/\*/g, '1.4.2').replace(/\?/g, '7');
+  return `"${v}" looks like a regular expression; tagFilter is a glob: * stands for any characters and ? for one, e.g. "${glob}" matches "${example}"`;
+}
+
+/** A listener-rule ARN in listenerArn, or a listener ARN in listenerRuleArn. */
+export function listenerMistake(field: 'listenerArn' | 'listenerRuleArn') {
+  return (v: string): string | undefined => {
+    if (field === 'listenerArn' && /:listener-rule\//.test(v)) return `"${v}" is a listener-rule ARN; put it in listenerRuleArn (listenerArn is for a listener's default action)`;
+    if (field === 'listenerRuleArn' && /:listener\//.test(v)) return `"${v}" is a listener ARN; put it in listenerArn (listenerRuleArn is for a rule of a shared listener)`;
+    return undefined;
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Strategies
 // ---------------------------------------------------------------------------------------------
 export const ApprovalStep = z.strictObject({
   approval: z.strictObject({
-    /** How long the step waits for approve/abort. */
-    timeoutSeconds: z._default(seconds(7 * 24 * 3600), 3600),
+    /** How long the step waits for approve/abort (the Approval state's TimeoutSecondsPath: at least 1). */
+    timeoutSeconds: z._default(timeoutSeconds(7 * 24 * 3600), 3600),
     /** What happens when nobody answers in time. */
     onTimeout: z._default(z.enum(['abort', 'promote']), 'abort'),
   }),
 });
 export const ShiftStep = z.strictObject({
-  /** Production weight on green after this step, 0-100. */
-  percent,
+  /** Production weight on green after this step, 1-100 (the last traffic step is 100). */
+  percent: z.int().check(z.minimum(1), z.maximum(100)),
   /** Bake after the shift before the next step. */
   bakeSeconds: z._default(seconds(24 * 3600), 0),
 });
-export const ExplicitStep = z.union([ShiftStep, ApprovalStep]);
+const MIXED_STEP =
+  'a step is either a shift { "percent", "bakeSeconds" } or an approval { "approval": { "timeoutSeconds", "onTimeout" } }, not both; split it into two steps (the approval before or after the shift)';
+/** One step: a shift `{ percent, bakeSeconds }` or an approval `{ approval: {...} }`, never both. */
+export const ExplicitStep = z.union([ShiftStep, ApprovalStep], {
+  error: (issue) =>
+    typeof issue.input === 'object' && issue.input !== null && 'percent' in issue.input && 'approval' in issue.input ? MIXED_STEP : undefined,
+});
 
 export const STRATEGY_TYPES = ['canary', 'linear', 'blue-green', 'all-at-once', 'steps'] as const;
 export const Strategy = z.discriminatedUnion(
@@ -69,7 +134,11 @@ export const Strategy = z.discriminatedUnion(
       type: z.literal('linear'),
       /** Weight added per step, 1-100; the last step is clamped to 100. */
       stepPercent: z.int().check(z.minimum(1), z.maximum(100)),
-      intervalSeconds: z._default(seconds(24 * 3600), 60),
+      /**
+       * Bake after each step. Default 120 s: with the analysis's two extensions that is 360 s, enough
+       * for a whole minute of ALB data after each shift (MIN_ANALYSIS_BAKE_SECONDS).
+       */
+      intervalSeconds: z._default(seconds(24 * 3600), 120),
     }),
     z.strictObject({
       type: z.literal('blue-green'),
@@ -140,7 +209,8 @@ export const Migration = z.strictObject({
   command: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   /** Container whose exit code decides; default: the service's container. */
   containerName: z.optional(z.string().check(z.regex(ECS_NAME, 'must be a container name (letters, digits, - and _)'))),
-  timeoutSeconds: z._default(seconds(24 * 3600), 1800),
+  /** The RunMigration state's TimeoutSecondsPath: at least 1. */
+  timeoutSeconds: z._default(timeoutSeconds(24 * 3600), 1800),
 });
 
 export const ImageScan = z.strictObject({
@@ -189,8 +259,13 @@ export const Cleanup = z.strictObject({
   ),
   /** false: the scheduled cleanup leaves this service alone. */
   enabled: z._default(z.boolean(), true),
-  /** false: revisions and task sets are cleaned, the repository's images are not. */
-  deleteImages: z._default(z.boolean(), true),
+  /**
+   * Opt-in: true lets the cleanup delete this service's repository's images that nothing kept uses.
+   * Off by default because a repository often feeds things Cutover does not manage (another service,
+   * a scheduled task, another account, a rollback older than the kept revisions). Before turning it
+   * on, read what would go: `cutover cleanup --dry-run` (docs/cost.md, "Safe defaults").
+   */
+  deleteImages: z._default(z.boolean(), false),
   /** Images pushed less than this long ago are kept (a push may be about to deploy). */
   imageGraceSeconds: z._default(seconds(365 * 24 * 3600), 24 * 3600),
   /** Revisions and images of deployments that ended less than this long ago are kept (rollback targets). */
@@ -220,17 +295,23 @@ export const Service = z.strictObject({
   cluster: z.string().check(z.regex(ECS_NAME, 'must be an ECS cluster name (letters, digits, - and _)')),
   service: z.string().check(z.regex(ECS_NAME, 'must be an ECS service name (letters, digits, - and _)')),
   containerName: z.string().check(z.regex(ECS_NAME, 'must be a container name (letters, digits, - and _)')),
-  repository: z.string().check(z.regex(REPOSITORY_NAME, 'must be an ECR repository name (lowercase, digits, ._-/)')),
+  /**
+   * The task-definition family of the service's revisions: Cutover registers, deploys, runs and
+   * rolls back revisions of this family only (IAM conditions CreateTaskSet and RunTask on it).
+   * Default: the family of `bootstrap.taskDefinition` when set, else the ECS service name.
+   */
+  taskDefinitionFamily: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be a task-definition family name (letters, digits, - and _)'))),
+  repository: z.string().check(mistake(repositoryMistake), z.regex(REPOSITORY_NAME, 'must be an ECR repository name (lowercase, digits, ._-/)')),
   /** Which tags deploy: `*` any, `v*`, `release-?`; a push whose tag does not match is ignored. */
   tagFilter: z._default(
-    z.string().check(z.regex(TAG_FILTER, 'must be a tag pattern of A-Z a-z 0-9 _ . - with * and ? wildcards')),
+    z.string().check(mistake(tagFilterMistake), z.regex(TAG_FILTER, 'must be a tag pattern of A-Z a-z 0-9 _ . - with * and ? wildcards')),
     '*',
   ),
   /** Production traffic: the listener's default action ... */
-  listenerArn: z.optional(z.string().check(z.regex(ARN_PATTERNS.listener, LISTENER_ARN_MESSAGE))),
+  listenerArn: z.optional(z.string().check(mistake(listenerMistake('listenerArn')), z.regex(ARN_PATTERNS.listener, LISTENER_ARN_MESSAGE))),
   /** ... or a listener rule (shared ALBs). Exactly one of the two. */
   listenerRuleArn: z.optional(
-    z.string().check(z.regex(ARN_PATTERNS.listenerRule, LISTENER_RULE_ARN_MESSAGE)),
+    z.string().check(mistake(listenerMistake('listenerRuleArn')), z.regex(ARN_PATTERNS.listenerRule, LISTENER_RULE_ARN_MESSAGE)),
   ),
   targetGroupArns: z.tuple([
     z.string().check(z.regex(ARN_PATTERNS.targetGroup, TARGET_GROUP_ARN_MESSAGE)),
@@ -238,7 +319,7 @@ export const Service = z.strictObject({
   ]),
   testListenerArn: z.optional(z.string().check(z.regex(ARN_PATTERNS.listener, LISTENER_ARN_MESSAGE))),
   /** CloudWatch alarm names watched during bakes (exact names). */
-  alarms: z._default(z.array(z.string().check(z.regex(ALARM_NAME, ALARM_NAME_MESSAGE))).check(z.maxLength(100)), []),
+  alarms: z._default(z.array(z.string().check(mistake(alarmNameMistake), z.regex(ALARM_NAME, ALARM_NAME_MESSAGE))).check(z.maxLength(100)), []),
   strategy: Strategy,
   healthTimeoutSeconds: z._default(seconds(6 * 3600), 600),
   /** How long blue keeps running after promotion; a rollback in this window is a weight flip. */
@@ -258,7 +339,8 @@ export const Environment = z.strictObject({
   name: z.string().check(z.regex(ENV_NAME, ENV_NAME_MESSAGE)),
   /** Promotion into this environment waits for an approval. */
   requiresApproval: z._default(z.boolean(), false),
-  approvalTimeoutSeconds: z._default(seconds(7 * 24 * 3600), 24 * 3600),
+  /** The release's WaitForApproval and an operator's Hold: a TimeoutSecondsPath, so at least 1. */
+  approvalTimeoutSeconds: z._default(timeoutSeconds(7 * 24 * 3600), 24 * 3600),
   onApprovalTimeout: z._default(z.enum(['abort', 'promote']), 'abort'),
   /** Verification hooks after every service of this environment deployed (release pipeline): `hooks` (Lambda ARNs, run in order), `timeoutSeconds` per hook, `url` passed as `testUrl`. */
   verification: z._default(EnvironmentVerification, () => EnvironmentVerification.parse({})),
@@ -277,7 +359,12 @@ export const CutoverConfig = z.strictObject({
       verification: { hooks: [], timeoutSeconds: 600, invocationTimeoutSeconds: 30, maxCallBackDelaySeconds: 300 },
     },
   ]),
-  services: z.array(Service).check(z.minLength(1, 'must list at least one service'), z.maxLength(500)),
+  /**
+   * The managed services. May be empty: the control plane then deploys with nothing to manage (the
+   * first step of a new account, before the demo or a real service is added; see README "Try it on
+   * AWS").
+   */
+  services: z.array(Service).check(z.maxLength(500)),
   /** Deployment records expire this long after they end. */
   recordRetentionSeconds: z._default(seconds(3650 * 24 * 3600), 90 * 24 * 3600),
   /** When the cleanup state machine runs (EventBridge Scheduler, UTC), or `off`; per-service options under `cleanup`. */
@@ -285,6 +372,28 @@ export const CutoverConfig = z.strictObject({
     z.string().check(z.regex(/^((cron|rate)\(.+\)|off)$/, 'must be an EventBridge schedule: cron(...) or rate(...), or off')),
     'cron(0 3 * * ? *)',
   ),
+  /**
+   * How often the reconcile sweep runs (closes stopped or lost deployments, frees stale locks,
+   * deploys a push whose event was lost): an EventBridge schedule, cron(...) or rate(...), or `off`
+   * (the rule is kept, disabled; nothing is then repaired on its own). Every 5 minutes is 8,640
+   * executions a month, the largest part of an idle control plane's cost (docs/cost.md).
+   */
+  reconcileSchedule: z._default(
+    z.string().check(z.regex(/^((cron|rate)\(.+\)|off)$/, 'must be an EventBridge schedule: cron(...) or rate(...), or off')),
+    'rate(5 minutes)',
+  ),
+  /** The optional parts that watch Cutover itself; each costs money while nobody deploys (docs/cost.md). */
+  observability: z._default(
+    z.strictObject({
+      /** The CloudWatch dashboard of the four DORA measures (one dashboard). */
+      dashboard: z._default(z.boolean(), true),
+      /** The CloudWatch alarms on Cutover itself (handler errors, dead letters, failed, stopped and stuck deployments) and the rule that forwards their state changes to Cutover's bus. */
+      cutoverAlarms: z._default(z.boolean(), true),
+    }),
+    () => ({ dashboard: true, cutoverAlarms: true }),
+  ),
+  /** Days the EventBridge archive keeps Cutover's lifecycle events for replay (1-3650), or 0 for no archive at all. */
+  eventArchiveDays: z._default(z.int().check(z.minimum(0), z.maximum(3650)), 90),
   /**
    * The IAM roles Cutover may pass to ECS: every task role and execution role the managed services'
    * task definitions carry (a new revision keeps the stable one's roles, and registering it passes
@@ -302,6 +411,16 @@ export const CutoverConfig = z.strictObject({
           z.regex(
             new RegExp(`^arn:${PARTITION}:iam::${ACCOUNT}:role/(?!\\*+$)(?:[\\w+=,.@-]+/)*[\\w+=,.@*-]{1,64}$`),
             'must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME) where * may stand for characters of the role name, e.g. arn:aws:iam::123456789012:role/shop-*; role/* (every role) is not allowed',
+          ),
+          // Issue #14 (Low): `role/a*` or `role/*-*` is nearly `role/*`. A pattern must name at least
+          // MIN_ROLE_PATTERN_LITERALS characters of the role path or name besides its `*` (at most two).
+          z.refine(
+            (arn) => {
+              const name = arn.split(':role/')[1] ?? '';
+              if (!name.includes('*')) return true;
+              return name.replace(/[*/]/g, '').length >= MIN_ROLE_PATTERN_LITERALS && (name.match(/\*/g) ?? []).length <= 2;
+            },
+            `a pattern must name at least ${MIN_ROLE_PATTERN_LITERALS} characters of the role path or name besides its * (at most two *), e.g. role/shop-*, role/*-task or role/ecs-tasks/*; a broader pattern is nearly every role in the account`,
           ),
         ),
       )
@@ -374,6 +493,18 @@ function crossFieldProblems(config: CutoverConfig): string[] {
         problems.push(`${at}.strategy.steps: the last traffic step must be percent 100 (found ${last}); add { "percent": 100 }`);
       }
     }
+    if (s.analysis.enabled) {
+      // A bake analysed green against blue (both take traffic) must give the analysis one whole
+      // minute of data after the shift: ALB metrics arrive up to 2 minutes late (issue #13, item 8).
+      for (const { percent, bakeSeconds, path } of analysedBakes(s.strategy)) {
+        if (tooShortForAnalysis(bakeSeconds, s.analysis)) {
+          const tries = 1 + (s.analysis.onInconclusive === 'extend' ? s.analysis.maxExtensions : 0);
+          problems.push(
+            `${at}.strategy.${path}: a ${bakeSeconds} s bake at ${percent} % is too short for the canary analysis (minRequests ${s.analysis.minRequests}): ALB metrics arrive up to ${ALB_METRIC_DELAY_SECONDS} s late and only whole minutes after the shift count, so ${tries} bake(s) of it may not see one whole minute; bake at least ${Math.ceil(MIN_ANALYSIS_BAKE_SECONDS / tries)} s, or set analysis.enabled false`,
+          );
+        }
+      }
+    }
     if (s.strategy.type === 'blue-green' && s.testListenerArn === undefined && s.strategy.bakeSeconds > 0) {
       // Allowed, but the 0 % bake then sees no traffic at all: the analysis would be inconclusive.
     }
@@ -444,6 +575,25 @@ function crossFieldProblems(config: CutoverConfig): string[] {
     }
   });
   return problems;
+}
+
+/**
+ * The bakes of a strategy that the canary analysis reads (after a shift to 1-99 % on green), with
+ * where each is configured. Blue-green's bake (0 % production) and bakes at 100 % are not analysed.
+ */
+function analysedBakes(strategy: z.output<typeof Strategy>): Array<{ percent: number; bakeSeconds: number; path: string }> {
+  switch (strategy.type) {
+    case 'canary':
+      return [{ percent: strategy.percent, bakeSeconds: strategy.bakeSeconds, path: 'bakeSeconds' }];
+    case 'linear':
+      return strategy.stepPercent < 100 ? [{ percent: strategy.stepPercent, bakeSeconds: strategy.intervalSeconds, path: 'intervalSeconds' }] : [];
+    case 'steps':
+      return strategy.steps.flatMap((step, j) =>
+        'percent' in step && step.percent > 0 && step.percent < 100 ? [{ percent: step.percent, bakeSeconds: step.bakeSeconds, path: `steps[${j}].bakeSeconds` }] : [],
+      );
+    default:
+      return [];
+  }
 }
 
 /**

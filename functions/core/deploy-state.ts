@@ -126,11 +126,35 @@ export interface StepItem {
   readonly hooks?: HookProgress;
 }
 
-/** `svc-env-<first 16 hex of digest>`: the same push delivered twice names the same execution. */
-export function deploymentIdFor(service: string, environment: string, digest: string): string {
+/**
+ * `svc-env-<first 16 hex of digest>`, or with `attempt` `svc-env-<hex>-<8 hex of attempt>`: the
+ * deployment id IS the deploy execution's name. The same push delivered twice names the same
+ * execution (one deployment); a later push of the same digest (or another release of it) passes an
+ * `attempt` key of its own, because execution names cannot be reused for 90 days (Step Functions
+ * Developer Guide, "StartExecution": "execution names ... must be unique ... for 90 days").
+ * At most 32 + 16 + 16 + 8 + 3 = 75 characters (an execution name takes 80).
+ */
+export function deploymentIdFor(service: string, environment: string, digest: string, attempt?: string): string {
   const hex = digest.replace(/^sha256:/, '').slice(0, 16);
-  return `${service}-${environment}-${hex}`;
+  return `${service}-${environment}-${hex}${attempt === undefined ? '' : `-${attemptSuffix(attempt)}`}`;
 }
+
+/** 8 hex characters naming one attempt (FNV-1a, 32 bits): stable for the same key. */
+export function attemptSuffix(key: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/**
+ * How far in the future a `requestedAt` may be (clock skew between the caller and AWS): a later one
+ * is refused at the first state, and a lock claim dated later is never taken as newer (issue #14:
+ * one input dated 2099 superseded every later push).
+ */
+export const MAX_REQUESTED_AT_SKEW_SECONDS = 300;
 
 /** `ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO@sha256:...` — images are always deployed by digest. */
 export function imageUri(accountId: string, region: string, repository: string, digest: string): string {

@@ -51,12 +51,24 @@ export const ErrorName = {
   DeploymentRolledBack: 'DeploymentRolledBack',
   /** How a deploy execution ends when it failed before (or while) changing anything. */
   DeploymentFailed: 'DeploymentFailed',
+  /**
+   * How a deploy execution ends when its rollback still failed after the whole retry budget: the
+   * record stays in flight (not terminal) with its lock held and a `rollback-incomplete` timeline
+   * entry, so the reconcile sweep rolls it back again.
+   */
+  RollbackIncomplete: 'RollbackIncomplete',
   /** An operator control names a service (or deployment) with nothing in flight. Nothing changed. */
   NothingInFlight: 'NothingInFlight',
   /** `approve` while the deployment is not waiting at an approval step or a hold. Nothing changed. */
   NotWaitingForApproval: 'NotWaitingForApproval',
   /** `promote`, `promote-fully`, `extend` or `hold` while the deployment is not at a bake (or approval). Nothing changed. */
   NotBaking: 'NotBaking',
+  /**
+   * A callback (bake, approval, termination wait) was answered with SendTaskSuccess outside the control
+   * path: no signal nonce the control function recorded for that wait (issue #14, 5). The deployment
+   * rolls back.
+   */
+  SignalNotVerified: 'SignalNotVerified',
   /** Control flow, not a failure: an operator promoted fully; the steps Map ends and traffic goes to 100 %. */
   PromotedFully: 'PromotedFully',
   /** An operator rolled back (rollback state machine) a deployment that was in flight or in its termination wait. */
@@ -75,6 +87,11 @@ export const ErrorName = {
   ReleaseFailed: 'ReleaseFailed',
   /** The revision to register carries a task or execution role that `taskRoleArns` does not name (Cutover may not pass it). Nothing registered. */
   TaskRoleNotAllowed: 'TaskRoleNotAllowed',
+  /**
+   * The ECS service holds 5 task sets (DRAINING ones included), ECS's limit: CreateGreen deleted the
+   * orphans it may and is retried (bounded) while they drain; the message says what to do if it persists.
+   */
+  TaskSetLimitReached: 'TaskSetLimitReached',
 } as const;
 
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
@@ -169,9 +186,15 @@ export class AwsRequestFailed extends CutoverError {
 export class ConflictError extends CutoverError {
   override readonly name = ErrorName.ConflictError;
 }
+export class TaskSetLimitReached extends CutoverError {
+  override readonly name = ErrorName.TaskSetLimitReached;
+}
 
-/** Errors the deploy state machine retries (with backoff and full jitter) rather than rolls back on. */
-export const RETRYABLE_ERRORS: readonly ErrorName[] = [ErrorName.AwsThrottled, ErrorName.AwsUnavailable];
+/**
+ * Errors the state machines retry rather than roll back on: AWS's transient answers (backoff and
+ * full jitter), and TaskSetLimitReached (CreateGreen only, every 30 s while orphaned task sets drain).
+ */
+export const RETRYABLE_ERRORS: readonly ErrorName[] = [ErrorName.AwsThrottled, ErrorName.AwsUnavailable, ErrorName.TaskSetLimitReached];
 
 /**
  * Names no state machine catches, on purpose: they are raised where no state machine is involved
@@ -180,6 +203,7 @@ export const RETRYABLE_ERRORS: readonly ErrorName[] = [ErrorName.AwsThrottled, E
  */
 export const UNCAUGHT_BY_DESIGN: Readonly<Partial<Record<ErrorName, string>>> = {
   [ErrorName.ConfigError]: 'raised at synth time and at cold start, before any state machine runs',
+  [ErrorName.SignalNotVerified]: 'a forged SendTaskSuccess: States.ALL sends the deployment to rollback (the steps Map and the termination wait catch it)',
   [ErrorName.AwsRequestFailed]: 'a 4xx that is not throttling: not retried; States.ALL sends the deployment to rollback or failure',
   [ErrorName.ConflictError]: 'a lost conditional write; States.ALL sends the deployment to rollback or failure',
   [ErrorName.LiveStateInvalid]: 'raised before anything is created; States.ALL sends the deployment to failure',
@@ -206,6 +230,9 @@ export class DeploymentRolledBack extends CutoverError {
 export class DeploymentFailed extends CutoverError {
   override readonly name = ErrorName.DeploymentFailed;
 }
+export class RollbackIncomplete extends CutoverError {
+  override readonly name = ErrorName.RollbackIncomplete;
+}
 export class NothingInFlight extends CutoverError {
   override readonly name = ErrorName.NothingInFlight;
 }
@@ -214,6 +241,9 @@ export class NotWaitingForApproval extends CutoverError {
 }
 export class NotBaking extends CutoverError {
   override readonly name = ErrorName.NotBaking;
+}
+export class SignalNotVerified extends CutoverError {
+  override readonly name = ErrorName.SignalNotVerified;
 }
 export class PromotedFully extends CutoverError {
   override readonly name = ErrorName.PromotedFully;

@@ -116,6 +116,8 @@ export interface LockState {
   readonly leaseExpiresAt?: number;
   /** The newest deployment waiting for the lock (older waiters are superseded by it). */
   readonly waiter?: { readonly deploymentId: string; readonly digest: string; readonly requestedAt: string };
+  /** The waiter's parked callback token (deploy WaitForLockRelease): a release wakes it. */
+  readonly parked?: { readonly deploymentId: string; readonly token: string };
 }
 
 /** The stable-version pointer per service and environment. */

@@ -36,9 +36,20 @@ export interface TrafficRouter {
   setWeights(route: Route, weights: readonly TargetGroupWeight[]): Promise<void>;
 }
 
+/** Targets not healthy, by state and ELB's reason code (Target.NotInUse, Elb.InitialHealthChecking ...). */
+export interface TargetHealthReason {
+  readonly state: string;
+  readonly reason?: string;
+  readonly description?: string;
+  readonly count: number;
+}
+
 export interface TargetHealthReader {
-  /** Healthy and total registered targets of a target group. */
-  health(targetGroupArn: string): Promise<{ healthy: number; total: number }>;
+  /**
+   * Healthy and total registered targets of a target group, and why the others are not healthy
+   * (absent when every target is healthy or the reader cannot tell).
+   */
+  health(targetGroupArn: string): Promise<{ healthy: number; total: number; reasons?: readonly TargetHealthReason[] }>;
 }
 
 export interface TaskSetInfo {
@@ -111,7 +122,17 @@ export interface RegisterWithImageOptions {
   readonly checkRoles?: (roles: TaskDefinitionRoles) => void;
 }
 
+/** A task-definition revision as ECS describes it: what Cutover checks before it deploys one as is. */
+export interface RevisionDescription extends TaskDefinitionRoles {
+  readonly arn: string;
+  readonly family: string;
+  readonly revision: number;
+  readonly containers: ReadonlyArray<{ readonly name: string; readonly image: string }>;
+}
+
 export interface TaskDefinitions {
+  /** The revision (family, containers' images, roles), or undefined when ECS does not know it. */
+  describeRevision(arn: string): Promise<RevisionDescription | undefined>;
   /**
    * Register a revision copied from `fromArn` with only `containerName`'s image replaced by
    * `imageUri`. Every field RegisterTaskDefinition accepts is carried over; tags too.
@@ -157,8 +178,12 @@ export interface ImageScanInfo {
   /** COMPLETE, IN_PROGRESS, FAILED, ACTIVE ...; undefined when the image was never scanned. */
   readonly status?: string;
   readonly description?: string;
-  /** Findings per severity (CRITICAL, HIGH, ...), when the scan completed. */
-  readonly findingCounts: Readonly<Record<string, number>>;
+  /**
+   * Findings per severity (CRITICAL, HIGH, ..., UNTRIAGED for enhanced scanning), when ECR reports
+   * them; absent while it does not (never scanned, in progress, or counts not available yet after
+   * COMPLETE/ACTIVE: the gate then waits).
+   */
+  readonly findingCounts?: Readonly<Record<string, number>>;
 }
 export interface ImageRegistry {
   /** The image with this digest, or undefined when the repository does not hold it. */
@@ -248,6 +273,23 @@ export interface DeploymentStore {
   /** Release if held by `deploymentId`; releasing a lock one does not hold changes nothing. */
   releaseLock(service: string, environment: string, deploymentId: string): Promise<void>;
   getLock(service: string, environment: string): Promise<LockState | undefined>;
+  /**
+   * Park the waiter's callback token on the lock (deploy WaitForLockRelease), so whoever releases
+   * the lock wakes it. `parked: false` when `deploymentId` is not the waiter or the lock has no live
+   * holder any more (ask for the lock again now); `displaced`: an older waiter's token it replaced
+   * (wake it: it is superseded).
+   */
+  parkLockWaiter(
+    service: string,
+    environment: string,
+    request: { deploymentId: string; token: string; nowMs: number },
+  ): Promise<{ parked: boolean; displaced?: string }>;
+  /** Remove lock claims dated beyond the clock skew from `nowMs` (the sweep); returns what was removed. */
+  clearFutureClaims(
+    service: string,
+    environment: string,
+    nowMs: number,
+  ): Promise<ReadonlyArray<{ deploymentId: string; digest: string; requestedAt: string }>>;
 
   getStable(service: string, environment: string): Promise<StablePointer | undefined>;
   /** Set the stable pointer, keeping the old one as `previous`. Idempotent per deploymentId. */
@@ -269,6 +311,8 @@ export interface Orchestrator {
   sendTaskFailure(token: string, error: string, cause: string): Promise<void>;
   /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, or undefined when unknown. */
   executionStatus(executionArn: string): Promise<string | undefined>;
+  /** Status and start time (ISO) of an execution (DescribeExecution), or undefined when unknown. */
+  describe(executionArn: string): Promise<{ status: string; startedAt: string } | undefined>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ import * as z from 'zod/mini';
 import type { CutoverConfig, ServiceConfig } from './config.js';
 import { IMAGE_TAG, REPOSITORY_NAME } from './patterns.js';
 import { servicesForPush } from './services.js';
-import { type DeployRequest, DIGEST, deploymentIdFor, EXECUTION_NAME, imageUri, parseCause } from './deploy-state.js';
+import { attemptSuffix, type DeployRequest, DIGEST, deploymentIdFor, EXECUTION_NAME, imageUri, parseCause } from './deploy-state.js';
 import { ErrorName, ValidationError } from './errors.js';
 import type { DeploymentReason, DeploymentStatus } from './model.js';
 import type { HookProgress } from './hooks.js';
@@ -122,7 +122,8 @@ export const ReleaseRequestSchema = z.strictObject({
   environments: z.optional(z.array(ENV_NAME).check(z.minLength(1, 'must name at least one environment; omit it for all'))),
   trigger: z._default(
     z.strictObject({
-      kind: z.enum(['ecr-push', 'manual']),
+      /** `reconcile`: the sweep found a push whose event was lost, and started its release as intake would have. */
+      kind: z.enum(['ecr-push', 'manual', 'reconcile']),
       eventId: z.optional(z.string().check(z.maxLength(128))),
       by: z.optional(z.string().check(z.maxLength(256))),
     }),
@@ -149,12 +150,26 @@ export function parseReleaseControl(raw: unknown): ReleaseControl {
 
 /**
  * `shop/api` + `sha256:3d7b…` -> `shop-api-3d7bf616c0c3c348`: the same push delivered twice names
- * the same release execution.
+ * the same release execution. A later push of the same digest passes an `attempt` key of its own
+ * (`shop-api-3d7bf616c0c3c348-1a2b3c4d`): execution names are not reusable for 90 days.
  */
-export function releaseIdFor(repository: string, digest: string): string {
+export function releaseIdFor(repository: string, digest: string, attempt?: string): string {
   const hex = digest.replace(/^sha256:/, '').slice(0, 16);
-  const slug = repository.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80 - hex.length - 1);
-  return `${slug}-${hex}`;
+  const tail = attempt === undefined ? hex : `${hex}-${attemptSuffix(attempt)}`;
+  const slug = repository.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80 - tail.length - 1);
+  return `${slug}-${tail}`;
+}
+
+/**
+ * The deployment id (= deploy execution name) of `service` in `environment` within a release: the
+ * plain `deploymentIdFor` for the push's first release (`releaseIdFor` without an attempt), one
+ * keyed by the release id for any other release of the same digest, so no two releases share a
+ * deploy execution name.
+ */
+export function releaseDeploymentId(releaseId: string, repository: string, service: string, environment: string, digest: string): string {
+  return releaseId === releaseIdFor(repository, digest)
+    ? deploymentIdFor(service, environment, digest)
+    : deploymentIdFor(service, environment, digest, releaseId);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -171,12 +186,26 @@ export interface StagePlan {
   readonly onApprovalTimeout: 'abort' | 'promote';
   /** The environment has verification hooks (the Verify loop runs). */
   readonly verify: boolean;
-  readonly deployments: ReadonlyArray<{ readonly deploymentId: string; readonly service: string; readonly request: DeployRequest }>;
+  /**
+   * Only the id and service of each deployment: the Deployments Map builds each deploy input from
+   * these and `release` (about 100 B a deployment, not the ~550 B of a full request: issue #12,
+   * defect 10 — a repository feeding a few hundred services and environments passed 256 KiB).
+   */
+  readonly deployments: ReadonlyArray<{ readonly deploymentId: string; readonly service: string }>;
+}
+
+/** The release as every Environments Map item carries it (what each deploy input is built from). */
+export interface ReleaseInfo {
+  readonly releaseId: string;
+  readonly image: ReleaseRecord['image'];
+  readonly requestedAt: string;
+  /** The nested deploy executions' `trigger`. */
+  readonly deployTrigger: DeployRequest['trigger'];
 }
 
 /** One iteration of the release's Environments Map (`$` inside it). */
 export interface ReleaseStageItem {
-  readonly release: { readonly releaseId: string; readonly image: ReleaseRecord['image']; readonly requestedAt: string };
+  readonly release: ReleaseInfo;
   readonly stage: StagePlan;
   readonly index: number;
   /** What the approval task answered (SendTaskSuccess output). */
@@ -219,7 +248,7 @@ export function planRelease(
   }
   const { repository, digest, tag } = request.image;
   const fed: ServiceConfig[] =
-    request.trigger.kind === 'ecr-push' ? servicesForPush(config, repository, tag) : config.services.filter((s) => s.repository === repository);
+    request.trigger.kind !== 'manual' ? servicesForPush(config, repository, tag) : config.services.filter((s) => s.repository === repository);
   const image = { repository, digest, ...(tag ? { tag } : {}), uri: imageUri(ctx.accountId, ctx.region, repository, digest) };
   const requestedAt = request.requestedAt ?? ctx.nowIso;
   const stages: StagePlan[] = [];
@@ -238,23 +267,15 @@ export function planRelease(
       approvalTimeoutSeconds: Math.max(1, env.approvalTimeoutSeconds),
       onApprovalTimeout: env.onApprovalTimeout,
       verify: env.verification.hooks.length > 0,
-      deployments: services.map((svc) => {
-        const deploymentId = deploymentIdFor(svc.name, env.name, digest);
-        const deploy: DeployRequest = {
-          deploymentId,
-          service: svc.name,
-          environment: env.name,
-          image,
-          requestedAt,
-          trigger: { kind: 'release', eventId: ctx.releaseId, ...(request.trigger.by ? { by: request.trigger.by } : {}) },
-        };
-        return { deploymentId, service: svc.name, request: deploy };
-      }),
+      deployments: services.map((svc) => ({
+        deploymentId: releaseDeploymentId(ctx.releaseId, repository, svc.name, env.name, digest),
+        service: svc.name,
+      })),
     });
   }
   if (stages.length === 0) {
     throw new ValidationError('release input', [
-      `image.repository: no configured service${request.environments ? ` in ${request.environments.join(', ')}` : ''} deploys ${repository}${request.trigger.kind === 'ecr-push' ? `:${tag ?? '(untagged)'}` : ''}`,
+      `image.repository: no configured service${request.environments ? ` in ${request.environments.join(', ')}` : ''} deploys ${repository}${request.trigger.kind !== 'manual' ? `:${tag ?? '(untagged)'}` : ''}`,
     ]);
   }
   return { releaseId: ctx.releaseId, image, trigger: request.trigger, requestedAt, stages, skipped };

@@ -3,6 +3,7 @@
  * configuration the synth already validated, do not bundle the config schema.
  */
 import type { CutoverConfig, ServiceConfig } from './config.js';
+import { IMAGE_TAG } from './patterns.js';
 
 /** Find a service by name and environment. */
 export function findService(config: CutoverConfig, name: string, environment: string): ServiceConfig | undefined {
@@ -12,6 +13,9 @@ export function findService(config: CutoverConfig, name: string, environment: st
 /** ECR-style tag filter match: `*` any run, `?` one character; whole-tag match. */
 export function tagMatches(filter: string, tag: string | undefined): boolean {
   if (tag === undefined) return filter === '*';
+  // A tag ECR took but Docker would not (over 128 characters, or other characters) matches no filter:
+  // a deterministic "nothing to deploy", never an error (issue #14, Low).
+  if (!IMAGE_TAG.test(tag)) return false;
   const re = new RegExp(`^${filter.replace(/[.+^${}()|[\]\\-]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
   return re.test(tag);
 }
@@ -19,4 +23,17 @@ export function tagMatches(filter: string, tag: string | undefined): boolean {
 /** The services a push to `repository` with `tag` deploys to. */
 export function servicesForPush(config: CutoverConfig, repository: string, tag: string | undefined): ServiceConfig[] {
   return config.services.filter((s) => s.repository === repository && tagMatches(s.tagFilter, tag));
+}
+
+/**
+ * The task-definition family a service's revisions belong to: `taskDefinitionFamily`, else the
+ * family of `bootstrap.taskDefinition`, else the ECS service name.
+ */
+export function familyOf(svc: Pick<ServiceConfig, 'taskDefinitionFamily' | 'bootstrap' | 'service'>): string {
+  return svc.taskDefinitionFamily ?? svc.bootstrap?.taskDefinition.split(':')[0] ?? svc.service;
+}
+
+/** `arn:...:task-definition/FAMILY:7` -> `FAMILY` (undefined for anything else). */
+export function familyOfArn(taskDefinitionArn: string): string | undefined {
+  return /:task-definition\/([A-Za-z0-9_-]{1,255}):\d+$/.exec(taskDefinitionArn)?.[1];
 }

@@ -10,6 +10,7 @@
 import { type ClientOptions, clientOptionsFromEnv } from '../aws/clients.js';
 import { AlarmStateChangeEvent, parseEvent } from '../core/events.js';
 import type { WaitingFor } from '../core/model.js';
+import { ALARM_ENTRY_KIND } from '../core/recorded-alarm.js';
 import type { Clock, DeploymentStore, Orchestrator } from '../core/ports.js';
 import { orchestratorFor } from './shared/clients.js';
 import { storeFor } from './shared/store.js';
@@ -53,9 +54,11 @@ export function createHandler(deps: AlarmWatcherDeps): Handler<unknown, AlarmWat
     for (const record of watching) {
       const now = deps.clock.now();
       await deps.store.appendTimeline(record.service, record.environment, record.deploymentId,
-        entry(`alarm-${alarmName}-${event.id}`, 'alarm', now, { alarmName, reason: state.reason }));
+        entry(`alarm-${alarmName}-${event.id}`, ALARM_ENTRY_KIND, now, { alarmName, reason: state.reason }));
       if (!record.taskToken || !record.waitingFor || !WATCHED_WAITS.includes(record.waitingFor)) {
-        // Not waiting right now (shifting, checking health): the next bake checks the alarm state when it starts.
+        // No wait holds a token (a Shift, an Analyze, a Promote, health checks run): the entry just
+        // appended is the record. Shift, Analyze, Promote and the start of every wait read it before
+        // they act (functions/core/recorded-alarm.ts), so the alarm stops the deployment there.
         continue;
       }
       const message = `Alarm ${alarmName} is in ALARM: ${state.reason}`;

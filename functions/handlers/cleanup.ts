@@ -2,7 +2,15 @@
  * The cleanup state machine's one Lambda (statemachines/cleanup.asl.json), by `action`:
  *
  * - `start`: validate the execution input (`{ dryRun?, services? }`), list the services and their
- *   repositories to visit.
+ *   repositories to visit. Up to SCOPES_PER_PART services (mode `inline`) this execution visits
+ *   them itself; beyond that (mode `parts`) it splits them into parts of SCOPES_PER_PART services
+ *   (then repositories) and runs each part as a child execution of this state machine (input
+ *   `{ "part": { run, services, repositories } }`), one at a time, so no execution's history grows
+ *   with the number of services (issue #12, defect 7: ~189 events per service with a backlog
+ *   failed a run at about 130 services; Step Functions ends an execution at 25,000 history events,
+ *   Step Functions Developer Guide, "Service quotas"). A part is visited inline.
+ * - `report-parts`: the report of a run in parts: the totals of every part (each part's own
+ *   execution output has its services' and repositories' report).
  * - `plan-service`: for one service — skipped while a deployment is in flight or when disabled —
  *   read its task sets, revisions, running tasks, records and production weights, and plan
  *   (functions/core/cleanup.ts). A dry run ends here with every action as `would`.
@@ -45,7 +53,9 @@ import {
   type ScopeResult,
 } from '../core/cleanup.js';
 import type { ServiceConfig } from '../core/config.js';
+import { cleanupApplyProblems } from '../core/boundary.js';
 import { AwsThrottled, AwsUnavailable, CutoverError, ValidationError } from '../core/errors.js';
+import { familyOf } from '../core/services.js';
 import {
   type KeptItem,
   type MaintenanceAction,
@@ -104,8 +114,17 @@ export const CleanupInput = z.strictObject({
 });
 export type CleanupInput = z.output<typeof CleanupInput>;
 
+/**
+ * Services (or repositories) one execution visits itself. Each costs about 190 history events with
+ * a full backlog (100 actions in batches of 5: plan, then per batch apply + choice + wait): 25 of
+ * them about 4,800, a fifth of the 25,000-event limit, leaving room for throttled retries.
+ */
+export const SCOPES_PER_PART = 25;
+
 export interface RunInfo {
   readonly runId: string;
+  /** Set on a part of a run split in parts (a child execution): its report is not the run's. */
+  readonly part?: boolean;
   readonly dryRun: boolean;
   readonly startedAt: string;
   /** Lines (actions and kept items) each service or repository lists in the execution output. */
@@ -135,6 +154,7 @@ const Scope = z.discriminatedUnion('kind', [
 ]);
 const Run = z.object({
   runId: z.string(),
+  part: z.optional(z.boolean()),
   dryRun: z.boolean(),
   startedAt: z.string(),
   listLimit: z.int(),
@@ -146,7 +166,28 @@ const Payload = z.discriminatedUnion('action', [
   z.object({ action: z.literal('plan-repository'), run: Run, scope: Scope }),
   z.object({ action: z.literal('apply'), item: z.looseObject({ run: Run, scope: Scope, pending: z.array(z.unknown()), done: z.array(z.unknown()) }) }),
   z.object({ action: z.literal('report'), run: Run, services: z.array(z.unknown()), repositories: z.array(z.unknown()) }),
+  z.object({ action: z.literal('report-parts'), run: Run, parts: z.array(z.unknown()) }),
 ]);
+
+/** The child execution input of one part of a run (built by the state machine from `start`'s parts). */
+const PartInput = z.strictObject({
+  part: z.strictObject({
+    run: Run,
+    services: z.array(Scope).check(z.maxLength(SCOPES_PER_PART)),
+    repositories: z.array(Scope).check(z.maxLength(SCOPES_PER_PART)),
+  }),
+});
+
+/** What the state machine keeps of each part (its ResultSelector), or the error a Catch left. */
+interface PartResult {
+  readonly executionArn?: string;
+  readonly totals?: CleanupRunReport['totals'];
+  readonly failed?: boolean;
+  readonly error?: { readonly Error?: string; readonly Cause?: string };
+}
+
+const chunk = <T>(items: readonly T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
 /** The state a Catch leaves when a service's or repository's planning or applying failed for good. */
 interface FailedItem {
@@ -177,7 +218,10 @@ export function createHandler(deps: CleanupDeps): Handler<unknown, unknown> {
       deps.store.listDeployments(svc.name, svc.environment),
       deps.store.getStable(svc.name, svc.environment),
     ]);
-    const families = familiesOf({ taskSets: described.taskSets, records, ...(stable ? { stable } : {}) }, svc.bootstrap?.taskDefinition);
+    // Only the service's configured family: a record (a table write) naming another family's revision
+    // does not widen what cleanup lists, deregisters or deletes.
+    const families = familiesOf({ taskSets: described.taskSets, records, ...(stable ? { stable } : {}) }, svc.bootstrap?.taskDefinition)
+      .filter((f) => f === familyOf(svc));
     const revisions: RevisionInfo[] = [];
     const running: string[] = [];
     for (const family of families) {
@@ -292,6 +336,20 @@ export function createHandler(deps: CleanupDeps): Handler<unknown, unknown> {
   });
 
   async function start(input: unknown, runId: string, startedAt: string) {
+    if (typeof input === 'object' && input !== null && 'part' in input) {
+      // One part of a run in parts: the scopes the parent listed (each re-checked against the configuration).
+      const { part } = parseOrThrow(PartInput, input, 'cleanup part input');
+      for (const scope of part.services) {
+        if (scope.kind !== 'service') throw new ValidationError('cleanup part input', ['part.services: must list service scopes']);
+        requireService(deps.env, scope.service, scope.environment);
+      }
+      for (const scope of part.repositories) {
+        if (scope.kind !== 'repository' || !deps.env.config.services.some((s) => s.repository === scope.repository)) {
+          throw new ValidationError('cleanup part input', [`part.repositories: ${JSON.stringify(scope)} is not a configured repository`]);
+        }
+      }
+      return { mode: 'inline', run: { ...part.run, part: true }, services: part.services, repositories: part.repositories };
+    }
     // An EventBridge schedule rule that passes its event as the input: a scheduled, real run.
     const scheduled =
       typeof input === 'object' && input !== null && (input as Record<string, unknown>)['detail-type'] === 'Scheduled Event';
@@ -308,7 +366,16 @@ export function createHandler(deps: CleanupDeps): Handler<unknown, unknown> {
     const listLimit = Math.max(1, Math.floor(CLEANUP_LIMITS.maxListedPerRun / Math.max(1, scopes.length + repositories.length)));
     const run: RunInfo = { runId, dryRun: parsed.dryRun, startedAt, listLimit, ...(parsed.reason ? { reason: parsed.reason } : {}) };
     logger.info('cleanup started', { runId, dryRun: run.dryRun, services: scopes.length, repositories: repositories.length });
-    return { run, services: scopes, repositories };
+    if (scopes.length <= SCOPES_PER_PART && repositories.length <= SCOPES_PER_PART) return { mode: 'inline', run, services: scopes, repositories };
+    return {
+      mode: 'parts',
+      run,
+      parts: [
+        ...chunk(scopes, SCOPES_PER_PART).map((services) => ({ services, repositories: [] })),
+        // Images after every revision decision: the repositories' parts run after the services'.
+        ...chunk(repositories, SCOPES_PER_PART).map((repos) => ({ services: [], repositories: repos })),
+      ],
+    };
   }
 
   async function planService(run: RunInfo, scope: CleanupScope): Promise<ScopeResult | WorkItem> {
@@ -330,7 +397,10 @@ export function createHandler(deps: CleanupDeps): Handler<unknown, unknown> {
   async function planRepository(run: RunInfo, scope: CleanupScope): Promise<ScopeResult | WorkItem> {
     if (scope.kind !== 'repository') throw new ValidationError('plan-repository payload', ['scope.kind: must be "repository"']);
     const services = deps.env.config.services.filter((s) => s.repository === scope.repository);
-    const optedOut = services.find((s) => !s.cleanup.enabled || !s.cleanup.deleteImages);
+    // Image deletion is opt-in (cleanup.deleteImages, default false). A dry run still plans the
+    // repository, so `cutover cleanup --dry-run` shows what turning it on would delete (issue #16).
+    const previewOnly = services.find((s) => !s.cleanup.deleteImages);
+    const optedOut = services.find((s) => !s.cleanup.enabled) ?? (run.dryRun ? undefined : previewOnly);
     if (optedOut) {
       const why = `${optedOut.name}/${optedOut.environment} does not allow image cleanup (cleanup.enabled / cleanup.deleteImages); its repository's images are left alone`;
       return finishScope(run, scope, 'skipped', [skipAction(scope, why)], [], 0, 0, why);
@@ -384,6 +454,11 @@ export function createHandler(deps: CleanupDeps): Handler<unknown, unknown> {
       imageGraceSeconds: Math.max(...services.map((s) => s.cleanup.imageGraceSeconds)),
       nowMs: deps.clock.now(),
     });
+    if (previewOnly && run.dryRun) {
+      const why = `cleanup.deleteImages is off for ${previewOnly.name}/${previewOnly.environment}: a real run deletes none of these images; this is what it would delete with deleteImages: true`;
+      const would = plan.actions.map((a) => asOutcome(a, MaintenanceOutcome.Would));
+      return finishScope(run, scope, 'done', [skipAction(scope, why), ...would], plan.kept, plan.kept.length, plan.deferred, why);
+    }
     return afterPlan(run, scope, plan.actions, plan.kept, plan.deferred);
   }
 
@@ -428,6 +503,10 @@ export function createHandler(deps: CleanupDeps): Handler<unknown, unknown> {
 
   async function apply(item: WorkItem): Promise<ScopeResult | WorkItem> {
     const { run, scope } = item;
+    // The plan came through the state machine: checked again against the configuration, so a work
+    // item handed to this function directly deletes nothing outside a configured scope.
+    const outside = cleanupApplyProblems(deps.env.config.services, item);
+    if (outside.length > 0) throw new ValidationError('cleanup work item', outside);
     const services =
       scope.kind === 'service'
         ? [{ name: scope.service, environment: scope.environment }]
@@ -511,8 +590,8 @@ export function createHandler(deps: CleanupDeps): Handler<unknown, unknown> {
     }
     const out: CleanupRunReport = { runId: run.runId, dryRun: run.dryRun, startedAt: run.startedAt, finishedAt: nowIso(), scopes, totals };
     const text = formatCleanupReport(out);
-    logger.info('cleanup finished', { runId: run.runId, dryRun: run.dryRun, totals });
-    if (!run.dryRun) {
+    logger.info('cleanup finished', { runId: run.runId, dryRun: run.dryRun, totals, ...(run.part ? { part: true } : {}) });
+    if (!run.dryRun && !run.part) {
       await deps.events.publish(LifecycleEvent.CleanupCompleted, {
         runId: run.runId,
         dryRun: false,
@@ -524,6 +603,36 @@ export function createHandler(deps: CleanupDeps): Handler<unknown, unknown> {
       });
     }
     return { ...out, text };
+  }
+
+  /** The report of a run in parts: every part's totals added up; each part's output has its scopes. */
+  async function reportParts(run: RunInfo, raw: unknown[]): Promise<CleanupRunReport & { text: string; parts: PartResult[] }> {
+    const parts = raw as PartResult[];
+    const totals = { done: 0, would: 0, failed: 0, skipped: 0, deferred: 0, byKind: {} as Record<string, number> };
+    for (const p of parts) {
+      if (!p.totals) continue;
+      for (const k of ['done', 'would', 'failed', 'skipped', 'deferred'] as const) totals[k] += p.totals[k] ?? 0;
+      for (const [kind, n] of Object.entries(p.totals.byKind ?? {})) totals.byKind[kind] = (totals.byKind[kind] ?? 0) + n;
+    }
+    const failedParts = parts.filter((p) => p.failed || !p.totals);
+    const out: CleanupRunReport = { runId: run.runId, dryRun: run.dryRun, startedAt: run.startedAt, finishedAt: nowIso(), scopes: [], totals };
+    const text = [
+      formatCleanupReport(out).trimEnd(),
+      `in ${parts.length} parts (child executions of the cleanup state machine; each one's output lists its services and repositories)${failedParts.length > 0 ? `; ${failedParts.length} failed: ${failedParts.map((p) => p.error?.Error ?? 'no report').join(', ')}` : ''}`,
+    ].join('\n');
+    logger.info('cleanup finished', { runId: run.runId, dryRun: run.dryRun, totals, parts: parts.length });
+    if (!run.dryRun) {
+      await deps.events.publish(LifecycleEvent.CleanupCompleted, {
+        runId: run.runId,
+        dryRun: false,
+        startedAt: run.startedAt,
+        finishedAt: out.finishedAt,
+        ...(run.reason ? { reason: run.reason } : {}),
+        totals,
+        parts: parts.map((p) => ({ ...(p.executionArn ? { executionArn: p.executionArn } : {}), status: p.failed || !p.totals ? 'failed' : 'done' })),
+      });
+    }
+    return { ...out, text, parts };
   }
 
   return wrap(logger, async (event: unknown) => {
@@ -542,6 +651,8 @@ export function createHandler(deps: CleanupDeps): Handler<unknown, unknown> {
         return apply(payload.item as unknown as WorkItem);
       case 'report':
         return report(payload.run as RunInfo, [...payload.services, ...payload.repositories]);
+      case 'report-parts':
+        return reportParts(payload.run as RunInfo, payload.parts);
       default: {
         const never: never = payload;
         throw new ValidationError('cleanup payload', [`action: unknown ${JSON.stringify(never)}`]);

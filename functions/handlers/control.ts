@@ -51,6 +51,7 @@ import { storeFor } from './shared/store.js';
 import { entry } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { closeStateFor } from './shared/recovery.js';
+import { signalProof } from './shared/signal-proof.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
 
 export interface ControlDeps {
@@ -218,9 +219,21 @@ export function createHandler(deps: ControlDeps): Handler<unknown, ControlState>
   const signal = async (state: ControlState): Promise<ControlState> => {
     const decision = decisionOf(state);
     switch (decision.kind) {
-      case 'succeed':
-        await deps.orchestrator.sendTaskSuccess(decision.taskToken, decision.signal);
+      case 'succeed': {
+        // Issue #14 (5): SendTaskSuccess has no resource-level permission, so the deploy path checks
+        // that a success came through here: a one-time nonce whose hash is recorded on the deployment
+        // next to the hash of the token it answers (shared/signal-proof.ts). A table reader sees only hashes.
+        const target = targetOf(state);
+        const proof = signalProof(decision.taskToken);
+        await deps.store.recordControl(target.service, target.environment, target.deploymentId, {
+          action: 'signal',
+          by: state.by ?? 'unknown',
+          at: new Date(deps.clock.now()).toISOString(),
+          detail: proof.recorded,
+        });
+        await deps.orchestrator.sendTaskSuccess(decision.taskToken, { ...decision.signal, nonce: proof.nonce });
         break;
+      }
       case 'fail':
         await deps.orchestrator.sendTaskFailure(
           decision.taskToken,

@@ -5,6 +5,11 @@
  * - `fail`: a failure before anything was created (or a rollback that could not finish); FAILED
  *   with the reason; lock released.
  * Each moves the record to its terminal status exactly once; a replay changes nothing.
+ * - `rollback-incomplete`: the rollback failed after its whole retry budget. NOT terminal: the
+ *   record stays in flight (traffic may still be split, green may run) with its lock held, and gets
+ *   a `rollback-incomplete` timeline entry (kind `rollback`, detail `{ reason, error, cause }`);
+ *   the reconcile sweep finds the in-flight record whose execution is no longer RUNNING and runs the
+ *   rollback again. A deployment never ends terminal with traffic on a task set that is not primary.
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
 import * as z from 'zod/mini';
@@ -12,11 +17,12 @@ import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/cli
 import { EcsTaskSets } from '../aws/ecs.js';
 import type { DeployState } from '../core/deploy-state.js';
 import { type DeploymentReason, DeploymentStatus, LifecycleEvent } from '../core/model.js';
-import type { Clock, DeploymentStore, EventPublisher, TaskSets } from '../core/ports.js';
+import type { Clock, DeploymentStore, EventPublisher, Orchestrator, TaskSets } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
-import { publisherFor } from './shared/clients.js';
+import { orchestratorFor, publisherFor } from './shared/clients.js';
+import { wakeLockWaiter } from './shared/lock-wake.js';
 import { storeFor } from './shared/store.js';
-import { entry, eventDetail, finishOnce, publishOnce, reasonFromError } from './shared/deploy.js';
+import { ctxOf, entry, eventDetail, finishOnce, publishOnce, reasonFromError } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type DeploymentMetrics, emfMetrics, METRIC } from './shared/metrics.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
@@ -27,11 +33,16 @@ export interface FinishDeps {
   readonly taskSets: TaskSets;
   readonly store: DeploymentStore;
   readonly events: EventPublisher;
+  /** Wakes the deployment parked on the lock once it is released. */
+  readonly orchestrator?: Orchestrator;
   readonly deploymentMetrics?: DeploymentMetrics;
   readonly logLevel?: string;
 }
 
-const Payload = z.object({ action: z.enum(['succeed', 'supersede', 'fail']), state: z.unknown() });
+const Payload = z.object({ action: z.enum(['succeed', 'supersede', 'fail', 'rollback-incomplete']), state: z.unknown() });
+
+/** The error the rollback's Catch put at `$.rollbackError` (deploy.asl.json, RollbackIncomplete). */
+type WithRollbackError = DeployState & { readonly rollbackError?: { readonly Error?: string; readonly Cause?: string } };
 
 export function createHandler(deps: FinishDeps): Handler<unknown, DeployState> {
   const logger = makeLogger('cutover-finish', deps.logLevel);
@@ -40,16 +51,31 @@ export function createHandler(deps: FinishDeps): Handler<unknown, DeployState> {
     const state = payload.state as DeployState;
     const { service, environment, deploymentId } = state.request;
     logger.appendKeys({ deploymentId, cutoverService: service, environment });
+    if (payload.action === 'rollback-incomplete') {
+      // Leave the record in flight and the lock held: only say what happened, for the sweep and for people.
+      const failure = (state as WithRollbackError).rollbackError;
+      const reason = reasonFromError(state.error);
+      await deps.store.appendTimeline(service, environment, deploymentId,
+        entry('rollback-incomplete', 'rollback', deps.clock.now(), {
+          reason,
+          error: failure?.Error ?? 'unknown',
+          cause: (failure?.Cause ?? '').slice(0, 1024),
+        }));
+      logger.error('rollback failed after every retry; left in flight for the reconcile sweep', { error: failure?.Error });
+      return state;
+    }
     const expiresAt = Math.floor(deps.clock.now() / 1000) + deps.env.config.recordRetentionSeconds;
     let status: DeploymentStatus;
     let reason: DeploymentReason;
     let kind: LifecycleEvent;
     switch (payload.action) {
       case 'succeed': {
-        const blue = state.ctx?.blue;
-        if (state.ctx && blue?.taskSetId) {
+        // Checked against the configuration: a crafted context retires no foreign task set.
+        const ctx = state.ctx ? ctxOf(state, deps.env) : undefined;
+        const blue = ctx?.blue;
+        if (ctx && blue?.taskSetId) {
           // The stable task set is only scaled down now: green is primary and every bake passed.
-          await deps.taskSets.retireTaskSet(state.ctx.cluster, state.ctx.ecsService, blue.taskSetId);
+          await deps.taskSets.retireTaskSet(ctx.cluster, ctx.ecsService, blue.taskSetId);
         }
         status = DeploymentStatus.SUCCEEDED;
         reason = { code: 'Promoted', message: `${state.request.image.digest} is live on ${state.ctx?.greenTargetGroupArn ?? 'green'}` };
@@ -73,7 +99,7 @@ export function createHandler(deps: FinishDeps): Handler<unknown, DeployState> {
         break;
       }
       default: {
-        const never: never = payload.action;
+        const never: 'rollback-incomplete' = payload.action;
         throw new Error(`unknown action ${String(never)}`);
       }
     }
@@ -86,7 +112,10 @@ export function createHandler(deps: FinishDeps): Handler<unknown, DeployState> {
     const finalReason = record?.reason ?? reason;
     await deps.store.appendTimeline(service, environment, deploymentId,
       entry(final.toLowerCase(), 'terminal', deps.clock.now(), { status: final, reason: finalReason }));
-    if (payload.action !== 'supersede') await deps.store.releaseLock(service, environment, deploymentId);
+    if (payload.action !== 'supersede') {
+      await deps.store.releaseLock(service, environment, deploymentId);
+      await wakeLockWaiter(deps.store, deps.orchestrator, service, environment);
+    }
     if (final === status) {
       await publishOnce(deps.store, deps.events, state, kind, eventDetail(state, { status, reason }), deps.clock.now());
       const dims = { service, environment };
@@ -109,6 +138,7 @@ export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { 
     taskSets: new EcsTaskSets(makeClient(ECSClient, opts)),
     store: storeFor(opts, env),
     events: publisherFor(opts, env),
+    orchestrator: orchestratorFor(opts),
     deploymentMetrics: emfMetrics('cutover-finish'),
   };
 }

@@ -82,7 +82,8 @@ async function runOnce(deps: HookDeps, phase: HookPhase, run: Run): Promise<Hook
 
 /** The production weight on green before step `index` of the plan (the last shift before it). */
 function percentBefore(state: DeployState, index: number): number {
-  const steps = ctxOf(state).plan.steps.slice(0, index);
+  // Plan only (deployRun checked ctx against the configuration first).
+  const steps = (state.ctx?.plan.steps ?? []).slice(0, index);
   let percent = 0;
   for (const s of steps) if (s.kind === 'shift') percent = s.percent;
   return percent;
@@ -90,7 +91,7 @@ function percentBefore(state: DeployState, index: number): number {
 
 function deployRun(deps: HookDeps, phase: DeployHookPhase, state: DeployState, previous: HookProgress | undefined, step?: { index: number; percent: number }): Run {
   const svc = serviceFor(deps.env, state);
-  const ctx = ctxOf(state);
+  const ctx = ctxOf(state, deps.env);
   const { service, environment, deploymentId } = state.request;
   const traffic =
     phase === HookPhase.PreTraffic

@@ -1,22 +1,26 @@
 /**
- * EventBridge target for `aws.ecr` / `ECR Image Action` (PUSH, SUCCESS): starts the deploy state
- * machine for every service fed by the repository whose tag filter matches. The image goes by
- * digest; the execution name is derived from service, environment and digest, so the same event
- * delivered twice starts one deployment.
+ * EventBridge target for `aws.ecr` / `ECR Image Action` (PUSH, SUCCESS): starts what the push
+ * deploys (shared/push.ts, the one path the reconcile sweep's lost-push recovery takes too): with
+ * more than one environment one release, otherwise one deploy execution per service fed by the
+ * repository whose tag filter matches. The image goes by digest; the same event delivered twice
+ * starts one execution, and a later push of a digest whose last deployment ended starts a new one.
  */
-import { type ClientOptions, clientOptionsFromEnv } from '../aws/clients.js';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
+import { EcrImages } from '../aws/ecr.js';
 import { servicesForPush } from '../core/services.js';
-import { type DeployRequest, deploymentIdFor, imageUri } from '../core/deploy-state.js';
 import { EcrImageActionEvent, parseEvent } from '../core/events.js';
-import type { Orchestrator } from '../core/ports.js';
-import { type ReleaseRequestDocument, releaseIdFor } from '../core/release.js';
+import type { ImageRegistry, Orchestrator } from '../core/ports.js';
 import { orchestratorFor } from './shared/clients.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
+import { startForPush } from './shared/push.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
 
 export interface IntakeDeps {
   readonly env: HandlerEnv;
   readonly orchestrator: Orchestrator;
+  /** ECR's push time of the image (the trusted time the deployment is ordered by). */
+  readonly images: Pick<ImageRegistry, 'describeImage'>;
   readonly logLevel?: string;
 }
 
@@ -44,47 +48,29 @@ export function createHandler(deps: IntakeDeps): Handler<unknown, IntakeResult> 
       logger.info('ignored', { reason: ignored });
       return { ignored, started: [] };
     }
-    if (deps.env.config.environments.length > 1 && deps.env.releaseStateMachineArn) {
-      // More than one environment: the release pipeline takes the image through them in order
-      // (the control plane sets CUTOVER_RELEASE_STATE_MACHINE_ARN whenever it has the release state machine).
-      const releaseId = releaseIdFor(d['repository-name'], d['image-digest']);
-      const input: ReleaseRequestDocument = {
-        releaseId,
-        image: { repository: d['repository-name'], digest: d['image-digest'], ...(d['image-tag'] ? { tag: d['image-tag'] } : {}) },
-        requestedAt: event.time,
-        trigger: { kind: 'ecr-push', eventId: event.id },
-      };
-      const result = await deps.orchestrator.start(deps.env.releaseStateMachineArn, releaseId, input);
-      logger.info(result.alreadyStarted ? 'release already started' : 'release started', { releaseId, executionArn: result.executionArn });
-      return { started: [], release: { releaseId, ...result } };
+    const result = await startForPush(
+      deps,
+      {
+        repository: d['repository-name'],
+        digest: d['image-digest'],
+        ...(d['image-tag'] ? { tag: d['image-tag'] } : {}),
+        eventTime: event.time,
+        eventId: event.id,
+        trigger: 'ecr-push',
+      },
+      services,
+    );
+    if (result.release) {
+      logger.info(result.release.alreadyStarted ? 'release already started' : 'release started', { ...result.release });
+      return { started: [], release: result.release };
     }
-    if (!deps.env.deployStateMachineArn) throw new Error('CUTOVER_DEPLOY_STATE_MACHINE_ARN is not set');
-    const started = [];
-    for (const svc of services) {
-      const deploymentId = deploymentIdFor(svc.name, svc.environment, d['image-digest']);
-      const request: DeployRequest = {
-        deploymentId,
-        service: svc.name,
-        environment: svc.environment,
-        image: {
-          repository: d['repository-name'],
-          digest: d['image-digest'],
-          ...(d['image-tag'] ? { tag: d['image-tag'] } : {}),
-          uri: imageUri(deps.env.accountId, deps.env.region, d['repository-name'], d['image-digest']),
-        },
-        requestedAt: event.time,
-        trigger: { kind: 'ecr-push', eventId: event.id },
-      };
-      const result = await deps.orchestrator.start(deps.env.deployStateMachineArn, deploymentId, request);
-      logger.info(result.alreadyStarted ? 'already started' : 'started', { deploymentId, executionArn: result.executionArn });
-      started.push({ deploymentId, ...result });
-    }
-    return { started };
+    for (const s of result.started) logger.info(s.alreadyStarted ? 'already started' : 'started', { ...s });
+    return { started: result.started };
   });
 }
 
 export function makeDeps(opts: ClientOptions, env: HandlerEnv): IntakeDeps {
-  return { env, orchestrator: orchestratorFor(opts) };
+  return { env, orchestrator: orchestratorFor(opts), images: new EcrImages(makeClient(ECRClient, opts)) };
 }
 
 export const handler = lazy(() => createHandler(makeDeps(clientOptionsFromEnv(), envFromProcess())));

@@ -37,7 +37,7 @@ export const MIGRATION_SUCCEEDED = 'migration-succeeded';
 
 async function prepare(deps: MigrationDeps, state: DeployState): Promise<DeployState> {
   const svc = serviceFor(deps.env, state);
-  const ctx = ctxOf(state);
+  const ctx = ctxOf(state, deps.env);
   const { service, environment, deploymentId } = state.request;
   const m = svc.migration;
   if (!m) return { ...state, migration: { status: 'done' } };

@@ -11,19 +11,20 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import * as z from 'zod/mini';
 import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
 import { EcrImages } from '../aws/ecr.js';
-import { EcsTaskSets } from '../aws/ecs.js';
+import { EcsTaskDefinitions, EcsTaskSets } from '../aws/ecs.js';
 import { ElbTrafficRouter } from '../aws/elb.js';
+import { type RollbackProof, revisionProblems, rollbackProof } from '../core/boundary.js';
 import type { ServiceConfig } from '../core/config.js';
-import { type DeployContext, DeployRequestSchema, type DeployState, imageUri } from '../core/deploy-state.js';
-import { ImageNotFound, ImageRejected, ImageScanPending, LiveStateInvalid, ValidationError } from '../core/errors.js';
+import { type DeployContext, DeployRequestSchema, type DeployState, imageUri, MAX_REQUESTED_AT_SKEW_SECONDS } from '../core/deploy-state.js';
+import { ImageNotFound, ImageRejected, ImageScanPending, LiveStateInvalid, ValidationError, WeightVerificationFailed } from '../core/errors.js';
 import { gatesOf, imageGateVerdict, SCAN_POLL_SECONDS, scanResultOf } from '../core/gates.js';
 import { resolveLiveSide } from '../core/live-side.js';
 import { loadBalancerDimension } from '../core/metrics-dimensions.js';
-import { type DeploymentRecord, DeploymentStatus, isTerminal, LifecycleEvent, type Route, type Side } from '../core/model.js';
+import { type DeploymentRecord, DeploymentStatus, isTerminal, LifecycleEvent, type Route, type Side, type TargetGroupWeight } from '../core/model.js';
 import { planSteps, weightsFor } from '../core/plan.js';
-import type { Clock, DeploymentStore, EventPublisher, ImageRegistry, TaskSets, TrafficRouter } from '../core/ports.js';
+import type { Clock, DeploymentStore, EventPublisher, ImageRegistry, TaskDefinitions, TaskSets, TrafficRouter } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
-import { entry, eventDetail, serviceFor } from './shared/deploy.js';
+import { entry, eventDetail, sameWeights, serviceFor } from './shared/deploy.js';
 import { publisherFor } from './shared/clients.js';
 import { storeFor } from './shared/store.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
@@ -36,6 +37,8 @@ export interface PrepareDeps {
   readonly router: TrafficRouter;
   readonly taskSets: TaskSets;
   readonly images: ImageRegistry;
+  /** Describes a pinned revision (a rollback) before it is accepted. */
+  readonly taskDefinitions: Pick<TaskDefinitions, 'describeRevision'>;
   readonly store: DeploymentStore;
   readonly events: EventPublisher;
   readonly deploymentMetrics?: DeploymentMetrics;
@@ -46,6 +49,8 @@ const Payload = z.object({
   action: z.enum(['validate', 'inspect']),
   state: z.unknown(),
   executionArn: z.optional(z.string()),
+  /** `$$.Execution.Name`: the deployment id must equal it (one execution per deployment). */
+  executionName: z.optional(z.string()),
 });
 
 
@@ -70,7 +75,60 @@ export function routeOf(svc: ServiceConfig): Route {
   return svc.listenerRuleArn ? { kind: 'rule', arn: svc.listenerRuleArn } : { kind: 'listener', arn: svc.listenerArn as string };
 }
 
-async function validate(deps: PrepareDeps, rawState: unknown, executionArn: string | undefined): Promise<DeployState> {
+/**
+ * What a caller declares is trusted only with proof (DESIGN.md: the configuration is the security
+ * boundary), checked before the record exists, so a refusal changes nothing:
+ * - `deploymentId` equals the execution's name: a second execution cannot join (and take over) a
+ *   deployment in flight, and an abort stops the execution that owns the deployment.
+ * - a pinned `taskDefinitionArn` only with `trigger.kind: "rollback"` and vice versa (a rollback
+ *   skips the scan gate and the alarms, and goes all at once), and only for a version of this
+ *   service on record as promoted, whose revision ECS describes as of the service's family, running
+ *   the configured repository at the digest, with roles `taskRoleArns` allows;
+ * - `image.tag` points at the digest in ECR (or, for a rollback, is the tag on record).
+ */
+async function trustProblems(deps: PrepareDeps, svc: ServiceConfig, request: DeployState['request'], executionName: string | undefined): Promise<string[]> {
+  const problems: string[] = [];
+  if (executionName !== request.deploymentId) {
+    problems.push(
+      `deploymentId: "${request.deploymentId}" must equal the execution's name (${executionName === undefined ? 'none was given' : `"${executionName}"`}); start the execution with name = deploymentId (intake, reconcile, release, the rollback state machine and cutover deploy do)`,
+    );
+  }
+  const pinned = request.taskDefinitionArn;
+  const rollback = request.trigger.kind === 'rollback';
+  let proof: RollbackProof | undefined;
+  if (pinned !== undefined && !rollback) {
+    problems.push(`taskDefinitionArn: a pinned revision is accepted only for a rollback; omit it to deploy the image on the stable revision, or start the rollback state machine (toVersion) to go back to a version`);
+  }
+  if (rollback && pinned === undefined) {
+    problems.push(`trigger.kind: "rollback" deploys a revision this service ran before and needs taskDefinitionArn; start the rollback state machine instead`);
+  }
+  if (rollback && pinned !== undefined) {
+    const { service, environment } = request;
+    const [records, stable] = await Promise.all([deps.store.listDeployments(service, environment), deps.store.getStable(service, environment)]);
+    proof = rollbackProof(svc, records, stable, pinned, request.image.digest);
+    if (!proof) {
+      problems.push(
+        `taskDefinitionArn: ${pinned} with ${request.image.digest} is not a version of ${service}/${environment} on record as promoted; roll back to a deployment id or revision from cutover history (the rollback state machine)`,
+      );
+    } else {
+      const revision = await deps.taskDefinitions.describeRevision(pinned);
+      problems.push(...revisionProblems(svc, deps.env.config.taskRoleArns, revision, pinned, request.image.digest, deps.env));
+    }
+  }
+  const tag = request.image.tag;
+  if (tag !== undefined) {
+    // An image that does not exist fails at Inspect (ImageNotFound), with the gate's message.
+    const image = await deps.images.describeImage(request.image.repository, request.image.digest);
+    if (image && !image.tags.includes(tag) && !(proof && proof.tag === tag)) {
+      problems.push(
+        `image.tag: "${tag}" does not point at ${request.image.digest} in ECR ${request.image.repository} (the image carries ${image.tags.length > 0 ? image.tags.map((t) => `"${t}"`).join(', ') : 'no tag'}); omit the tag or name one the image carries`,
+      );
+    }
+  }
+  return problems;
+}
+
+async function validate(deps: PrepareDeps, rawState: unknown, executionArn: string | undefined, executionName: string | undefined): Promise<DeployState> {
   const request = parseOrThrow(DeployRequestSchema, rawState, 'deployment input');
   const state: DeployState = { request, ...(executionArn ? { executionArn } : {}) };
   const svc = serviceFor(deps.env, state);
@@ -83,7 +141,17 @@ async function validate(deps: PrepareDeps, rawState: unknown, executionArn: stri
   if (request.image.uri !== undefined && !request.image.uri.endsWith(`@${request.image.digest}`)) {
     throw new ValidationError('deployment input', [`image.uri: must name the image by its digest (…@${request.image.digest}), never by tag`]);
   }
+  const untrusted = await trustProblems(deps, svc, request, executionName);
+  if (untrusted.length > 0) throw new ValidationError('deployment input', untrusted);
   const now = deps.clock.now();
+  // Trusted time (issue #14, item 3): the lock orders deployments by requestedAt, so one dated in
+  // the future would supersede every later push. Refused beyond the clock skew; never later than now.
+  const claimedMs = Date.parse(request.requestedAt);
+  if (claimedMs > now + MAX_REQUESTED_AT_SKEW_SECONDS * 1000) {
+    throw new ValidationError('deployment input', [
+      `requestedAt: ${request.requestedAt} is more than ${MAX_REQUESTED_AT_SKEW_SECONDS} s in the future; send the push or request time (or now)`,
+    ]);
+  }
   const record: DeploymentRecord = {
     deploymentId: request.deploymentId,
     service: request.service,
@@ -103,7 +171,8 @@ async function validate(deps: PrepareDeps, rawState: unknown, executionArn: stri
       `deploymentId: ${request.deploymentId} already ended ${stored.status}; deploy again under a new deploymentId (cutover deploy makes one)`,
     ]);
   }
-  return { ...state, request: { ...request, image: { ...request.image, uri } } };
+  const requestedAt = claimedMs > now ? new Date(now).toISOString() : request.requestedAt;
+  return { ...state, request: { ...request, requestedAt, image: { ...request.image, uri } } };
 }
 
 async function gateImage(deps: PrepareDeps, svc: ServiceConfig, state: DeployState): Promise<void> {
@@ -138,6 +207,34 @@ async function gateImage(deps: PrepareDeps, svc: ServiceConfig, state: DeploySta
       { details: { scanStatus: verdict.status, remainingSeconds: verdict.remainingSeconds } },
     );
   }
+}
+
+/**
+ * A route that forwards to blue alone (a plain `forward` to one target group, or a ForwardConfig
+ * naming only blue: what the console and the CDK set up) leaves green's target group on no
+ * listener, and ECS refuses CreateTaskSet for a target group with no associated load balancer (its
+ * targets would stay `unused`, Target.NotInUse; ECS API reference, CreateTaskSet). So green is added
+ * at weight 0 beside blue here, after the image gate, and read back; no traffic moves. ECS may
+ * need a moment to see the association: CreateGreen retries that answer (AwsUnavailable).
+ */
+async function addGreenAtZero(
+  deps: PrepareDeps,
+  state: DeployState,
+  route: Route,
+  blueTg: string,
+  greenTg: string,
+  found: readonly TargetGroupWeight[],
+): Promise<void> {
+  const wanted = weightsFor(0, blueTg, greenTg);
+  await deps.router.setWeights(route, wanted);
+  const held = await deps.router.readWeights(route);
+  if (!held.some((w) => w.targetGroupArn === greenTg && w.weight === 0) || !sameWeights(wanted, held)) {
+    throw new WeightVerificationFailed(`adding green ${greenTg} at weight 0 beside blue set ${JSON.stringify(wanted)} but the ${route.kind} holds ${JSON.stringify(held)}`, {
+      details: { route, wanted, held },
+    });
+  }
+  await deps.store.appendTimeline(state.request.service, state.request.environment, state.request.deploymentId,
+    entry('green-on-route', 'repair', deps.clock.now(), { found, weights: held, why: 'the route forwarded to blue alone; green added at weight 0 so ECS can attach its task set' }));
 }
 
 async function inspect(deps: PrepareDeps, state: DeployState): Promise<DeployState> {
@@ -178,6 +275,7 @@ async function inspect(deps: PrepareDeps, state: DeployState): Promise<DeploySta
       `ECS service ${svc.cluster}/${svc.service} has no task set yet; set services[].bootstrap (task definition and network settings) for its first deployment`,
     );
   }
+  if (!firstDeployment && !weights.some((w) => w.targetGroupArn === live.green)) await addGreenAtZero(deps, state, route, live.blue, live.green, weights);
   const blue: Side | undefined = primary
     ? {
         targetGroupArn: live.blue,
@@ -234,7 +332,11 @@ export function createHandler(deps: PrepareDeps): Handler<unknown, DeployState> 
   const logger = makeLogger('cutover-prepare', deps.logLevel);
   return wrap(logger, async (event: unknown) => {
     const payload = parseOrThrow(Payload, event, 'prepare payload');
-    if (payload.action === 'validate') return validate(deps, payload.state, payload.executionArn);
+    if (payload.action === 'validate') {
+      // The name is the ARN's last field (`arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME`).
+      const name = payload.executionName ?? payload.executionArn?.split(':')[7];
+      return validate(deps, payload.state, payload.executionArn, name);
+    }
     const state = payload.state as DeployState;
     logger.appendKeys({ deploymentId: state.request?.deploymentId, cutoverService: state.request?.service });
     return inspect(deps, state);
@@ -248,6 +350,7 @@ export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { 
     router: new ElbTrafficRouter(makeClient(ElasticLoadBalancingV2Client, opts)),
     taskSets: new EcsTaskSets(makeClient(ECSClient, opts)),
     images: new EcrImages(makeClient(ECRClient, opts)),
+    taskDefinitions: new EcsTaskDefinitions(makeClient(ECSClient, opts)),
     store: storeFor(opts, env),
     events: publisherFor(opts, env),
     deploymentMetrics: emfMetrics('cutover-prepare'),

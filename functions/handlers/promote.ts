@@ -12,6 +12,7 @@ import { LiveStateInvalid } from '../core/errors.js';
 import type { Clock, DeploymentStore, TaskSets } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
 import { storeFor } from './shared/store.js';
+import { failIfAlarmRecorded } from './shared/alarm-check.js';
 import { ctxOf, entry } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
@@ -30,11 +31,12 @@ export function createHandler(deps: PromoteDeps): Handler<unknown, DeployState> 
   const logger = makeLogger('cutover-promote', deps.logLevel);
   return wrap(logger, async (event: unknown) => {
     const state = parseOrThrow(Payload, event, 'promote payload').state as DeployState;
-    const ctx = ctxOf(state);
+    const ctx = ctxOf(state, deps.env);
     const { service, environment, deploymentId } = state.request;
     logger.appendKeys({ deploymentId, cutoverService: service, environment });
     if (!state.green || !state.taskDefinitionArn) throw new LiveStateInvalid('green task set missing from the state');
     await deps.store.setTaskToken(service, environment, deploymentId, undefined);
+    await failIfAlarmRecorded(deps.store, state.request, 'the promotion');
     await deps.taskSets.setPrimary(ctx.cluster, ctx.ecsService, state.green.taskSetId);
     const now = deps.clock.now();
     await deps.store.setStable(service, environment, {

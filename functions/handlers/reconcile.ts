@@ -4,32 +4,43 @@
  *
  * - `sweep`: every in-flight deployment record whose execution is no longer RUNNING (stopped from
  *   the console, timed out, failed without closing the record) is an orphan: listed for the state
- *   machine to roll back after a settle. Every configured service whose repository's newest push (its
- *   tag filter taking it) has no deployment — ECR push events are best effort — gets one, started as
- *   intake would have (same deployment id: a late event starts nothing twice). A service lock still
- *   held by a deployment that ended (its terminal write landed, the release did not) is released.
+ *   machine to roll back after a settle. A service whose repository's newest push (its tag filter
+ *   taking it) has no deployment — ECR push events are best effort — gets what intake would have
+ *   started, through the same path (shared/push.ts; same name, so a late event starts nothing
+ *   twice): with several environments that is the push's release, and only a service of the first
+ *   environment the release deploys is ever looked at — the sweep never starts a deployment a
+ *   release owns (issue #12, defect 1: it deployed production past staging's failure, verification
+ *   and approval). A service lock still held by a deployment that ended (its terminal write landed,
+ *   the release did not) is released; lock claims dated in the future are cleared (issue #14, item 3).
  * - `close-state`: after the settle, re-check an orphan (still in flight, execution still not
  *   running) and build the deploy state the rollback handler closes it with (reason
  *   `ExecutionStopped`). See shared/recovery.ts for when AWS is (not) touched.
  */
-import { createHash } from 'node:crypto';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import * as z from 'zod/mini';
 import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
 import { EcrImageInventory } from '../aws/ecr-images.js';
-import { EcsTaskSets } from '../aws/ecs.js';
+import { EcsTaskDefinitions, EcsTaskSets } from '../aws/ecs.js';
 import { executionArnFor } from '../aws/sfn.js';
-import { tagMatches } from '../core/services.js';
+import { EcrImages } from '../aws/ecr.js';
+import { DynamoReleaseStore } from '../aws/release-store.js';
+import { servicesForPush, tagMatches } from '../core/services.js';
 import { lostPush, type PushedImage } from '../core/control.js';
-import { type DeployRequest, type DeployState, deploymentIdFor, imageUri } from '../core/deploy-state.js';
+import type { DeployState } from '../core/deploy-state.js';
 import { ErrorName } from '../core/errors.js';
-import { isTerminal } from '../core/model.js';
-import type { Clock, DeploymentStore, ImageInventory, Orchestrator, TaskSets } from '../core/ports.js';
+import { isTerminal, type TargetGroupWeight } from '../core/model.js';
+import type { Clock, DeploymentStore, ImageInventory, ImageRegistry, Orchestrator, ReleaseStore, TaskDefinitions, TaskSets, TrafficRouter } from '../core/ports.js';
+import type { ServiceConfig } from '../core/config.js';
+import { ElbTrafficRouter } from '../aws/elb.js';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { routeOf } from './shared/maintenance.js';
 import { parseOrThrow } from '../core/validation.js';
 import { orchestratorFor } from './shared/clients.js';
-import { storeFor } from './shared/store.js';
+import { documentClientFor, storeFor } from './shared/store.js';
+import { firstEnvironment, releaseOwnsDeployments, startForPush } from './shared/push.js';
 import { entry } from './shared/deploy.js';
+import { type DeploymentMetrics, emfMetrics, METRIC } from './shared/metrics.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { closeStateFor } from './shared/recovery.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
@@ -40,12 +51,53 @@ export interface ReconcileDeps {
   readonly store: DeploymentStore;
   readonly orchestrator: Orchestrator;
   readonly images: ImageInventory;
+  /** ECR's push time of one image (shared/push.ts; the sweep passes the time it listed, so rarely called). */
+  readonly registry: Pick<ImageRegistry, 'describeImage'>;
+  /** Release records: a lost push's release that ended is left alone. */
+  readonly releases: Pick<ReleaseStore, 'getRelease'>;
   readonly taskSets: TaskSets;
+  /** Production weights (the traffic repair). */
+  readonly router: TrafficRouter;
+  /** The image a service runs (a lost push it already runs is not deployed again). */
+  readonly taskDefinitions: Pick<TaskDefinitions, 'describeRevision'>;
+  /** `OldestInFlightSeconds` per in-flight deployment (EMF). */
+  readonly deploymentMetrics?: DeploymentMetrics;
   readonly logLevel?: string;
 }
 
 /** How many images of a repository the sweep reads at most. */
 export const MAX_IMAGES_PER_REPOSITORY = 1000;
+
+/** True when the service's PRIMARY task set runs `digest` in its target container. */
+async function runsDigest(deps: ReconcileDeps, svc: ServiceConfig, digest: string): Promise<boolean> {
+  // A service AWS cannot describe runs nothing this could skip: the push is deployed (and its deployment says why not).
+  const described = await deps.taskSets.describeService(svc.cluster, svc.service).catch(() => undefined);
+  const primary = described?.taskSets.find((t) => t.status === 'PRIMARY');
+  if (!primary) return false;
+  const revision = await deps.taskDefinitions.describeRevision(primary.taskDefinitionArn);
+  const image = revision?.containers.find((c) => c.name === svc.containerName)?.image;
+  return image?.endsWith(`@${digest}`) ?? false;
+}
+
+/** How long after a deployment ended the sweep still checks that its traffic is on the primary. */
+export const REPAIR_WINDOW_SECONDS = 24 * 3600;
+
+/**
+ * When production weights give traffic to a target group other than the PRIMARY task set's, and
+ * the primary is at full scale with running tasks: every weight back on the primary's target group.
+ * Returns what was found and done, or undefined when nothing needed doing.
+ */
+async function repairTraffic(deps: ReconcileDeps, svc: ServiceConfig): Promise<{ from: TargetGroupWeight[]; to: string } | undefined> {
+  const info = await deps.taskSets.describeService(svc.cluster, svc.service);
+  const primary = info.taskSets.find((t) => t.status === 'PRIMARY');
+  const primaryTg = primary?.targetGroupArns.find((tg) => svc.targetGroupArns.includes(tg));
+  if (!primary || !primaryTg || primary.scalePercent < 100 || primary.runningCount < 1) return undefined;
+  const route = routeOf(svc);
+  const from = await deps.router.readWeights(route);
+  if (!from.some((w) => w.weight > 0 && w.targetGroupArn !== primaryTg)) return undefined;
+  await deps.router.setWeights(route, svc.targetGroupArns.map((tg) => ({ targetGroupArn: tg, weight: tg === primaryTg ? 100 : 0 })));
+  return { from, to: primaryTg };
+}
 
 export interface Orphan {
   readonly service: string;
@@ -59,6 +111,15 @@ export interface Orphan {
 export interface SweepResult {
   readonly orphans: readonly Orphan[];
   readonly started: ReadonlyArray<{ readonly deploymentId: string; readonly executionArn: string; readonly alreadyStarted: boolean; readonly digest: string }>;
+  /** Releases started (or found started) for lost pushes, with several environments. */
+  readonly releases: ReadonlyArray<{ readonly releaseId: string; readonly executionArn: string; readonly alreadyStarted: boolean; readonly digest: string }>;
+  /**
+   * Services whose production traffic was on a task set that is not primary after their last
+   * deployment ended: put back on the primary's target group (issue #12, defect 5).
+   */
+  readonly repaired: ReadonlyArray<{ readonly service: string; readonly environment: string; readonly deploymentId: string; readonly from: readonly TargetGroupWeight[]; readonly to: string }>;
+  /** Lock claims dated in the future, cleared. */
+  readonly clearedClaims: ReadonlyArray<{ readonly service: string; readonly environment: string; readonly deploymentId: string; readonly requestedAt: string }>;
   /** Locks released because their holder had ended. */
   readonly releasedLocks: ReadonlyArray<{ readonly service: string; readonly environment: string; readonly deploymentId: string }>;
   /** Repositories that could not be read (the sweep goes on without them). */
@@ -86,11 +147,15 @@ export function createHandler(deps: ReconcileDeps): Handler<unknown, SweepResult
   const statusOf = async (executionArn: string | null): Promise<string> =>
     executionArn ? ((await deps.orchestrator.executionStatus(executionArn)) ?? 'UNKNOWN') : 'UNKNOWN';
 
-  const sweep = async (sweepExecutionArn: string | undefined): Promise<SweepResult> => {
+  const sweep = async (): Promise<SweepResult> => {
     const now = deps.clock.now();
     // 1. Orphans.
     const orphans: Orphan[] = [];
     for (const r of await deps.store.listInFlight()) {
+      // How long each deployment has been in flight: the StuckDeployment alarm on Cutover itself
+      // (lib/observability.ts) takes the maximum over every service and environment.
+      const ageSeconds = Math.max(0, (now - Date.parse(r.createdAt)) / 1000);
+      if (Number.isFinite(ageSeconds)) deps.deploymentMetrics?.put(METRIC.oldestInFlight, ageSeconds, 'Seconds', { service: r.service, environment: r.environment });
       const executionArn = executionOf(r.deploymentId, r.executionArn);
       const executionStatus = await statusOf(executionArn);
       if (executionStatus === 'RUNNING') continue;
@@ -112,10 +177,20 @@ export function createHandler(deps: ReconcileDeps): Handler<unknown, SweepResult
       releasedLocks.push({ service: svc.name, environment: svc.environment, deploymentId: holder });
       logger.info('stale lock released', { deploymentId: holder, status: rec?.status ?? null });
     }
-    // 3. Lost pushes.
+    // 3. Lock claims dated in the future (beyond the clock skew) never order anything again.
+    const clearedClaims: SweepResult['clearedClaims'][number][] = [];
+    for (const svc of deps.env.config.services) {
+      for (const c of await deps.store.clearFutureClaims(svc.name, svc.environment, now)) {
+        clearedClaims.push({ service: svc.name, environment: svc.environment, deploymentId: c.deploymentId, requestedAt: c.requestedAt });
+        logger.warn('future lock claim cleared', { deploymentId: c.deploymentId, requestedAt: c.requestedAt });
+      }
+    }
+    // 4. Lost pushes, through intake's path.
     const started: SweepResult['started'][number][] = [];
+    const releases: SweepResult['releases'][number][] = [];
     const errors: string[] = [];
     const byRepository = new Map<string, PushedImage[] | undefined>();
+    const owned = releaseOwnsDeployments(deps.env);
     for (const svc of deps.env.config.services) {
       if (!byRepository.has(svc.repository)) {
         try {
@@ -133,34 +208,57 @@ export function createHandler(deps: ReconcileDeps): Handler<unknown, SweepResult
       ]);
       const lost = lostPush((tag) => tagMatches(svc.tagFilter, tag), images, records, stable?.digest, now);
       if (!lost) continue;
-      if (!deps.env.deployStateMachineArn) throw new Error('CUTOVER_DEPLOY_STATE_MACHINE_ARN is not set');
-      const deploymentId = deploymentIdFor(svc.name, svc.environment, lost.digest);
+      // What the service already runs is not lost (a control plane installed next to a running
+      // service has no record of its image yet): AWS over the store.
+      if (await runsDigest(deps, svc, lost.digest)) continue;
       const tag = lost.tags.find((t) => tagMatches(svc.tagFilter, t));
-      const request: DeployRequest = {
-        deploymentId,
-        service: svc.name,
-        environment: svc.environment,
-        image: {
+      const fed = servicesForPush(deps.env.config, svc.repository, tag);
+      // With several environments the push's release owns every deployment: only its first
+      // environment tells whether the push was lost (a later one has no record until the release gets there).
+      if (owned && svc.environment !== firstEnvironment(deps.env, fed)) continue;
+      if (owned && releases.some((r) => r.digest === lost.digest)) continue;
+      const result = await startForPush(
+        { env: deps.env, orchestrator: deps.orchestrator, images: deps.registry, releases: deps.releases },
+        {
           repository: svc.repository,
           digest: lost.digest,
           ...(tag ? { tag } : {}),
-          uri: imageUri(deps.env.accountId, deps.env.region, svc.repository, lost.digest),
+          eventTime: new Date(now).toISOString(),
+          ...(lost.pushedAt ? { pushedAt: lost.pushedAt } : {}),
+          trigger: 'reconcile',
         },
-        requestedAt: lost.pushedAt ?? new Date(now).toISOString(),
-        trigger: { kind: 'reconcile' },
-      };
-      let result = await deps.orchestrator.start(deps.env.deployStateMachineArn, deploymentId, request);
-      let id = deploymentId;
-      if (result.alreadyStarted && (await statusOf(result.executionArn)) !== 'RUNNING') {
-        // Its execution ran and ended without a record (e.g. the table was down at its first state):
-        // execution names are not reusable, so this sweep deploys it under its own name.
-        id = `${deploymentId}-rc-${createHash('sha256').update(sweepExecutionArn ?? String(now)).digest('hex').slice(0, 8)}`;
-        result = await deps.orchestrator.start(deps.env.deployStateMachineArn, id, { ...request, deploymentId: id });
+        owned ? fed : [svc],
+      );
+      if (result.release) {
+        releases.push({ ...result.release, digest: lost.digest });
+        logger.info('lost push released', { ...result.release, digest: lost.digest });
       }
-      logger.info('lost push deployed', { deploymentId: id, digest: lost.digest, ...result });
-      started.push({ deploymentId: id, ...result, digest: lost.digest });
+      for (const x of result.started) {
+        started.push({ ...x, digest: lost.digest });
+        logger.info('lost push deployed', { ...x, digest: lost.digest });
+      }
     }
-    return { orphans, started, releasedLocks, errors };
+    // 5. Traffic left on a task set that is not primary by a deployment that ended (a rollback that
+    // gave up half-way, say): back on the primary, when nothing is in flight and the primary runs.
+    const repaired: SweepResult['repaired'][number][] = [];
+    const inFlightServices = new Set((await deps.store.listInFlight()).map((r) => `${r.service}/${r.environment}`));
+    for (const svc of deps.env.config.services) {
+      if (inFlightServices.has(`${svc.name}/${svc.environment}`)) continue;
+      const newest = (await deps.store.listDeployments(svc.name, svc.environment, 1))[0];
+      if (!newest || !isTerminal(newest.status) || Date.parse(newest.updatedAt) < now - REPAIR_WINDOW_SECONDS * 1000) continue;
+      const lock = await deps.store.getLock(svc.name, svc.environment);
+      if (lock?.holder && (lock.leaseExpiresAt ?? 0) > now && (await statusOf(executionOf(lock.holder, undefined))) === 'RUNNING') continue;
+      try {
+        const fix = await repairTraffic(deps, svc);
+        if (!fix) continue;
+        repaired.push({ service: svc.name, environment: svc.environment, deploymentId: newest.deploymentId, ...fix });
+        await deps.store.appendTimeline(svc.name, svc.environment, newest.deploymentId, entry('traffic-repaired', 'reconcile', now, { ...fix }));
+        logger.warn('traffic repaired', { deploymentId: newest.deploymentId, ...fix });
+      } catch (e) {
+        errors.push(`${svc.name}/${svc.environment} repair: ${(e as Error).name}: ${(e as Error).message}`);
+      }
+    }
+    return { orphans, started, releases, releasedLocks, clearedClaims, repaired, errors };
   };
 
   const closeState = async (orphan: Orphan): Promise<{ orphan: Orphan; close: DeployState | null }> => {
@@ -178,7 +276,7 @@ export function createHandler(deps: ReconcileDeps): Handler<unknown, SweepResult
     const payload = parseOrThrow(Payload, event, 'reconcile payload');
     switch (payload.op) {
       case 'sweep':
-        return sweep(payload.executionArn);
+        return sweep();
       case 'close-state':
         return closeState(payload.orphan);
       default: {
@@ -196,7 +294,12 @@ export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { 
     store: storeFor(opts, env),
     orchestrator: orchestratorFor(opts),
     images: new EcrImageInventory(makeClient(ECRClient, opts)),
+    registry: new EcrImages(makeClient(ECRClient, opts)),
+    releases: new DynamoReleaseStore(documentClientFor(opts), env.tableName, clock),
     taskSets: new EcsTaskSets(makeClient(ECSClient, opts)),
+    router: new ElbTrafficRouter(makeClient(ElasticLoadBalancingV2Client, opts)),
+    taskDefinitions: new EcsTaskDefinitions(makeClient(ECSClient, opts)),
+    deploymentMetrics: emfMetrics('cutover-reconcile'),
   };
 }
 

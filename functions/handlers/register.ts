@@ -11,7 +11,8 @@ import * as z from 'zod/mini';
 import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
 import { EcsTaskDefinitions } from '../aws/ecs.js';
 import type { DeployState } from '../core/deploy-state.js';
-import { LiveStateInvalid } from '../core/errors.js';
+import { familyProblems, revisionProblems } from '../core/boundary.js';
+import { LiveStateInvalid, ValidationError } from '../core/errors.js';
 import type { Clock, DeploymentStore, TaskDefinitions } from '../core/ports.js';
 import { assertRolesAllowed } from '../core/task-roles.js';
 import { parseOrThrow } from '../core/validation.js';
@@ -34,15 +35,21 @@ export function createHandler(deps: RegisterDeps): Handler<unknown, DeployState>
   const logger = makeLogger('cutover-register', deps.logLevel);
   return wrap(logger, async (event: unknown) => {
     const state = parseOrThrow(Payload, event, 'register payload').state as DeployState;
-    const ctx = ctxOf(state);
+    const ctx = ctxOf(state, deps.env);
     const { service, environment, deploymentId } = state.request;
     logger.appendKeys({ deploymentId, cutoverService: service, environment });
     const record = await deps.store.getDeployment(service, environment, deploymentId);
     const already = record?.green?.taskDefinitionArn;
     if (already) return { ...state, taskDefinitionArn: already };
+    const svc = serviceFor(deps.env, state);
     const pinned = state.request.taskDefinitionArn;
     if (pinned) {
       // A rollback to a revision Cutover deployed before: that exact revision, nothing registered.
+      // Validate checked it; checked again here, where it is used (this function may be invoked directly).
+      const problems = state.request.trigger.kind === 'rollback'
+        ? revisionProblems(svc, deps.env.config.taskRoleArns, await deps.taskDefinitions.describeRevision(pinned), pinned, state.request.image.digest, deps.env)
+        : ['taskDefinitionArn: a pinned revision is accepted only for a rollback (trigger.kind "rollback")'];
+      if (problems.length > 0) throw new ValidationError('deploy state', problems);
       await deps.store.updateDeployment(service, environment, deploymentId, {
         green: { targetGroupArn: ctx.greenTargetGroupArn, taskDefinitionArn: pinned },
       });
@@ -51,8 +58,11 @@ export function createHandler(deps: RegisterDeps): Handler<unknown, DeployState>
       return { ...state, taskDefinitionArn: pinned };
     }
 
-    const from = ctx.blue?.taskDefinitionArn ?? serviceFor(deps.env, state).bootstrap?.taskDefinition;
+    const from = ctx.blue?.taskDefinitionArn ?? svc.bootstrap?.taskDefinition;
     if (!from) throw new LiveStateInvalid('No task definition to start from: the service has no task set and no bootstrap.taskDefinition');
+    // Registering copies the source's family: only the service's own (ctxOf checked blue's; bootstrap's here).
+    const familyProblem = familyProblems(svc, 'bootstrap.taskDefinition', from);
+    if (familyProblem.length > 0) throw new ValidationError('deploy state', familyProblem);
     // Registering passes the carried-over roles to ECS: only those taskRoleArns names (TaskRoleNotAllowed).
     const { arn } = await deps.taskDefinitions.registerWithImage(from, ctx.containerName, ctx.image.uri, {
       checkRoles: (roles) => assertRolesAllowed(deps.env.config.taskRoleArns, roles, from),

@@ -18,6 +18,7 @@
 import * as z from 'zod/mini';
 import { type ClientOptions, clientOptionsFromEnv } from '../aws/clients.js';
 import { DynamoReleaseStore } from '../aws/release-store.js';
+import { MAX_REQUESTED_AT_SKEW_SECONDS } from '../core/deploy-state.js';
 import { ConflictError, DeploymentFailed, DeploymentRolledBack, ErrorName, NotWaitingForApproval, Superseded, ValidationError } from '../core/errors.js';
 import { LifecycleEvent } from '../core/model.js';
 import type { Clock, DeploymentStore, EventPublisher, Orchestrator, ReleaseStore } from '../core/ports.js';
@@ -56,6 +57,8 @@ const Payload = z.object({
   input: z.optional(z.unknown()),
   executionArn: z.optional(z.string()),
   executionName: z.optional(z.string()),
+  /** `$$.Execution.StartTime`: the trusted time a release is ordered by (issue #14, item 3). */
+  startedAt: z.optional(z.string()),
   item: z.optional(z.unknown()),
   taskToken: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   state: z.optional(z.unknown()),
@@ -69,7 +72,18 @@ export interface ReleaseState {
   readonly stages: readonly StagePlan[];
   readonly skipped: readonly string[];
   readonly error?: { readonly Error?: string; readonly Cause?: string };
-  readonly outcome?: { readonly status: string; readonly code: string; readonly message: string };
+}
+
+/**
+ * The release execution's output (`finish`): the outcome and one line per environment — never the
+ * plan's deployments (issue #12, defect 10: the output carried every stage's deploy requests).
+ */
+export interface ReleaseOutput {
+  readonly releaseId: string;
+  readonly image: ReleaseStageItem['release']['image'];
+  readonly environments: ReadonlyArray<{ readonly environment: string; readonly status: string; readonly deployments: number }>;
+  readonly skipped: readonly string[];
+  readonly outcome: { readonly status: string; readonly code: string; readonly message: string };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -104,13 +118,32 @@ async function start(deps: ReleaseDeps, p: Payload): Promise<ReleaseState> {
   const request = parseReleaseRequest(p.input);
   const releaseId = request.releaseId ?? p.executionName;
   if (!releaseId) throw new ValidationError('release input', ['releaseId: is required when the execution has no name']);
+  // One execution per release (issue #14, 2): a second execution cannot join a release in flight
+  // (and answer or take over its approvals) by naming its releaseId.
+  if (p.executionName !== undefined && releaseId !== p.executionName) {
+    throw new ValidationError('release input', [
+      `releaseId: "${releaseId}" must equal the execution's name ("${p.executionName}"); omit releaseId (it defaults to the execution's name) or start the execution under that name`,
+    ]);
+  }
   const now = deps.clock.now();
-  const plan = planRelease(deps.env.config, request, { releaseId, nowIso: iso(now), accountId: deps.env.accountId, region: deps.env.region });
+  // Trusted time (issue #14, item 3): a manual release is ordered by its execution's start; a push
+  // by ECR's push time (intake and the sweep read it), never later than the start, and a time
+  // beyond the clock skew is refused.
+  const startedMs = p.startedAt !== undefined && !Number.isNaN(Date.parse(p.startedAt)) ? Date.parse(p.startedAt) : now;
+  const claimedMs = request.requestedAt === undefined ? startedMs : Date.parse(request.requestedAt);
+  if (claimedMs > startedMs + MAX_REQUESTED_AT_SKEW_SECONDS * 1000) {
+    throw new ValidationError('release input', [
+      `requestedAt: ${request.requestedAt} is after the execution started (${iso(startedMs)}) by more than ${MAX_REQUESTED_AT_SKEW_SECONDS} s; omit it (the start time is used)`,
+    ]);
+  }
+  const requestedAt = iso(request.trigger.kind === 'manual' ? startedMs : Math.min(claimedMs, startedMs));
+  const plan = planRelease(deps.env.config, { ...request, requestedAt }, { releaseId, nowIso: iso(now), accountId: deps.env.accountId, region: deps.env.region });
   const { record, created } = await deps.releases.createRelease(newReleaseRecord(plan, iso(now), p.executionArn));
   if (!created && record.status !== 'IN_PROGRESS') {
     throw new ValidationError('release input', [`releaseId: ${releaseId} already ended ${record.status}; release again under a new releaseId`]);
   }
-  return { release: { releaseId, image: plan.image, requestedAt: plan.requestedAt }, stages: plan.stages, skipped: plan.skipped };
+  const deployTrigger = { kind: 'release' as const, eventId: releaseId, ...(request.trigger.by ? { by: request.trigger.by } : {}) };
+  return { release: { releaseId, image: plan.image, requestedAt: plan.requestedAt, deployTrigger }, stages: plan.stages, skipped: plan.skipped };
 }
 
 async function awaitApproval(deps: ReleaseDeps, p: Payload): Promise<{ stored: true }> {
@@ -185,7 +218,7 @@ async function verified(deps: ReleaseDeps, p: Payload): Promise<ReleaseStageItem
   return item;
 }
 
-async function finish(deps: ReleaseDeps, p: Payload): Promise<ReleaseState> {
+async function finish(deps: ReleaseDeps, p: Payload): Promise<ReleaseOutput> {
   const state = p.state as ReleaseState | undefined;
   const releaseId = state?.release?.releaseId;
   if (!releaseId) throw new ValidationError('release payload', ['state.release.releaseId: is required for finish']);
@@ -214,9 +247,11 @@ async function finish(deps: ReleaseDeps, p: Payload): Promise<ReleaseState> {
     });
   }
   const final = ended ? { status, reason } : { status: record.status, reason: record.reason ?? reason };
+  const finalStages = ended ? stages : record.stages;
   return {
-    release: state.release,
-    stages: state.stages,
+    releaseId,
+    image: record.image,
+    environments: finalStages.map((s) => ({ environment: s.environment, status: s.status, deployments: s.deployments.length })),
     skipped: state.skipped ?? [],
     outcome: { status: final.status, code: final.reason.code, message: `${final.reason.code}: ${final.reason.message}` },
   };

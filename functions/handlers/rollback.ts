@@ -17,11 +17,12 @@ import type { DeployState } from '../core/deploy-state.js';
 import { WeightVerificationFailed } from '../core/errors.js';
 import { DeploymentStatus, isTerminal, LifecycleEvent } from '../core/model.js';
 import { weightsFor } from '../core/plan.js';
-import type { Clock, DeploymentStore, EventPublisher, TaskSets, TrafficRouter } from '../core/ports.js';
+import type { Clock, DeploymentStore, EventPublisher, Orchestrator, TaskSets, TrafficRouter } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
-import { publisherFor } from './shared/clients.js';
+import { orchestratorFor, publisherFor } from './shared/clients.js';
+import { wakeLockWaiter } from './shared/lock-wake.js';
 import { storeFor } from './shared/store.js';
-import { entry, eventDetail, finishOnce, publishOnce, reasonFromError, sameWeights } from './shared/deploy.js';
+import { ctxOf, entry, eventDetail, finishOnce, publishOnce, reasonFromError, sameWeights } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type DeploymentMetrics, emfMetrics, METRIC } from './shared/metrics.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
@@ -33,6 +34,8 @@ export interface RollbackDeps {
   readonly taskSets: TaskSets;
   readonly store: DeploymentStore;
   readonly events: EventPublisher;
+  /** Wakes the deployment parked on the lock once it is released. */
+  readonly orchestrator?: Orchestrator;
   readonly deploymentMetrics?: DeploymentMetrics;
   readonly logLevel?: string;
 }
@@ -54,7 +57,8 @@ export function createHandler(deps: RollbackDeps): Handler<unknown, DeployState>
       return { ...state, outcome: { status: record.status, code, message: `${code}: ${record.reason?.message ?? 'already ended'}` } };
     }
     // A replay after the record was closed only completes the bookkeeping (lock, event).
-    const ctx = record?.status === DeploymentStatus.ROLLED_BACK ? undefined : state.ctx;
+    // A context is checked against the configuration (a crafted one names no foreign route or task set).
+    const ctx = record?.status === DeploymentStatus.ROLLED_BACK || !state.ctx ? undefined : ctxOf(state, deps.env);
     const blue = ctx?.blue ?? record?.blue;
     const greenTg = ctx?.greenTargetGroupArn ?? record?.green?.targetGroupArn;
 
@@ -108,6 +112,7 @@ export function createHandler(deps: RollbackDeps): Handler<unknown, DeployState>
     await finishOnce(deps.store, state, DeploymentStatus.ROLLED_BACK, reason, Math.floor(now / 1000) + deps.env.config.recordRetentionSeconds);
     await deps.store.appendTimeline(service, environment, deploymentId, entry('rolled_back', 'terminal', now, { reason }));
     await deps.store.releaseLock(service, environment, deploymentId);
+    await wakeLockWaiter(deps.store, deps.orchestrator, service, environment);
     await publishOnce(deps.store, deps.events, state, LifecycleEvent.RolledBack,
       eventDetail(state, { status: DeploymentStatus.ROLLED_BACK, reason }), deps.clock.now());
     if (record?.status !== DeploymentStatus.ROLLED_BACK) {
@@ -133,6 +138,7 @@ export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { 
     taskSets: new EcsTaskSets(makeClient(ECSClient, opts)),
     store: storeFor(opts, env),
     events: publisherFor(opts, env),
+    orchestrator: orchestratorFor(opts),
     deploymentMetrics: emfMetrics('cutover-rollback'),
   };
 }

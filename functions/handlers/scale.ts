@@ -37,7 +37,7 @@ import {
   type ScalingState,
   SCALING_HISTORY_LENGTH,
 } from '../core/maintenance.js';
-import { LifecycleEvent } from '../core/model.js';
+import { isTerminal, LifecycleEvent } from '../core/model.js';
 import type { Alarms, Clock, DeploymentStore, EventPublisher, ScalableTargets, ScalingStateStore, ServiceCapacity } from '../core/ports.js';
 import {
   decideScaling,
@@ -76,6 +76,14 @@ export interface ScaleResult {
 const DeploymentEvent = z.object({
   source: z.literal('cutover'),
   'detail-type': z.string(),
+  account: z.optional(z.string()),
+  region: z.optional(z.string()),
+  /**
+   * Set by EventBridge on an event replayed from an archive ("replay-name" names the replay; Amazon
+   * EventBridge User Guide, "Archiving and replaying events": a replayed event carries the name of
+   * the replay). A replay is history, not news: it never suspends or resumes anything.
+   */
+  'replay-name': z.optional(z.string()),
   detail: z.object({ service: z.string(), environment: z.string(), deploymentId: z.optional(z.string()) }),
 });
 const DEPLOYMENT_ENDED: readonly string[] = [
@@ -232,10 +240,24 @@ export function createHandler(deps: ScaleDeps): Handler<unknown, ScaleResult> {
     const event = parseOrThrow(DeploymentEvent, raw, 'Cutover deployment event');
     const { service, environment, deploymentId } = event.detail;
     const kind = event['detail-type'];
+    // Issue #14 (8): an event on the bus is a claim, not a fact. A replay, another account's or
+    // region's event, or a start with no such deployment in flight changes nothing.
+    if (event['replay-name'] !== undefined) return { ignored: `replayed from an archive (replay ${event['replay-name']}): replays change no scaling`, actions: [] };
+    if (event.account !== deps.env.accountId || event.region !== deps.env.region) {
+      return { ignored: `account ${event.account ?? '(none)'} / region ${event.region ?? '(none)'} is not this control plane's`, actions: [] };
+    }
     const svc = requireService(deps.env, service, environment);
     logger.appendKeys({ cutoverService: service, environment, deploymentId });
     if (svc.scaling === undefined) return { ignored: `${service}/${environment} has no scaling configuration`, actions: [] };
     if (kind === LifecycleEvent.Started) {
+      const record = deploymentId === undefined ? undefined : await deps.store.getDeployment(service, environment, deploymentId);
+      if (record === undefined || isTerminal(record.status)) {
+        logger.warn('deployment event not on record: ignored', { deploymentId, status: record?.status ?? null });
+        return {
+          ignored: `no deployment ${deploymentId ?? '(no deploymentId)'} of ${service}/${environment} is in flight on record${record ? ` (it is ${record.status})` : ''}: scale-in stays as it is`,
+          actions: [],
+        };
+      }
       const a = await setSuspended(
         svc,
         true,

@@ -20,6 +20,7 @@ import type { Clock, DeploymentStore, EventPublisher, TargetHealthReader, TaskSe
 import { parseOrThrow } from '../core/validation.js';
 import { publisherFor } from './shared/clients.js';
 import { storeFor } from './shared/store.js';
+import { failIfAlarmRecorded } from './shared/alarm-check.js';
 import { ctxOf, entry, eventDetail, sameWeights } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
@@ -52,12 +53,14 @@ export function createHandler(deps: ShiftDeps): Handler<unknown, StepItem> {
     const item = parseOrThrow(Payload, event, 'shift payload').item as StepItem;
     if (item.step?.kind !== 'shift') throw new ValidationError('shift payload', ['item.step.kind: expected "shift"']);
     const state = item.state;
-    const ctx = ctxOf(state);
+    const ctx = ctxOf(state, deps.env);
     const { service, environment, deploymentId } = state.request;
     logger.appendKeys({ deploymentId, cutoverService: service, environment, step: item.index });
     if (!state.green) throw new LiveStateInvalid('green task set missing from the state');
     const percent = item.step.percent;
     const now = deps.clock.now();
+    // An alarm that fired while no wait held a token (during the last Analyze or Shift) stops it here.
+    await failIfAlarmRecorded(deps.store, state.request, `the shift to ${percent} %`);
     // A bake ended by an operator leaves its token behind: nothing waits on it any more.
     await deps.store.setTaskToken(service, environment, deploymentId, undefined);
 

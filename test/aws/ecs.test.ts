@@ -1,4 +1,5 @@
 import {
+  ClientException,
   CreateTaskSetCommand,
   DeleteTaskSetCommand,
   DescribeServicesCommand,
@@ -18,7 +19,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EcsTaskDefinitions, EcsTaskSets, ecsClientToken, parseTemplate } from '../../functions/aws/ecs.js';
-import { AwsRequestFailed, AwsUnavailable, LiveStateInvalid, TaskRoleNotAllowed, ValidationError } from '../../functions/core/errors.js';
+import { AwsRequestFailed, AwsThrottled, AwsUnavailable, LiveStateInvalid, TaskRoleNotAllowed, ValidationError } from '../../functions/core/errors.js';
 import { LOCAL_CREDENTIALS } from '../helpers/dynalite.js';
 
 const client = new ECSClient({ region: 'eu-west-1', credentials: LOCAL_CREDENTIALS });
@@ -169,6 +170,42 @@ describe('EcsTaskSets', () => {
       taskSet: 'ecs-svc/111',
       force: true,
     });
+  });
+
+  it('deleting a task set that is already DRAINING is done, whatever ECS answers; an InvalidParameterException on one that is not is still an error', async () => {
+    // Prepare: ECS answers the second delete with InvalidParameterException (issue #13, item 7)
+    ecs.on(DeleteTaskSetCommand).rejects(new InvalidParameterException({ message: 'The task set is being deleted.', $metadata: { httpStatusCode: 400 } }));
+    ecs.on(DescribeTaskSetsCommand).resolves({ taskSets: [{ ...blueTaskSet, status: 'DRAINING' }] });
+    // Act + Assess
+    await expect(new EcsTaskSets(client).deleteTaskSet('c', 'web', 'ecs-svc/111')).resolves.toBeUndefined();
+    ecs.on(DescribeTaskSetsCommand).resolves({ taskSets: [], failures: [{ arn: 'ecs-svc/111', reason: 'MISSING' }] });
+    await expect(new EcsTaskSets(client).deleteTaskSet('c', 'web', 'ecs-svc/111')).resolves.toBeUndefined();
+    ecs.on(DescribeTaskSetsCommand).resolves({ taskSets: [{ ...blueTaskSet, status: 'ACTIVE' }] });
+    await expect(new EcsTaskSets(client).deleteTaskSet('c', 'web', 'ecs-svc/111')).rejects.toThrow(AwsRequestFailed);
+  });
+
+  it('CreateTaskSet on a target group ECS does not see on a load balancer yet is AwsUnavailable (retried briefly); other InvalidParameterExceptions are final', async () => {
+    const input = {
+      cluster: 'c', service: 'web', taskDefinitionArn: 'web:8', targetGroupArn: GREEN_TG, containerName: 'app', containerPort: 8080,
+      scalePercent: 100, clientToken: 'd-1', externalId: 'd-1',
+    };
+    ecs.on(CreateTaskSetCommand).rejects(
+      new InvalidParameterException({ message: `The target group with targetGroupArn ${GREEN_TG} does not have an associated load balancer.`, $metadata: { httpStatusCode: 400 } }),
+    );
+    await expect(new EcsTaskSets(client).createTaskSet(input)).rejects.toThrow(AwsUnavailable);
+    ecs.on(CreateTaskSetCommand).rejects(
+      new InvalidParameterException({ message: '5 deployments exist on the service. Unable to create new TaskSet since this exceeds the maximum limit.', $metadata: { httpStatusCode: 400 } }),
+    );
+    await expect(new EcsTaskSets(client).createTaskSet(input)).rejects.toThrow(AwsRequestFailed);
+  });
+
+  it('a stable task set on several load balancers is refused by name (green would lose all but one)', async () => {
+    ecs.on(DescribeTaskSetsCommand).resolves({
+      taskSets: [{ ...blueTaskSet, loadBalancers: [...(blueTaskSet.loadBalancers ?? []), { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/internal/3', containerName: 'app', containerPort: 8080 }] }],
+    });
+    const refused = new EcsTaskSets(client).describeTaskSetTemplate('c', 'web', 'ecs-svc/111');
+    await expect(refused).rejects.toThrow(LiveStateInvalid);
+    await expect(refused).rejects.toThrow(/attached to 2 load balancers/);
   });
 
   it('deleting a task set that is already gone is not an error', async () => {
@@ -346,6 +383,20 @@ describe('EcsTaskDefinitions.registerWithImage', () => {
     await expect(denied).rejects.toBe(refusal);
     expect(seen).toEqual([{ taskRoleArn: 'arn:aws:iam::1:role/web-task', executionRoleArn: 'arn:aws:iam::1:role/web-exec' }]);
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+
+  it('a concurrent registration of the family (ClientException "Too many concurrent attempts") is AwsThrottled, other ClientExceptions are final', async () => {
+    // Prepare: two services on one family registering at once (issue #13, item 4)
+    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { family: 'web', containerDefinitions: [app] } });
+    ecs.on(RegisterTaskDefinitionCommand).rejects(
+      new ClientException({ message: 'Too many concurrent attempts to create a new revision of the specified family.', $metadata: { httpStatusCode: 400 } }),
+    );
+    // Act + Assess: retried by the state machine (AwsThrottled is in every Retry)
+    const conflict = new EcsTaskDefinitions(client).registerWithImage(FROM, 'app', NEW_IMAGE);
+    await expect(conflict).rejects.toThrow(AwsThrottled);
+    await expect(conflict).rejects.toMatchObject({ details: { awsError: 'ClientException', family: 'web' } });
+    ecs.on(RegisterTaskDefinitionCommand).rejects(new ClientException({ message: 'Container.image should not be null or empty.', $metadata: { httpStatusCode: 400 } }));
+    await expect(new EcsTaskDefinitions(client).registerWithImage(FROM, 'app', NEW_IMAGE)).rejects.toThrow(AwsRequestFailed);
   });
 
   it('hands checkRoles no role for a revision without any', async () => {

@@ -247,10 +247,12 @@ describe('DynamoStore lock', () => {
   });
 
   it('a holder whose lease expired is replaced by a newer deployment', async () => {
-    await store.acquireLock('web', 'prod', req('A', '2025-01-01T00:00:00.000Z', 0));
-    const busy = await store.acquireLock('web', 'prod', req('B', '2025-01-01T00:01:00.000Z', 599_999));
-    const taken = await store.acquireLock('web', 'prod', req('B', '2025-01-01T00:01:00.000Z', 600_000));
-    const stale = await store.acquireLock('web', 'prod', req('A', '2025-01-01T00:00:00.000Z', 600_001));
+    // Times after both claims: a claim dated after "now" (beyond the skew) is not trusted (issue #14, 3).
+    const t0 = Date.parse('2025-01-01T00:02:00.000Z');
+    await store.acquireLock('web', 'prod', req('A', '2025-01-01T00:00:00.000Z', t0));
+    const busy = await store.acquireLock('web', 'prod', req('B', '2025-01-01T00:01:00.000Z', t0 + 599_999));
+    const taken = await store.acquireLock('web', 'prod', req('B', '2025-01-01T00:01:00.000Z', t0 + 600_000));
+    const stale = await store.acquireLock('web', 'prod', req('A', '2025-01-01T00:00:00.000Z', t0 + 600_001));
     expect([busy, taken, stale]).toEqual([
       { outcome: 'busy', holder: 'A' },
       { outcome: 'acquired' },
@@ -314,8 +316,10 @@ describe('DynamoStore lock', () => {
 
 describe('decideLock (pure)', () => {
   const claim = (id: string, at: string) => ({ deploymentId: id, digest: `d-${id}`, requestedAt: at });
-  const request = (id: string, at: string, nowMs = 100) => ({ ...claim(id, at), leaseSeconds: 10, nowMs });
-  const held: LockItem = { version: 3, holder: 'A', leaseExpiresAt: 1_000, granted: claim('A', '2025-01-01T00:00:00Z') };
+  // "Now" is after every claim below: a claim dated beyond now (and the skew) is not trusted (issue #14, 3).
+  const NOW = Date.parse('2025-01-02T00:00:00Z');
+  const request = (id: string, at: string, nowMs = NOW) => ({ ...claim(id, at), leaseSeconds: 10, nowMs });
+  const held: LockItem = { version: 3, holder: 'A', leaseExpiresAt: NOW + 900, granted: claim('A', '2025-01-01T00:00:00Z') };
 
   it.each([
     ['free lock', undefined, request('A', '2025-01-01T00:00:00Z'), { outcome: 'acquired' }],
@@ -328,7 +332,7 @@ describe('decideLock (pure)', () => {
       request('B', '2025-01-01T00:01:00Z'),
       { outcome: 'superseded', by: { deploymentId: 'C', digest: 'd-C' } },
     ],
-    ['expired holder', held, request('B', '2025-01-01T00:01:00Z', 1_000), { outcome: 'acquired' }],
+    ['expired holder', held, request('B', '2025-01-01T00:01:00Z', NOW + 900), { outcome: 'acquired' }],
   ] as const)('%s', (_name, item, req, expected) => {
     expect(decideLock(item, req).result).toEqual(expected);
   });

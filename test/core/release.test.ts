@@ -40,7 +40,7 @@ const config = (extra: Partial<CutoverConfigInput> = {}) =>
     environments: [
       { name: 'staging', verification: { hooks: ['arn:aws:lambda:us-east-1:123456789012:function:e2e'] } },
       { name: 'qa' },
-      { name: 'production', requiresApproval: true, approvalTimeoutSeconds: 0, onApprovalTimeout: 'promote' },
+      { name: 'production', requiresApproval: true, approvalTimeoutSeconds: 1, onApprovalTimeout: 'promote' },
     ],
     services: [svc('api', 'staging'), svc('api', 'production'), svc('worker', 'production', { tagFilter: 'v*' })],
     ...extra,
@@ -61,20 +61,14 @@ describe('planRelease', () => {
 
   it('each deployment is the deploy input intake would send, named by service, environment and digest, triggered by the release', () => {
     const [staging, production] = planRelease(config(), request(), ctx).stages;
-    expect(staging?.deployments[0]).toEqual({
-      deploymentId: 'api-staging-3d7bf616c0c3c348',
-      service: 'api',
-      request: {
-        deploymentId: 'api-staging-3d7bf616c0c3c348',
-        service: 'api',
-        environment: 'staging',
-        image: { repository: 'shop/api', digest: DIGEST, tag: 'v2', uri: `123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/api@${DIGEST}` },
-        requestedAt: NOW,
-        trigger: { kind: 'release', eventId: ctx.releaseId },
-      },
-    });
+    // Only the id and service: the release ASL builds the deploy input from them and the release
+    // (issue #12, defect 10). The push's first release names its deployments as intake would.
+    expect(staging?.deployments[0]).toEqual({ deploymentId: 'api-staging-3d7bf616c0c3c348', service: 'api' });
+    // Another release of the same digest names deployments of its own (an execution name is not reusable for 90 days).
+    const again = planRelease(config(), request(), { ...ctx, releaseId: releaseIdFor('shop/api', DIGEST, 'event:later') }).stages[0]?.deployments[0];
+    expect(again?.deploymentId).toMatch(/^api-staging-3d7bf616c0c3c348-[0-9a-f]{8}$/);
     expect(staging).toMatchObject({ index: 0, requiresApproval: false, verify: true });
-    // An approval timeout of 0 is still a valid task timeout (1 s).
+    // The schema refuses 0 (test/core/config-timeouts.test.ts); the plan still never hands Step Functions less than 1 s.
     expect(production).toMatchObject({ index: 1, requiresApproval: true, approvalTimeoutSeconds: 1, onApprovalTimeout: 'promote', verify: false });
   });
 
@@ -83,7 +77,8 @@ describe('planRelease', () => {
     expect(push.stages.at(-1)?.deployments.map((d) => d.service)).toEqual(['api']);
     const manual = planRelease(config(), request({ image: { repository: 'shop/api', digest: DIGEST }, trigger: { kind: 'manual', by: 'alice' } }), ctx);
     expect(manual.stages.at(-1)?.deployments.map((d) => d.service)).toEqual(['api', 'worker']);
-    expect(manual.stages[0]?.deployments[0]?.request.trigger).toEqual({ kind: 'release', eventId: ctx.releaseId, by: 'alice' });
+    // Each deployment carries only its id and service (the ASL builds the deploy input: issue #12, defect 10).
+    expect(Object.keys(manual.stages[0]?.deployments[0] ?? {}).sort()).toEqual(['deploymentId', 'service']);
   });
 
   it('environments narrows the release, keeping the configured order', () => {

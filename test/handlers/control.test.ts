@@ -9,6 +9,7 @@ import { NotBaking, NotWaitingForApproval, NothingInFlight, UnknownService, Vali
 import type { ExecutionStopper } from '../../functions/core/ports.js';
 import { type ControlState, createHandler, rollbackDeploymentId } from '../../functions/handlers/control.js';
 import { ARN, BLUE_TASK_SET, CLUSTER, ECS_SERVICE, testConfig, useDynalite, WEB_ROUTE, World } from '../helpers/fakes.js';
+import { sha256 } from '../../functions/handlers/shared/signal-proof.js';
 
 const db = useDynalite();
 const CONTROL_EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:cutover-control:op-1';
@@ -64,11 +65,17 @@ describe('control: decide and signal', () => {
     await op('signal', decided);
     // Assess
     expect(decided.decision).toEqual({ kind: 'succeed', taskToken: 'bake-token', waitingFor: 'bake', signal: { action: 'promote', by: 'alice@example.com' } });
-    expect(w.orchestrator.signals).toEqual([{ kind: 'success', token: 'bake-token', output: { action: 'promote', by: 'alice@example.com' } }]);
+    // Issue #14 (5): the success carries a one-time nonce; the record holds its hash and the token's.
+    expect(w.orchestrator.signals).toEqual([
+      { kind: 'success', token: 'bake-token', output: { action: 'promote', by: 'alice@example.com', nonce: expect.stringMatching(/^[0-9a-f]{64}$/) } },
+    ]);
+    const nonce = (w.orchestrator.signals[0] as { output: { nonce: string } }).output.nonce;
     const r = await record(state);
     expect(r?.controls).toEqual([
       { action: 'promote', by: 'alice@example.com', at: w.clock.iso(), detail: { decision: 'succeed', waitingFor: 'bake', reason: 'looks good', executionArn: CONTROL_EXECUTION } },
+      { action: 'signal', by: 'alice@example.com', at: w.clock.iso(), detail: { tokenHash: sha256('bake-token'), signalNonceHash: sha256(nonce) } },
     ]);
+    expect(JSON.stringify(r)).not.toContain(nonce);
     expect(r?.timeline.some((e) => e.kind === 'control' && e.detail?.action === 'promote')).toBe(true);
   });
 
@@ -83,7 +90,9 @@ describe('control: decide and signal', () => {
     await awaitingApproval();
     const decided = await decide({ action: 'approve', by: 'bob' });
     await op('signal', decided);
-    expect(w.orchestrator.signals).toEqual([expect.objectContaining({ kind: 'success', token: 'approval-token', output: { action: 'approve', by: 'bob' } })]);
+    expect(w.orchestrator.signals).toEqual([
+      expect.objectContaining({ kind: 'success', token: 'approval-token', output: { action: 'approve', by: 'bob', nonce: expect.any(String) } }),
+    ]);
   });
 
   it('hold during a bake carries the environment approval policy', async () => {

@@ -16,7 +16,7 @@ describe('the image gate (prepare inspect)', () => {
   const scanning = async (imageScan: Record<string, unknown>, scanStatus: string | undefined, findingCounts: Record<string, number> = {}) => {
     const w = (await World.create(db, testConfig({ web: { imageScan } }))).seed();
     const req = w.request('fresh');
-    w.images.put(REPOSITORY, { digest: req.image.digest, tags: ['v9'], pushedAt: w.clock.iso(), ...(scanStatus ? { scanStatus } : {}), findingCounts });
+    w.images.put(REPOSITORY, { digest: req.image.digest, tags: [req.image.tag ?? 'v9'], pushedAt: w.clock.iso(), ...(scanStatus ? { scanStatus } : {}), findingCounts });
     return { w, req, locked: await w.locked(req) };
   };
 
@@ -38,7 +38,7 @@ describe('the image gate (prepare inspect)', () => {
     const { w, req, locked } = await scanning({ blockSeverity: 'HIGH', waitSeconds: 300 }, 'IN_PROGRESS');
     await expect(w.prepare({ action: 'inspect', state: locked })).rejects.toThrow(ImageScanPending);
     w.clock.advanceSeconds(90);
-    w.images.put(REPOSITORY, { digest: req.image.digest, tags: ['v9'], pushedAt: new Date(w.clock.now() - 90_000).toISOString(), scanStatus: 'COMPLETE', findingCounts: { MEDIUM: 3 } });
+    w.images.put(REPOSITORY, { digest: req.image.digest, tags: [req.image.tag ?? 'v9'], pushedAt: new Date(w.clock.now() - 90_000).toISOString(), scanStatus: 'COMPLETE', findingCounts: { MEDIUM: 3 } });
     const state = await w.prepare({ action: 'inspect', state: locked });
     expect(state.ctx).toBeDefined();
     expect((await w.store.getDeployment('web', 'production', req.deploymentId))?.status).toBe('IN_PROGRESS');

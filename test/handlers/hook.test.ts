@@ -163,7 +163,7 @@ describe('verification hooks (release)', () => {
     w = (await World.create(db, { ...config, environments: envs })).seed();
     const { invoker, run } = handlerWith({ [hook('e2e')]: [askAgain(), pass] });
     const item: ReleaseStageItem = {
-      release: { releaseId: 'rel-1', image: { repository: 'my-repository-name', digest: 'sha256:1', uri: 'u' }, requestedAt: w.clock.iso() },
+      release: { releaseId: 'rel-1', image: { repository: 'my-repository-name', digest: 'sha256:1', uri: 'u' }, requestedAt: w.clock.iso(), deployTrigger: { kind: 'release', eventId: 'rel-1' } },
       stage: { index: 0, environment: 'production', requiresApproval: false, approvalTimeoutSeconds: 1, onApprovalTimeout: 'abort', verify: true, deployments: [] },
       index: 0,
       deployed: [{ service: 'web', deploymentId: 'web-production-1', status: 'SUCCEEDED' }],

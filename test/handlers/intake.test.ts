@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { DeployRequestSchema } from '../../functions/core/deploy-state.js';
 import { ValidationError } from '../../functions/core/errors.js';
 import { createHandler } from '../../functions/handlers/intake.js';
-import { ACCOUNT, ARN, digestOf, FakeOrchestrator, REGION, REPOSITORY, testConfig, testEnv } from '../helpers/fakes.js';
+import { ACCOUNT, ARN, digestOf, FakeImages, FakeOrchestrator, REGION, REPOSITORY, testConfig, testEnv } from '../helpers/fakes.js';
 
 type Json = Record<string, unknown>;
 const FIXTURE: Json = JSON.parse(
@@ -45,9 +45,13 @@ function push(patch: Patch = {}): Json {
 
 function setup(config = testConfig()) {
   const orchestrator = new FakeOrchestrator();
-  const intake = createHandler({ env: testEnv(config), orchestrator, logLevel: 'SILENT' });
-  return { orchestrator, intake };
+  const images = new FakeImages();
+  // ECR's push time of the fixture's image: the event's time (ECR keeps it across later pushes of the digest).
+  images.put(REPOSITORY_OF_FIXTURE, { digest: DIGEST, tags: ['latest'], pushedAt: '2019-11-16T01:54:34.000Z' });
+  const intake = createHandler({ env: testEnv(config), orchestrator, images, logLevel: 'SILENT' });
+  return { orchestrator, intake, images };
 }
+const REPOSITORY_OF_FIXTURE = (FIXTURE.detail as Json)['repository-name'] as string;
 
 describe('intake: a push that deploys', () => {
   it('the documented fixture matches the project identity (only the region was adjusted)', () => {
@@ -76,7 +80,8 @@ describe('intake: a push that deploys', () => {
     for (const input of inputs) {
       expect(input.image).toEqual({ repository: REPOSITORY, digest: DIGEST, tag: 'latest', uri });
       expect(input.image.uri).not.toContain(':latest');
-      expect(input.requestedAt).toBe(FIXTURE.time);
+      // ECR's push time of the image (here the event's time, to the millisecond).
+      expect(Date.parse(input.requestedAt)).toBe(Date.parse(FIXTURE.time as string));
       expect(input.trigger).toEqual({ kind: 'ecr-push', eventId: FIXTURE.id });
       expect(input.deploymentId).toBe(`${input.service}-${input.environment}-${HEX16}`);
     }
@@ -96,6 +101,45 @@ describe('intake: a push that deploys', () => {
     const retag = await intake(push({ id: 'a-different-event-id', detail: { 'image-tag': 'v2' } }));
     expect(retag.started.find((s) => s.deploymentId === `web-production-${HEX16}`)?.alreadyStarted).toBe(true);
     expect(orchestrator.started.filter((s) => s.name === `web-production-${HEX16}`)).toHaveLength(1);
+  });
+
+  it('a later push of a digest whose deployment ended starts a new deployment; that event delivered twice starts it once (issue #12, defect 6)', async () => {
+    // Prepare: the first push deployed and ended (rolled back, say).
+    const { orchestrator, intake } = setup(testConfig());
+    const first = await intake(push());
+    for (const s of first.started) orchestrator.end(s.executionArn, 'SUCCEEDED');
+    // Act: the same digest pushed again an hour later (a new event); EventBridge delivers it twice.
+    const later = push({ id: 'a-later-push', time: '2019-11-16T02:54:34Z' });
+    const again = await intake(later);
+    const twice = await intake(later);
+    // Assess: new executions under names of their own, each deploymentId the execution's name.
+    const names = again.started.map((s) => s.deploymentId);
+    expect(again.started.every((s) => !s.alreadyStarted)).toBe(true);
+    expect(names.every((n) => n.startsWith('web-production-') || n.startsWith('web-staging-'))).toBe(true);
+    expect(names).not.toContain(`web-production-${HEX16}`);
+    expect(names.every((n) => /^[A-Za-z0-9_-]{1,80}$/.test(n))).toBe(true);
+    for (const s of orchestrator.started.filter((x) => names.includes(x.name))) expect((s.input as { deploymentId: string }).deploymentId).toBe(s.name);
+    expect(twice.started.every((s) => s.alreadyStarted)).toBe(true);
+    expect(orchestrator.started).toHaveLength(first.started.length * 2);
+    // Its requestedAt is that push's own time (ECR kept the first push time of the digest).
+    const input = orchestrator.started.at(-1)?.input as { requestedAt: string };
+    expect(input.requestedAt).toBe('2019-11-16T02:54:34Z');
+  });
+
+  it('the first push event delivered again after its deployment ended starts nothing (it is the same push)', async () => {
+    const { orchestrator, intake } = setup(testConfig());
+    const first = await intake(push());
+    for (const s of first.started) orchestrator.end(s.executionArn, 'SUCCEEDED');
+    const late = await intake(push());
+    expect(late.started.every((s) => s.alreadyStarted)).toBe(true);
+    expect(orchestrator.started).toHaveLength(first.started.length);
+  });
+
+  it("requestedAt is ECR's push time of the image (the trusted time the lock orders by), not the event's", async () => {
+    const { orchestrator, intake, images } = setup(testConfig());
+    images.put(REPOSITORY_OF_FIXTURE, { digest: DIGEST, tags: ['latest'], pushedAt: '2019-11-16T01:54:30.000Z' });
+    await intake(push({ time: '2019-11-16T01:54:34Z' }));
+    expect((orchestrator.started[0]?.input as { requestedAt?: string } | undefined)?.requestedAt).toBe('2019-11-16T01:54:30.000Z');
   });
 
   it('a different digest is a different deployment', async () => {

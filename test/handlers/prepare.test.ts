@@ -31,6 +31,15 @@ beforeEach(async () => {
 const uriOf = (digest: string) => `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${REPOSITORY}@${digest}`;
 
 describe('prepare validate', () => {
+  it('a requestedAt beyond the clock skew is a ValidationError and writes nothing; a slightly early one is taken as now (issue #14, item 3)', async () => {
+    const far = w.request(1, { requestedAt: '2099-01-01T00:00:00Z' });
+    await expect(w.validated(far)).rejects.toThrow(ValidationError);
+    await expect(w.validated(far)).rejects.toThrow(/requestedAt/);
+    expect(await w.store.getDeployment('web', 'production', far.deploymentId)).toBeUndefined();
+    const skewed = w.request(2, { requestedAt: new Date(w.clock.now() + 60_000).toISOString() });
+    expect((await w.validated(skewed)).request.requestedAt).toBe(w.clock.iso());
+  });
+
   it('creates a QUEUED record with the image by digest, the strategy and the watched alarms', async () => {
     // Prepare
     const req = w.request(1);
@@ -52,7 +61,7 @@ describe('prepare validate', () => {
 
   it('fills the trigger default for a hand-typed input without one', async () => {
     const { trigger: _omit, ...typed } = w.request(1);
-    const state = await w.prepare({ action: 'validate', state: typed });
+    const state = await w.prepare({ action: 'validate', state: typed, executionName: typed.deploymentId });
     expect(state.request.trigger).toEqual({ kind: 'manual' });
   });
 
@@ -222,7 +231,7 @@ describe('prepare inspect', () => {
       // Prepare
       const g = (await World.create(db, testConfig({ web: { imageScan: { blockSeverity: gate } } }))).seed();
       const req = g.request('scanned');
-      g.images.put(REPOSITORY, { digest: req.image.digest, tags: ['v9'], scanStatus: 'COMPLETE', findingCounts: findings });
+      g.images.put(REPOSITORY, { digest: req.image.digest, tags: [req.image.tag ?? 'v9'], scanStatus: 'COMPLETE', findingCounts: findings });
       const locked = await g.locked(req);
       // Act
       const outcome = await g.prepare({ action: 'inspect', state: locked }).then(
@@ -246,7 +255,7 @@ describe('prepare inspect', () => {
     it('a scan that FAILED with onTimeout reject rejects the image', async () => {
       const g = (await World.create(db, testConfig({ web: { imageScan: { blockSeverity: 'HIGH', onTimeout: 'reject' } } }))).seed();
       const req = g.request('unscannable');
-      g.images.put(REPOSITORY, { digest: req.image.digest, tags: [], scanStatus: 'FAILED' });
+      g.images.put(REPOSITORY, { digest: req.image.digest, tags: [req.image.tag ?? 'v9'], scanStatus: 'FAILED' });
       await expect(g.prepare({ action: 'inspect', state: await g.locked(req) })).rejects.toThrow(ImageRejected);
     });
 
@@ -256,7 +265,7 @@ describe('prepare inspect', () => {
     it('does not reject an image whose scan is still IN_PROGRESS before imageScan.waitSeconds have passed', async () => {
       const g = (await World.create(db, testConfig({ web: { imageScan: { blockSeverity: 'HIGH', waitSeconds: 300 } } }))).seed();
       const req = g.request('just-pushed');
-      g.images.put(REPOSITORY, { digest: req.image.digest, tags: ['v9'], pushedAt: g.clock.iso(), scanStatus: 'IN_PROGRESS' });
+      g.images.put(REPOSITORY, { digest: req.image.digest, tags: [req.image.tag ?? 'v9'], pushedAt: g.clock.iso(), scanStatus: 'IN_PROGRESS' });
       const outcome = await g.prepare({ action: 'inspect', state: await g.locked(req) }).then(
         () => 'continued',
         (e: unknown) => e,
@@ -277,7 +286,7 @@ describe('prepare inspect', () => {
     const g = await World.create(db);
     g.router.seed(WEB_ROUTE, [{ targetGroupArn: ARN.webBlue, weight: 100 }]);
     g.taskSets.addService(CLUSTER, ECS_SERVICE, { desiredCount: 2 });
-    g.images.put(REPOSITORY, { digest: digestOf(1), tags: [] });
+    g.images.put(REPOSITORY, { digest: digestOf(1), tags: ['v1'] });
     await expect(g.inspected(g.request(1))).rejects.toThrow(/bootstrap/);
   });
 
@@ -290,7 +299,7 @@ describe('prepare inspect', () => {
     );
     g.router.seed(WEB_ROUTE, [{ targetGroupArn: ARN.webGreen, weight: 100 }]);
     g.taskSets.addService(CLUSTER, ECS_SERVICE, { desiredCount: 2 });
-    g.images.put(REPOSITORY, { digest: digestOf(1), tags: [] });
+    g.images.put(REPOSITORY, { digest: digestOf(1), tags: ['v1'] });
     const state = await g.inspected(g.request(1));
     expect(state.ctx).toMatchObject({
       firstDeployment: true,

@@ -7,7 +7,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { deploymentIdFor } from '../../functions/core/deploy-state.js';
 import type { ImageInventory, RepositoryImage } from '../../functions/core/ports.js';
 import { createHandler, type Orphan, type SweepResult } from '../../functions/handlers/reconcile.js';
-import { ARN, BLUE_TASK_SET, CLUSTER, digestOf, ECS_SERVICE, FakeOrchestrator, REPOSITORY, useDynalite, WEB_ROUTE, World } from '../helpers/fakes.js';
+import type { HandlerEnv } from '../../functions/handlers/shared/env.js';
+import { recordingMetrics } from '../../functions/handlers/shared/metrics.js';
+import type { ReleaseRecord } from '../../functions/core/release.js';
+import { releaseIdFor } from '../../functions/core/release.js';
+import { ACCOUNT, ARN, BLUE_TASK_SET, CLUSTER, REGION, digestOf, ECS_SERVICE, FakeOrchestrator, REPOSITORY, useDynalite, WEB_ROUTE, World } from '../helpers/fakes.js';
 
 const db = useDynalite();
 
@@ -16,6 +20,10 @@ class Executions extends FakeOrchestrator {
   readonly statuses = new Map<string, string>();
   override async executionStatus(executionArn: string): Promise<string | undefined> {
     return this.statuses.get(executionArn) ?? 'RUNNING';
+  }
+  override async describe(executionArn: string): Promise<{ status: string; startedAt: string } | undefined> {
+    const known = [...this.executions.values()].some((e) => e.executionArn === executionArn);
+    return known ? { status: this.statuses.get(executionArn) ?? 'RUNNING', startedAt: '2025-01-01T00:00:00.000Z' } : undefined;
   }
 }
 
@@ -32,8 +40,23 @@ class Inventory implements ImageInventory {
 let w: World;
 let executions: Executions;
 let inventory: Inventory;
+let env: HandlerEnv;
+const releaseRecords = new Map<string, ReleaseRecord>();
+const RELEASE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:cutover-release';
 const reconcile = () =>
-  createHandler({ env: w.env, clock: w.clock, store: w.store, orchestrator: executions, images: inventory, taskSets: w.taskSets, logLevel: 'SILENT' });
+  createHandler({
+    env: env ?? w.env,
+    clock: w.clock,
+    store: w.store,
+    orchestrator: executions,
+    images: inventory,
+    registry: w.images,
+    releases: { getRelease: async (id: string) => releaseRecords.get(id) },
+    taskSets: w.taskSets,
+    router: w.router,
+    taskDefinitions: w.taskDefinitions,
+    logLevel: 'SILENT',
+  });
 const sweep = async () => (await reconcile()({ op: 'sweep' })) as SweepResult;
 const closeState = async (orphan: Orphan) => (await reconcile()({ op: 'close-state', orphan })) as { close: import('../../functions/core/deploy-state.js').DeployState | null };
 const split = (blue: number, green: number) => [
@@ -43,6 +66,8 @@ const split = (blue: number, green: number) => [
 
 beforeEach(async () => {
   w = (await World.create(db)).seed();
+  env = w.env;
+  releaseRecords.clear();
   executions = new Executions();
   inventory = new Inventory();
 });
@@ -71,6 +96,25 @@ describe('reconcile: orphaned deployments', () => {
     expect((await w.store.getLock('web', 'production'))?.holder).toBeUndefined();
   });
 
+  it('publishes each in-flight deployment\'s age, which the StuckDeployment alarm reads', async () => {
+    // Prepare: web/production in flight, then ten minutes pass.
+    const state = await w.greenHealthy(w.request(1));
+    executions.statuses.set(w.executionArn(state.request), 'RUNNING');
+    const record = await w.store.getDeployment('web', 'production', state.request.deploymentId);
+    w.clock.advance(600_000);
+    const points = recordingMetrics();
+    // Act
+    await createHandler({
+      env: w.env, clock: w.clock, store: w.store, orchestrator: executions, images: inventory, registry: w.images,
+      releases: { getRelease: async () => undefined }, taskSets: w.taskSets, router: w.router, taskDefinitions: w.taskDefinitions,
+      deploymentMetrics: points, logLevel: 'SILENT',
+    })({ op: 'sweep' });
+    // Assess
+    const expected = (w.clock.now() - Date.parse(record?.createdAt ?? '')) / 1000;
+    expect(expected).toBeGreaterThanOrEqual(600);
+    expect(points.points).toEqual([{ name: 'OldestInFlightSeconds', value: expected, unit: 'Seconds', dimensions: { service: 'web', environment: 'production' } }]);
+  });
+
   it('a running execution is left alone', async () => {
     await w.greenHealthy(w.request(1));
     expect((await sweep()).orphans).toEqual([]);
@@ -97,7 +141,7 @@ describe('reconcile: orphaned deployments', () => {
       service: 'web',
       environment: 'production',
       status: 'IN_PROGRESS',
-      image: { repository: REPOSITORY, digest: digestOf(5), uri: `x@${digestOf(5)}` },
+      image: { repository: REPOSITORY, digest: digestOf(5), uri: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${REPOSITORY}@${digestOf(5)}` },
       strategy: 'canary',
       alarmNames: [],
       green: { targetGroupArn: ARN.webGreen },
@@ -157,7 +201,7 @@ describe('reconcile: lost push events', () => {
     executions.statuses.set(first.executionArn, 'FAILED');
     const result = await reconcile()({ op: 'sweep', executionArn: 'arn:aws:states:us-east-1:123456789012:execution:cutover-reconcile:s-1' }) as SweepResult;
     const started = result.started.find((s) => s.deploymentId.startsWith(id));
-    expect(started?.deploymentId).toMatch(new RegExp(`^${id}-rc-[0-9a-f]{8}$`));
+    expect(started?.deploymentId).toMatch(new RegExp(`^${id}-[0-9a-f]{8}$`));
     expect(started?.alreadyStarted).toBe(false);
     expect(executions.started.find((x) => x.name === started?.deploymentId)?.input).toMatchObject({ deploymentId: started?.deploymentId, image: { digest: digestOf(2) } });
   });
@@ -179,6 +223,51 @@ describe('reconcile: lost push events', () => {
     expect((await sweep()).started).toEqual([]);
   });
 
+  it('with a release pipeline, a push lost before a later environment starts nothing there: the release owns it (issue #12, defect 1)', async () => {
+    // Prepare: production then staging; the push's release deployed production (its first
+    // environment) and is still on its way; staging (web/staging takes `latest`) has no record yet.
+    env = { ...w.env, releaseStateMachineArn: RELEASE_ARN };
+    inventory.images.set(REPOSITORY, [pushed(2, 600, 'latest')]);
+    await w.validated(w.request(2, { deploymentId: deploymentIdFor('web', 'production', digestOf(2)) }));
+    // Act
+    const result = await sweep();
+    // Assess: no deploy execution, in staging or anywhere; no release either (its first environment has the push).
+    expect(result.started).toEqual([]);
+    expect(result.releases).toEqual([]);
+    expect(executions.started.filter((s) => s.stateMachineArn === ARN.deployStateMachine)).toEqual([]);
+  });
+
+  it('with a release pipeline, a lost push goes through the release, as intake would (never a deploy execution), once', async () => {
+    env = { ...w.env, releaseStateMachineArn: RELEASE_ARN };
+    inventory.images.set(REPOSITORY, [pushed(2, 600, 'v2')]);
+    const first = await sweep();
+    const second = await sweep();
+    expect(first.started).toEqual([]);
+    expect(first.releases).toEqual([expect.objectContaining({ releaseId: releaseIdFor(REPOSITORY, digestOf(2)), alreadyStarted: false })]);
+    expect(second.releases[0]?.alreadyStarted).toBe(true);
+    expect(executions.started.map((s) => s.stateMachineArn)).toEqual([RELEASE_ARN]);
+    expect(executions.started[0]?.input).toMatchObject({ image: { repository: REPOSITORY, digest: digestOf(2), tag: 'v2' }, trigger: { kind: 'reconcile' } });
+    // Its release ended (aborted before production, say): the sweep never starts it again.
+    executions.statuses.set(first.releases[0]?.executionArn as string, 'FAILED');
+    releaseRecords.set(releaseIdFor(REPOSITORY, digestOf(2)), {
+      releaseId: releaseIdFor(REPOSITORY, digestOf(2)),
+      status: 'ABORTED',
+      image: { repository: REPOSITORY, digest: digestOf(2), uri: 'u' },
+      trigger: { kind: 'ecr-push' },
+      stages: [],
+      createdAt: w.clock.iso(),
+      updatedAt: w.clock.iso(),
+    });
+    const third = await sweep();
+    expect(third.releases[0]?.alreadyStarted).toBe(true);
+    expect(executions.started).toHaveLength(1);
+  });
+
+  it('the image the service already runs (its primary task set) is not deployed again', async () => {
+    inventory.images.set(REPOSITORY, [{ digest: digestOf('stable'), tags: ['v9'], pushedAt: new Date(w.clock.now() - 600_000).toISOString() }]);
+    expect((await sweep()).started.filter((s) => s.deploymentId.startsWith('web-production'))).toEqual([]);
+  });
+
   it('a repository that cannot be read is reported and the sweep goes on', async () => {
     inventory.list = async () => {
       throw Object.assign(new Error('ECR:DescribeImages answered 500'), { name: 'AwsUnavailable' });
@@ -186,6 +275,49 @@ describe('reconcile: lost push events', () => {
     const result = await sweep();
     expect(result.errors[0]).toMatch(/AwsUnavailable/);
     expect(result.started).toEqual([]);
+  });
+});
+
+describe('reconcile: lock claims dated in the future (issue #14, item 3)', () => {
+  it('a claim dated beyond the clock skew is cleared, and never supersedes a later push', async () => {
+    // Prepare: a deployment dated 2099 took the lock and released it (its `granted` claim stays).
+    const future = { deploymentId: 'web-production-future', digest: digestOf(9), requestedAt: '2099-01-01T00:00:00Z', leaseSeconds: 600, nowMs: w.clock.now() };
+    expect(await w.store.acquireLock('web', 'production', future)).toEqual({ outcome: 'acquired' });
+    await w.store.releaseLock('web', 'production', future.deploymentId);
+    // Assess: a push of now is not superseded by it ...
+    const now = { deploymentId: 'web-production-now', digest: digestOf(2), requestedAt: w.clock.iso(), leaseSeconds: 600, nowMs: w.clock.now() };
+    expect(await w.store.acquireLock('web', 'production', now)).toEqual({ outcome: 'acquired' });
+    await w.store.releaseLock('web', 'production', now.deploymentId);
+    // ... and the sweep clears such a claim (written before claims were checked: here by a caller whose clock said 2099).
+    await w.store.acquireLock('web', 'production', { ...future, deploymentId: 'web-production-future-2', nowMs: Date.parse('2099-01-01T00:00:00Z') });
+    await w.store.releaseLock('web', 'production', 'web-production-future-2');
+    const result = await sweep();
+    expect(result.clearedClaims).toEqual([
+      { service: 'web', environment: 'production', deploymentId: 'web-production-future-2', requestedAt: '2099-01-01T00:00:00Z' },
+    ]);
+    expect((await sweep()).clearedClaims).toEqual([]);
+    const later = { ...now, deploymentId: 'web-production-later', requestedAt: w.clock.iso() };
+    expect(await w.store.acquireLock('web', 'production', later)).toEqual({ outcome: 'acquired' });
+  });
+});
+
+describe('reconcile: traffic left on a task set that is not primary (issue #12, defect 5)', () => {
+  it('after a deployment ended with traffic on green (no task set primary there), the sweep puts it back on the primary', async () => {
+    // Prepare: a deployment ended ROLLED_BACK but its rollback gave up with 50 % still on green.
+    const state = await w.validated(w.request(2));
+    await w.store.finish('web', 'production', state.request.deploymentId, 'ROLLED_BACK', { code: 'AlarmTriggered', message: 'x' }, 0);
+    await w.router.setWeights(WEB_ROUTE, split(50, 50));
+    // Act
+    const result = await sweep();
+    // Assess
+    expect(result.repaired).toEqual([expect.objectContaining({ service: 'web', environment: 'production', deploymentId: state.request.deploymentId, to: ARN.webBlue })]);
+    expect(await w.router.readWeights(WEB_ROUTE)).toEqual(split(100, 0));
+    expect((await w.store.getDeployment('web', 'production', state.request.deploymentId))?.timeline.map((e) => e.key)).toContain('traffic-repaired');
+    // A second sweep finds nothing to do; a deployment in flight is never touched.
+    expect((await sweep()).repaired).toEqual([]);
+    await w.validated(w.request(3));
+    await w.router.setWeights(WEB_ROUTE, split(90, 10));
+    expect((await sweep()).repaired).toEqual([]);
   });
 });
 

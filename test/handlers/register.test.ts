@@ -44,7 +44,7 @@ describe('register', () => {
     g.router.seed(WEB_ROUTE, [{ targetGroupArn: ARN.webBlue, weight: 100 }]);
     g.taskSets.addService(CLUSTER, 'web', { desiredCount: 2 });
     g.taskDefinitions.add(`arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/web:3`, { [CONTAINER]: 'nginx:1' });
-    g.images.put(REPOSITORY, { digest: digestOf(1), tags: [] });
+    g.images.put(REPOSITORY, { digest: digestOf(1), tags: ['v1'] });
     const state = await g.registered(g.request(1));
     expect(g.taskDefinitions.registrations[0]?.fromArn).toBe('web');
     expect(state.taskDefinitionArn).toMatch(/task-definition\/web:4$/);
@@ -69,7 +69,7 @@ describe('register', () => {
     it.each([
       ['both by name', [role('web-task'), role('web-execution')], WEB_ROLES],
       ['by a naming prefix', [role('web-*')], WEB_ROLES],
-      ['by a role path', [role('ecs/*')], { taskRoleArn: role('ecs/web-task'), executionRoleArn: role('ecs/web-execution') }],
+      ['by a role path', [role('ecs-tasks/*')], { taskRoleArn: role('ecs-tasks/web-task'), executionRoleArn: role('ecs-tasks/web-execution') }],
     ] as const)('registers when taskRoleArns names the task and execution roles %s', async (_name, patterns, roles) => {
       const g = await withRoles([...patterns], roles);
       const state = await g.registered(g.request(1));

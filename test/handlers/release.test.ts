@@ -11,7 +11,8 @@ import { DeploymentRolledBack, NotWaitingForApproval, ValidationError } from '..
 import { DeploymentStatus, LifecycleEvent } from '../../functions/core/model.js';
 import type { ReleaseStageItem } from '../../functions/core/release.js';
 import { createHandler as createIntake } from '../../functions/handlers/intake.js';
-import { createHandler, type ReleaseState } from '../../functions/handlers/release.js';
+import { attemptSuffix } from '../../functions/core/deploy-state.js';
+import { createHandler, type ReleaseOutput, type ReleaseState } from '../../functions/handlers/release.js';
 import { dynaliteClient, freshStoreTable, type RunningDynalite, startDynalite } from '../helpers/dynalite.js';
 import { ARN, digestOf, REPOSITORY, testConfig, useDynalite, World } from '../helpers/fakes.js';
 
@@ -63,16 +64,16 @@ async function ended(state: ReleaseState, index: number, status: DeploymentStatu
     await w.store.createDeployment({
       deploymentId: d.deploymentId,
       service: d.service,
-      environment: d.request.environment,
+      environment: state.stages[index]?.environment as string,
       status: DeploymentStatus.QUEUED,
-      image: d.request.image as never,
+      image: state.release.image as never,
       strategy: 'canary',
       alarmNames: [],
       timeline: [],
       createdAt: w.clock.iso(),
       updatedAt: w.clock.iso(),
     });
-    await w.store.finish(d.service, d.request.environment, d.deploymentId, status, { code, message: `${code} message` }, 0);
+    await w.store.finish(d.service, state.stages[index]?.environment as string, d.deploymentId, status, { code, message: `${code} message` }, 0);
   }
 }
 
@@ -80,8 +81,9 @@ describe('start', () => {
   it('plans staging then production and records every environment PENDING', async () => {
     const state = await started();
     expect(state.stages.map((s) => [s.environment, s.deployments.map((d) => d.deploymentId)])).toEqual([
-      ['staging', [`web-staging-${digestOf(2).slice(7, 23)}`]],
-      ['production', [`web-production-${digestOf(2).slice(7, 23)}`]],
+      // rel-1 is not the push's first release name: its deployments are named after it.
+      ['staging', [`web-staging-${digestOf(2).slice(7, 23)}-${attemptSuffix('rel-1')}`]],
+      ['production', [`web-production-${digestOf(2).slice(7, 23)}-${attemptSuffix('rel-1')}`]],
     ]);
     const record = await releases.getRelease('rel-1');
     expect(record?.status).toBe('IN_PROGRESS');
@@ -96,6 +98,28 @@ describe('start', () => {
     await expect(started()).resolves.toMatchObject({ release: { releaseId: 'rel-1' } });
     await releases.finishRelease('rel-1', 'FAILED', { code: 'DeploymentFailed', message: 'x' }, [], 0);
     await expect(started()).rejects.toThrow(/already ended FAILED/);
+  });
+
+  it("a releaseId that is not the execution's name is refused, and nothing is recorded (issue #14, item 2)", async () => {
+    // A second execution naming a release in flight cannot join it (and answer its approvals).
+    await started();
+    const join = release()({ action: 'start', input: input(), executionName: 'someone-elses' });
+    await expect(join).rejects.toThrow(ValidationError);
+    await expect(release()({ action: 'start', input: input({ releaseId: 'rel-2' }), executionName: 'rel-3' })).rejects.toThrow(/releaseId: "rel-2" must equal the execution's name \("rel-3"\)/);
+    expect(await releases.getRelease('rel-2')).toBeUndefined();
+  });
+
+  it('a requestedAt beyond the clock skew is refused; a manual release is ordered by its start (issue #14, item 3)', async () => {
+    await expect(release()({ action: 'start', input: input({ requestedAt: '2099-01-01T00:00:00Z' }), executionName: 'rel-1' })).rejects.toThrow(/requestedAt/);
+    expect(await releases.getRelease('rel-1')).toBeUndefined();
+    const state = (await release()({
+      action: 'start',
+      input: input({ requestedAt: '2020-01-01T00:00:00Z', trigger: { kind: 'manual', by: 'alice' } }),
+      executionName: 'rel-1',
+      startedAt: w.clock.iso(),
+    })) as ReleaseState;
+    expect(state.release.requestedAt).toBe(w.clock.iso());
+    expect(state.release.deployTrigger).toEqual({ kind: 'release', eventId: 'rel-1', by: 'alice' });
   });
 
   it('bad input starts nothing: a ValidationError naming the field', async () => {
@@ -174,8 +198,15 @@ describe('each environment', () => {
 describe('finish', () => {
   it('success: SUCCEEDED, Release Succeeded once (a replay announces nothing more)', async () => {
     const state = await started();
-    const out = (await release()({ action: 'finish', state })) as ReleaseState;
+    const out = (await release()({ action: 'finish', state })) as ReleaseOutput;
     expect(out.outcome).toEqual({ status: 'SUCCEEDED', code: 'Released', message: 'Released: every environment deployed and verified' });
+    // The output names each environment's outcome, never the plan's deployments (issue #12, defect 10).
+    expect(Object.keys(out).sort()).toEqual(['environments', 'image', 'outcome', 'releaseId', 'skipped']);
+    expect(out.environments).toEqual([
+      { environment: 'staging', status: 'PENDING', deployments: 1 },
+      { environment: 'production', status: 'PENDING', deployments: 1 },
+    ]);
+    expect(JSON.stringify(out)).not.toContain('deploymentId');
     await release()({ action: 'finish', state });
     expect(w.events.of(LifecycleEvent.ReleaseSucceeded)).toHaveLength(1);
   });
@@ -186,7 +217,7 @@ describe('finish', () => {
     if (!staging) throw new Error('no staging stage');
     await releases.updateStage('rel-1', 0, { ...staging, status: 'SUCCEEDED' });
     await release()({ action: 'await-approval', item: itemOf(state, 1), taskToken: 'tok-3' });
-    const out = (await release()({ action: 'finish', state: { ...state, error: { Error: 'ApprovalExpired', Cause: 'expired' } } })) as ReleaseState;
+    const out = (await release()({ action: 'finish', state: { ...state, error: { Error: 'ApprovalExpired', Cause: 'expired' } } })) as ReleaseOutput;
     expect(out.outcome?.message).toBe('ApprovalExpired: production was not approved within 3600 s (onApprovalTimeout abort): the release stopped before it');
     const record = await releases.getRelease('rel-1');
     expect([record?.status, record?.taskToken, record?.stages.map((s) => s.status)]).toEqual(['ABORTED', undefined, ['SUCCEEDED', 'APPROVAL_EXPIRED']]);
@@ -202,7 +233,7 @@ describe('intake with more than one environment', () => {
   it('starts the release (named by repository and digest) instead of one deployment per service', async () => {
     w = await World.create(db, CONFIG);
     const env = { ...w.env, releaseStateMachineArn: RELEASE_ARN };
-    const intake = createIntake({ env, orchestrator: w.orchestrator, logLevel: 'SILENT' });
+    const intake = createIntake({ env, orchestrator: w.orchestrator, images: w.images, logLevel: 'SILENT' });
     const result = await intake(push);
     const digest = push.detail['image-digest'] as string;
     expect(result.release).toMatchObject({ releaseId: `my-repository-name-${digest.slice(7, 23)}`, alreadyStarted: false });

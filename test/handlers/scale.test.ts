@@ -8,6 +8,7 @@ import { DynamoMaintenanceStore } from '../../functions/aws/store-maintenance.js
 import { DynamoStore } from '../../functions/aws/store.js';
 import { AwsThrottled, ValidationError } from '../../functions/core/errors.js';
 import type { MaintenanceAction } from '../../functions/core/maintenance.js';
+import type { DeploymentRecord } from '../../functions/core/model.js';
 import type { ScalableTargetInfo, ScalableTargets, ServiceCapacity } from '../../functions/core/ports.js';
 import { createHandler, type ScaleResult } from '../../functions/handlers/scale.js';
 import { dynaliteClient, freshStoreTable, type RunningDynalite, startDynalite } from '../helpers/dynalite.js';
@@ -117,6 +118,19 @@ const deploymentEvent = (detailType: string, deploymentId = 'd-1') => ({
   resources: [],
   detail: { service: 'web', environment: 'production', deploymentId },
 });
+/** A deployment record as validate writes it (IN_PROGRESS). */
+const inFlightRecord = (deploymentId: string): DeploymentRecord => ({
+  deploymentId,
+  service: 'web',
+  environment: 'production',
+  status: 'IN_PROGRESS',
+  image: { repository: 'web', digest: `sha256:${'1'.repeat(64)}`, uri: `x@sha256:${'1'.repeat(64)}` },
+  strategy: 'canary',
+  alarmNames: [],
+  timeline: [],
+  createdAt: new Date(T0).toISOString(),
+  updatedAt: new Date(T0).toISOString(),
+});
 const outcomes = (actions: readonly MaintenanceAction[]) => actions.map((a) => `${a.kind} ${a.outcome}`);
 
 describe('scale handler', () => {
@@ -162,8 +176,9 @@ describe('scale handler', () => {
   });
 
   it('during a deployment: scale-in suspended and deferred; at its end resumed and replayed while the alarm still fires, dropped when it does not', async () => {
-    // Prepare: a deployment in progress holds the lock.
+    // Prepare: a deployment in progress holds the lock and is on record (a start event is checked against it).
     await store.acquireLock('web', 'production', { deploymentId: 'd-1', digest: 'sha256:1', requestedAt: new Date(T0).toISOString(), leaseSeconds: 3600, nowMs: clock.now() });
+    await store.createDeployment(inFlightRecord('d-1'));
     capacity.desired = 6;
     const started = await handler(deploymentEvent('Deployment Started'));
     const quiet = await handler(alarmEvent('web-quiet'));
@@ -171,6 +186,7 @@ describe('scale handler', () => {
     expect(targets.target?.scaleInSuspended).toBe(true);
     expect(capacity.desired).toBe(6);
     // Act: the deployment ends while web-quiet is still in ALARM.
+    await store.finish('web', 'production', 'd-1', 'SUCCEEDED', { code: 'Succeeded', message: 'done' }, T0 / 1000 + 86400);
     await store.releaseLock('web', 'production', 'd-1');
     alarms.set('web-quiet', 'ALARM');
     const ended = await handler(deploymentEvent('Deployment Succeeded'));

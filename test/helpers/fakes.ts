@@ -31,6 +31,7 @@ import type {
   MetricSource,
   Orchestrator,
   RegisterWithImageOptions,
+  RevisionDescription,
   ServiceInfo,
   TargetGroupSamples,
   TargetHealthReader,
@@ -552,6 +553,18 @@ export class FakeTaskDefinitions implements TaskDefinitions {
     return r ? { ...r.images } : undefined;
   }
 
+  async describeRevision(arn: string): Promise<RevisionDescription | undefined> {
+    const r = this.revisions.get(arn);
+    if (!r) return undefined;
+    return {
+      arn,
+      family: r.family,
+      revision: r.revision,
+      containers: Object.entries(r.images).map(([name, image]) => ({ name, image })),
+      ...r.roles,
+    };
+  }
+
   async registerWithImage(
     fromArn: string,
     containerName: string,
@@ -732,7 +745,17 @@ export class FakeOrchestrator implements Orchestrator {
     this.signals.push({ kind: 'failure', token, error, cause });
   }
   async executionStatus(executionArn: string): Promise<string | undefined> {
-    return [...this.executions.values()].some((e) => e.executionArn === executionArn) ? 'RUNNING' : undefined;
+    return (await this.describe(executionArn))?.status;
+  }
+  /** Executions ended by the test (`end`): status and start time; others are RUNNING. */
+  readonly ended = new Map<string, string>();
+  readonly startedAt = new Map<string, string>();
+  end(executionArn: string, status = 'SUCCEEDED'): void {
+    this.ended.set(executionArn, status);
+  }
+  async describe(executionArn: string): Promise<{ status: string; startedAt: string } | undefined> {
+    if (![...this.executions.values()].some((e) => e.executionArn === executionArn)) return undefined;
+    return { status: this.ended.get(executionArn) ?? 'RUNNING', startedAt: this.startedAt.get(executionArn) ?? '2026-01-01T00:00:00.000Z' };
   }
 }
 

@@ -27,13 +27,14 @@ const V1 = digestOf('shop/api:v1');
 const V2 = digestOf('shop/api:v2');
 
 /**
- * A short release: canary 10 % with a 60-second bake (the analysis runs), 60-second termination
+ * A short release: canary 10 % with a 120-second bake (the analysis runs), 60-second termination
  * wait. `deploy`: a good release, faults from the start. `rollback`: a bad release rolled back by
  * its alarm, faults from the bake on (so they land on the alarm watcher and the rollback).
  */
 export function matrixScenario(path: MatrixPath, fault?: { operation: string; kind: FaultKind }): ScenarioInput {
   const svc = service({
-    strategy: { type: 'canary', percent: 10, bakeSeconds: 60 },
+    // 120 s: with the analysis's extensions, a whole minute of ALB data after the shift (issue #13, item 8).
+    strategy: { type: 'canary', percent: 10, bakeSeconds: 120 },
     extra: { terminationWaitSeconds: 60, healthTimeoutSeconds: 300 },
   });
   const faultAt = FAULTS_FROM[path];
@@ -101,6 +102,7 @@ export const OPERATIONS: Readonly<Record<MatrixPath, readonly string[]>> = {
     'CloudWatch:GetMetricData',
     'DynamoDB:GetItem',
     'DynamoDB:PutItem',
+    'DynamoDB:Query',
     'DynamoDB:UpdateItem',
     'ECR:DescribeImages',
     'ECS:CreateTaskSet',
@@ -115,6 +117,7 @@ export const OPERATIONS: Readonly<Record<MatrixPath, readonly string[]>> = {
     'ElasticLoadBalancingV2:DescribeTargetHealth',
     'ElasticLoadBalancingV2:ModifyListener',
     'EventBridge:PutEvents',
+    'SFN:DescribeExecution',
     'SFN:StartExecution',
   ],
   rollback: [

@@ -64,6 +64,24 @@ describe('the release pipeline', () => {
     expect(requested.map((e) => (e.detail as { environment: string }).environment)).toEqual(['production']);
   });
 
+  it('prod-approval-expired with a reconcile sweep at 310 s (and the 5-minute schedule on): production is never deployed by the sweep (issue #12, defect 1)', async () => {
+    // Prepare: the built-in scenario, plus the sweep a new user would see run at 310 s.
+    const base = gateScenario('prod-approval-expired');
+    const scenario: Scenario = { ...base, timeline: [...base.timeline, { at: 310, kind: 'reconcile' }] };
+    // Act
+    const trace = await runAsDesigned(scenario);
+    // Assess: only staging's deployment ever ran; production's traffic never moved; the release ABORTED.
+    expect(trace.executions.map((x) => (JSON.parse(x.input) as { environment: string }).environment)).toEqual(['staging']);
+    expect(trace.summary.deployments.filter((d) => d.environment === 'production')).toEqual([]);
+    expect(weightsOf(trace, 'production').every(([, w]) => w === '100/0')).toBe(true);
+    expect(trace.summary.releases?.[0]).toMatchObject({ status: 'ABORTED', reasonCode: 'ApprovalExpired' });
+    // The sweeps ran (the explicit one and the schedule's) and started nothing.
+    const sweeps = (trace.summary.operations ?? []).filter((o) => o.stateMachine === 'reconcile');
+    expect(sweeps.map((o) => [o.startedAt, o.status])).toEqual([[310, 'SUCCEEDED']]);
+    expect(trace.summary.scheduled?.reconcile?.runs).toBeGreaterThanOrEqual(1);
+    expect(trace.summary.scheduled?.reconcile?.failed).toEqual([]);
+  });
+
   it('an approval (the release control input) lets production deploy; the record says who approved', async () => {
     // Prepare: the same release, approved 10 minutes in (staging is done, production waits).
     const base = gateScenario('prod-approval-expired');

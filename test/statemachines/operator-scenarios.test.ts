@@ -36,7 +36,8 @@ describe('operator scenarios', () => {
     const [d] = trace.summary.deployments;
     // Without the operator: four 20-minute bakes (about 4 000 s); with it: promoted at 400 s.
     expect(d?.virtualSeconds).toBeLessThan(800);
-    expect(trace.records[0]?.controls?.map((c) => c.action)).toEqual(['promote', 'promote-fully']);
+    // (`signal` entries are the control path's proof of each success: issue #14, 5.)
+    expect(trace.records[0]?.controls?.filter((c) => c.action !== 'signal').map((c) => c.action)).toEqual(['promote', 'promote-fully']);
     const states = trace.executions[0]?.statesEntered.map((s) => s.name) ?? [];
     expect(states).toEqual(expect.arrayContaining(['PromoteFullyNow', 'PromotedFully', 'Promote']));
   });
@@ -102,7 +103,7 @@ describe('operator scenarios', () => {
     // v4 was promoted; the rollback in its termination wait is a flip: traffic on blue at once, blue never rescaled.
     expect(v4?.reason?.message).toBe('Rolled back by bob@example.com: v4 logs too much');
     const flip = v4?.timeline.find((e) => e.key === 'rollback-traffic');
-    const asked = (trace.summary.operations ?? []).find((o) => o.startedAt === 2500);
+    const asked = (trace.summary.operations ?? []).find((o) => o.startedAt === 2700);
     expect(flip && asked ? (Date.parse(flip.at) - trace.startMs) / 1000 - asked.startedAt : Number.NaN).toBeLessThanOrEqual(1);
     expect(v4?.timeline.map((e) => e.key)).toEqual(expect.arrayContaining(['promoted', 'rollback-traffic', 'rolled_back']));
     expect(trace.summary.operations?.every((o) => o.status === 'SUCCEEDED')).toBe(true);
@@ -153,7 +154,7 @@ describe('operator scenarios', () => {
       [70, '90/10'],
       [500, '0/100'],
     ]);
-    expect(trace.records[0]?.controls?.map((c) => `${c.action}:${c.by}`)).toEqual(['extend:alice', 'hold:bob', 'approve:carol']);
+    expect(trace.records[0]?.controls?.filter((c) => c.action !== 'signal').map((c) => `${c.action}:${c.by}`)).toEqual(['extend:alice', 'hold:bob', 'approve:carol']);
   });
 
   it('a bad control document fails the control execution at its first state, naming the field; the deployment goes on', async () => {

@@ -3,6 +3,7 @@
  * Step Functions errors, timeline entries, lifecycle event details, idempotency tokens.
  */
 import { createHash } from 'node:crypto';
+import { ctxProblems } from '../../core/boundary.js';
 import type { ServiceConfig } from '../../core/config.js';
 import { findService } from '../../core/services.js';
 import type { DeployContext, DeployState } from '../../core/deploy-state.js';
@@ -22,9 +23,18 @@ export function serviceFor(env: HandlerEnv, state: DeployState): ServiceConfig {
   return svc;
 }
 
-/** The resolved context, or a ValidationError if a state arrives without it (a hand-made input). */
-export function ctxOf(state: DeployState): DeployContext {
+/**
+ * The resolved context, checked against the bundled configuration for the request's service and
+ * environment (functions/core/boundary.ts): a state handed to a function directly, or edited on the
+ * way, cannot name another cluster, service, route, target group, alarm, image or family. A state
+ * without ctx (a hand-made input) or with a mismatch is a ValidationError naming each field.
+ * Whoever may invoke a deploy function may do what its role allows, but only within this check.
+ */
+export function ctxOf(state: DeployState, env: HandlerEnv): DeployContext {
+  if (!state?.request) throw new ValidationError('deploy state', ['request: is required (the Validate state sets it)']);
   if (!state.ctx) throw new ValidationError('deploy state', ['ctx: is required (the Inspect state sets it)']);
+  const problems = ctxProblems(serviceFor(env, state), state, state.ctx, env);
+  if (problems.length > 0) throw new ValidationError('deploy state', problems);
   return state.ctx;
 }
 

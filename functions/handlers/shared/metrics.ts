@@ -15,12 +15,18 @@ export interface DeploymentMetrics {
   put(name: MetricName, value: number, unit: 'Count' | 'Seconds', dimensions: Record<string, string>): void;
 }
 
-/** EMF to stdout, one document per data point (each has its own dimension set). */
+/**
+ * EMF to stdout, one document per data point, with exactly the dimensions given: Powertools adds a
+ * default `service` dimension (the function's service name), which would put every point in another
+ * metric than the one the dashboard's SEARCH schemas, the alarms and the docs name
+ * (`{Cutover,reason}`, `{Cutover,environment,service}`, no dimension at all). So it is cleared.
+ */
 export function emfMetrics(serviceName: string): DeploymentMetrics {
   return {
     put(name, value, unit, dimensions) {
       const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName, singleMetric: true });
-      metrics.addDimensions(dimensions);
+      metrics.clearDefaultDimensions();
+      if (Object.keys(dimensions).length > 0) metrics.addDimensions(dimensions);
       metrics.addMetric(name, unit === 'Count' ? MetricUnit.Count : MetricUnit.Seconds, value);
     },
   };
