@@ -50,6 +50,8 @@ import { LOCAL_CREDENTIALS, type LocalDynamo, startLocalDynamo } from './dynamo.
 import { attachGates, type ReleaseSummary } from './gates-runtime.js';
 import { type ActionSummary, attachMaintenance, type MaintenanceInventory } from './maintenance.js';
 import { type ExecutionRecord, LocalRunner } from './runner.js';
+import { runSchedules, stackSchedules } from './schedules.js';
+import { scalingSchedules } from '../functions/core/scaling.js';
 import type { Scenario, TimelineInput } from './scenario.js';
 import { FaultBook } from './world/faults.js';
 import type { AwsEvent } from './world/types.js';
@@ -191,9 +193,23 @@ export interface DeploymentSummary {
   readonly lambdaInvocations: number;
   readonly virtualSeconds: number;
   readonly rollbackReaction: RollbackReaction | null;
+  /**
+   * The largest payload (UTF-8 bytes) of the deployment's execution: its input, any state's input or
+   * output, a Task's parameters or result, the steps Map's collected result. Step Functions' limit is
+   * 262,144 (local/runner.ts MAX_PAYLOAD_BYTES).
+   */
+  readonly largestPayloadBytes: number;
+  /** History events of the deployment's execution (limit 25,000; the model is in local/runner.ts). */
+  readonly historyEvents: number;
 }
 
 /** An execution of the control, rollback or reconcile state machine (what the operator saw). */
+/** The runs a schedule of the stack started (the sweep, cleanup), by state machine, and any that did not succeed. */
+export interface ScheduledRunsSummary {
+  readonly runs: number;
+  readonly failed: ReadonlyArray<{ readonly name: string; readonly startedAt: number; readonly status: string; readonly error: string | null }>;
+}
+
 export interface OperationSummary {
   readonly stateMachine: string;
   readonly name: string;
@@ -205,14 +221,45 @@ export interface OperationSummary {
   readonly output: unknown;
 }
 
+/**
+ * A console action of the timeline (`start`: StartExecution with a raw input; `invoke`: a direct
+ * invocation of a function with a raw payload) and what became of it: the execution's status and
+ * error (or StartExecution's own refusal), or the function's answer or error.
+ */
+export type ConsoleSummary =
+  | {
+      readonly kind: 'start';
+      readonly at: number;
+      readonly stateMachine: string;
+      readonly name: string | null;
+      readonly executionArn: string | null;
+      readonly status: string;
+      readonly error: string | null;
+      readonly cause: string | null;
+      readonly output: unknown;
+    }
+  | {
+      readonly kind: 'invoke';
+      readonly at: number;
+      readonly function: string;
+      readonly status: 'answered' | 'error';
+      readonly answer: unknown;
+      readonly error: string | null;
+      readonly message: string | null;
+    };
+
 export interface ScenarioSummary {
   readonly scenario: string;
+  /** The timeline's `start` and `invoke` inputs, in timeline order, with their outcomes. */
+  readonly console?: ConsoleSummary[];
   readonly deployments: DeploymentSummary[];
   readonly invariantViolations: string[];
   /** Release executions (statemachines/release.asl.json): each with every environment's outcome. */
   readonly releases?: ReleaseSummary[];
-  /** Control, rollback and reconcile executions, in start order (virtual seconds from the start). */
+  /** Control, rollback, reconcile and cleanup executions an operator (or the timeline) started, in start order (virtual seconds from the start). */
   readonly operations?: OperationSummary[];
+  /** What the stack's schedules ran (EventBridge rules: the reconcile sweep, cleanup), by state machine. */
+  readonly scheduled?: Record<string, ScheduledRunsSummary>;
   /** Every cleanup and scaling action, in virtual time (local/maintenance.ts). */
   readonly actions?: ActionSummary[];
 }
@@ -305,7 +352,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
 
 async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDynamo): Promise<ScenarioTrace> {
   const { accountId, region, config } = scenario;
-  const clock = new VirtualClockImpl();
+  // An endpoint run talks to a service that stamps real times (an image's imagePushedAt, a task
+  // set's createdAt): its virtual clock starts now (the next whole second), so what exists there
+  // was made in its past (a requestedAt ahead of it is refused; the reconcile sweep takes a push
+  // newer than every record for a lost one). Otherwise a fixed start, for replay.
+  const clock = new VirtualClockImpl(options.endpoint !== undefined ? Math.ceil(Date.now() / 1000) * 1000 : undefined);
   const startMs = clock.now();
   const settings = scenario.world.settings;
   const world = new World({
@@ -393,7 +444,8 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
       name: `cutover-${name}`,
       arn: operatorArns[name],
       definition: readFileSync(`${STATE_MACHINES_DIR}${name}.asl.json`, 'utf8'),
-      substitutions,
+      // The cleanup runs a large run in parts, each a child execution of itself.
+      substitutions: { ...substitutions, CleanupStateMachineArn: operatorArns.cleanup },
     });
   }
   const store: DeploymentStore = storeFor({ ...opts, plugins: [] }, env);
@@ -425,6 +477,7 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
       initialImage: { repository: svc.repository, digest: ws.initialDigest, ...(image?.tags[0] ? { tag: image.tags[0] } : {}) },
       ...(svc.testListenerArn ? { testListenerArn: svc.testListenerArn } : {}),
       requestsPerMinute: ws.requestsPerMinute,
+      ...(ws.productionForward ? { productionForward: ws.productionForward } : {}),
     });
     return svc;
   });
@@ -474,11 +527,23 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
   const environmentOf = (service: string, environment?: string): string =>
     environment ?? config.services.find((s) => s.name === service)?.environment ?? 'production';
   /** StartExecution of an operator state machine, as the console does (the runner names the execution). */
-  const startOperation = (name: (typeof OPERATOR_MACHINES)[number], input: unknown): void => {
-    void runner.invokeAsync(`start ${name}`, () => runner.startExecution({ stateMachineArn: operatorArns[name], input: JSON.stringify(input) }));
+  /** Executions the stack's schedules started (EventBridge): not operator operations. */
+  const scheduledArns = new Set<string>();
+  const startOperation = (name: (typeof OPERATOR_MACHINES)[number], input: unknown, scheduled = false): void => {
+    void runner.invokeAsync(`start ${name}`, async () => {
+      const started = await runner.startExecution({ stateMachineArn: operatorArns[name], input: JSON.stringify(input) });
+      if (scheduled) scheduledArns.add(started.executionArn);
+      return started;
+    });
   };
   const lifecycleEvents: PutEvent[] = [];
   world.onPutEvent((e) => lifecycleEvents.push(e));
+  /** Console actions (`start`, `invoke`) as they happened; executions are looked up at the end. */
+  const consoleLog: Array<
+    | { kind: 'start'; at: number; stateMachine: string; name: string | null; executionArn?: string; refused?: { error: string; cause: string } }
+    | Extract<ConsoleSummary, { kind: 'invoke' }>
+  > = [];
+  const consoleArns: Record<string, string> = { deploy: deployArn, release: releaseArn, ...operatorArns };
 
   const apply = (input: TimelineInput) => {
     switch (input.kind) {
@@ -544,6 +609,42 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
       case 'event':
         void runner.invokeAsync(`${input.target} (scenario event)`, () => invoke[input.target]?.(input.event), { recordErrors: false }).catch(() => undefined);
         return;
+      case 'start': {
+        // StartExecution as the console sends it: the raw input, serialized as is.
+        const entry: (typeof consoleLog)[number] = { kind: 'start', at: input.at, stateMachine: input.stateMachine, name: input.name ?? null };
+        consoleLog.push(entry);
+        const stateMachineArn = consoleArns[input.stateMachine] as string;
+        void runner
+          .invokeAsync(`start ${input.stateMachine} (console)`, () =>
+            runner.startExecution({ stateMachineArn, input: JSON.stringify(input.input ?? {}), ...(input.name !== undefined ? { name: input.name } : {}) }),
+          { recordErrors: false })
+          .then((out) => {
+            (entry as { executionArn?: string }).executionArn = (out as { executionArn: string }).executionArn;
+          })
+          .catch((e: unknown) => {
+            (entry as { refused?: unknown }).refused = { error: (e as Error)?.name ?? 'Error', cause: (e as Error)?.message ?? String(e) };
+          });
+        return;
+      }
+      case 'invoke': {
+        const fn = invoke[input.function];
+        const base = { kind: 'invoke' as const, at: input.at, function: input.function };
+        if (!fn) {
+          consoleLog.push({ ...base, status: 'error', answer: null, error: 'ResourceNotFoundException', message: `Function not found: ${input.function} is not one of Cutover's functions (${Object.keys(HANDLERS).join(', ')})` });
+          return;
+        }
+        const at = consoleLog.length;
+        consoleLog.push({ ...base, status: 'answered', answer: null, error: null, message: null });
+        void runner
+          .invokeAsync(`invoke ${input.function} (console)`, () => fn(structuredClone(input.payload)), { recordErrors: false })
+          .then((answer) => {
+            consoleLog[at] = { ...base, status: 'answered', answer: answer ?? null, error: null, message: null };
+          })
+          .catch((e: unknown) => {
+            consoleLog[at] = { ...base, status: 'error', answer: null, error: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) };
+          });
+        return;
+      }
       default: {
         const never: never = input;
         throw new Error(`unknown timeline input ${JSON.stringify(never)}`);
@@ -650,11 +751,18 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
     scopes.set(executionArn, svc ? [svc] : undefined);
     return scopes.get(executionArn);
   };
+  /** The scheduled sweeps and cleanups (schedules are on): their states move traffic only when they repair or roll back. */
+  const sweeping = new Set([operatorArns.reconcile, operatorArns.cleanup]);
   runner.onStateExited(async (info) => {
+    const before = weightsTrace.length;
     recordWeights();
     // After every state, the invariants of what that state could change: checking every service
     // after every state made n deployments at once cost n² checks, each reading all n (bench).
-    await checkInvariants(`after ${info.stateName}`, scopeOf(info.executionArn));
+    // Traffic on healthy targets is about the moment traffic moves: a sweep's or cleanup's state is
+    // checked for it only when it moved traffic.
+    const moved = weightsTrace.length > before;
+    const traffic = moved || !sweeping.has(runner.getExecution(info.executionArn).stateMachineArn);
+    await checkInvariants(`after ${info.stateName}`, scopeOf(info.executionArn), traffic);
     if (options.onProgress) {
       const request = parseRequest(runner.getExecution(info.executionArn).input);
       if (request) {
@@ -669,6 +777,29 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
         });
       }
     }
+  });
+
+  // ---- the stack's schedules, as EventBridge runs them (local/schedules.ts): the reconcile sweep
+  // every 5 minutes, the cleanup at cleanupSchedule, each scheduled scaling rule; a scenario turns
+  // one off by name (`schedulesOff`). They run on background timers: a run still ends when nothing
+  // but schedules is left.
+  runSchedules(clock, stackSchedules(config, scalingSchedules(config)), scenario.schedulesOff, (rule, atMs) => {
+    if (rule.target.kind === 'scale') {
+      deliver('scale', `scale ${rule.name}`, rule.target.input);
+      return;
+    }
+    // An EventBridge rule with a state machine target passes its scheduled event as the input.
+    startOperation(rule.target.stateMachine, {
+      version: '0',
+      id: `schedule-${rule.name}-${atMs}`,
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: accountId,
+      time: new Date(atMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region,
+      resources: [`arn:aws:events:${region}:${accountId}:rule/cutover-${rule.name}-schedule`],
+      detail: {},
+    }, true);
   });
 
   // ---- run
@@ -711,6 +842,8 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
         lambdaInvocations: exec.lambdaInvocations,
         virtualSeconds: ((exec.stopMs ?? clock.now()) - exec.startMs) / 1000,
         rollbackReaction: null,
+        largestPayloadBytes: exec.largestPayloadBytes,
+        historyEvents: exec.historyEvents,
       });
       continue;
     }
@@ -730,14 +863,25 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
       lambdaInvocations: exec.lambdaInvocations,
       virtualSeconds: ((exec.stopMs ?? clock.now()) - exec.startMs) / 1000,
       rollbackReaction: rollbackReaction(record, exec),
+      largestPayloadBytes: exec.largestPayloadBytes,
+      historyEvents: exec.historyEvents,
     });
   }
   const apiCalls = world.calls.length;
   const metrics = remote ? [] : metricsTrace(world, services, startMs, clock.now());
   const operationArns = new Map(Object.entries(operatorArns).map(([name, arn]) => [arn, name]));
+  const scheduled: Record<string, ScheduledRunsSummary> = {};
+  for (const x of runner.listExecutions().filter((e) => scheduledArns.has(e.executionArn))) {
+    const name = operationArns.get(x.stateMachineArn) as string;
+    const runs = scheduled[name] ?? { runs: 0, failed: [] };
+    scheduled[name] = {
+      runs: runs.runs + 1,
+      failed: x.status === 'SUCCEEDED' || x.status === 'RUNNING' ? runs.failed : [...runs.failed, { name: x.name, startedAt: (x.startMs - startMs) / 1000, status: x.status, error: x.error ?? null }],
+    };
+  }
   const operations: OperationSummary[] = runner
     .listExecutions()
-    .filter((x) => operationArns.has(x.stateMachineArn))
+    .filter((x) => operationArns.has(x.stateMachineArn) && !scheduledArns.has(x.executionArn))
     .sort((a, b) => a.startMs - b.startMs)
     .map((x) => ({
       stateMachine: operationArns.get(x.stateMachineArn) as string,
@@ -750,14 +894,31 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
       output: x.output === undefined ? null : parseJson(x.output),
     }));
   const awsCalls = [...world.calls.map((c) => ({ at: c.at, operation: `${c.service}:${c.operation}` })), ...dynamoCalls].sort((a, b) => a.at - b.at);
+  const consoleSummary: ConsoleSummary[] = consoleLog.map((c) => {
+    if (c.kind === 'invoke') return c;
+    const exec = c.executionArn ? runner.getExecution(c.executionArn) : undefined;
+    return {
+      kind: 'start',
+      at: c.at,
+      stateMachine: c.stateMachine,
+      name: exec?.name ?? c.name,
+      executionArn: c.executionArn ?? null,
+      status: exec?.status ?? (c.refused ? 'NOT_STARTED' : 'UNKNOWN'),
+      error: exec?.error ?? c.refused?.error ?? null,
+      cause: exec?.cause ?? c.refused?.cause ?? null,
+      output: exec?.output === undefined ? null : parseJson(exec.output),
+    };
+  });
   const releases = await gates.releases(runner.listExecutions(), releaseArn, release.releaseStoreFor({ ...opts, plugins: [] }, env));
   runner.dispose();
   return {
     summary: {
       scenario: scenario.name,
+      ...(consoleLog.length > 0 ? { console: consoleSummary } : {}),
       deployments,
       invariantViolations: violations,
       operations,
+      ...(Object.keys(scheduled).length > 0 ? { scheduled } : {}),
       actions: maintenance.actions(runner.listExecutions().filter((x) => x.stateMachineArn === operatorArns.cleanup)),
       ...(releases.length > 0 ? { releases } : {}),
     },

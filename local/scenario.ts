@@ -112,6 +112,29 @@ export const TimelineInput = z.discriminatedUnion('kind', [
     target: z.enum(['intake', 'alarm-watcher']),
     event: z.unknown(),
   }),
+  z.strictObject({
+    at,
+    /**
+     * StartExecution exactly as the console (or any caller allowed to start it) sends it: the raw
+     * input, unchecked here, and an optional execution name (default: one the runner makes up, as
+     * the console does). The summary lists it under `console` with the execution's status and error.
+     */
+    kind: z.literal('start'),
+    stateMachine: z.enum(['deploy', 'control', 'rollback', 'release', 'cleanup', 'reconcile']),
+    name: z.optional(z.string()),
+    input: z.unknown(),
+  }),
+  z.strictObject({
+    at,
+    /**
+     * A direct invocation of one of Cutover's functions (`prepare`, `shift`, `cleanup` ... by handler
+     * file name) with a raw payload, as anyone allowed lambda:InvokeFunction on it could send. The
+     * summary lists it under `console` with the function's answer or error.
+     */
+    kind: z.literal('invoke'),
+    function: z.string().check(z.regex(/^[a-z][a-z-]{0,31}$/, 'must be a Cutover handler name such as shift or cleanup')),
+    payload: z.unknown(),
+  }),
   CleanupTimelineInput,
   ScheduleTimelineInput,
 ]);
@@ -141,6 +164,8 @@ export const ScenarioSchema = z.strictObject({
         requestsPerMinute: z._default(z.int().check(z.minimum(0)), 600),
         /** What runs before the scenario starts (it must be one of `images`). */
         initialDigest: digest,
+        /** How production forwards at the start (local/world CreateServiceSpec.productionForward). Default weighted (100/0). */
+        productionForward: z.optional(z.enum(['weighted', 'blue-only', 'blue-only-forward-config'])),
       }),
     ),
     images: z.array(
@@ -179,6 +204,12 @@ export const ScenarioSchema = z.strictObject({
     hooks: z._default(z.array(HookScriptSchema), []),
   }),
   timeline: z.array(TimelineInput).check(z.minLength(1)),
+  /**
+   * Schedules of the stack this scenario turns off, by name: `reconcile`, `cleanup`, `scaling` (every
+   * scheduled scaling rule) or `scaling:<service>/<environment>#<rule index>`. Every other schedule
+   * runs as EventBridge would (local/schedules.ts). Default: none off.
+   */
+  schedulesOff: z._default(z.array(z.string()), []),
   /** The outcome the scenario is built to show (checked by the test suite). */
   expect: z.optional(
     z.strictObject({

@@ -3,6 +3,7 @@
  * do next (exit 1) or the usage (exit 2).
  */
 import { CutoverError } from '../../functions/core/errors.js';
+import { ADOPT_USAGE, adoptCommand } from './adopt.js';
 import { awsProblem } from './aws-hints.js';
 import { type CliIO, CommandError, UsageError } from './io.js';
 import { OPERATOR_COMMANDS, OPERATOR_USAGE, type OperatorOverrides, operatorCommand } from './operator.js';
@@ -12,6 +13,7 @@ const USAGE_HEAD = `usage:
   ${DEMO_USAGE}
   ${SIMULATE_USAGE.split('\n').join('\n  ')}
   cutover scenarios export [DIR]
+  ${ADOPT_USAGE}
 ${OPERATOR_USAGE}
 
 Run \`cutover help\` for how the operator commands find the control plane.`;
@@ -34,7 +36,7 @@ The configuration the control plane was deployed with (--config PATH, CUTOVER_CO
 production. CUTOVER_AWS_ENDPOINT and CUTOVER_DYNAMODB_ENDPOINT point the clients at emulators.
 Exit codes: 0 done, 1 the command could not do it (the message says what to do next), 2 usage.`;
 
-const OTHER_COMMANDS = ['simulate', 'demo', 'scenarios'] as const;
+const OTHER_COMMANDS = ['simulate', 'demo', 'scenarios', 'adopt'] as const;
 /** Every command `help COMMAND` and `COMMAND --help` know. */
 export const COMMANDS: readonly string[] = [...OTHER_COMMANDS, ...OPERATOR_COMMANDS];
 
@@ -50,6 +52,8 @@ export function commandUsage(command: string): string | undefined {
       return `usage:\n  ${DEMO_USAGE}\n\nRehearse the demo (a good canary, then a bad release rolled back by its alarm) and write cutover-report.html.`;
     case 'scenarios':
       return 'usage:\n  cutover scenarios export [DIR]\n\nWrite every built-in scenario as a JSON file into DIR (default examples/scenarios).';
+    case 'adopt':
+      return `usage:\n  ${ADOPT_USAGE}\n\nInspect a live ECS service (read-only: Describe calls only) and print its configuration entry for cutover.config.json and what must change before Cutover can deploy it (docs/onboarding.md). Credentials and region from the AWS SDK's standard chain.`;
     default: {
       if (!(OPERATOR_COMMANDS as readonly string[]).includes(command)) return undefined;
       const lines = OPERATOR_USAGE.split('\n');
@@ -81,6 +85,8 @@ export async function main(argv: readonly string[], io: CliIO, overrides: Operat
         return await demoCommand(rest, io);
       case 'scenarios':
         return await scenariosCommand(rest, io);
+      case 'adopt':
+        return await adoptCommand(rest, io, overrides.clientOptions);
       case undefined:
         io.stderr.write(`${USAGE}\n`);
         return 2;

@@ -21,7 +21,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseArgs } from 'node:util';
 import { type ClientOptions, makeClient } from '../../functions/aws/clients.js';
 import { ElbTrafficRouter } from '../../functions/aws/elb.js';
-import { DynamoStore } from '../../functions/aws/store.js';
+import { DynamoStore, publicRecord } from '../../functions/aws/store.js';
 import { type CleanupRunReport, formatCleanupReport } from '../../functions/core/cleanup.js';
 import type { CutoverConfig, ServiceConfig } from '../../functions/core/config.js';
 import {
@@ -390,7 +390,7 @@ async function statusSnapshot(ctx: OperatorContext): Promise<StatusSnapshot> {
       rows.push([key, '?', `${r.deploymentId} ${r.status}`, lastStep(r), ago(ctx.io, r.createdAt)]);
     }
     const text = rows.length > 1 ? table(rows) : 'Nothing in flight. (No configuration found: pass --config PATH to list every service.)';
-    return { inFlight: all, text, json: { inFlight: all } };
+    return { inFlight: all, text, json: { inFlight: all.map(publicRecord) } };
   }
   const { service, environment, config } = resolveService(ctx.settings, name, ctx.flags.env);
   const mine = all.filter((r) => r.service === service && r.environment === environment);
@@ -427,7 +427,7 @@ async function statusSnapshot(ctx: OperatorContext): Promise<StatusSnapshot> {
   }
   if (lock?.holder && !mine.some((r) => r.deploymentId === lock.holder)) lines.push(`  lock      held by ${lock.holder}`);
   if (lock?.waiter) lines.push(`  waiting   ${lock.waiter.deploymentId} (${shortDigest(lock.waiter.digest)})`);
-  return { inFlight: mine, text: lines.join('\n'), json: { service, environment, stable: stable ?? null, weights: weights ?? null, inFlight: mine, lock: lock ?? null } };
+  return { inFlight: mine, text: lines.join('\n'), json: { service, environment, stable: stable ?? null, weights: weights ?? null, inFlight: mine.map(publicRecord), lock: lock ?? null } };
 }
 
 async function status(ctx: OperatorContext): Promise<number> {
@@ -451,7 +451,8 @@ async function history(ctx: OperatorContext): Promise<number> {
   const store = await ctx.store();
   const records = await store.listDeployments(service, environment, limit);
   if (ctx.flags.json) {
-    write(ctx, JSON.stringify(records));
+    // Issue #14 (5): task tokens are credentials, not history; never printed.
+    write(ctx, JSON.stringify(records.map(publicRecord)));
     return 0;
   }
   if (records.length === 0) {

@@ -6,7 +6,9 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type RunOptions, runScenario, type ScenarioSummary, type ScenarioTrace } from '../rehearsal.js';
+import { expectationDifferences } from '../expectations.js';
 import { renderReportsHtml } from '../report/html.js';
+import { MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES } from '../runner.js';
 import { LiveView } from '../report/live.js';
 import { buildReport, type ScenarioReport } from '../report/model.js';
 import { parseScenario, type Scenario } from '../scenario.js';
@@ -45,7 +47,7 @@ export function summaryLines(summary: ScenarioSummary): string[] {
       ? `, rollback reaction ${d.rollbackReaction.transitions} transitions / ${d.rollbackReaction.virtualSeconds} s`
       : '';
     lines.push(
-      `  ${d.service}/${d.environment} ${d.deploymentId}: ${d.status}${d.reason ? ` (${clip(d.reason, 110)})` : ''} — ${d.stateTransitions} transitions, ${d.virtualSeconds} virtual s${reaction}`,
+      `  ${d.service}/${d.environment} ${d.deploymentId}: ${d.status}${d.reason ? ` (${clip(d.reason, 110)})` : ''} — ${d.stateTransitions} transitions, ${d.virtualSeconds} virtual s${reaction}, largest payload ${d.largestPayloadBytes} B of ${MAX_PAYLOAD_BYTES}, ${d.historyEvents} of ${MAX_HISTORY_EVENTS} history events`,
     );
   }
   lines.push(`  invariant violations: ${summary.invariantViolations.length}`);
@@ -96,7 +98,7 @@ const paceOf = (value: string | undefined): number | undefined => {
   return n;
 };
 
-export const SIMULATE_USAGE = `cutover simulate --scenario NAME|FILE.json [--json] [--report PATH] [--endpoint URL] [--quiet] [--plain] [--pace MS]
+export const SIMULATE_USAGE = `cutover simulate --scenario NAME|FILE.json [--json] [--report PATH] [--endpoint URL] [--quiet] [--plain] [--pace MS] [--no-expect]
 cutover simulate --list`;
 
 export async function simulateCommand(args: string[], io: CliIO): Promise<number> {
@@ -111,6 +113,8 @@ export async function simulateCommand(args: string[], io: CliIO): Promise<number
       quiet: { type: 'boolean', short: 'q' },
       plain: { type: 'boolean' },
       pace: { type: 'string' },
+      // Exploring: run a scenario without holding it to its `expect`.
+      'no-expect': { type: 'boolean' },
     },
     strict: true,
   });
@@ -143,7 +147,11 @@ export async function simulateCommand(args: string[], io: CliIO): Promise<number
   if (values.json) io.stdout.write(`${JSON.stringify(trace.summary)}\n`);
   else io.stdout.write(`${summaryLines(trace.summary).join('\n')}\n`);
   if (values.report) info.write(`report written to ${writeReport(io, values.report, [report])}\n`);
-  return trace.summary.invariantViolations.length > 0 ? 1 : 0;
+  const differences = values['no-expect'] ? [] : expectationDifferences(scenario.expect, trace.summary);
+  if (differences.length > 0) {
+    io.stderr.write(`${scenario.name}: the outcome differs from the scenario's expect:\n${differences.map((d) => `  - ${d}\n`).join('')}  (run with --no-expect to explore without the check)\n`);
+  }
+  return trace.summary.invariantViolations.length > 0 || differences.length > 0 ? 1 : 0;
 }
 
 export const DEMO_USAGE = 'cutover demo [--report PATH] [--plain] [--pace MS]';

@@ -68,7 +68,7 @@ const STATE_TEXT: Record<string, string> = {
   Validate: 'validating the request',
   AcquireLock: 'taking the service lock',
   LockOutcome: 'taking the service lock',
-  WaitForLock: 'waiting for the service lock',
+  WaitForLockRelease: 'waiting for the service lock',
   Supersede: 'superseded by a newer push',
   Inspect: 'reading the live side, gating the image',
   RegisterTaskDefinition: 'registering the task definition',

@@ -71,7 +71,7 @@ function base(
   timeline: ScenarioInput['timeline'],
   expect: NonNullable<ScenarioInput['expect']>['deployments'],
   images: ScenarioInput['world']['images'] = [],
-  world: { readonly requestsPerMinute?: number } = {},
+  world: { readonly requestsPerMinute?: number; readonly productionForward?: 'blue-only' | 'blue-only-forward-config' } = {},
 ): ScenarioInput {
   const repos = [...new Set(services.map((s) => s.repository as string))];
   return {
@@ -86,6 +86,7 @@ function base(
         desiredCount: 4,
         requestsPerMinute: world.requestsPerMinute ?? 1200,
         initialDigest: GOOD,
+        ...(world.productionForward ? { productionForward: world.productionForward } : {}),
       })),
       images: [
         ...repos.map((repository) => ({ repository, digest: GOOD, tags: ['v1'], profile: { errorRate: 0.002, latencyMs: 80 } })),
@@ -127,13 +128,13 @@ export const BUILTIN_SCENARIOS: ScenarioInput[] = [
     [service({ strategy: { type: 'blue-green', bakeSeconds: 300 }, testListener: true })],
     [push(10, NEXT, 'v2', { profile: goodProfile })],
     [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }]),
-  base('good-all-at-once', 'All traffic to green as soon as it is healthy, then a 2-minute bake.',
+  base('good-all-at-once', 'All traffic to green as soon as it is healthy, then a 2-minute bake. Production starts as the console sets it up: a plain forward to blue alone; green is added at weight 0 before its task set is created.',
     [service({ strategy: { type: 'all-at-once', bakeSeconds: 120 } })],
     [push(10, NEXT, 'v2', { profile: goodProfile })],
-    [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }]),
+    [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }], [], { productionForward: 'blue-only' }),
   base('good-steps', 'An explicit list of steps: 5 %, 25 %, 50 %, 100 %.',
     [service({ strategy: { type: 'steps', steps: [
-      { percent: 5, bakeSeconds: 60 }, { percent: 25, bakeSeconds: 120 }, { percent: 50, bakeSeconds: 120 }, { percent: 100 },
+      { percent: 5, bakeSeconds: 180 }, { percent: 25, bakeSeconds: 120 }, { percent: 50, bakeSeconds: 120 }, { percent: 100 },
     ] } })],
     [push(10, NEXT, 'v2', { profile: goodProfile })],
     [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }]),
@@ -196,8 +197,8 @@ export const BUILTIN_SCENARIOS: ScenarioInput[] = [
     [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }]),
   base('approval-gate', 'An approval step after 20 %: api is approved (an early approve during the bake is refused with NotWaitingForApproval); checkout is not, and its gate expires into a rollback.',
     [
-      service({ strategy: { type: 'steps', steps: [{ percent: 20, bakeSeconds: 60 }, { approval: { timeoutSeconds: 1800, onTimeout: 'abort' } }, { percent: 100 }] } }),
-      service({ name: 'checkout', strategy: { type: 'steps', steps: [{ percent: 20, bakeSeconds: 60 }, { approval: { timeoutSeconds: 600, onTimeout: 'abort' } }, { percent: 100 }] } }),
+      service({ strategy: { type: 'steps', steps: [{ percent: 20, bakeSeconds: 120 }, { approval: { timeoutSeconds: 1800, onTimeout: 'abort' } }, { percent: 100 }] } }),
+      service({ name: 'checkout', strategy: { type: 'steps', steps: [{ percent: 20, bakeSeconds: 120 }, { approval: { timeoutSeconds: 600, onTimeout: 'abort' } }, { percent: 100 }] } }),
     ],
     [push(10, NEXT, 'v2', { profile: goodProfile }), operator(120, 'approve'), operator(400, 'approve')],
     [
@@ -211,7 +212,7 @@ export const BUILTIN_SCENARIOS: ScenarioInput[] = [
       push(800, digestOf('shop/api:v3'), 'v3', { profile: goodProfile }),
       { at: 1500, kind: 'rollback', service: 'api', reason: 'v3 breaks the mobile app', by: 'alice@example.com' },
       push(2200, digestOf('shop/api:v4'), 'v4', { profile: goodProfile }),
-      { at: 2500, kind: 'rollback', service: 'api', reason: 'v4 logs too much', by: 'bob@example.com' },
+      { at: 2700, kind: 'rollback', service: 'api', reason: 'v4 logs too much', by: 'bob@example.com' },
     ],
     [
       { service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' },

@@ -89,6 +89,8 @@ export const CLEANUP = {
   orphanGraceSeconds: 900,
   imageGraceSeconds: 1800,
   protectTags: ['latest', 'release-*'],
+  // Image deletion is opt-in (issue #16); these scenarios rehearse it.
+  deleteImages: true,
 };
 
 /**

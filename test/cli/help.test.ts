@@ -36,7 +36,7 @@ describe('help for every command', () => {
     const { code, err } = await run(['help', 'deploi']);
     expect(code).toBe(2);
     expect(err).toContain('no help for "deploi"');
-    expect(err).toContain('simulate, demo, scenarios, status');
+    expect(err).toContain('simulate, demo, scenarios, adopt, status');
   });
 
   it('a --help after -- is an operand, not a request for help', async () => {

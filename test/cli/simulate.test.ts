@@ -54,6 +54,12 @@ describe('cutover simulate', () => {
     const summary = JSON.parse(out);
     expect(summary.scenario).toBe('bad-release-alarm');
     expect(summary.deployments).toEqual([expect.objectContaining({ status: 'ROLLED_BACK', reasonCode: 'AlarmTriggered' })]);
+    // The Step Functions margins of the deployment: its largest payload and its history events.
+    const [d] = summary.deployments;
+    expect(d.largestPayloadBytes).toBeGreaterThan(1000);
+    expect(d.largestPayloadBytes).toBeLessThanOrEqual(262_144);
+    expect(d.historyEvents).toBeGreaterThan(d.stateTransitions);
+    expect(d.historyEvents).toBeLessThan(25_000);
     expect(err).toBe(`report written to ${report}\n`);
     const html = readFileSync(report, 'utf8');
     expect(html).toContain('data-kind="rollback"');
@@ -119,10 +125,11 @@ describe('cutover simulate --endpoint', () => {
       // Assess: the handlers reached the endpoint (ECS/ECR over JSON, ELB and CloudWatch over the query protocol)...
       expect(calls.length).toBeGreaterThan(0);
       for (const c of calls) expect(c).toMatch(/^(AmazonEC2ContainerServiceV20141113\.|AmazonEC2ContainerRegistry_V20150921\.|GraniteServiceVersion20100801\.|query:)/);
-      // ...found nothing there, and the deployment did not go ahead.
+      // ...found nothing there (intake asks ECR for the image's push time first, the time it trusts),
+      // and nothing was deployed.
+      expect(calls).toContain('AmazonEC2ContainerRegistry_V20150921.DescribeImages');
       const summary = JSON.parse(out);
-      expect(summary.deployments).toHaveLength(1);
-      expect(summary.deployments[0].status).not.toBe('SUCCEEDED');
+      for (const d of summary.deployments) expect(d.status).not.toBe('SUCCEEDED');
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

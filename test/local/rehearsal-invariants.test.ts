@@ -142,7 +142,7 @@ describe('invariants of services no execution touches', () => {
       world: { ...base.world, services: [...base.world.services, { ...base.world.services[0], service: 'checkout' }] },
       expect: undefined,
     } as ScenarioInput;
-    const options: RunOptions = { actions: [{ at: 100, label: 'break checkout', run: (ctx) => setWeights(ctx, 'checkout', [['checkout-a', 60]]) }] };
+    const options: RunOptions = { actions: [{ at: 100, label: 'break checkout', run: (ctx) => setWeights(ctx, 'checkout', [['checkout-a', 40], ['checkout-b', 20]]) }] };
 
     // Act
     const trace = await run(input, options);

@@ -344,6 +344,18 @@ const request = (label: string, patch: (r: Json) => void, expect: Expect = REJEC
 const image = (r: Json) => r.image as Json;
 const REQUIRED_KEYS = ['deploymentId', 'service', 'environment', 'image', 'requestedAt'] as const;
 
+/**
+ * A hostile input and its execution name. Validate requires deploymentId to equal the execution's
+ * name, so an input whose deploymentId can name an execution gets a unique one (`…-N`) and is
+ * started under it: what refuses the input is then the field under test, not the name.
+ */
+function named(input: unknown, seq: number): { input: unknown; name: string } {
+  const id = (input as { deploymentId?: unknown } | null)?.deploymentId;
+  if (typeof id !== 'string' || !EXECUTION_NAME.test(id) || typeof input !== 'object' || input === null) return { input, name: `hostile-${seq}` };
+  const name = `${id.slice(0, 60)}-${seq}`;
+  return { input: { ...(input as Json), deploymentId: name }, name };
+}
+
 /** JSON execution inputs that are not an object (see the tests of their own below). */
 const NOT_OBJECT_INPUTS: readonly unknown[] = ['deploy api', 42, -1.5, true, [], [REQUEST], 'null', false, 0, null, ''];
 
@@ -352,7 +364,7 @@ const hostileRequest: fc.Arbitrary<Case> = fc.oneof(
   fc.constantFrom('repository', 'digest').map((k) => request(`missing image.${k}`, (r) => delete image(r)[k])),
   // Smuggled state: a resolved context would skip Inspect; unknown keys are refused, not ignored.
   fc
-    .constantFrom('ctx', 'lock', 'green', 'taskDefinitionArn', 'executionArn', 'constructor', 'prototype', 'admin')
+    .constantFrom('ctx', 'lock', 'green', 'executionArn', 'constructor', 'prototype', 'admin')
     .map((k) => request(`unknown key ${k}`, (r) => Object.assign(r, { [k]: { cluster: 'other', blue: { targetGroupArn: 'x' } } }))),
   fc.constant({
     label: '__proto__ key',
@@ -391,6 +403,19 @@ const hostileRequest: fc.Arbitrary<Case> = fc.oneof(
     .filter((t) => !/^\d{4}-\d{2}-\d{2}T/.test(t))
     .map((t) => request(`requestedAt ${JSON.stringify(t)}`, (r) => Object.assign(r, { requestedAt: t }))),
   fc.constantFrom('deploy', 'ecr-push ', 'MANUAL', '').map((k) => request(`trigger.kind ${k}`, (r) => Object.assign(r, { trigger: { kind: k } }))),
+  // taskDefinitionArn is a known key (a rollback's pinned revision): a well-formed one is refused
+  // unless it is a rollback with proof on record (issue #14, 1-2), not merely for its type.
+  fc
+    .constantFrom('manual', 'ecr-push', 'release', 'reconcile', 'rollback')
+    .map((kind) =>
+      request(`a well-formed taskDefinitionArn with trigger.kind ${kind} and no promoted version on record`, (r) =>
+        Object.assign(r, { taskDefinitionArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/api:1`, trigger: { kind } }),
+      ),
+    ),
+  fc.constant(request('trigger.kind rollback without a pinned revision', (r) => Object.assign(r, { trigger: { kind: 'rollback' } }))),
+  fc.constantFrom('ctx', 'lock', 'green').map((k) =>
+    request(`a non-string taskDefinitionArn (${k}-shaped object)`, (r) => Object.assign(r, { taskDefinitionArn: { cluster: 'other', blue: { targetGroupArn: 'x' } } })),
+  ),
   fc.string({ minLength: 257, maxLength: 600 }).map((b) => request('oversized trigger.by', (r) => Object.assign(r, { trigger: { kind: 'manual', by: b } }))),
 );
 
@@ -502,10 +527,11 @@ describe('hostile input on the local runtime: rejected or ignored with a named e
             fc.asyncProperty(hostileRequest, async (c) => {
               const before = await snapshot(ctx);
               // Act
+              const started = named(c.input, ++seq);
               const { executionArn } = await ctx.runner.startExecution({
                 stateMachineArn: ctx.stateMachines.deploy as string,
-                name: `hostile-${++seq}`,
-                input: JSON.stringify(c.input),
+                name: started.name,
+                input: JSON.stringify(started.input),
               });
               const exec = await ended(ctx, executionArn);
               // Assess: failed at Validate, caught into Rejected, one Lambda call, nothing else ran.
@@ -526,7 +552,7 @@ describe('hostile input on the local runtime: rejected or ignored with a named e
           const foreignUri = `999999999999.dkr.ecr.eu-west-1.amazonaws.com/shop/api@${V2}`;
           const { executionArn } = await ctx.runner.startExecution({
             stateMachineArn: ctx.stateMachines.deploy as string,
-            name: 'control',
+            name: REQUEST.deploymentId as string,
             input: JSON.stringify({ ...REQUEST, image: { ...(REQUEST.image as Json), uri: foreignUri } }),
           });
           control = ctx.runner.getExecution(executionArn);
@@ -606,7 +632,12 @@ describe('hostile input on the local runtime: rejected or ignored with a named e
     // Prepare: bad-release-alarm (its 5xx alarm fires during the canary bake and it rolls back).
     const input = builtinScenario('bad-release-alarm');
     if (!input) throw new Error('bad-release-alarm is missing');
-    const scenario: ScenarioInput = { ...structuredClone(input), timeline: [{ at: 0, kind: 'alarm', name: 'api-5xx-a', state: 'OK', reason: 'quiet' }] };
+    // The sweep's schedule is off: its own executions (every 5 minutes) would count as changes here.
+    const scenario: ScenarioInput = {
+      ...structuredClone(input),
+      timeline: [{ at: 0, kind: 'alarm', name: 'api-5xx-a', state: 'OK', reason: 'quiet' }],
+      schedulesOff: ['reconcile'],
+    };
     const alarmEvents: Json[] = [];
     let pushEvent: Json | undefined;
     const replays: Array<{ label: string; result: unknown; sameWorld: boolean; otherWrites: number }> = [];

@@ -17,7 +17,9 @@ import type { IRole } from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config.js';
 import { DEFAULT_HANDLERS_DIR } from '../../lib/control-plane.js';
-import { HANDLER_NAMES, type HandlerName, isHandlerName } from '../../lib/handlers.js';
+import { releaseKey } from '../../functions/aws/release-store.js';
+import { serviceKey } from '../../functions/aws/store.js';
+import { HANDLER_NAMES, type HandlerName, isHandlerName, TABLE_PARTITION_PREFIXES } from '../../lib/handlers.js';
 import { ACCOUNT, REGION, synthStack } from '../helpers/cdk.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -226,7 +228,7 @@ function roleFrom(construct: IRole, logStream: string, what: string): Role {
 type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
 
 /** One request by `role`: the simulator's decision (a request the simulator finds malformed fails). */
-async function decide(role: Role, action: string, resource: string, context: Record<string, string> = {}): Promise<Decision> {
+async function decide(role: Role, action: string, resource: string, context: Record<string, string | string[]> = {}): Promise<Decision> {
   const [service, name] = action.split(':') as [string, string];
   const target = (await isWildcardOnlyAction(service, name)) ? '*' : resource;
   const result = await runSimulation(
@@ -251,12 +253,15 @@ async function decide(role: Role, action: string, resource: string, context: Rec
 // What each handler calls (functions/handlers/*.ts through functions/aws/*.ts), on the configured
 // services. [action, resource, context?, known gap?]
 // ---------------------------------------------------------------------------------------------
-type Need = readonly [action: string, resource: string, context?: Record<string, string>, gap?: string];
+type Need = readonly [action: string, resource: string, context?: Record<string, string | string[]>, gap?: string];
 
 /** The store adapters' calls (functions/aws/store.ts, store-maintenance.ts, release-store.ts). */
 const GET: Need = ['dynamodb:GetItem', TABLE];
-const PUT: Need = ['dynamodb:PutItem', TABLE];
-const UPDATE: Need = ['dynamodb:UpdateItem', TABLE];
+/** A write names its item's partition key (dynamodb:LeadingKeys): a service's, or a release's. */
+const SERVICE_ITEM = { 'dynamodb:LeadingKeys': ['SVC#checkout#production'] };
+const RELEASE_ITEM = { 'dynamodb:LeadingKeys': ['REL#shop-checkout-0123456789abcdef'] };
+const PUT: Need = ['dynamodb:PutItem', TABLE, SERVICE_ITEM];
+const UPDATE: Need = ['dynamodb:UpdateItem', TABLE, SERVICE_ITEM];
 /** listDeployments */
 const QUERY: Need = ['dynamodb:Query', TABLE];
 /** listInFlight */
@@ -296,6 +301,9 @@ const NEEDS: Record<HandlerName, Need[]> = {
     ...DESCRIBE_SERVICES,
     ['ecr:DescribeImages', REPOSITORY],
     ['ecr:DescribeImageScanFindings', REPOSITORY],
+    // Enhanced scanning: ECR reads the findings from Amazon Inspector with the caller's permissions.
+    ['inspector2:ListFindings', '*'],
+    ['inspector2:ListCoverage', '*'],
     ...TABLE_RW,
     PUBLISH,
   ],
@@ -314,8 +322,16 @@ const NEEDS: Record<HandlerName, Need[]> = {
   // RunTask itself is the deploy state machine's (checked below).
   migration: [...ECS_TASK_SETS('ecs:DescribeTaskSets'), GET, UPDATE],
   green: [
-    ...ECS_TASK_SETS('ecs:CreateTaskSet'),
+    // A revision of the service's own family (the ecs:task-definition condition key).
+    ['ecs:CreateTaskSet', CHECKOUT_TASK_SET, { 'ecs:task-definition': TASK_DEFINITION }],
+    ['ecs:CreateTaskSet', SEARCH_TASK_SET, { 'ecs:task-definition': `${ECS}:task-definition/search:3` }],
+    // CreateTaskSet passes the revision's roles (docs/aws-behaviour.md): those taskRoleArns names.
+    ['iam:PassRole', TASK_ROLE, PASS_TO_ECS],
+    ['iam:PassRole', EXECUTION_ROLE, PASS_TO_ECS],
+    ['iam:PassRole', SEARCH_TASK_ROLE, PASS_TO_ECS],
     ...ECS_TASK_SETS('ecs:DescribeTaskSets'),
+    // At ECS's limit of 5 task sets per service, orphans are deleted to make room for green.
+    ...ECS_TASK_SETS('ecs:DeleteTaskSet'),
     ...DESCRIBE_SERVICES,
     ['elasticloadbalancing:DescribeTargetHealth', '*'],
     ['elasticloadbalancing:DescribeListeners', TEST_LISTENER],
@@ -416,7 +432,7 @@ const NEEDS: Record<HandlerName, Need[]> = {
   ],
   // functions/handlers/release.ts: its release record (create, read, stages, approval token, finish),
   // the deployments it waits on, events, and the approval token.
-  release: [PUT, GET, UPDATE, PUBLISH, ...ANSWER_TOKENS],
+  release: [['dynamodb:PutItem', TABLE, RELEASE_ITEM], GET, ['dynamodb:UpdateItem', TABLE, RELEASE_ITEM], PUBLISH, ...ANSWER_TOKENS],
 };
 
 /** What every Lambda needs whatever it does: its own log stream, X-Ray. */
@@ -550,10 +566,54 @@ describe('IAM: every handler role is allowed what its handler calls, and nothing
     expect(await decide(roleOf('register'), 'iam:PassRole', UNRELATED_ROLE, PASS_TO_ECS)).not.toBe('Allowed');
   });
 
-  it('only register passes roles to ECS tasks among the handlers, and only those taskRoleArns names', async () => {
+  it('only register and green (CreateTaskSet) pass roles to ECS tasks among the handlers, and only those taskRoleArns names', async () => {
     const passers: string[] = [];
     for (const h of HANDLER_NAMES) if ((await decide(roleOf(h), 'iam:PassRole', TASK_ROLE, PASS_TO_ECS)) === 'Allowed') passers.push(h);
-    expect(passers).toEqual(['register']);
+    expect(passers.sort()).toEqual(['green', 'register']);
+  });
+
+  // Issue #14 (1, 6): a revision of another family — registered, made a task set or run — is denied
+  // by IAM too, whatever the handler was handed.
+  const FOREIGN_FAMILY = `${ECS}:task-definition/payments:3`;
+  it('register: denied RegisterTaskDefinition of a family no configured service has', async () => {
+    const register = roleOf('register');
+    expect(await decide(register, 'ecs:RegisterTaskDefinition', TASK_DEFINITION)).toBe('Allowed');
+    expect(await decide(register, 'ecs:RegisterTaskDefinition', FOREIGN_FAMILY)).not.toBe('Allowed');
+    expect(await decide(register, 'ecs:RegisterTaskDefinition', `${ECS}:task-definition/checkout-admin:1`)).not.toBe('Allowed');
+  });
+
+  it('green: denied CreateTaskSet from a revision of another family, even on a configured service', async () => {
+    const green = roleOf('green');
+    expect(await decide(green, 'ecs:CreateTaskSet', CHECKOUT_TASK_SET, { 'ecs:task-definition': FOREIGN_FAMILY })).not.toBe('Allowed');
+    expect(await decide(green, 'ecs:CreateTaskSet', CHECKOUT_TASK_SET, { 'ecs:task-definition': `${ECS}:task-definition/checkoutx:1` })).not.toBe('Allowed');
+  });
+
+  it('the deploy state machine: denied RunTask of a revision of another family (or of a service without a migration)', async () => {
+    const deploy = stateMachineRoleOf('deploy');
+    expect(await decide(deploy, 'ecs:RunTask', FOREIGN_FAMILY, { 'ecs:cluster': SHOP_CLUSTER })).not.toBe('Allowed');
+    // search configures no migration: nothing of its family is run.
+    expect(await decide(deploy, 'ecs:RunTask', `${ECS}:task-definition/search:3`, { 'ecs:cluster': SHOP_CLUSTER })).not.toBe('Allowed');
+  });
+
+  it('table writes: a deploy function writes only service partitions (never a release record), release only release partitions', async () => {
+    const crossing: string[] = [];
+    for (const h of HANDLER_NAMES) {
+      const role = roleOf(h);
+      const foreign = h === 'release' ? SERVICE_ITEM : RELEASE_ITEM;
+      for (const action of ['dynamodb:PutItem', 'dynamodb:UpdateItem']) {
+        if ((await decide(role, action, TABLE, foreign)) === 'Allowed') crossing.push(`${h} ${action} ${JSON.stringify(foreign)}`);
+      }
+      // A request that names keys of both kinds at once is denied too (ForAllValues).
+      if ((await decide(role, 'dynamodb:UpdateItem', TABLE, { 'dynamodb:LeadingKeys': ['SVC#checkout#production', 'REL#x'] })) === 'Allowed') {
+        crossing.push(`${h} UpdateItem with both`);
+      }
+    }
+    expect(crossing).toEqual([]);
+  });
+
+  it('the partition prefixes the policies name are the store adapters\' keys', () => {
+    expect(serviceKey('checkout', 'production').startsWith(TABLE_PARTITION_PREFIXES.deployments)).toBe(true);
+    expect(releaseKey('r1').startsWith(TABLE_PARTITION_PREFIXES.releases)).toBe(true);
   });
 
   it('the deploy state machine (migration RunTask) passes the roles taskRoleArns names, to ECS tasks only', async () => {
@@ -574,7 +634,9 @@ describe('IAM: every handler role is allowed what its handler calls, and nothing
   it('only the roles that move traffic may modify the production listener', async () => {
     const movers: string[] = [];
     for (const h of HANDLER_NAMES) if ((await decide(roleOf(h), 'elasticloadbalancing:ModifyListener', LISTENER)) === 'Allowed') movers.push(h);
-    expect(movers.sort()).toEqual(['prepare', 'rollback', 'shift']);
+    // prepare adds green at weight 0 beside blue (a blue-only route), shift and rollback move traffic, and the
+    // reconcile sweep puts traffic back on the primary after a deployment that ended half-shifted.
+    expect(movers.sort()).toEqual(['prepare', 'reconcile', 'rollback', 'shift']);
   });
 
   // Handler files with no role at all (lib/handlers.ts does not list them yet): nothing to simulate.
