@@ -24,7 +24,7 @@ import { Annotations, ArnFormat, Aws, Duration, Names, RemovalPolicy, Stack, Sta
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Archive, EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
-import { Grant, type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, Grant, type IGrantable, type IRole, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -44,8 +44,11 @@ import {
   MAX_LAMBDA_TIMEOUT_SECONDS,
   pascalCase,
   type StateMachineName,
+  TABLE_PARTITION_PREFIXES,
 } from './handlers.js';
 import {
+  chunkArns,
+  DEFAULT_MAX_MANAGED_POLICIES_PER_ROLE,
   DEFAULT_SCOPE_BUDGET_CHARS,
   passRoleProblems,
   type ScopedHookFunctions,
@@ -54,6 +57,7 @@ import {
   scopeHookFunctions,
   scopePassRoles,
   scopeResources,
+  scopeTaskDefinitionFamilies,
 } from './iam-scope.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
 import { CutoverObservability, longestRunSeconds } from './observability.js';
@@ -101,6 +105,15 @@ export const DEFAULT_SCHEDULES = {
 } as const;
 export type ScheduledStateMachine = keyof typeof DEFAULT_SCHEDULES;
 
+/**
+ * A configuration schedule (`cron(...)`, `rate(...)` as EventBridge writes them, or `off`) as the
+ * construct takes it. EventBridge rules take cron and rate expressions in UTC
+ * (EventBridge User Guide, "Creating an Amazon EventBridge rule that runs on a schedule").
+ */
+export function scheduleOf(expression: string): Schedule | 'off' {
+  return expression === 'off' ? 'off' : Schedule.expression(expression);
+}
+
 /** How long and how often EventBridge retries delivering a trigger (rules to handlers and state machines). */
 const DELIVERY = { retryAttempts: 10, maxEventAge: Duration.hours(1) } as const;
 
@@ -120,6 +133,11 @@ export interface ControlPlaneProps {
    * @default RemovalPolicy.RETAIN - deployment history is audit data
    */
   readonly tableRemovalPolicy?: RemovalPolicy;
+  /**
+   * DynamoDB deletion protection on the deployments table.
+   * @default true - DeleteTable is refused until it is turned off
+   */
+  readonly tableDeletionProtection?: boolean;
   /**
    * Retention of every function's and state machine's log group.
    * @default RetentionDays.THREE_MONTHS
@@ -148,7 +166,7 @@ export interface ControlPlaneProps {
   readonly eventBusName?: string;
   /**
    * How long the bus archive keeps lifecycle events (replayable).
-   * @default Duration.days(90)
+   * @default - the configuration's `eventArchiveDays` (90; 0 creates no archive)
    */
   readonly eventArchiveRetention?: Duration;
   /**
@@ -164,6 +182,13 @@ export interface ControlPlaneProps {
    */
   readonly iamScopeBudgetChars?: number;
   /**
+   * Managed policies IAM lets this account attach to one role. Writes are never coarsened, so a large
+   * configuration's exact resource lists overflow into managed policies; past this many, synth fails
+   * with the role's name.
+   * @default 10 - IAM's default quota (adjustable to 20)
+   */
+  readonly maxManagedPoliciesPerRole?: number;
+  /**
    * Folder of the handler sources (`<name>.ts` for each entry of lib/handlers.ts). Must be inside
    * this repository: esbuild bundles from its root (package-lock.json).
    * @default functions/handlers of this repository
@@ -178,7 +203,7 @@ export interface ControlPlaneProps {
    * How often the reconcile sweep runs (when statemachines/reconcile.asl.json is loaded): an
    * EventBridge rule starts the reconcile state machine with the scheduled event as its input.
    * `'off'` keeps the rule but disables it (start the state machine by hand, or enable the rule).
-   * @default Schedule.rate(Duration.minutes(5)) - a lost push deploys, and a stopped deployment is closed, within minutes
+   * @default - the configuration's `reconcileSchedule` (its default: every 5 minutes, so a lost push deploys, and a stopped deployment is closed, within minutes)
    */
   readonly reconcileSchedule?: Schedule | 'off';
   /**
@@ -186,7 +211,7 @@ export interface ControlPlaneProps {
    * the cleanup state machine with the scheduled event as its input (a real run; per service
    * `cleanup.enabled: false` opts out). `'off'` keeps the rule but disables it (`cutover cleanup`,
    * or StartExecution, still runs it).
-   * @default Schedule.cron({ minute: '0', hour: '3' }) - daily at 03:00 UTC
+   * @default - the configuration's `cleanupSchedule` (its default: daily at 03:00 UTC; `off` disables the rule)
    */
   readonly cleanupSchedule?: Schedule | 'off';
 }
@@ -198,7 +223,8 @@ export class ControlPlane extends Construct {
   readonly config: CutoverConfig;
   readonly table: TableV2;
   readonly bus: EventBus;
-  readonly archive: Archive;
+  /** The bus archive; none when the configuration's `eventArchiveDays` is 0. */
+  readonly archive: Archive | undefined;
   /** Every handler's function, by handler name. */
   readonly functions: Readonly<Record<HandlerName, NodejsFunction>>;
   /** Every handler's construct (function, role, log group, dead-letter queue), by handler name. */
@@ -228,8 +254,12 @@ export class ControlPlane extends Construct {
   readonly passRoles: ScopedPassRoles;
   /** The DORA dashboard and the alarms on Cutover itself. */
   readonly observability: CutoverObservability;
+  /** The only principals the bus policy lets put events on Cutover's bus (besides AWS services). */
+  readonly busPublisherRoleArns: readonly string[];
 
   private readonly inflightIndexArn: string;
+  /** State machine roles that put events on the bus (the PutEvents integration). */
+  private readonly stateMachinePublishers: IRole[] = [];
   private readonly stateMachineRefs: Readonly<Record<string, StateMachineRef>>;
 
   constructor(scope: Construct, id: string, props: ControlPlaneProps) {
@@ -262,16 +292,25 @@ export class ControlPlane extends Construct {
       // customer managed key's extra control (key policy, revocation) buys nothing here.
       encryption: TableEncryptionV2.awsManagedKey(),
       removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
+      // Issue #14 (Low): a DeleteTable (by hand, or a stack update that replaces the table) is refused
+      // until someone turns this off on purpose; deployment history is audit data.
+      deletionProtection: props.tableDeletionProtection ?? true,
     });
     this.inflightIndexArn = `${this.table.tableArn}/index/${TABLE_SCHEMA.inflightIndex}`;
 
     this.bus = new EventBus(this, 'Bus', props.eventBusName ? { eventBusName: props.eventBusName } : {});
-    this.archive = new Archive(this, 'BusArchive', {
-      sourceEventBus: this.bus,
-      description: 'Cutover lifecycle events (replayable)',
-      eventPattern: { account: [stack.account] },
-      retention: props.eventArchiveRetention ?? Duration.days(90),
-    });
+    // The prop wins over the configuration's eventArchiveDays (0 there: no archive at all).
+    const archiveRetention =
+      props.eventArchiveRetention ?? (this.config.eventArchiveDays > 0 ? Duration.days(this.config.eventArchiveDays) : undefined);
+    this.archive =
+      archiveRetention === undefined
+        ? undefined
+        : new Archive(this, 'BusArchive', {
+            sourceEventBus: this.bus,
+            description: 'Cutover lifecycle events (replayable)',
+            eventPattern: { account: [stack.account] },
+            retention: archiveRetention,
+          });
 
     // --- Names known before anything is built -----------------------------------------------
     const definitionFiles = listDefinitions(stateMachinesDir);
@@ -306,7 +345,7 @@ export class ControlPlane extends Construct {
     const roleProblems = passRoleProblems(this.config, { partition: stack.partition, region: stack.region, account: stack.account });
     if (roleProblems.length > 0) throw new ConfigError(`${this.node.path} (ControlPlaneProps.config)`, roleProblems);
     this.passRoles = scopePassRoles(this.config);
-    if (this.passRoles.arns.length === 0) {
+    if (this.passRoles.arns.length === 0 && this.config.services.length > 0) {
       Annotations.of(this).addWarningV2(
         'cutover:taskRoleArns',
         'taskRoleArns is empty: Cutover may pass no IAM role to ECS, so a deployment whose task definition has a task or execution role fails at register (TaskRoleNotAllowed); list those roles (or a prefix such as role/shop-*) in taskRoleArns',
@@ -348,6 +387,10 @@ export class ControlPlane extends Construct {
       });
       for (const access of spec.access) {
         for (const { statement, wildcardReason } of this.statementsFor(access)) {
+          // A statement scoped to the configured services has no resource when there are none
+          // (`services: []`, the first deploy into a new account): IAM refuses a statement without
+          // a resource, and it would allow nothing anyway, so it is left out.
+          if (statement.resources.length === 0 && statement.notResources.length === 0) continue;
           handler.role.addToPrincipalPolicy(statement);
           if (wildcardReason) acknowledgeWildcards(handler.role, statement, wildcardReason);
         }
@@ -377,6 +420,9 @@ export class ControlPlane extends Construct {
               ? 'Cutover: ECR pushes to the configured repositories start deployments'
               : 'Cutover: configured alarms going to ALARM roll back in-flight deployments',
           eventPattern: pattern.pattern,
+          // With no service configured (`services: []`) there is nothing to deploy or roll back: the
+          // rules exist but are disabled, so no push or alarm of the account invokes a handler.
+          enabled: this.config.services.length > 0,
         });
         rules[trigger.kind] = rule;
       }
@@ -410,15 +456,30 @@ export class ControlPlane extends Construct {
       const sm = new CutoverStateMachine(this, `${pascalCase(name)}StateMachine`, {
         definitionFile: file,
         stateMachineName: ref.name,
+        stateMachineArn: ref.arn,
         functions,
         stateMachines: smRefs,
         eventBus: this.bus,
         logRetention,
         logRemovalPolicy,
         hookFunctions: this.hookFunctions,
-        taskClusters: { clusters: this.iamScope.migrationClusters, tasks: this.iamScope.migrationTasks, passRoles: this.passRoles },
+        taskClusters: {
+          clusters: this.iamScope.migrationClusters,
+          tasks: this.iamScope.migrationTasks,
+          passRoles: this.passRoles,
+          // RunTask runs revisions of the migrating services' families only (issue #14, 1).
+          // (Every family, task-definition/*, when the list does not fit a policy: register and green refuse other families.)
+          families: ((f) => (f.reduce((n, a) => n + a.length + 3, 0) > DEFAULT_SCOPE_BUDGET_CHARS ? undefined : f))(
+            scopeTaskDefinitionFamilies(
+              this.config,
+              { partition: Stack.of(this).partition, region: Stack.of(this).region, account: Stack.of(this).account },
+              (s) => s.migration !== undefined,
+            ),
+          ),
+        },
       });
       stateMachines[name] = sm.stateMachine;
+      if (sm.integrations.some((i) => i.kind === 'putEvents')) this.stateMachinePublishers.push(sm.stateMachine.role);
     }
     this.stateMachines = stateMachines;
     this.deployStateMachine = stateMachines.deploy as StateMachine;
@@ -442,7 +503,12 @@ export class ControlPlane extends Construct {
         description: 'Cutover: EventBridge starts the scheduled state machines (reconcile, cleanup)',
         assumedBy: new ServicePrincipal('events.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
       });
-      const schedule = { reconcile: props.reconcileSchedule, cleanup: props.cleanupSchedule };
+      // The configuration's cleanupSchedule applies unless a prop overrides it (a validated field that
+      // changed nothing was issue #12's defect 2: the daily cleanup ran with `"cleanupSchedule": "off"`).
+      const schedule = {
+        reconcile: props.reconcileSchedule ?? scheduleOf(this.config.reconcileSchedule),
+        cleanup: props.cleanupSchedule ?? scheduleOf(this.config.cleanupSchedule),
+      };
       for (const name of scheduled) {
         const chosen = schedule[name];
         schedules[name] = new Rule(this, `${pascalCase(name)}Schedule`, {
@@ -475,7 +541,44 @@ export class ControlPlane extends Construct {
       deployStateMachine: this.deployStateMachine,
       bus: this.bus,
       stuckAfter: Duration.seconds(longestRunSeconds(this.config)),
+      dashboard: this.config.observability.dashboard,
+      alarms: this.config.observability.cutoverAlarms,
     });
+
+    // --- Who may put events on Cutover's bus (issue #14, 8) ------------------------------------------
+    // Same-account principals need no bus policy to PutEvents, so an Allow would restrict nothing: the
+    // policy denies PutEvents to every principal but the roles that publish Cutover's events. AWS
+    // services (an archive replay) stay admitted; the handlers ignore replays (`replay-name`).
+    const publishers = [
+      ...HANDLER_NAMES.filter((n) => HANDLERS[n].access.some((a) => a.kind === 'putEvents')).map((n) => handlers[n].role),
+      ...this.stateMachinePublishers,
+      this.observability.forwardingRole,
+    ];
+    this.busPublisherRoleArns = publishers.map((r) => r.roleArn);
+
+    // --- Writes never coarsen: fail synth when a role cannot carry them (issue #14, 9) -----------------
+    const maxManaged = props.maxManagedPoliciesPerRole ?? DEFAULT_MAX_MANAGED_POLICIES_PER_ROLE;
+    if (!Number.isInteger(maxManaged) || maxManaged < 0 || maxManaged > 20) {
+      throw new SynthError(`ControlPlaneProps.maxManagedPoliciesPerRole: ${maxManaged} is not allowed; allowed: an integer from 0 to 20 (IAM's largest quota)`);
+    }
+    const checkedRoles: Array<readonly [string, Role]> = [
+      ...HANDLER_NAMES.map((n) => [`the ${n} handler's role`, handlers[n].role] as const),
+      ...Object.entries(stateMachines).flatMap(([n, sm]) => (sm.role instanceof Role ? [[`the ${n} state machine's role`, sm.role] as const] : [])),
+    ];
+    this.node.addValidation({ validate: () => overflowProblems(checkedRoles, maxManaged) });
+    this.bus.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'OnlyCutoverPublishes',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: {
+          ArnNotEquals: { 'aws:PrincipalArn': this.busPublisherRoleArns },
+          BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
+        },
+      }),
+    );
   }
 
   /** Allow `grantee` to start a deployment by hand (`states:StartExecution` on the deploy state machine). */
@@ -514,11 +617,13 @@ export class ControlPlane extends Construct {
         return ecrPushPattern(
           this.config.services.map((s) => s.repository),
           maxChars,
+          Stack.of(this).account,
         );
       case 'alarmStateChange':
         return alarmStatePattern(
           this.config.services.flatMap((s) => s.alarms),
           maxChars,
+          Stack.of(this).account,
         );
       default: {
         const never: never = kind;
@@ -534,15 +639,24 @@ export class ControlPlane extends Construct {
     switch (access.kind) {
       case 'table':
         return [
-          {
-            statement: new PolicyStatement({
-              actions:
-                access.mode === 'read'
-                  ? [...HANDLER_TABLE_READ_ACTIONS]
-                  : [...HANDLER_TABLE_READ_ACTIONS, ...HANDLER_TABLE_WRITE_ACTIONS],
-              resources: tableResources,
-            }),
-          },
+          { statement: new PolicyStatement({ actions: [...HANDLER_TABLE_READ_ACTIONS], resources: tableResources }) },
+          // Writes only to the partitions the handler owns (dynamodb:LeadingKeys, the partition key
+          // values a request touches; ForAllValues so every key must match).
+          ...(access.mode === 'read'
+            ? []
+            : [
+                {
+                  statement: new PolicyStatement({
+                    actions: [...HANDLER_TABLE_WRITE_ACTIONS],
+                    resources: [this.table.tableArn],
+                    conditions: {
+                      'ForAllValues:StringLike': {
+                        'dynamodb:LeadingKeys': [`${TABLE_PARTITION_PREFIXES[access.partitions ?? 'deployments']}*`],
+                      },
+                    },
+                  }),
+                },
+              ]),
         ];
       case 'putEvents':
         return [{ statement: new PolicyStatement({ actions: ['events:PutEvents'], resources: [this.bus.eventBusArn] }) }];
@@ -559,23 +673,20 @@ export class ControlPlane extends Construct {
               'states:SendTaskSuccess and states:SendTaskFailure support no resource-level permissions (Service Authorization Reference lists no resource type); the task token itself names the execution',
           },
         ];
-      case 'ecsServices':
+      case 'ecsServices': {
+        // Reads may coarsen; writes name every configured service and its task sets (issue #14, 9).
+        const reads = access.actions.filter(isReadAction);
+        const writes = access.actions.filter((a) => !isReadAction(a));
         return [
-          {
-            statement: new PolicyStatement({ actions: [...access.actions], resources: [...this.iamScope.ecs] }),
-            wildcardReason: this.iamScope.wildcardReason,
-          },
+          ...(reads.length === 0
+            ? []
+            : [{ statement: new PolicyStatement({ actions: reads, resources: [...this.iamScope.ecs] }), wildcardReason: this.iamScope.wildcardReason }]),
+          ...this.writeStatements(writes, this.iamScope.ecsWrite),
         ];
+      }
       case 'ecsScaledServices':
-        // No statement when no service scales (IAM needs a resource).
-        return this.iamScope.ecsScaledServices.length === 0
-          ? []
-          : [
-              {
-                statement: new PolicyStatement({ actions: [...access.actions], resources: [...this.iamScope.ecsScaledServices] }),
-                wildcardReason: this.iamScope.wildcardReason,
-              },
-            ];
+        // No statement when no service scales (IAM needs a resource). UpdateService is a write: exact.
+        return this.writeStatements(access.actions, this.iamScope.ecsScaledServices);
       case 'ecsRevisionCleanup':
         return [
           {
@@ -612,6 +723,13 @@ export class ControlPlane extends Construct {
               'ecs:DescribeTasks reads the running tasks of the configured clusters (which revisions are still in use); task ids are generated by ECS',
           },
         ];
+      case 'ecsDescribeTaskDefinition':
+        return [
+          {
+            statement: new PolicyStatement({ actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] }),
+            wildcardReason: 'ecs:DescribeTaskDefinition supports no resource-level permissions (read only)',
+          },
+        ];
       case 'ecsTaskDefinitions':
         return [
           {
@@ -623,6 +741,17 @@ export class ControlPlane extends Construct {
               'ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition support no resource-level permissions; the family is read from the live service at run time',
           },
           {
+            // Issue #14 (Low): Cutover copies the stable revision with one image changed; it never needs a
+            // privileged container, so a register that asks for one is refused by IAM whatever the input
+            // (Service Authorization Reference, Amazon ECS: RegisterTaskDefinition supports ecs:privileged).
+            statement: new PolicyStatement({
+              effect: Effect.DENY,
+              actions: ['ecs:RegisterTaskDefinition'],
+              resources: ['*'],
+              conditions: { StringEqualsIgnoreCase: { 'ecs:privileged': 'true' } },
+            }),
+          },
+          {
             statement: new PolicyStatement({
               actions: ['ecs:TagResource'],
               resources: [stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: '*' })],
@@ -631,6 +760,40 @@ export class ControlPlane extends Construct {
               'ecs:TagResource tags the revision being registered (tag-on-create); its family and revision are known only at run time',
           },
         ];
+      case 'ecsFamilyGuard': {
+        const families = scopeTaskDefinitionFamilies(this.config, { partition: stack.partition, region: stack.region, account: stack.account });
+        // A deny of "anything but these" cannot be split over statements: when the families do not fit
+        // one policy, the handlers' own family checks (functions/core/boundary.ts) are the guard, and
+        // synth says so.
+        if (families.reduce((n, f) => n + f.length + 3, 0) > DEFAULT_SCOPE_BUDGET_CHARS) {
+          Annotations.of(this).addWarningV2(
+            'cutover:family-guard',
+            `${families.length} task-definition families do not fit an IAM policy: ${access.actions.join(' and ')} outside them are refused by the handlers, not by IAM; fewer services per Cutover stack keep the IAM guard`,
+          );
+          return [];
+        }
+        const out: StatementSpec[] = [];
+        if (access.actions.includes('ecs:RegisterTaskDefinition')) {
+          out.push({
+            statement: new PolicyStatement({
+              effect: Effect.DENY,
+              actions: ['ecs:RegisterTaskDefinition'],
+              notResources: [...families, ...families.map((f) => f.replace(/:\*$/, ''))],
+            }),
+          });
+        }
+        if (access.actions.includes('ecs:CreateTaskSet')) {
+          out.push({
+            statement: new PolicyStatement({
+              effect: Effect.DENY,
+              actions: ['ecs:CreateTaskSet'],
+              resources: ['*'],
+              conditions: { ArnNotLike: { 'ecs:task-definition': families } },
+            }),
+          });
+        }
+        return out;
+      }
       case 'passTaskRoles':
         // Exactly the roles of taskRoleArns; none at all when it is empty (IAM needs a resource).
         return this.passRoles.arns.length === 0
@@ -654,31 +817,36 @@ export class ControlPlane extends Construct {
           },
         ];
       case 'elbRouting':
-        return [
-          {
-            statement: new PolicyStatement({ actions: [...access.actions], resources: [...this.iamScope.elbRouting] }),
-            wildcardReason: this.iamScope.wildcardReason,
-          },
-        ];
+        return this.writeStatements(access.actions, this.iamScope.elbRouting);
       case 'elbTestRouting':
         // No statement when no service has a test listener (IAM needs a resource).
-        return this.iamScope.elbTestListeners.length === 0
-          ? []
-          : [
-              {
-                statement: new PolicyStatement({
-                  actions: ['elasticloadbalancing:ModifyListener'],
-                  resources: [...this.iamScope.elbTestListeners],
-                }),
-                wildcardReason: this.iamScope.wildcardReason,
-              },
-            ];
+        return this.writeStatements(['elasticloadbalancing:ModifyListener'], this.iamScope.elbTestListeners);
       case 'ecrRepositories':
         return [
-          {
-            statement: new PolicyStatement({ actions: [...access.actions], resources: [...this.iamScope.ecr] }),
-            wildcardReason: this.iamScope.wildcardReason,
-          },
+          // Reads may coarsen; BatchDeleteImage names every configured repository (issue #14, 9).
+          ...(access.actions.some(isReadAction)
+            ? [
+                {
+                  statement: new PolicyStatement({ actions: access.actions.filter(isReadAction), resources: [...this.iamScope.ecr] }),
+                  wildcardReason: this.iamScope.wildcardReason,
+                },
+              ]
+            : []),
+          ...this.writeStatements(access.actions.filter((a) => !isReadAction(a)), this.iamScope.ecrWrite),
+          // Enhanced scanning: ECR reads an image's findings from Amazon Inspector with the caller's
+          // permissions. "IAM permissions required for enhanced scanning in Amazon ECR" (ECR user
+          // guide) lists inspector2:ListFindings and inspector2:ListCoverage to retrieve findings;
+          // its Enable/Disable/ListAccountPermissions and iam:CreateServiceLinkedRole turn scanning
+          // on or off, which Cutover never does, so they are not granted.
+          ...(access.actions.includes('ecr:DescribeImageScanFindings')
+            ? [
+                {
+                  statement: new PolicyStatement({ actions: ['inspector2:ListFindings', 'inspector2:ListCoverage'], resources: ['*'] }),
+                  wildcardReason:
+                    'inspector2:ListFindings and inspector2:ListCoverage support no resource-level permissions; read-only, needed for DescribeImageScanFindings on repositories with enhanced scanning (ECR user guide)',
+                },
+              ]
+            : []),
         ];
       case 'scalableTargets': {
         if (this.iamScope.ecsScaledServices.length === 0) return [];
@@ -704,14 +872,7 @@ export class ControlPlane extends Construct {
         ];
       }
       case 'invokeHooks':
-        return this.hookFunctions.arns.length === 0
-          ? []
-          : [
-              {
-                statement: new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...this.hookFunctions.arns] }),
-                ...(this.hookFunctions.coarsened ? { wildcardReason: this.hookFunctions.wildcardReason } : {}),
-              },
-            ];
+        return this.writeStatements(['lambda:InvokeFunction'], this.hookFunctions.arns);
       case 'cloudWatch':
         return [
           {
@@ -726,6 +887,18 @@ export class ControlPlane extends Construct {
         throw new Error(`unknown access ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /**
+   * A write on exactly `resources`, in as many statements as the list needs (lib/iam-scope.ts
+   * `chunkArns`): never a coarser resource. Nothing when the list is empty (IAM needs a resource).
+   */
+  private writeStatements(actions: readonly string[], resources: readonly string[]): StatementSpec[] {
+    if (actions.length === 0) return [];
+    return chunkArns(resources).map((chunk) => ({
+      statement: new PolicyStatement({ actions: [...actions], resources: chunk }),
+      wildcardReason: this.iamScope.writeWildcardReason,
+    }));
   }
 
   /** Executions of one of Cutover's state machines; nothing when it is not loaded. */
@@ -755,6 +928,32 @@ export class ControlPlane extends Construct {
     }
     return out;
   }
+}
+
+/** Describe*, List* and Get* are reads (they may coarsen); everything else is a write (it never does). */
+function isReadAction(action: string): boolean {
+  return /^[a-z0-9-]+:(Describe|List|Get|BatchGet)/.test(action);
+}
+
+/**
+ * Issue #14 (9): synth fails, naming the role and the numbers, when a role's policies would need more
+ * managed policies than IAM attaches to a role — rather than a coarser resource. Counts the overflow
+ * managed policies CDK made (it puts what does not fit the inline policy into them) once the
+ * aspects have run.
+ */
+function overflowProblems(roles: ReadonlyArray<readonly [string, Role]>, max: number): string[] {
+  const problems: string[] = [];
+  for (const [what, role] of roles) {
+    const count = role.node.children.filter((c) => c instanceof ManagedPolicy).length;
+    if (count > max) {
+      problems.push(
+        `${what}: its exact permissions need ${count} overflow managed policies, more than the ${max} IAM attaches to a role ` +
+          '(IAM and AWS STS quotas, "Managed policies attached to an IAM role"); Cutover never widens a write to fit. ' +
+          'Split the configuration over several control planes, or raise the quota (up to 20) and set ControlPlaneProps.maxManagedPoliciesPerRole',
+      );
+    }
+  }
+  return problems;
 }
 
 function listDefinitions(dir: string): string[] {

@@ -10,15 +10,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ArnFormat, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Fn, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type AslJson, AslError, classifyPlaceholder, type Integration, integrations, placeholderKeys } from './asl.js';
-import type { ScopedHookFunctions, ScopedPassRoles } from './iam-scope.js';
+import { chunkArns, type ScopedHookFunctions, type ScopedPassRoles } from './iam-scope.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
 
 /** `deploy.asl.json` -> `deploy`. */
@@ -38,6 +38,11 @@ export interface CutoverStateMachineProps {
   readonly definitionFile: string;
   /** Physical name; known before creation so handlers can get the ARN without a reference cycle. */
   readonly stateMachineName: string;
+  /**
+   * The state machine's ARN, built from its name: the role trusts Step Functions only on behalf of
+   * this state machine (`aws:SourceArn`) in this account (`aws:SourceAccount`).
+   */
+  readonly stateMachineArn: string;
   /** Built handlers by name (`alarm-watcher`), for `${<Name>FunctionArn}`. */
   readonly functions: Readonly<Record<string, IFunction>>;
   /** Every loaded state machine by name (`deploy`), for `${<Name>StateMachineArn}`. */
@@ -56,6 +61,12 @@ export interface CutoverStateMachineProps {
     readonly clusters: readonly string[];
     readonly tasks: readonly string[];
     readonly passRoles: ScopedPassRoles;
+    /**
+     * The task-definition families RunTask may run (`task-definition/FAMILY:*`, the migrating
+     * services'); RunTask's resource is the task definition.
+     * @default every family in the account and region
+     */
+    readonly families?: readonly string[];
   };
 }
 
@@ -129,11 +140,27 @@ export class CutoverStateMachine extends Construct {
 
     this.logGroup = new LogGroup(this, 'Logs', {
       // The /aws/vendedlogs/ prefix keeps CloudWatch Logs from growing its account-wide resource policy.
-      logGroupName: `/aws/vendedlogs/states/${props.stateMachineName}`,
+      // The name ends with the stack's id (a new GUID for every stack created): a RETAINed group left by
+      // a deleted stack or a failed first deploy never blocks the next create with "already exists"
+      // (CloudFormation User Guide, "DeletionPolicy attribute": a retained resource stays in the account).
+      logGroupName: stateMachineLogGroupName(props.stateMachineName),
       retention: props.logRetention,
       removalPolicy: props.logRemovalPolicy,
     });
+    // Issue #14 (Low): CDK's default role trusts states.amazonaws.com for every state machine in every
+    // account; this one only for this state machine (IAM User Guide, "The confused deputy problem";
+    // Step Functions supports aws:SourceArn / aws:SourceAccount in the trust policy).
+    const role = new Role(this, 'Role', {
+      description: `Cutover: the ${props.stateMachineName} state machine`,
+      assumedBy: new ServicePrincipal('states.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnEquals: { 'aws:SourceArn': props.stateMachineArn },
+        },
+      }),
+    });
     this.stateMachine = new StateMachine(this, 'Resource', {
+      role,
       stateMachineName: props.stateMachineName,
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromFile(file),
@@ -212,10 +239,10 @@ export class CutoverStateMachine extends Construct {
       out.push({ statement: new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...functionArns] }) });
     }
     if (hookInvoke && props.hookFunctions.arns.length > 0) {
-      out.push({
-        statement: new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...props.hookFunctions.arns] }),
-        ...(props.hookFunctions.coarsened ? { wildcardReason: props.hookFunctions.wildcardReason } : {}),
-      });
+      // Each configured hook by its ARN, however many (issue #14: never `function:*`).
+      for (const chunk of chunkArns(props.hookFunctions.arns)) {
+        out.push({ statement: new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: chunk }) });
+      }
     }
     if (startArns.size > 0) {
       out.push({ statement: new PolicyStatement({ actions: ['states:StartExecution'], resources: [...startArns] }) });
@@ -237,16 +264,16 @@ export class CutoverStateMachine extends Construct {
         }),
       });
     }
-    const { clusters, tasks, passRoles } = props.taskClusters;
+    const { clusters, tasks, passRoles, families } = props.taskClusters;
     if (runTaskModes.size > 0 && clusters.length > 0) {
       out.push({
         statement: new PolicyStatement({
           actions: ['ecs:RunTask'],
-          resources: [stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: '*' })],
+          resources: families && families.length > 0 ? [...families] : [stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: '*' })],
           conditions: { ArnLike: { 'ecs:cluster': [...clusters] } },
         }),
         wildcardReason:
-          'ecs:RunTask runs the migration task of the revision registered for this deployment, whose family and revision are known only at run time; the ecs:cluster condition allows only the clusters of the services that configure a migration',
+          'ecs:RunTask runs the migration task of the revision registered for this deployment, a revision (known only at run time) of the family of a service that configures a migration; the ecs:cluster condition allows only those services\' clusters',
       });
       // RunTask passes the registered revision's roles, which register checked against the same list.
       if (passRoles.arns.length > 0) {
@@ -278,4 +305,12 @@ export class CutoverStateMachine extends Construct {
     }
     return out;
   }
+}
+
+/**
+ * `/aws/vendedlogs/states/<state machine name>-<stack GUID>`: unique to the stack instance (the last
+ * part of `AWS::StackId`), so a retained log group never collides with the next stack's.
+ */
+export function stateMachineLogGroupName(stateMachineName: string): string {
+  return `/aws/vendedlogs/states/${stateMachineName}-${Fn.select(2, Fn.split('/', Aws.STACK_ID))}`;
 }

@@ -30,7 +30,7 @@
  * escape hatch to stop re-rendering it — only holds as long as nobody changes that listener, and a
  * forgotten flag is an outage. The custom resource cannot drift back.)
  */
-import { CfnOutput, CustomResource, Duration, Fn, RemovalPolicy, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import { Aws, type CfnResource, CfnOutput, CustomResource, Duration, Fn, RemovalPolicy, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Peer, Port, SecurityGroup, SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Repository } from 'aws-cdk-lib/aws-ecr';
@@ -121,14 +121,28 @@ export const CONTAINER_NAME = 'app';
  * Create: the production rule (A 100 / B 0), the test listener (-> B), the initial task set on A,
  * made primary. Update: nothing — Cutover owns weights and task sets. Delete: all of it, and every
  * task set of the service. Answers CloudFormation itself (no provider framework).
+ *
+ * Issue #14 (Low): invoked directly, it did the same (force-deleted the task sets) and answered any
+ * ResponseURL. It now acts only on a request CloudFormation made for this resource: the ResponseURL is
+ * CloudFormation's pre-signed S3 URL (`https://cloudformation-custom-resource-response-<region>.s3...
+ * .amazonaws.com/...`, AWS CloudFormation User Guide, "Custom resource request objects"), StackId
+ * and LogicalResourceId are this stack's and this resource's, and CloudFormation reports the resource
+ * as `<RequestType>_IN_PROGRESS` (DescribeStackResource). Anything else is refused without acting
+ * or replying.
  */
-export const BOOTSTRAP_HANDLER = `const X=require('@aws-sdk/client-ecs'),E=require('@aws-sdk/client-elastic-load-balancing-v2'),https=require('https');
-const ecs=new X.ECSClient({}),elb=new E.ElasticLoadBalancingV2Client({});
+export const BOOTSTRAP_HANDLER = `const X=require('@aws-sdk/client-ecs'),E=require('@aws-sdk/client-elastic-load-balancing-v2'),C=require('@aws-sdk/client-cloudformation'),https=require('https');
+const ecs=new X.ECSClient({}),elb=new E.ElasticLoadBalancingV2Client({}),cfn=new C.CloudFormationClient({});
+const genuine=async ev=>{let u;try{u=new URL(ev.ResponseURL)}catch{return false}
+if(u.protocol!=='https:'||!/^cloudformation-custom-resource-response-[a-z0-9]+\\.s3([.-][a-z0-9-]+)*\\.amazonaws\\.com(\\.cn)?$/.test(u.hostname))return false;
+if(ev.StackId!==process.env.STACK_ID||ev.LogicalResourceId!==process.env.LOGICAL_ID||!['Create','Update','Delete'].includes(ev.RequestType))return false;
+const r=await cfn.send(new C.DescribeStackResourceCommand({StackName:ev.StackId,LogicalResourceId:ev.LogicalResourceId}));
+return !!r.StackResourceDetail&&r.StackResourceDetail.ResourceStatus===ev.RequestType.toUpperCase()+'_IN_PROGRESS'};
 const reply=(ev,Status,id,Data,Reason)=>new Promise((ok,ko)=>{const b=JSON.stringify({Status,Reason:Reason||'see the CloudWatch log',PhysicalResourceId:id,StackId:ev.StackId,RequestId:ev.RequestId,LogicalResourceId:ev.LogicalResourceId,Data});const u=new URL(ev.ResponseURL);const r=https.request({hostname:u.hostname,path:u.pathname+u.search,method:'PUT',headers:{'content-type':'','content-length':Buffer.byteLength(b)}},s=>{s.resume();s.on('end',ok)});r.on('error',ko);r.end(b)});
 const gone=e=>{if(!/NotFound|NotActive/.test(e.name||''))throw e};
 const testListener=async p=>((await elb.send(new E.DescribeListenersCommand({LoadBalancerArn:p.LoadBalancerArn}))).Listeners||[]).find(l=>l.Port===Number(p.TestPort));
 const forward=a=>[{Type:'forward',ForwardConfig:{TargetGroups:[{TargetGroupArn:a.TargetGroupA,Weight:a.W},{TargetGroupArn:a.TargetGroupB,Weight:100-a.W}]}}];
-exports.handler=async ev=>{const p=ev.ResourceProperties;let id=ev.PhysicalResourceId,Data={};
+exports.handler=async ev=>{if(!(await genuine(ev).catch(()=>false))){console.error('refused: not a CloudFormation request for this stack and resource');return}
+const p=ev.ResourceProperties;let id=ev.PhysicalResourceId,Data={};
 try{
 if(ev.RequestType==='Create'){
 id=(await elb.send(new E.CreateRuleCommand({ListenerArn:p.ListenerArn,Priority:1,Conditions:[{Field:'path-pattern',PathPatternConfig:{Values:['/*']}}],Actions:forward({...p,W:100})}))).Rules[0].RuleArn;
@@ -159,6 +173,14 @@ export class DemoServiceStack extends Stack {
   readonly testListenerArn: string;
   /** The `CutoverServiceConfig` entry (with tokens). */
   readonly serviceConfig: Record<string, unknown>;
+  /**
+   * The task role and execution role of the service's task definition: Cutover's register passes
+   * them (iam:PassRole), so they belong in the configuration's `taskRoleArns` (else the first push
+   * fails at register with TaskRoleNotAllowed). The `CutoverTaskRoleArns` output.
+   */
+  readonly taskRoleArns: readonly string[];
+  /** A whole cutover.config.json for the demo alone (the `CutoverConfig` output, with tokens). */
+  readonly cutoverConfig: Record<string, unknown>;
 
   /**
    * The first two zones of the region, resolved by CloudFormation (Fn::GetAZs): with an env, CDK
@@ -327,6 +349,9 @@ export class DemoServiceStack extends Stack {
       description: 'Cutover demo bootstrap (custom resource): production rule, test listener, initial task set; Create only',
     });
     const privateSubnets = this.vpc.selectSubnets({ subnetType: SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
+    // The request check (see BOOTSTRAP_HANDLER): this stack, and its resource's status.
+    bootstrapFn.addEnvironment('STACK_ID', Aws.STACK_ID);
+    bootstrapRole.addToPolicy(new PolicyStatement({ actions: ['cloudformation:DescribeStackResource'], resources: [Aws.STACK_ID] }));
     const bootstrap = new CustomResource(this, 'TrafficBootstrap', {
       serviceToken: bootstrapFn.functionArn,
       resourceType: 'Custom::CutoverDemoBootstrap',
@@ -346,6 +371,7 @@ export class DemoServiceStack extends Stack {
       },
     });
     bootstrap.node.addDependency(this.service, this.vpc, bootstrapRole);
+    bootstrapFn.addEnvironment('LOGICAL_ID', Stack.of(this).getLogicalId(bootstrap.node.defaultChild as CfnResource));
     this.productionRuleArn = bootstrap.getAttString('ProductionRuleArn');
     this.testListenerArn = bootstrap.getAttString('TestListenerArn');
 
@@ -395,6 +421,22 @@ export class DemoServiceStack extends Stack {
     new CfnOutput(this, 'CutoverServiceConfig', {
       description: 'Add this object to "services" in cutover.config.json, then cdk deploy CutoverStack',
       value: Stack.of(this).toJsonString(this.serviceConfig),
+    });
+    this.taskRoleArns = [taskDefinition.taskRole.roleArn, taskDefinition.obtainExecutionRole().roleArn];
+    new CfnOutput(this, 'CutoverTaskRoleArns', {
+      description: 'Add these to "taskRoleArns" in cutover.config.json (Cutover passes them when it registers a revision)',
+      value: Stack.of(this).toJsonString(this.taskRoleArns),
+    });
+    this.cutoverConfig = {
+      account: Stack.of(this).account,
+      region: Stack.of(this).region,
+      environments: [{ name: environment }],
+      taskRoleArns: [...this.taskRoleArns],
+      services: [this.serviceConfig],
+    };
+    new CfnOutput(this, 'CutoverConfig', {
+      description: 'A whole cutover.config.json for the demo (when it is the only service), then cdk deploy CutoverStack',
+      value: Stack.of(this).toJsonString(this.cutoverConfig),
     });
     new CfnOutput(this, 'Url', { value: `http://${this.loadBalancer.loadBalancerDnsName}/` });
     new CfnOutput(this, 'RepositoryUri', { value: this.repository.repositoryUri });

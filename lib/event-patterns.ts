@@ -25,6 +25,15 @@ function cfnPatternJson(pattern: EventPattern): string {
   return JSON.stringify(detailType ? { ...rest, 'detail-type': detailType } : rest);
 }
 
+/**
+ * `base` with `account: [account]` when an account is given: an event of another account (a rule on
+ * a bus that receives other accounts' events)
+ * matches no rule of Cutover's (issue #14, Low). A CDK token (`Aws.ACCOUNT_ID`) is fine here.
+ */
+function inAccount(base: EventPattern, account: string | undefined): EventPattern {
+  return account === undefined ? base : { ...base, account: [account] };
+}
+
 function withNames(base: EventPattern, detail: Record<string, unknown>, maxChars: number): ListenPattern {
   const filtered: EventPattern = { ...base, detail: { ...(base.detail ?? {}), ...detail } };
   if (cfnPatternJson(filtered).length <= maxChars) return { pattern: filtered, filteredByName: true };
@@ -37,25 +46,32 @@ const uniqueSorted = (names: Iterable<string>): string[] => [...new Set(names)].
 export function ecrPushPattern(
   repositories: Iterable<string>,
   maxChars: number = DEFAULT_EVENT_PATTERN_MAX_CHARS,
+  account?: string,
 ): ListenPattern {
-  const base: EventPattern = {
+  const base: EventPattern = inAccount({
     source: ['aws.ecr'],
     detailType: ['ECR Image Action'],
     detail: { 'action-type': ['PUSH'], result: ['SUCCESS'] },
-  };
-  return withNames(base, { 'repository-name': uniqueSorted(repositories) }, maxChars);
+  }, account);
+  const names = uniqueSorted(repositories);
+  // EventBridge refuses an empty array in a pattern ("Event pattern is not valid. Reason: Empty arrays
+  // are not allowed", aws/aws-cdk#36904): with no service, the rule is left unfiltered (and disabled
+  // by the control plane, lib/control-plane.ts).
+  if (names.length === 0) return { pattern: base, filteredByName: false };
+  return withNames(base, { 'repository-name': names }, maxChars);
 }
 
 /** `CloudWatch Alarm State Change` into ALARM for the given alarm names. */
 export function alarmStatePattern(
   alarmNames: Iterable<string>,
   maxChars: number = DEFAULT_EVENT_PATTERN_MAX_CHARS,
+  account?: string,
 ): ListenPattern {
-  const base: EventPattern = {
+  const base: EventPattern = inAccount({
     source: ['aws.cloudwatch'],
     detailType: ['CloudWatch Alarm State Change'],
     detail: { state: { value: ['ALARM'] } },
-  };
+  }, account);
   const names = uniqueSorted(alarmNames);
   if (names.length === 0) return { pattern: base, filteredByName: false };
   return withNames(base, { alarmName: names }, maxChars);
@@ -79,8 +95,9 @@ export const DEPLOYMENT_LIFECYCLE_EVENTS = [
 export function deploymentEventsPattern(
   serviceNames: Iterable<string>,
   maxChars: number = DEFAULT_EVENT_PATTERN_MAX_CHARS,
+  account?: string,
 ): ListenPattern {
-  const base: EventPattern = { source: [CUTOVER_EVENT_SOURCE], detailType: [...DEPLOYMENT_LIFECYCLE_EVENTS] };
+  const base: EventPattern = inAccount({ source: [CUTOVER_EVENT_SOURCE], detailType: [...DEPLOYMENT_LIFECYCLE_EVENTS] }, account);
   const names = uniqueSorted(serviceNames);
   if (names.length === 0) return { pattern: base, filteredByName: false };
   return withNames(base, { service: names }, maxChars);

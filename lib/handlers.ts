@@ -72,7 +72,12 @@ export type Access =
    * The deployments table (and its `inflight` index): `GetItem` and `Query`, plus `PutItem` and
    * `UpdateItem` for `readWrite` — what the store adapters call (no scan, batch or delete).
    */
-  | { readonly kind: 'table'; readonly mode: 'read' | 'readWrite' }
+  /**
+   * The table: reads anywhere; writes only to items whose partition key starts with the prefix of
+   * `partitions` (IAM condition `dynamodb:LeadingKeys`): a deploy function cannot write a release
+   * record (its approval token) and the release function cannot write a deployment record.
+   */
+  | { readonly kind: 'table'; readonly mode: 'read' | 'readWrite'; readonly partitions?: TablePartitions }
   /** `events:PutEvents` on Cutover's event bus. */
   | { readonly kind: 'putEvents' }
   /**
@@ -88,6 +93,8 @@ export type Access =
   | { readonly kind: 'ecsScaledServices'; readonly actions: readonly EcsScalingAction[] }
   /** Read a task definition and register the next revision (families are known only at run time). */
   | { readonly kind: 'ecsTaskDefinitions' }
+  /** Read a task definition only (the reconcile sweep: the image a service already runs). */
+  | { readonly kind: 'ecsDescribeTaskDefinition' }
   /** List, describe, deregister and delete (DeleteTaskDefinitions) task-definition revisions: cleanup. */
   | { readonly kind: 'ecsRevisionCleanup' }
   /** ListTasks / DescribeTasks in the configured clusters (which revisions still run). */
@@ -97,6 +104,13 @@ export type Access =
    * execution roles carried over from the stable revision; none when the list is empty).
    */
   | { readonly kind: 'passTaskRoles' }
+  /**
+   * Explicit denials outside the configured task-definition families (`services[].taskDefinitionFamily`):
+   * `ecs:RegisterTaskDefinition` of another family (its resource is the revision), `ecs:CreateTaskSet`
+   * of another family's revision (its `ecs:task-definition` condition key; Service Authorization
+   * Reference, "Actions, resources, and condition keys for Amazon Elastic Container Service").
+   */
+  | { readonly kind: 'ecsFamilyGuard'; readonly actions: ReadonlyArray<'ecs:RegisterTaskDefinition' | 'ecs:CreateTaskSet'> }
   | { readonly kind: 'elbDescribe'; readonly actions: readonly ElbDescribeAction[] }
   | { readonly kind: 'elbRouting'; readonly actions: readonly ElbRoutingAction[] }
   /** `ModifyListener` on the configured test listeners only (blue-green test traffic). */
@@ -146,7 +160,15 @@ export interface HandlerSpec {
   readonly timeoutSeconds?: number | ((config: CutoverConfig) => number);
 }
 
-const READ_WRITE = { kind: 'table', mode: 'readWrite' } as const;
+/**
+ * The table's partitions by what they hold (functions/aws/store.ts `serviceKey`: `SVC#<service>#<environment>`
+ * for deployments, locks, stable pointers and scaling state; functions/aws/release-store.ts
+ * `releaseKey`: `REL#<releaseId>`). test/security/iam.test.ts checks the prefixes against those keys.
+ */
+export const TABLE_PARTITION_PREFIXES = { deployments: 'SVC#', releases: 'REL#' } as const;
+export type TablePartitions = keyof typeof TABLE_PARTITION_PREFIXES;
+
+const READ_WRITE = { kind: 'table', mode: 'readWrite', partitions: 'deployments' } as const;
 const PUT_EVENTS = { kind: 'putEvents' } as const;
 const ROUTING_DESCRIBE: readonly ElbDescribeAction[] = [
   'elasticloadbalancing:DescribeListeners',
@@ -178,8 +200,11 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     description: 'Cutover: starts a deployment (or, with several environments, a release) for every service fed by a pushed ECR image',
     trigger: { kind: 'ecrPush' },
     access: [
-      { kind: 'executions', stateMachine: 'deploy', actions: ['states:StartExecution'] },
-      { kind: 'executions', stateMachine: 'release', actions: ['states:StartExecution'] },
+      // DescribeExecution: a later push of a digest whose execution ended starts anew (shared/push.ts).
+      { kind: 'executions', stateMachine: 'deploy', actions: ['states:StartExecution', 'states:DescribeExecution'] },
+      { kind: 'executions', stateMachine: 'release', actions: ['states:StartExecution', 'states:DescribeExecution'] },
+      // ECR's push time: the trusted time a push is ordered by.
+      { kind: 'ecrRepositories', actions: ['ecr:DescribeImages'] },
     ],
     stateMachineArns: ['deploy', 'release'],
   },
@@ -209,14 +234,20 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     entry: 'lock.ts',
     description: 'Cutover: takes, renews and releases the per-service deployment lock',
     trigger: STATE_MACHINE,
-    access: [READ_WRITE],
+    // SendTaskSuccess: wakes the deployment parked on the lock (WaitForLockRelease).
+    access: [READ_WRITE, { kind: 'taskResponse' }],
     stateMachineArns: [],
   },
   register: {
     entry: 'register.ts',
     description: 'Cutover: registers the stable task definition with only the image changed',
     trigger: STATE_MACHINE,
-    access: [{ kind: 'ecsTaskDefinitions' }, { kind: 'passTaskRoles' }, READ_WRITE],
+    access: [
+      { kind: 'ecsTaskDefinitions' },
+      { kind: 'passTaskRoles' },
+      { kind: 'ecsFamilyGuard', actions: ['ecs:RegisterTaskDefinition'] },
+      READ_WRITE,
+    ],
     stateMachineArns: [],
   },
   migration: {
@@ -239,6 +270,9 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
           'ecs:DescribeTaskSets',
           'ecs:DescribeServices',
           'ecs:UpdateTaskSet',
+          // At ECS's limit of 5 task sets per service, orphans (no traffic, not blue) are deleted
+          // to make room for green (functions/core/live-side.ts taskSetRoom).
+          'ecs:DeleteTaskSet',
           'ecs:TagResource',
         ],
       },
@@ -246,6 +280,12 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
         kind: 'elbDescribe',
         actions: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeTargetHealth'],
       },
+      // CreateTaskSet passes the revision's task and execution roles: ECS checks iam:PassRole on it, as
+      // the ECS Developer Guide says for CodeDeploy's role, which calls CreateTaskSet ("Amazon ECS
+      // CodeDeploy IAM Role"; docs/aws-behaviour.md). Only the roles taskRoleArns names.
+      { kind: 'passTaskRoles' },
+      // ... and only a revision of the service's own family.
+      { kind: 'ecsFamilyGuard', actions: ['ecs:CreateTaskSet'] },
       // Points the test listener (blue-green) at green; production routing is not its business.
       { kind: 'elbTestRouting' },
       // The pre-traffic check: a watched alarm already in ALARM fails the deployment before any shift.
@@ -308,6 +348,8 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     description: 'Cutover: scales blue to zero, deletes it and closes the deployment',
     trigger: STATE_MACHINE,
     access: [
+      // SendTaskSuccess: wakes the deployment parked on the lock (WaitForLockRelease).
+      { kind: 'taskResponse' },
       {
         kind: 'ecsServices',
         actions: ['ecs:UpdateTaskSet', 'ecs:DeleteTaskSet', 'ecs:DescribeServices', 'ecs:DescribeTaskSets'],
@@ -322,6 +364,8 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     description: 'Cutover: puts all traffic back on blue and removes green',
     trigger: STATE_MACHINE,
     access: [
+      // SendTaskSuccess: wakes the deployment parked on the lock (WaitForLockRelease).
+      { kind: 'taskResponse' },
       { kind: 'elbDescribe', actions: ROUTING_DESCRIBE },
       { kind: 'elbRouting', actions: ROUTING_WRITE },
       {
@@ -369,10 +413,17 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     access: [
       READ_WRITE,
       { kind: 'executions', stateMachine: 'deploy', actions: ['states:DescribeExecution', 'states:StartExecution'] },
+      // A lost push with several environments starts its release, as intake would have.
+      { kind: 'executions', stateMachine: 'release', actions: ['states:DescribeExecution', 'states:StartExecution'] },
       { kind: 'ecrRepositories', actions: ['ecr:DescribeImages'] },
       { kind: 'ecsServices', actions: ['ecs:DescribeServices'] },
+      // The image a service already runs (DescribeTaskDefinition) is not a lost push.
+      { kind: 'ecsDescribeTaskDefinition' },
+      // Traffic left on a task set that is not primary after a deployment ended goes back to the primary.
+      { kind: 'elbDescribe', actions: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules'] },
+      { kind: 'elbRouting', actions: ROUTING_WRITE },
     ],
-    stateMachineArns: ['deploy'],
+    stateMachineArns: ['deploy', 'release'],
     // Visits every configured service and repository in one call.
     timeoutSeconds: 300,
   },
@@ -415,7 +466,7 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     trigger: STATE_MACHINE,
     // The deploy executions are the state machine's (startExecution.sync:2); an operator's approve or
     // abort answers the release's approval token.
-    access: [READ_WRITE, PUT_EVENTS, { kind: 'taskResponse' }],
+    access: [{ kind: 'table', mode: 'readWrite', partitions: 'releases' }, PUT_EVENTS, { kind: 'taskResponse' }],
     stateMachineArns: [],
   },
 };

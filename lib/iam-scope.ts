@@ -1,23 +1,30 @@
 /**
  * Which ECS, ELB and ECR resources Cutover's roles may act on, from the configuration.
  *
- * The finest scope names every configured service, task set, listener, rule and repository. That
- * list grows with the services, and a role's inline policies are limited by IAM to 10,240
- * characters; CDK would then split the policy into extra managed policies, and the resource count
- * would grow with the services. So the scope coarsens, in three steps, until the lists fit a
- * budget:
+ * **Writes never coarsen** (issue #14, 9). Every write — CreateTaskSet, UpdateTaskSet, DeleteTaskSet,
+ * UpdateServicePrimaryTaskSet, UpdateService, ModifyListener, ModifyRule, BatchDeleteImage, RunTask's
+ * clusters, StopTask, hook invocation — names each configured service, task set, listener, rule,
+ * repository, cluster and function, however many services there are (the `*Write` lists below, and
+ * {@link scopeHookFunctions}). A long list is split into several statements, which CDK spreads over
+ * the role's inline policy and overflow managed policies; lib/control-plane.ts fails synth, naming
+ * the role and the limit, when a role would need more managed policies than IAM allows.
  *
- * | level     | ECS                                      | ELB writes                                  | ECR                  |
- * | --------- | ---------------------------------------- | ------------------------------------------- | -------------------- |
- * | `service` | `service/C/S`, `task-set/C/S/*`          | each listener ARN, each listener-rule ARN   | `repository/NAME`    |
- * | `cluster` | `service/C/*`, `task-set/C/*`            | each listener ARN, `listener-rule/.../L/*`  | `repository/NS/*` ¹  |
- * | `account` | `service/*`, `task-set/*`                | `listener/app/*`, `listener-rule/app/*`     | `repository/*`       |
+ * Only the **reads** (Describe*, ListTasks) coarsen: a read names what it may see, and a role that
+ * reads every service's list would carry it twice. The read lists coarsen in three steps until they
+ * fit a budget:
+ *
+ * | level     | ECS reads                                | ECR reads            |
+ * | --------- | ---------------------------------------- | -------------------- |
+ * | `service` | `service/C/S`, `task-set/C/S/*`          | `repository/NAME`    |
+ * | `cluster` | `service/C/*`, `task-set/C/*`            | `repository/NS/*` ¹  |
+ * | `account` | `service/*`, `task-set/*`                | `repository/*`       |
  *
  * ¹ a namespaced repository (`team/app`) by its first namespace, an un-namespaced one by its name.
  *
- * The same levels scope the cluster-wide lists: clusters (`cluster/C`, for `ecs:cluster`
- * conditions) and their tasks (`task/C/*`) — at the `account` level `cluster/*` and `task/*` — and
- * the subsets of services that configure `scaling` (UpdateService) or a `migration` (RunTask).
+ * The same levels scope the cluster-wide read lists: clusters (`cluster/C`, for ListTasks'
+ * `ecs:cluster` condition) and their tasks (`task/C/*`, DescribeTasks) — at the `account` level
+ * `cluster/*` and `task/*`. The services that configure `scaling` (UpdateService) or a `migration`
+ * (RunTask, StopTask) are writes: always exact.
  *
  * Hook functions (user Lambdas) are scoped apart ({@link scopeHookFunctions}): they sit in other
  * roles (the hook handler, the deploy and release state machines). So are the IAM roles Cutover may
@@ -39,10 +46,15 @@ export interface ArnEnvironment {
 }
 
 export interface ScopedResources {
+  /** The level of the read lists ({@link ecs}, {@link ecr}, {@link ecsClusters}, {@link ecsTasks}). */
   readonly level: ScopeLevel;
-  /** Service and task-set ARNs for the `ecsServices` access. */
+  /** Service and task-set ARNs for the `ecsServices` access's reads (Describe*): coarsens. */
   readonly ecs: readonly string[];
-  /** Listener and listener-rule ARNs for the `elbRouting` access. */
+  /** Service and task-set ARNs of every configured service, for the `ecsServices` access's writes: never coarsens. */
+  readonly ecsWrite: readonly string[];
+  /** Repository ARNs of every configured repository, for ECR writes (BatchDeleteImage): never coarsens. */
+  readonly ecrWrite: readonly string[];
+  /** Listener and listener-rule ARNs for the `elbRouting` access (writes: every configured listener and rule, never coarsened). */
   readonly elbRouting: readonly string[];
   /** Test-listener ARNs for the `elbTestRouting` access (empty when no service has one). */
   readonly elbTestListeners: readonly string[];
@@ -58,8 +70,10 @@ export interface ScopedResources {
   readonly migrationClusters: readonly string[];
   /** Task ARNs (`task/C/*`) in {@link migrationClusters} (the `.sync` integration watches and stops them). */
   readonly migrationTasks: readonly string[];
-  /** Why the wildcards at this level are needed (for the cdk-nag acknowledgement). */
+  /** Why the wildcards at this level are needed (for the cdk-nag acknowledgement of the read lists). */
   readonly wildcardReason: string;
+  /** Why the write lists have wildcards (task sets' generated ids, tasks' generated ids). */
+  readonly writeWildcardReason: string;
 }
 
 /**
@@ -76,7 +90,6 @@ const unique = (values: Iterable<string>): string[] => [...new Set(values)].sort
 export function resourcesAt(level: ScopeLevel, config: CutoverConfig, env: ArnEnvironment): ScopedResources {
   const { partition, region, account } = env;
   const ecsArn = (resource: string) => `arn:${partition}:ecs:${region}:${account}:${resource}`;
-  const elbArn = (resource: string) => `arn:${partition}:elasticloadbalancing:${region}:${account}:${resource}`;
   const ecrArn = (resource: string) => `arn:${partition}:ecr:${region}:${account}:${resource}`;
   const listeners = config.services.flatMap((s) => [s.listenerArn, s.testListenerArn].filter((a): a is string => !!a));
   const rules = config.services.flatMap((s) => (s.listenerRuleArn ? [s.listenerRuleArn] : []));
@@ -90,24 +103,32 @@ export function resourcesAt(level: ScopeLevel, config: CutoverConfig, env: ArnEn
   const clusterLists = {
     ecsClusters: clusters(config.services),
     ecsTasks: tasks(config.services),
+  };
+  /** Writes: exact at every level (issue #14, 9). */
+  const ecsWrite = unique(
+    config.services.flatMap((s) => [ecsArn(`service/${s.cluster}/${s.service}`), ecsArn(`task-set/${s.cluster}/${s.service}/*`)]),
+  );
+  const writes = {
+    ecsWrite,
+    ecrWrite: repositories,
+    elbRouting: unique([...listeners, ...rules]),
+    elbTestListeners: testListeners,
+    ecsScaledServices: unique(scaled.map((s) => ecsArn(`service/${s.cluster}/${s.service}`))),
+    // RunTask's ecs:cluster condition and runTask.sync's StopTask: the clusters that run migrations.
     migrationClusters: clusters(migrating),
     migrationTasks: tasks(migrating),
+    writeWildcardReason:
+      'ECS generates task-set and task ids, so each configured service gets task-set/CLUSTER/SERVICE/* and each migrating cluster task/CLUSTER/*: ' +
+      'the wildcard covers only the task sets of that one configured service (the tasks of that cluster); writes are never coarsened',
   };
   switch (level) {
     case ScopeLevel.Service:
       return {
         level,
-        ecs: unique(
-          config.services.flatMap((s) => [
-            ecsArn(`service/${s.cluster}/${s.service}`),
-            ecsArn(`task-set/${s.cluster}/${s.service}/*`),
-          ]),
-        ),
-        elbRouting: unique([...listeners, ...rules]),
-        elbTestListeners: testListeners,
+        ecs: ecsWrite,
         ecr: repositories,
         ...clusterLists,
-        ecsScaledServices: unique(scaled.map((s) => ecsArn(`service/${s.cluster}/${s.service}`))),
+        ...writes,
         wildcardReason:
           'ECS generates task-set ids at CreateTaskSet, so each configured service gets task-set/CLUSTER/SERVICE/*: ' +
           'the wildcard covers only the task sets of that one configured service',
@@ -118,9 +139,6 @@ export function resourcesAt(level: ScopeLevel, config: CutoverConfig, env: ArnEn
         ecs: unique(
           config.services.flatMap((s) => [ecsArn(`service/${s.cluster}/*`), ecsArn(`task-set/${s.cluster}/*`)]),
         ),
-        // listener-rule/app/LB/LBID/LISTENERID/RULEID -> listener-rule/app/LB/LBID/LISTENERID/*
-        elbRouting: unique([...listeners, ...rules.map((r) => r.replace(/\/[^/]+$/, '/*'))]),
-        elbTestListeners: testListeners,
         ecr: unique(
           config.services.map((s) => {
             const slash = s.repository.indexOf('/');
@@ -128,28 +146,24 @@ export function resourcesAt(level: ScopeLevel, config: CutoverConfig, env: ArnEn
           }),
         ),
         ...clusterLists,
-        ecsScaledServices: unique(scaled.map((s) => ecsArn(`service/${s.cluster}/*`))),
+        ...writes,
         wildcardReason:
-          'the per-service ARNs of the configured services exceed the IAM inline-policy size, so ECS writes are ' +
-          'scoped to the configured clusters, listener-rule writes to the rules of the configured listeners and ECR ' +
-          'reads to the namespaces of the configured repositories (account and region pinned)',
+          'the per-service ARNs of the configured services exceed the read budget, so ECS reads (Describe*) are ' +
+          'scoped to the configured clusters and ECR reads to the namespaces of the configured repositories (account ' +
+          'and region pinned); every write names each configured resource',
       };
     case ScopeLevel.Account:
       return {
         level,
         ecs: [ecsArn('service/*'), ecsArn('task-set/*')],
-        elbRouting: [elbArn('listener/app/*'), elbArn('listener-rule/app/*')],
-        elbTestListeners: testListeners.length > 0 ? [elbArn('listener/app/*')] : [],
         ecr: [ecrArn('repository/*')],
         ecsClusters: [ecsArn('cluster/*')],
         ecsTasks: [ecsArn('task/*')],
-        ecsScaledServices: scaled.length > 0 ? [ecsArn('service/*')] : [],
-        migrationClusters: migrating.length > 0 ? [ecsArn('cluster/*')] : [],
-        migrationTasks: migrating.length > 0 ? [ecsArn('task/*')] : [],
+        ...writes,
         wildcardReason:
-          'the configured services, clusters and listeners exceed the IAM inline-policy size even per cluster, so ' +
-          'ECS, ELB and ECR permissions are scoped to their resource type in this account and region; the ' +
-          'handlers act only on services named in the bundled configuration',
+          'the configured services and clusters exceed the read budget even per cluster, so ECS and ECR reads ' +
+          '(Describe*, ListTasks) are scoped to their resource type in this account and region; every write names ' +
+          'each configured resource',
       };
     default: {
       const never: never = level;
@@ -158,20 +172,47 @@ export function resourcesAt(level: ScopeLevel, config: CutoverConfig, env: ArnEn
   }
 }
 
-/** Characters the lists take in a policy document (each ARN quoted, comma separated). */
+/** Characters the coarsening (read) lists take in a policy document (each ARN quoted, comma separated). */
 export function scopeSize(scoped: ScopedResources): number {
-  return [
-    ...scoped.ecs,
-    ...scoped.elbRouting,
-    ...scoped.elbTestListeners,
-    ...scoped.ecr,
-    ...scoped.ecsClusters,
-    ...scoped.ecsTasks,
-    ...scoped.ecsScaledServices,
-    ...scoped.migrationClusters,
-    ...scoped.migrationTasks,
-  ].reduce((n, arn) => n + arn.length + 3, 0);
+  return [...scoped.ecs, ...scoped.ecr, ...scoped.ecsClusters, ...scoped.ecsTasks].reduce((n, arn) => n + arn.length + 3, 0);
 }
+
+/**
+ * `arns` in consecutive groups of at most `maxChars` characters (as {@link scopeSize} counts them),
+ * one statement each, so CDK can spread a long write list over the inline policy and overflow
+ * managed policies (it splits between statements, never inside one). Order is kept.
+ */
+export function chunkArns(arns: readonly string[], maxChars: number = WRITE_STATEMENT_MAX_CHARS): string[][] {
+  const out: string[][] = [];
+  let current: string[] = [];
+  let size = 0;
+  for (const arn of arns) {
+    const n = arn.length + 3;
+    if (current.length > 0 && size + n > maxChars) {
+      out.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(arn);
+    size += n;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/**
+ * Characters of ARNs one write statement carries: under CDK's 6,000-character overflow managed
+ * policy (IAM: 6,144 characters per managed policy; IAM and AWS STS quotas, IAM User Guide) with
+ * room for the statement's actions and conditions.
+ */
+export const WRITE_STATEMENT_MAX_CHARS = 4500;
+
+/**
+ * Managed policies IAM attaches to a role by default (IAM and AWS STS quotas: "Managed policies
+ * attached to an IAM role", 10, adjustable to 20). CDK puts what does not fit the 10,240-character
+ * inline policy into overflow managed policies; past this many, synth fails (lib/control-plane.ts).
+ */
+export const DEFAULT_MAX_MANAGED_POLICIES_PER_ROLE = 10;
 
 /** The finest level whose lists fit `budgetChars`. */
 export function scopeResources(
@@ -196,8 +237,6 @@ export interface ScopedHookFunctions {
   readonly wildcardReason: string;
 }
 
-const LAMBDA_ARN = /^arn:([^:]+):lambda:([^:]+):(\d{12}):function:/;
-
 /**
  * Every configured hook ARN (services' lifecycle hooks and environments' verification hooks), exactly
  * as configured (an alias or version qualifier is part of what is allowed). When the list exceeds
@@ -213,23 +252,11 @@ export function scopeHookFunctions(config: CutoverConfig, budgetChars: number = 
     ]),
     ...config.environments.flatMap((e) => e.verification.hooks),
   ]);
-  const size = arns.reduce((n, arn) => n + arn.length + 3, 0);
-  if (size <= budgetChars) {
-    return { arns, coarsened: false, wildcardReason: 'the configured hook functions, each by its ARN' };
-  }
-  const coarse = unique(
-    arns.map((arn) => {
-      const m = LAMBDA_ARN.exec(arn);
-      return m ? `arn:${m[1]}:lambda:${m[2]}:${m[3]}:function:*` : arn;
-    }),
-  );
-  return {
-    arns: coarse,
-    coarsened: true,
-    wildcardReason:
-      'the configured hook function ARNs exceed the IAM inline-policy size, so invocation is scoped to the functions of ' +
-      'the accounts and regions the hooks live in; the handler invokes only the hooks named in the bundled configuration',
-  };
+  // Issue #14 (Low): invocation never widens to `function:*` (which would include Cutover's own
+  // functions): a long list is split into statements like every other write. `budgetChars` is kept
+  // for callers; it no longer changes the scope.
+  void budgetChars;
+  return { arns, coarsened: false, wildcardReason: 'the configured hook functions, each by its ARN' };
 }
 
 /** The IAM roles register (and a state machine's `ecs:runTask`) may pass to ECS tasks. */
@@ -280,4 +307,22 @@ export function passRoleProblems(config: CutoverConfig, env: ArnEnvironment): st
     }
   });
   return problems;
+}
+
+/**
+ * The task-definition families of the configured services (`services[].taskDefinitionFamily`, see
+ * functions/core/services.ts `familyOf`), as `task-definition/FAMILY:*` ARNs: the only revisions
+ * Cutover may register, create a task set from (CreateTaskSet's `ecs:task-definition` condition) or
+ * run (RunTask's task-definition resource). `only` narrows them to some services (those with a
+ * migration). Never coarsened: one ARN per family (issue #14, 1).
+ */
+export function scopeTaskDefinitionFamilies(
+  config: CutoverConfig,
+  env: ArnEnvironment,
+  only: (s: CutoverConfig['services'][number]) => boolean = () => true,
+): string[] {
+  const { partition, region, account } = env;
+  // functions/core/services.ts familyOf (lib imports no handler code; test/security/boundary.test.ts compares them).
+  const familyOf = (s: CutoverConfig['services'][number]) => s.taskDefinitionFamily ?? s.bootstrap?.taskDefinition.split(':')[0] ?? s.service;
+  return [...new Set(config.services.filter(only).map((s) => `arn:${partition}:ecs:${region}:${account}:task-definition/${familyOf(s)}:*`))].sort();
 }

@@ -144,7 +144,7 @@ export class CutoverScaling extends Construct {
 
     const alarms = scalingAlarmNames(config);
     if (alarms.length > 0) {
-      this.alarmPattern = alarmStatePattern(alarms, props.eventPatternMaxChars);
+      this.alarmPattern = alarmStatePattern(alarms, props.eventPatternMaxChars, stack.account);
       this.alarmRule = new Rule(this, 'AlarmRule', {
         description: 'Cutover: the scaling rules\' alarms going to ALARM change the desired count of their services',
         eventPattern: this.alarmPattern.pattern,
@@ -158,6 +158,7 @@ export class CutoverScaling extends Construct {
         eventPattern: deploymentEventsPattern(
           scaled.map((s) => s.name),
           props.eventPatternMaxChars,
+          stack.account,
         ).pattern,
         targets: [target()],
       });

@@ -50,7 +50,7 @@ describe('bin/app.ts with a bad configuration', () => {
       expect(run.status).toBe(1);
       expect(run.stderr).toContain(`Cutover configuration ${file} is invalid:`);
       expect(run.stderr).toMatch(/- services\[0\]\.listenerArn: .* must be an ALB listener ARN/);
-      expect(run.stderr).toMatch(/- services\[0\]\.tagFilter: "v\[0-9\]\+" must be a tag pattern of .* with \* and \? wildcards/);
+      expect(run.stderr).toMatch(/- services\[0\]\.tagFilter: "v\[0-9\]\+" looks like a regular expression; tagFilter is a glob/);
       expect(run.stderr).not.toMatch(/^\s+at /m);
     },
     60_000,

@@ -61,9 +61,11 @@ const handlerStatements = (t: Template, handler: string) =>
   roleStatements(t, `ControlPlane${handler.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}HandlerRole`);
 
 /** `action -> resources` of a statement list (resources resolved to strings or JSON). */
+/** What the statements allow, by action (Deny statements, the family guards, are checked on their own). */
 function grants(statements: Statement[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const s of statements) {
+    if ((s as { Effect?: string }).Effect === 'Deny') continue;
     for (const a of asList(s.Action)) {
       const rs = asList(s.Resource as unknown).map((r) => (typeof r === 'string' ? r : JSON.stringify(r)));
       out.set(a, [...(out.get(a) ?? []), ...rs].sort());
@@ -259,9 +261,23 @@ describe('ControlPlane with the example configuration', () => {
       DefinitionS3Location: Match.anyValue(),
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: Match.stringLikeRegexp('^/aws/vendedlogs/states/CutoverStack-ControlPlane-.*-Deploy$'),
+      LogGroupName: {
+        'Fn::Join': ['', [Match.stringLikeRegexp('^/aws/vendedlogs/states/CutoverStack-ControlPlane-.*-Deploy-$'), { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }]],
+      },
       RetentionInDays: 90,
     });
+  });
+
+  it('names no RETAINed log group with a fixed name: a deleted stack or a failed first deploy never blocks the next (issue #12, defect 8)', () => {
+    // Every log group the stack retains either has no name (CloudFormation generates one) or a name
+    // that ends with the stack's GUID, which is new for every stack created.
+    const groups = template.findResources('AWS::Logs::LogGroup');
+    expect(Object.keys(groups).length).toBeGreaterThan(0);
+    const fixed = Object.entries(groups)
+      .filter(([, r]) => r.DeletionPolicy === 'Retain' && r.Properties?.LogGroupName !== undefined)
+      .filter(([, r]) => !JSON.stringify(r.Properties.LogGroupName).includes('AWS::StackId'))
+      .map(([id]) => id);
+    expect(fixed).toEqual([]);
   });
 
   it('substitutes every ${<Name>FunctionArn} with the function built from functions/handlers/<name>.ts', () => {
@@ -310,7 +326,8 @@ describe('ControlPlane with the example configuration', () => {
 
     const intake = grants(handlerStatements(template, 'intake'));
     expect(intake.get('states:StartExecution')).toEqual([stack.controlPlane.deployStateMachineArn]);
-    expect([...intake.keys()].filter((a) => !/^(logs|xray|sqs):/.test(a))).toEqual(['states:StartExecution']);
+    // DescribeExecution: a later push of a digest whose execution ended starts anew; DescribeImages: ECR's push time.
+    expect([...intake.keys()].filter((a) => !/^(logs|xray|sqs):/.test(a)).sort()).toEqual(['ecr:DescribeImages', 'states:DescribeExecution', 'states:StartExecution']);
     // sqs: only to send failed events to its own dead-letter queue.
     expect(intake.get('sqs:SendMessage')).toEqual([expect.stringMatching(/IntakeHandlerDeadLetterQueue/)]);
 
@@ -319,7 +336,8 @@ describe('ControlPlane with the example configuration', () => {
     expect(shift.get('elasticloadbalancing:ModifyRule')).toEqual([listener]);
     expect(shift.get('elasticloadbalancing:DescribeTargetHealth')).toEqual(['*']);
     expect(shift.get('ecs:UpdateTaskSet')).toEqual([service, taskSets]);
-    expect(shift.get('dynamodb:UpdateItem')).toEqual([tableArn, indexArn].sort());
+    // Writes go to the table only (an index is written through it), scoped by partition (dynamodb:LeadingKeys).
+    expect(shift.get('dynamodb:UpdateItem')).toEqual([tableArn]);
     expect(shift.get('events:PutEvents')).toHaveLength(1);
 
     // register passes exactly the roles of taskRoleArns, to ECS tasks only
@@ -351,8 +369,12 @@ describe('ControlPlane with the example configuration', () => {
     expect(watcher.get('states:SendTaskFailure')).toEqual(['*']);
     expect(watcher.get('dynamodb:Query')).toEqual([tableArn, indexArn].sort());
 
+    // lock: the table, and the callback of a queued deployment it wakes (a newer waiter replaces an older one).
     const lock = grants(handlerStatements(template, 'lock'));
-    expect([...lock.keys()].filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:') && !a.startsWith('xray:'))).toEqual([]);
+    expect([...lock.keys()].filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:') && !a.startsWith('xray:')).sort()).toEqual([
+      'states:SendTaskFailure',
+      'states:SendTaskSuccess',
+    ]);
   });
 
   it('green may point only the test listener at green', () => {
@@ -402,20 +424,29 @@ describe('ControlPlane resources do not grow with the configured services', () =
     return counts;
   };
 
-  it('1 and 50 services synthesize the same number and types of resources', () => {
+  it('1 and 50 services synthesize the same number and types of resources, but for the overflow policies of exact writes', () => {
     const one = synthStack({ config: parseConfig(manyServices(1)) }).template;
     const fifty = synthStack({ config: parseConfig(manyServices(50)) }).template;
+    const withoutManaged = (t: Template) => {
+      const { 'AWS::IAM::ManagedPolicy': _managed, ...rest } = typeCounts(t);
+      return rest;
+    };
 
-    expect(typeCounts(fifty)).toEqual(typeCounts(one));
-    expect(Object.keys(resourcesOf(fifty))).toHaveLength(Object.keys(resourcesOf(one)).length);
+    // Issue #14 (9): writes are never coarsened to keep the count flat; their lists overflow into
+    // managed policies of the roles that write (a few, bounded by maxManagedPoliciesPerRole per role).
+    expect(withoutManaged(fifty)).toEqual(withoutManaged(one));
+    expect(typeCounts(one)['AWS::IAM::ManagedPolicy'] ?? 0).toBe(0);
+    expect(typeCounts(fifty)['AWS::IAM::ManagedPolicy'] ?? 0).toBeLessThanOrEqual(10);
   });
 
-  it.each([1, 50, 500])('every role policy stays under IAM\'s 10,240 characters with %i services', (count) => {
+  it.each([1, 50, 120])('every role policy stays under IAM\'s size limits with %i services', (count) => {
     const { template } = synthStack({ config: parseConfig(manyServices(count)) });
     for (const [id, policy] of ofType(template, 'AWS::IAM::Policy')) {
       expect(JSON.stringify(policy.Properties?.PolicyDocument).length, id).toBeLessThan(10_240);
     }
-    template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    for (const [id, policy] of ofType(template, 'AWS::IAM::ManagedPolicy')) {
+      expect(JSON.stringify(policy.Properties?.PolicyDocument).length, id).toBeLessThan(6_144);
+    }
   });
 
   it('20 services list all 40 alarms in the one alarm rule while the pattern fits', () => {
@@ -460,8 +491,8 @@ describe('ControlPlane props', () => {
   });
 
   it('validate the configuration again (a hand-built config is checked too)', () => {
-    const config = { ...exampleConfig(), services: [] };
-    expect(() => synthStack({ config })).toThrow(/ControlPlaneProps\.config\) is invalid:\n {2}- services: must list at least one service/);
+    const config = { ...exampleConfig(), recordRetentionSeconds: -1 };
+    expect(() => synthStack({ config })).toThrow(/ControlPlaneProps\.config\) is invalid:\n {2}- recordRetentionSeconds: /);
   });
 
   it('name the missing handler file when a manifest entry has none', () => {
@@ -543,8 +574,9 @@ describe('state machine grants for every supported integration', () => {
     expect(g.get('states:StartExecution')).toEqual([`${p}:stateMachine:${childName}`]);
     expect(g.get('states:DescribeExecution')).toEqual([`${p}:execution:${childName}:*`]);
     expect(g.get('states:StopExecution')).toEqual([`${p}:execution:${childName}:*`]);
-    // ecs:runTask.sync: only in the cluster of the service with a migration (production, cluster "shop")
-    expect(g.get('ecs:RunTask')).toEqual([`arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/*`]);
+    // ecs:runTask.sync: only revisions of the migrating service's family (issue #14, 1), only in its
+    // cluster (production, cluster "shop")
+    expect(g.get('ecs:RunTask')).toEqual([`arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/checkout:*`]);
     const runTask = statements.find((s) => asList(s.Action).includes('ecs:RunTask'));
     expect(runTask?.Condition).toEqual({ ArnLike: { 'ecs:cluster': [`arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/shop`] } });
     expect(g.get('ecs:StopTask')).toEqual([`arn:aws:ecs:${REGION}:${ACCOUNT}:task/shop/*`]);

@@ -157,6 +157,8 @@ describe('DemoServiceStack', () => {
 
 // ------------------------------------------------------------------ the bootstrap handler, run
 
+const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/CutoverDemo/0f0e0d0c-0b0a-0908-0706-050403020100';
+
 interface Call {
   readonly service: string;
   readonly command: string;
@@ -164,7 +166,8 @@ interface Call {
 }
 
 /** Run BOOTSTRAP_HANDLER with fake SDK clients (recording every command) and a fake HTTPS reply. */
-async function runBootstrap(event: Record<string, unknown>, responses: Record<string, (input: Record<string, unknown>) => unknown> = {}) {
+async function runBootstrap(event: Record<string, unknown>, fixtures: Record<string, (input: Record<string, unknown>) => unknown> = {}) {
+  let responses = fixtures;
   const calls: Call[] = [];
   const replies: Array<Record<string, unknown>> = [];
   const sdk = (service: string) =>
@@ -203,11 +206,18 @@ async function runBootstrap(event: Record<string, unknown>, responses: Record<st
   const modules: Record<string, unknown> = {
     '@aws-sdk/client-ecs': sdk('ecs'),
     '@aws-sdk/client-elastic-load-balancing-v2': sdk('elb'),
+    '@aws-sdk/client-cloudformation': sdk('cloudformation'),
     https,
+  };
+  // CloudFormation reports the resource as <RequestType>_IN_PROGRESS while it waits for the answer.
+  responses = {
+    DescribeStackResource: () => ({ StackResourceDetail: { ResourceStatus: `${String(event.RequestType).toUpperCase()}_IN_PROGRESS` } }),
+    ...responses,
   };
   const module = { exports: {} as { handler: (e: unknown) => Promise<void> } };
   const silent = { error: () => undefined, log: () => undefined };
-  new Function('require', 'exports', 'module', 'console', BOOTSTRAP_HANDLER)((m: string) => modules[m], module.exports, module, silent);
+  const processEnv = { env: { STACK_ID: STACK_ID, LOGICAL_ID: 'TrafficBootstrap' } };
+  new Function('require', 'exports', 'module', 'console', 'process', BOOTSTRAP_HANDLER)((m: string) => modules[m], module.exports, module, silent, processEnv);
   await module.exports.handler(event);
   return { calls, replies };
 }
@@ -228,8 +238,8 @@ const PROPS = {
 };
 const event = (RequestType: string, extra: Record<string, unknown> = {}) => ({
   RequestType,
-  ResponseURL: 'https://cloudformation-custom-resource-response.example/reply?sig=1',
-  StackId: 'stack',
+  ResponseURL: 'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws%3Acloudformation/reply?X-Amz-Signature=1',
+  StackId: STACK_ID,
   RequestId: 'req-0123456789abcdef0123456789abcdef0123',
   LogicalResourceId: 'TrafficBootstrap',
   ResourceProperties: PROPS,
@@ -288,5 +298,39 @@ describe('the bootstrap custom resource', () => {
       },
     });
     expect(replies).toEqual([expect.objectContaining({ Status: 'FAILED', Reason: 'Priority 1 is in use', PhysicalResourceId: 'not-created' })]);
+  });
+});
+
+describe('the bootstrap custom resource refuses what CloudFormation did not send (issue #14, Low)', () => {
+  const DELETE_FIXTURES = {
+    DescribeListeners: listeners,
+    DescribeServices: () => ({ services: [{ taskSets: [{ id: 'ecs-svc/1' }] }] }),
+  };
+  it.each([
+    ['a ResponseURL of another host', { ResponseURL: 'https://attacker.example/collect' }],
+    ['a look-alike host', { ResponseURL: 'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com.attacker.example/x' }],
+    ['plain http', { ResponseURL: 'http://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x' }],
+    ['another stack', { StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Other/1' }],
+    ['another logical resource', { LogicalResourceId: 'SomethingElse' }],
+    ['an unknown request type', { RequestType: 'Purge' }],
+  ])('a direct Delete with %s deletes nothing and answers nobody', async (_what, extra) => {
+    const { calls, replies } = await runBootstrap(event('Delete', { PhysicalResourceId: 'arn:rule-1', ...extra }), DELETE_FIXTURES);
+    expect(writes(calls)).toEqual([]);
+    expect(replies).toEqual([]);
+  });
+
+  it('a well-formed Delete while CloudFormation is not deleting the resource deletes nothing', async () => {
+    const { calls, replies } = await runBootstrap(event('Delete', { PhysicalResourceId: 'arn:rule-1' }), {
+      ...DELETE_FIXTURES,
+      DescribeStackResource: () => ({ StackResourceDetail: { ResourceStatus: 'CREATE_COMPLETE' } }),
+    });
+    expect(writes(calls)).toEqual([]);
+    expect(replies).toEqual([]);
+  });
+
+  it('the function knows its stack and resource, and may only describe that stack', () => {
+    const { template } = synth();
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties?.Code?.ZipFile === BOOTSTRAP_HANDLER);
+    expect(fn?.Properties?.Environment?.Variables).toMatchObject({ STACK_ID: { Ref: 'AWS::StackId' }, LOGICAL_ID: expect.stringMatching(/^TrafficBootstrap/) });
   });
 });

@@ -43,7 +43,8 @@ function fixture(template: Template, stack: CutoverStack) {
     JSON.stringify({ 'Fn::GetAtt': [tableId, 'Arn'] }),
     JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/inflight']] }),
   ].sort();
-  const readWrite = Object.fromEntries([...READ, ...WRITE].map((a) => [a, table]));
+  // Writes are on the table itself (not its index), conditioned on the partition (dynamodb:LeadingKeys).
+  const readWrite = Object.fromEntries([...READ.map((a) => [a, table]), ...WRITE.map((a) => [a, [JSON.stringify({ 'Fn::GetAtt': [tableId, 'Arn'] })]])]);
   const bus = { 'events:PutEvents': [JSON.stringify({ 'Fn::GetAtt': [busId, 'Arn'] })] };
   const deploy = stack.controlPlane.deployStateMachineArn;
   const deployName = deploy.split(':').pop() as string;
@@ -75,6 +76,14 @@ describe('handler roles, with every optional feature configured', () => {
       ...f.readWrite,
       'ecr:DescribeImages': REPOSITORY,
       'ecs:DescribeServices': SERVICES,
+      // The image a service already runs is not a lost push.
+      'ecs:DescribeTaskDefinition': ['*'],
+      // Traffic left on a task set that is not primary after a deployment ended goes back to the primary.
+      'elasticloadbalancing:DescribeListeners': ['*'],
+      'elasticloadbalancing:DescribeRules': ['*'],
+      'elasticloadbalancing:ModifyListener': expect.any(Array),
+      'elasticloadbalancing:ModifyRule': expect.any(Array),
+      // (With a release state machine loaded, its executions too: a lost push starts its release, as intake would.)
       'states:DescribeExecution': [f.deployExecutions],
       'states:StartExecution': [f.deploy],
     });
@@ -172,7 +181,13 @@ describe('handler roles, without scaling, hooks or a release state machine', () 
 
   it('intake may start the deploy state machine only when no release state machine is loaded', () => {
     const g = handlerGrants(template, 'intake');
-    expect(g).toEqual({ 'states:StartExecution': [expect.stringMatching(/:stateMachine:CutoverStack-ControlPlane-[0-9A-F]{8}-Deploy$/)] });
+    expect(g).toEqual({
+      'states:StartExecution': [expect.stringMatching(/:stateMachine:CutoverStack-ControlPlane-[0-9A-F]{8}-Deploy$/)],
+      // A later push of a digest whose execution ended starts anew (functions/handlers/shared/push.ts).
+      'states:DescribeExecution': [expect.stringMatching(/:execution:CutoverStack-ControlPlane-[0-9A-F]{8}-Deploy:\*$/)],
+      // ECR's push time: the trusted time a push is ordered by.
+      'ecr:DescribeImages': [expect.stringMatching(/:repository\/shop\/checkout$/)],
+    });
   });
 });
 
@@ -189,7 +204,7 @@ describe('every handler role', () => {
     }
   });
 
-  it('keeps every policy under 10,240 characters with 150 scaled services in 150 clusters, with hooks', () => {
+  it('keeps every policy within IAM size limits with 150 scaled services in 150 clusters, with hooks, and never coarsens a write', () => {
     const raw = manyServices(150, { scaling: { services: 150, targetCpu: false, schedules: 0, alarms: 1 } });
     const hooks = Array.from({ length: 150 }, (_, i) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:hook-${i}`);
     const config = parseConfig({ ...raw, services: raw.services.map((s, i) => ({ ...s, hooks: { afterHealthy: [hooks[i] as string] } })) });
@@ -197,9 +212,21 @@ describe('every handler role', () => {
     for (const [id, policy] of resourcesOfType(template, 'AWS::IAM::Policy')) {
       expect(JSON.stringify(policy.Properties?.PolicyDocument).length, id).toBeLessThan(10_240);
     }
+    // Long exact lists spill into overflow managed policies (IAM: 6,144 characters each).
+    for (const [id, policy] of resourcesOfType(template, 'AWS::IAM::ManagedPolicy')) {
+      expect(JSON.stringify(policy.Properties?.PolicyDocument).length, id).toBeLessThan(6_144);
+    }
     expect(stack.controlPlane.iamScope.level).toBe('account');
-    expect(stack.controlPlane.hookFunctions.coarsened).toBe(true);
-    expect(handlerGrants(template, 'hook')['lambda:InvokeFunction']).toEqual([`arn:aws:lambda:${REGION}:${ACCOUNT}:function:*`]);
-    expect(handlerGrants(template, 'scale')['ecs:UpdateService']).toEqual([ecs('service/*')]);
+    // Writes never widen (issue #14, 9): every hook by its ARN, every scaled service by its ARN.
+    expect(stack.controlPlane.hookFunctions.coarsened).toBe(false);
+    const everyStatement = [...resourcesOfType(template, 'AWS::IAM::Policy'), ...resourcesOfType(template, 'AWS::IAM::ManagedPolicy')].flatMap(
+      ([, p]) => ((p.Properties?.PolicyDocument ?? { Statement: [] }) as { Statement: Array<{ Effect: string; Action: string | string[]; Resource: unknown }> }).Statement,
+    );
+    const resourcesOf = (action: string) =>
+      everyStatement.filter((st) => st.Effect === 'Allow' && ([] as string[]).concat(st.Action).includes(action)).flatMap((st) => ([] as unknown[]).concat(st.Resource).map((r) => (typeof r === 'string' ? r : JSON.stringify(r))));
+    const invoked = resourcesOf('lambda:InvokeFunction');
+    expect(invoked).not.toContain(`arn:aws:lambda:${REGION}:${ACCOUNT}:function:*`);
+    for (const h of hooks) expect(invoked).toContain(h);
+    expect(resourcesOf('ecs:UpdateService')).not.toContain(ecs('service/*'));
   });
 });

@@ -23,7 +23,15 @@ describe('CutoverObservability', () => {
     expect(alarms).toHaveLength(HANDLER_NAMES.length + dlqs + scheduleDlq + 3);
     const stuck = alarms.find((a) => JSON.stringify(a.Properties).includes(METRIC.oldestInFlight));
     expect(stuck?.Properties?.Threshold).toBe(longestRunSeconds(stack.controlPlane.config));
-    expect(stuck?.Properties?.Namespace).toBe(METRICS_NAMESPACE);
+    expect(JSON.stringify(stuck?.Properties?.Metrics)).toContain(`SELECT MAX(${METRIC.oldestInFlight}) FROM SCHEMA(\\"${METRICS_NAMESPACE}\\", environment, service)`);
+  });
+
+  it('no alarm uses SEARCH (CloudWatch refuses it in an alarm); the fleet-wide ones are Metrics Insights queries', () => {
+    const alarms = ofType(template, 'AWS::CloudWatch::Alarm');
+    for (const a of alarms) expect(JSON.stringify(a.Properties)).not.toContain('SEARCH(');
+    const failed = alarms.find((a) => JSON.stringify(a.Properties).includes(METRIC.failed));
+    const metrics = failed?.Properties?.Metrics as Array<{ Expression?: string; ReturnData?: boolean }>;
+    expect(metrics).toEqual([expect.objectContaining({ Expression: `SELECT SUM(${METRIC.failed}) FROM SCHEMA("${METRICS_NAMESPACE}", environment, service)` })]);
   });
 
   it("forwards the state changes of Cutover's own alarms (and only those) to Cutover's bus", () => {
