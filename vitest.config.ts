@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The conformance suite needs moto and cfn-lint: `npm run test:conformance` (vitest.conformance.config.ts).
+    exclude: ['**/node_modules/**', 'test/conformance/**'],
     environment: 'node',
     testTimeout: 240_000,
     hookTimeout: 240_000,

@@ -1,0 +1,766 @@
+/**
+ * Adapter contract: one table of cases, one per port method of the adapters in functions/aws, run
+ * against the in-memory world (local/world) and against moto, an independent implementation of the
+ * AWS APIs (through moto-proxy.ts, which fills moto's named gaps). Both must answer the same way.
+ * Where they disagree, the case names the AWS documentation or API model that decides, and the
+ * world follows AWS; where moto is the one that departs from AWS, the gap is named where it is
+ * worked around (moto-proxy.ts, moto-world.ts) and no assertion is weakened for it.
+ *
+ * The DynamoDB store runs the same way against dynalite (the local runtime's store) and moto's
+ * DynamoDB.
+ */
+import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
+import { CloudWatchClient, PutMetricDataCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { CreateTargetGroupCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { AppAutoScalingTargets } from '../../functions/aws/autoscaling.js';
+import { CloudWatchAlarms, CloudWatchMetrics } from '../../functions/aws/cloudwatch.js';
+import { EcrImages } from '../../functions/aws/ecr.js';
+import { EcrImageInventory } from '../../functions/aws/ecr-images.js';
+import { EcsTaskDefinitions, EcsTaskSets } from '../../functions/aws/ecs.js';
+import { EcsServiceCapacity } from '../../functions/aws/ecs-capacity.js';
+import { EcsRevisions } from '../../functions/aws/ecs-revisions.js';
+import { ElbTargetHealth, ElbTrafficRouter } from '../../functions/aws/elb.js';
+import { EventBridgePublisher } from '../../functions/aws/events.js';
+import { DynamoReleaseStore } from '../../functions/aws/release-store.js';
+import { DynamoStore } from '../../functions/aws/store.js';
+import { DynamoMaintenanceStore } from '../../functions/aws/store-maintenance.js';
+import { createStoreTable } from '../../functions/aws/store-table.js';
+import { LiveStateInvalid, ValidationError } from '../../functions/core/errors.js';
+import type { DeploymentRecord, Route } from '../../functions/core/model.js';
+import { VirtualClockImpl } from '../../local/clock.js';
+import { World } from '../../local/world/index.js';
+import { startDynalite } from '../helpers/dynalite.js';
+import {
+  ACCOUNT,
+  createEventBus,
+  createNetwork,
+  createRepository,
+  createService,
+  imageManifest,
+  motoClients,
+} from './moto-world.js';
+import { type MotoProxy, startMotoProxy } from './moto-proxy.js';
+
+const REGION = 'us-west-2';
+const CREDENTIALS = { accessKeyId: 'conformance', secretAccessKey: 'conformance' };
+
+/** What every case needs from a backend: clients and the ARNs and names of its world. */
+interface Backend {
+  readonly name: 'world' | 'moto';
+  readonly ecs: ECSClient;
+  readonly elb: ElasticLoadBalancingV2Client;
+  readonly cloudwatch: CloudWatchClient;
+  readonly ecr: ECRClient;
+  readonly autoscaling: ApplicationAutoScalingClient;
+  readonly events: EventBridgeClient;
+  readonly cluster: string;
+  readonly service: string;
+  readonly family: string;
+  readonly containerName: string;
+  readonly containerPort: number;
+  readonly desiredCount: number;
+  readonly route: Route;
+  readonly targetGroupArns: readonly [string, string];
+  /** A target group of the same VPC that no listener or rule forwards to. */
+  readonly spareTargetGroupArn: string;
+  readonly loadBalancerFullName: string;
+  readonly targetGroupFullNames: readonly [string, string];
+  readonly taskDefinitionArn: string;
+  readonly blueTaskSetId: string;
+  readonly alarms: readonly string[];
+  readonly repository: string;
+  /** v1 (running), v2 (scanned clean), v3 (scanned with 2 CRITICAL), v4 (never scanned). */
+  readonly digests: readonly [string, string, string, string];
+  readonly resourceId: string;
+  /** Datapoints for ALB metrics as AWS would publish them (moto: PutMetricData; world: its traffic model). */
+  readonly windowMs: readonly [number, number];
+}
+
+const secrets = (family: string) => [
+  { name: 'DB_PASSWORD', valueFrom: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${family}/db-AbCdEf` },
+  { name: 'API_KEY', valueFrom: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/${family}/api-key` },
+];
+
+async function worldBackend(): Promise<Backend & { world: World }> {
+  const clock = new VirtualClockImpl();
+  const world = new World({ clock, accountId: ACCOUNT, region: REGION, seed: 7 });
+  const config = { region: REGION, credentials: CREDENTIALS, maxAttempts: 1 };
+  const client = <C extends { middlewareStack: { use(p: unknown): void } }>(c: C): C => {
+    c.middlewareStack.use(world.plugin);
+    return c;
+  };
+  const digests = ['v1', 'v2', 'v3', 'v4'].map((v) => imageManifest(`world/${v}`).digest) as [string, string, string, string];
+  const seeded = world.createService({
+    cluster: 'shop',
+    service: 'api',
+    desiredCount: 4,
+    rule: {},
+    containerName: 'app',
+    containerPort: 8080,
+    initialImage: { repository: 'shop/api', digest: digests[0], tag: 'v1' },
+    stickiness: { enabled: true, durationSeconds: 300 },
+    taskDefinition: {
+      family: 'api',
+      environment: [
+        { name: 'PORT', value: '8080' },
+        { name: 'LOG_LEVEL', value: 'info' },
+      ],
+      secrets: secrets('api'),
+      tags: [
+        { key: 'team', value: 'payments' },
+        { key: 'service', value: 'api' },
+      ],
+    },
+  });
+  const spare = world.elb.ensureTargetGroup({ name: 'api-spare', port: 8080 });
+  world.pushImage('shop/api', digests[1], ['v2']);
+  world.pushImage('shop/api', digests[2], ['v3'], { scan: { status: 'COMPLETE', findingSeverityCounts: { CRITICAL: 2 } } });
+  world.pushImage('shop/api', digests[3], ['v4'], { scan: null });
+  const alarms = ['api-5xx-blue', 'api-5xx-green', 'api-latency'];
+  world.createAlarm({ name: alarms[0] as string, metric: 'HTTPCode_Target_5XX_Count', targetGroupArn: seeded.targetGroupArns[0], threshold: 10 });
+  world.createAlarm({ name: alarms[1] as string, metric: 'HTTPCode_Target_5XX_Count', targetGroupArn: seeded.targetGroupArns[1], threshold: 10 });
+  world.createAlarm({ name: alarms[2] as string, metric: 'TargetResponseTime', targetGroupArn: seeded.targetGroupArns[0], threshold: 1.5, statistic: 'Average' });
+  const autoscaling = client(new ApplicationAutoScalingClient(config));
+  await autoscaling.send(
+    new RegisterScalableTargetCommand({ ServiceNamespace: 'ecs', ResourceId: 'service/shop/api', ScalableDimension: 'ecs:service:DesiredCount', MinCapacity: 2, MaxCapacity: 10 }),
+  );
+  // Ten minutes of traffic: the world publishes its ALB metrics per minute as AWS does.
+  const start = clock.now();
+  await runWorld(world, 11 * 60);
+  const tgFull = seeded.targetGroupArns.map((a) => a.slice(a.indexOf(':targetgroup/') + 1)) as unknown as [string, string];
+  return {
+    name: 'world',
+    world,
+    ecs: client(new ECSClient(config)),
+    elb: client(new ElasticLoadBalancingV2Client(config)),
+    cloudwatch: client(new CloudWatchClient(config)),
+    ecr: client(new ECRClient(config)),
+    autoscaling,
+    events: client(new EventBridgeClient(config)),
+    cluster: 'shop',
+    service: 'api',
+    family: 'api',
+    containerName: 'app',
+    containerPort: 8080,
+    desiredCount: 4,
+    route: { kind: 'rule', arn: seeded.ruleArn as string },
+    targetGroupArns: seeded.targetGroupArns,
+    spareTargetGroupArn: spare.arn,
+    loadBalancerFullName: seeded.loadBalancerFullName,
+    targetGroupFullNames: tgFull,
+    taskDefinitionArn: seeded.taskDefinitionArn as string,
+    blueTaskSetId: seeded.taskSetId as string,
+    alarms,
+    repository: 'shop/api',
+    digests,
+    resourceId: 'service/shop/api',
+    windowMs: [start, start + 10 * 60_000],
+  };
+}
+
+async function motoBackend(proxy: MotoProxy): Promise<Backend> {
+  const c = motoClients(proxy.endpoint, REGION);
+  const network = await createNetwork(proxy.endpoint, REGION);
+  const [v1, v2, v3] = await createRepository(c, proxy.endpoint, REGION, 'shop/api', [
+    { seed: 'moto/v1', tag: 'v1' },
+    { seed: 'moto/v2', tag: 'v2' },
+    { seed: 'moto/v3', tag: 'v3', scan: { CRITICAL: 2 } },
+    { seed: 'moto/v4', tag: 'v4', scan: null },
+  ]);
+  const v4 = imageManifest('moto/v4').digest;
+  const s = await createService(c, REGION, network, { name: 'api', cluster: 'shop', route: 'rule', testListener: true, repository: 'shop/api', digest: v1 as string });
+  await createEventBus(c, 'cutover');
+  const spare = (
+    await c.elb.send(new CreateTargetGroupCommand({ Name: 'api-spare', Protocol: 'HTTP', Port: 8080, VpcId: network.vpcId, TargetType: 'ip' }))
+  ).TargetGroups?.[0]?.TargetGroupArn as string;
+  // ALB metrics as AWS publishes them for ten minutes of traffic (moto has no load balancer traffic).
+  const start = Date.UTC(2026, 0, 1, 12, 0);
+  for (const [i, tg] of s.targetGroupFullNames.entries()) {
+    const dims = [
+      { Name: 'LoadBalancer', Value: s.loadBalancerFullName },
+      { Name: 'TargetGroup', Value: tg },
+    ];
+    await c.cloudwatch.send(
+      new PutMetricDataCommand({
+        Namespace: 'AWS/ApplicationELB',
+        MetricData: Array.from({ length: 10 }, (_, m) => [
+          { MetricName: 'RequestCount', Dimensions: dims, Timestamp: new Date(start + m * 60_000), Value: i === 0 ? 600 : 0, Unit: 'Count' as const },
+          { MetricName: 'HTTPCode_Target_5XX_Count', Dimensions: dims, Timestamp: new Date(start + m * 60_000), Value: i === 0 ? 1 : 0, Unit: 'Count' as const },
+          { MetricName: 'TargetResponseTime', Dimensions: dims, Timestamp: new Date(start + m * 60_000), Value: 0.08, Unit: 'Seconds' as const },
+        ]).flat(),
+      }),
+    );
+  }
+  return {
+    name: 'moto',
+    ...c,
+    cluster: s.cluster,
+    service: s.service,
+    family: s.family,
+    containerName: s.containerName,
+    containerPort: s.containerPort,
+    desiredCount: s.desiredCount,
+    route: { kind: 'rule', arn: s.ruleArn as string },
+    targetGroupArns: s.targetGroupArns,
+    spareTargetGroupArn: spare,
+    loadBalancerFullName: s.loadBalancerFullName,
+    targetGroupFullNames: s.targetGroupFullNames,
+    taskDefinitionArn: s.taskDefinitionArn,
+    blueTaskSetId: s.taskSetId as string,
+    alarms: s.alarms,
+    repository: 'shop/api',
+    digests: [v1, v2, v3, v4] as [string, string, string, string],
+    resourceId: s.scalableResourceId,
+    windowMs: [start, start + 10 * 60_000],
+  };
+}
+
+/** State shared by the cases of one backend, in order (green is created by one case and used by the next). */
+interface Run {
+  greenTaskSetId?: string;
+  revision2?: string;
+}
+
+interface Case {
+  /** `Port.method`: the adapter method under contract. */
+  readonly port: string;
+  readonly behaviour: string;
+  readonly run: (b: Backend, r: Run) => Promise<void>;
+}
+
+const CASES: readonly Case[] = [
+  // ---------------------------------------------------------------- ELB: TrafficRouter, TargetHealthReader
+  {
+    port: 'TrafficRouter.readWeights',
+    behaviour: 'a rule forwarding 100/0 reads as blue 100, green 0',
+    run: async (b) => {
+      const router = new ElbTrafficRouter(b.elb);
+      expect(await router.readWeights(b.route)).toEqual([
+        { targetGroupArn: b.targetGroupArns[0], weight: 100 },
+        { targetGroupArn: b.targetGroupArns[1], weight: 0 },
+      ]);
+    },
+  },
+  {
+    port: 'TrafficRouter.setWeights',
+    behaviour: 'writes the weights, keeps stickiness and the rule conditions; reads back what it wrote',
+    run: async (b) => {
+      const router = new ElbTrafficRouter(b.elb);
+      const weights = [
+        { targetGroupArn: b.targetGroupArns[0], weight: 90 },
+        { targetGroupArn: b.targetGroupArns[1], weight: 10 },
+      ];
+      await router.setWeights(b.route, weights);
+      expect(await router.readWeights(b.route)).toEqual(weights);
+      const rule = (await b.elb.send(new DescribeRulesCommand({ RuleArns: [b.route.arn] }))).Rules?.[0];
+      expect(rule?.Actions?.[0]?.ForwardConfig?.TargetGroupStickinessConfig).toEqual({ Enabled: true, DurationSeconds: 300 });
+      expect(rule?.Conditions?.[0]?.Field).toBe('path-pattern');
+      await router.setWeights(b.route, [
+        { targetGroupArn: b.targetGroupArns[0], weight: 100 },
+        { targetGroupArn: b.targetGroupArns[1], weight: 0 },
+      ]);
+    },
+  },
+  {
+    port: 'TrafficRouter.setWeights',
+    behaviour: 'weights that do not sum to 100 are refused before anything is sent',
+    run: async (b) => {
+      const router = new ElbTrafficRouter(b.elb);
+      await expect(router.setWeights(b.route, [{ targetGroupArn: b.targetGroupArns[0], weight: 60 }])).rejects.toThrow(ValidationError);
+    },
+  },
+  {
+    port: 'TrafficRouter.readWeights',
+    behaviour: 'a rule that does not exist is LiveStateInvalid (ELB answers RuleNotFound)',
+    run: async (b) => {
+      const router = new ElbTrafficRouter(b.elb);
+      const missing = `${b.route.arn.slice(0, b.route.arn.lastIndexOf('/'))}/0123456789abcdef`;
+      await expect(router.readWeights({ kind: 'rule', arn: missing })).rejects.toThrow();
+    },
+  },
+  {
+    port: 'TargetHealthReader.health',
+    behaviour: "blue's tasks are registered and healthy; green's group is empty",
+    run: async (b) => {
+      const health = new ElbTargetHealth(b.elb);
+      expect(await health.health(b.targetGroupArns[0])).toEqual({ healthy: b.desiredCount, total: b.desiredCount });
+      expect(await health.health(b.targetGroupArns[1])).toEqual({ healthy: 0, total: 0 });
+    },
+  },
+  // ---------------------------------------------------------------- ECS: TaskSets
+  {
+    port: 'TaskSets.describeService',
+    behaviour: 'an EXTERNAL service with one PRIMARY task set at 100 % on blue, steady, counts filled in',
+    run: async (b) => {
+      const svc = await new EcsTaskSets(b.ecs).describeService(b.cluster, b.service);
+      expect(svc.deploymentController).toBe('EXTERNAL');
+      expect(svc.desiredCount).toBe(b.desiredCount);
+      expect(svc.taskSets).toHaveLength(1);
+      expect(svc.taskSets[0]).toMatchObject({
+        id: b.blueTaskSetId,
+        status: 'PRIMARY',
+        taskDefinitionArn: b.taskDefinitionArn,
+        targetGroupArns: [b.targetGroupArns[0]],
+        scalePercent: 100,
+        computedDesiredCount: b.desiredCount,
+        runningCount: b.desiredCount,
+        stabilityStatus: 'STEADY_STATE',
+      });
+    },
+  },
+  {
+    port: 'TaskSets.describeService',
+    behaviour: 'a service that does not exist is LiveStateInvalid',
+    run: async (b) => {
+      await expect(new EcsTaskSets(b.ecs).describeService(b.cluster, 'no-such-service')).rejects.toThrow(LiveStateInvalid);
+    },
+  },
+  {
+    port: 'TaskSets.describeTaskSetTemplate',
+    behaviour: "blue's container port and its awsvpc network configuration and launch type, ready for CreateTaskSet",
+    run: async (b) => {
+      const { containerPort, template } = await new EcsTaskSets(b.ecs).describeTaskSetTemplate(b.cluster, b.service, b.blueTaskSetId);
+      expect(containerPort).toBe(b.containerPort);
+      expect(template).toMatchObject({
+        launchType: 'FARGATE',
+        networkConfiguration: { awsvpcConfiguration: { subnets: expect.any(Array), assignPublicIp: 'DISABLED' } },
+      });
+      // CreateTaskSet takes launchType or capacityProviderStrategy, never both (ECS API reference, CreateTaskSet).
+      expect(template).not.toHaveProperty('capacityProviderStrategy');
+    },
+  },
+  // ---------------------------------------------------------------- ECS: TaskDefinitions
+  {
+    port: 'TaskDefinitions.registerWithImage',
+    behaviour: 'a new revision with only the image replaced: secrets (as references), environment, roles and tags carried over',
+    run: async (b, r) => {
+      const image = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${b.repository}@${b.digests[1]}`;
+      const seen: unknown[] = [];
+      const { arn } = await new EcsTaskDefinitions(b.ecs).registerWithImage(b.taskDefinitionArn, b.containerName, image, { checkRoles: (roles) => seen.push(roles) });
+      r.revision2 = arn;
+      expect(arn).toMatch(new RegExp(`:task-definition/${b.family}:2$`));
+      expect(seen).toEqual([{ taskRoleArn: `arn:aws:iam::${ACCOUNT}:role/${b.family}-task`, executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/${b.family}-execution` }]);
+      const revs = new EcsRevisions(b.ecs);
+      const two = await revs.describe(arn);
+      expect(two).toMatchObject({ family: b.family, revision: 2, status: 'ACTIVE', images: [image] });
+    },
+  },
+  {
+    port: 'TaskDefinitions.registerWithImage',
+    behaviour: 'a container name the task definition does not have is a ValidationError naming the containers',
+    run: async (b) => {
+      await expect(new EcsTaskDefinitions(b.ecs).registerWithImage(b.taskDefinitionArn, 'nope', 'x')).rejects.toThrow(/containers are "app"/);
+    },
+  },
+  // ---------------------------------------------------------------- ECS: TaskSets (green lifecycle)
+  {
+    port: 'TaskSets.createTaskSet',
+    behaviour: 'green on the green target group, ACTIVE, at the given scale; the same clientToken again creates nothing',
+    run: async (b, r) => {
+      const sets = new EcsTaskSets(b.ecs);
+      const { template } = await sets.describeTaskSetTemplate(b.cluster, b.service, b.blueTaskSetId);
+      const input = {
+        cluster: b.cluster,
+        service: b.service,
+        taskDefinitionArn: r.revision2 as string,
+        targetGroupArn: b.targetGroupArns[1],
+        containerName: b.containerName,
+        containerPort: b.containerPort,
+        scalePercent: 50,
+        clientToken: 'api-production-0123456789abcdef',
+        externalId: 'api-production-0123456789abcdef',
+        template,
+      };
+      const green = await sets.createTaskSet(input);
+      r.greenTaskSetId = green.id;
+      expect(green).toMatchObject({
+        status: 'ACTIVE',
+        taskDefinitionArn: r.revision2,
+        targetGroupArns: [b.targetGroupArns[1]],
+        scalePercent: 50,
+        externalId: 'api-production-0123456789abcdef',
+        computedDesiredCount: 2,
+      });
+      const svc = await sets.describeService(b.cluster, b.service);
+      expect(svc.taskSets.map((t) => t.id).sort()).toEqual([b.blueTaskSetId, green.id].sort());
+    },
+  },
+  {
+    port: 'TargetHealthReader.health',
+    behaviour: "green's tasks are registered in green's group as ECS registers them",
+    run: async (b) => {
+      const health = new ElbTargetHealth(b.elb);
+      if (b.name === 'world') await advance(b, 120);
+      expect(await health.health(b.targetGroupArns[1])).toEqual({ healthy: 2, total: 2 });
+    },
+  },
+  {
+    port: 'TaskSets.updateScale',
+    behaviour: 'the new scale is what DescribeServices reports',
+    run: async (b, r) => {
+      const sets = new EcsTaskSets(b.ecs);
+      await sets.updateScale(b.cluster, b.service, r.greenTaskSetId as string, 100);
+      const green = (await sets.describeService(b.cluster, b.service)).taskSets.find((t) => t.id === r.greenTaskSetId);
+      expect(green).toMatchObject({ scalePercent: 100, computedDesiredCount: b.desiredCount });
+    },
+  },
+  {
+    port: 'TaskSets.setPrimary',
+    behaviour: 'by task-set id (ECS takes "the short name or full ARN of the task set"): green PRIMARY, blue ACTIVE',
+    run: async (b, r) => {
+      const sets = new EcsTaskSets(b.ecs);
+      await sets.setPrimary(b.cluster, b.service, r.greenTaskSetId as string);
+      const svc = await sets.describeService(b.cluster, b.service);
+      expect(Object.fromEntries(svc.taskSets.map((t) => [t.id, t.status]))).toEqual({ [r.greenTaskSetId as string]: 'PRIMARY', [b.blueTaskSetId]: 'ACTIVE' });
+    },
+  },
+  {
+    port: 'TaskSets.createTaskSet',
+    behaviour: 'a target group no listener or rule forwards to is refused: "does not have an associated load balancer"',
+    run: async (b, r) => {
+      const sets = new EcsTaskSets(b.ecs);
+      const { template } = await sets.describeTaskSetTemplate(b.cluster, b.service, r.greenTaskSetId as string);
+      await expect(
+        sets.createTaskSet({
+          cluster: b.cluster,
+          service: b.service,
+          taskDefinitionArn: r.revision2 as string,
+          targetGroupArn: b.spareTargetGroupArn,
+          containerName: b.containerName,
+          containerPort: b.containerPort,
+          scalePercent: 0,
+          clientToken: 'spare-target-group',
+          externalId: 'spare-target-group',
+          template,
+        }),
+      ).rejects.toThrow(/InvalidParameterException: The target group .* does not have an associated load balancer/);
+    },
+  },
+  {
+    port: 'TaskSets.createTaskSet',
+    behaviour: 'at most 5 task sets per service (Amazon ECS service quotas): the sixth is refused with "exceeds the maximum limit"',
+    run: async (b, r) => {
+      const sets = new EcsTaskSets(b.ecs);
+      const { template } = await sets.describeTaskSetTemplate(b.cluster, b.service, r.greenTaskSetId as string);
+      const input = (n: number) => ({
+        cluster: b.cluster,
+        service: b.service,
+        taskDefinitionArn: r.revision2 as string,
+        targetGroupArn: b.targetGroupArns[0],
+        containerName: b.containerName,
+        containerPort: b.containerPort,
+        scalePercent: 0,
+        clientToken: `limit-${n}`,
+        externalId: `limit-${n}`,
+        template,
+      });
+      const before = (await sets.describeService(b.cluster, b.service)).taskSets.length;
+      const made: string[] = [];
+      for (let n = before; n < 5; n++) made.push((await sets.createTaskSet(input(n))).id);
+      expect((await sets.describeService(b.cluster, b.service)).taskSets).toHaveLength(5);
+      await expect(sets.createTaskSet(input(6))).rejects.toThrow(/InvalidParameterException: .*exceeds the maximum limit/);
+      for (const id of made) await sets.deleteTaskSet(b.cluster, b.service, id);
+      if (b.name === 'world') await advance(b, 600);
+    },
+  },
+  {
+    port: 'TaskSets.retireTaskSet',
+    behaviour: 'scale to 0, then delete: the retired task set leaves the service (or drains out of it)',
+    run: async (b) => {
+      const sets = new EcsTaskSets(b.ecs);
+      await sets.retireTaskSet(b.cluster, b.service, b.blueTaskSetId);
+      const left = (await sets.describeService(b.cluster, b.service)).taskSets.filter((t) => t.id === b.blueTaskSetId && t.status !== 'DRAINING');
+      expect(left).toEqual([]);
+    },
+  },
+  {
+    port: 'TaskSets.deleteTaskSet',
+    behaviour: 'deleting a task set that is already gone is not an error',
+    run: async (b) => {
+      const sets = new EcsTaskSets(b.ecs);
+      if (b.name === 'world') await advance(b, 600);
+      await expect(sets.deleteTaskSet(b.cluster, b.service, 'ecs-svc/1234567890123456789')).resolves.toBeUndefined();
+      await expect(sets.retireTaskSet(b.cluster, b.service, 'ecs-svc/1234567890123456789')).resolves.toBeUndefined();
+    },
+  },
+  // ---------------------------------------------------------------- ECS: ServiceCapacity
+  {
+    port: 'ServiceCapacity.desiredCount / setDesiredCount',
+    behaviour: 'reads and sets the service desired count (UpdateService with desiredCount only)',
+    run: async (b) => {
+      const cap = new EcsServiceCapacity(b.ecs);
+      expect(await cap.desiredCount(b.cluster, b.service)).toBe(b.desiredCount);
+      await cap.setDesiredCount(b.cluster, b.service, 6);
+      expect(await cap.desiredCount(b.cluster, b.service)).toBe(6);
+      const svc = (await b.ecs.send(new DescribeServicesCommand({ cluster: b.cluster, services: [b.service] }))).services?.[0];
+      expect(svc?.deploymentController?.type).toBe('EXTERNAL');
+      await cap.setDesiredCount(b.cluster, b.service, b.desiredCount);
+    },
+  },
+  // ---------------------------------------------------------------- ECS: TaskDefinitionRevisions
+  {
+    port: 'TaskDefinitionRevisions.list / describe / deregister',
+    behaviour: 'newest first; deregister makes it INACTIVE (again: no error); an unknown revision is undefined',
+    run: async (b) => {
+      const revs = new EcsRevisions(b.ecs);
+      const revision2 = b.taskDefinitionArn.replace(/:1$/, ':2');
+      expect(await revs.list(b.family, 'ACTIVE', 'newest', 10)).toEqual([revision2, b.taskDefinitionArn]);
+      expect(await revs.list(b.family, 'ACTIVE', 'oldest', 1)).toEqual([b.taskDefinitionArn]);
+      await revs.deregister(b.taskDefinitionArn);
+      await revs.deregister(b.taskDefinitionArn);
+      expect(await revs.describe(b.taskDefinitionArn)).toMatchObject({ status: 'INACTIVE', revision: 1 });
+      expect(await revs.list(b.family, 'INACTIVE', 'newest', 10)).toEqual([b.taskDefinitionArn]);
+      expect(await revs.describe(`arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${b.family}:99`)).toBeUndefined();
+    },
+  },
+  // ---------------------------------------------------------------- CloudWatch: Alarms, MetricSource
+  {
+    port: 'Alarms.describe',
+    behaviour: 'the named alarms with their state; an unknown name is omitted; SetAlarmState shows',
+    run: async (b) => {
+      const alarms = new CloudWatchAlarms(b.cloudwatch);
+      const before = await alarms.describe([...b.alarms, 'no-such-alarm']);
+      expect(before.map((a) => a.name).sort()).toEqual([...b.alarms].sort());
+      await b.cloudwatch.send(new SetAlarmStateCommand({ AlarmName: b.alarms[1], StateValue: 'ALARM', StateReason: 'conformance' }));
+      const after = await alarms.describe([b.alarms[1] as string]);
+      expect(after).toEqual([{ name: b.alarms[1], state: 'ALARM', reason: 'conformance' }]);
+    },
+  },
+  {
+    port: 'MetricSource.targetGroupSamples',
+    behaviour: "ten minutes of blue's ALB metrics: requests and 5xx summed, one latency per minute with traffic",
+    run: async (b) => {
+      const metrics = new CloudWatchMetrics(b.cloudwatch);
+      const [start, end] = b.windowMs;
+      const blue = await metrics.targetGroupSamples(b.loadBalancerFullName, b.targetGroupFullNames[0], start, end);
+      expect(blue.requests).toBeGreaterThan(1000);
+      expect(blue.latencies).toHaveLength(10);
+      expect(blue.errors5xx).toBeLessThan(blue.requests);
+      const green = await metrics.targetGroupSamples(b.loadBalancerFullName, b.targetGroupFullNames[1], start, end);
+      expect(green.requests).toBe(0);
+      expect(green.latencies).toEqual([]);
+    },
+  },
+  // ---------------------------------------------------------------- ECR: ImageRegistry, ImageInventory
+  {
+    port: 'ImageRegistry.describeImage',
+    behaviour: 'an image by digest with its tags; a digest the repository does not hold is undefined',
+    run: async (b) => {
+      const ecr = new EcrImages(b.ecr);
+      expect(await ecr.describeImage(b.repository, b.digests[1])).toMatchObject({ digest: b.digests[1], tags: ['v2'] });
+      expect(await ecr.describeImage(b.repository, `sha256:${'e'.repeat(64)}`)).toBeUndefined();
+    },
+  },
+  {
+    port: 'ImageRegistry.scanFindings',
+    behaviour: 'COMPLETE with no findings, COMPLETE with 2 CRITICAL, and never scanned (no status)',
+    run: async (b) => {
+      const ecr = new EcrImages(b.ecr);
+      expect(await ecr.scanFindings(b.repository, b.digests[1])).toMatchObject({ status: 'COMPLETE', findingCounts: {} });
+      expect(await ecr.scanFindings(b.repository, b.digests[2])).toMatchObject({ status: 'COMPLETE', findingCounts: { CRITICAL: 2 } });
+      // Never scanned: DescribeImageScanFindings answers ScanNotFoundException; no status.
+      expect((await ecr.scanFindings(b.repository, b.digests[3])).status).toBeUndefined();
+    },
+  },
+  {
+    port: 'ImageInventory.list / delete',
+    behaviour: 'every image with its tags; delete by digest, and an image already gone counts as deleted',
+    run: async (b) => {
+      const inv = new EcrImageInventory(b.ecr);
+      const images = await inv.list(b.repository, 100);
+      expect(images.map((i) => i.digest).sort()).toEqual([...b.digests].sort());
+      expect(images.find((i) => i.digest === b.digests[2])?.tags).toEqual(['v3']);
+      expect(await inv.delete(b.repository, [b.digests[3]])).toEqual({ deleted: [b.digests[3]], failures: [] });
+      expect(await inv.delete(b.repository, [b.digests[3]])).toEqual({ deleted: [b.digests[3]], failures: [] });
+      expect(await inv.list('no/such-repository', 100)).toEqual([]);
+    },
+  },
+  // ---------------------------------------------------------------- Application Auto Scaling: ScalableTargets
+  {
+    port: 'ScalableTargets.describe / setBounds / setScaleInSuspended',
+    behaviour: 'bounds set and read back; scale-in suspended and resumed',
+    run: async (b) => {
+      const aas = new AppAutoScalingTargets(b.autoscaling);
+      expect(await aas.describe(b.resourceId)).toEqual({ resourceId: b.resourceId, minCapacity: 2, maxCapacity: 10, scaleInSuspended: false });
+      await aas.setBounds(b.resourceId, 3, 12);
+      await aas.setScaleInSuspended(b.resourceId, true);
+      expect(await aas.describe(b.resourceId)).toEqual({ resourceId: b.resourceId, minCapacity: 3, maxCapacity: 12, scaleInSuspended: true });
+      await aas.setScaleInSuspended(b.resourceId, false);
+      expect((await aas.describe(b.resourceId))?.scaleInSuspended).toBe(false);
+      expect(await aas.describe('service/shop/no-such-service')).toBeUndefined();
+      const raw = await b.autoscaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [b.resourceId] }));
+      expect(raw.ScalableTargets?.[0]?.ScalableDimension).toBe('ecs:service:DesiredCount');
+    },
+  },
+  // ---------------------------------------------------------------- EventBridge: EventPublisher
+  {
+    port: 'EventPublisher.publish',
+    behaviour: 'one lifecycle event on the cutover bus is accepted',
+    run: async (b) => {
+      await expect(new EventBridgePublisher(b.events, 'cutover').publish('Deployment Succeeded', { service: 'api', environment: 'production' })).resolves.toBeUndefined();
+    },
+  },
+];
+
+/** The world's clock runs only when told: move it (metrics, health checks, draining) as time would pass. */
+async function advance(b: Backend, seconds: number): Promise<void> {
+  const w = (b as Backend & { world?: World }).world;
+  if (w) await runWorld(w, seconds);
+}
+
+/** Let `seconds` of virtual time pass in the world, firing every timer on the way (its minute ticks too). */
+async function runWorld(world: World, seconds: number): Promise<void> {
+  const clock = world.clock as VirtualClockImpl;
+  const target = clock.now() + seconds * 1000;
+  world.start();
+  while ((clock.nextTimerAt() ?? Number.POSITIVE_INFINITY) <= target) {
+    clock.advance();
+    await clock.whenIdle();
+  }
+  clock.advanceTo(target);
+  world.stop();
+}
+
+let proxy: MotoProxy;
+const backends: Record<string, Backend> = {};
+beforeAll(async () => {
+  proxy = await startMotoProxy(inject('motoEndpoint'));
+  backends.world = await worldBackend();
+  backends.moto = await motoBackend(proxy);
+});
+afterAll(async () => {
+  await proxy?.close();
+});
+
+describe.each(['world', 'moto'] as const)('adapter contract on %s', (name) => {
+  const run: Run = {};
+  it.each(CASES.map((c) => [`${c.port}: ${c.behaviour}`, c] as const))('%s', async (_title, c) => {
+    await c.run(backends[name] as Backend, run);
+  });
+});
+
+// ------------------------------------------------------------------ the DynamoDB store
+const record = (over: Partial<DeploymentRecord> = {}): DeploymentRecord => ({
+  deploymentId: 'api-production-0123456789abcdef',
+  service: 'api',
+  environment: 'production',
+  status: 'QUEUED',
+  image: { repository: 'shop/api', digest: `sha256:${'a'.repeat(64)}`, tag: 'v2', uri: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/shop/api@sha256:${'a'.repeat(64)}` },
+  strategy: 'canary',
+  alarmNames: ['api-5xx-green'],
+  timeline: [],
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  ...over,
+});
+
+interface StoreBackend {
+  readonly store: DynamoStore;
+  readonly maintenance: DynamoMaintenanceStore;
+  readonly releases: DynamoReleaseStore;
+}
+
+const STORE_CASES: ReadonlyArray<{ port: string; behaviour: string; run: (s: StoreBackend) => Promise<void> }> = [
+  {
+    port: 'DeploymentStore.createDeployment / getDeployment',
+    behaviour: 'created once; a replay returns the stored record',
+    run: async ({ store }) => {
+      expect((await store.createDeployment(record())).created).toBe(true);
+      expect(await store.createDeployment(record({ strategy: 'linear' }))).toEqual({ record: record(), created: false });
+      expect(await store.getDeployment('api', 'production', record().deploymentId)).toEqual(record());
+    },
+  },
+  {
+    port: 'DeploymentStore.appendTimeline / setTaskToken / listInFlight',
+    behaviour: 'an entry key appended twice is kept once; the token and wait are stored; the record is in flight',
+    run: async ({ store }) => {
+      const e = { key: 'started', kind: 'started', at: '2026-01-01T00:00:10.000Z', detail: {} } as const;
+      await store.appendTimeline('api', 'production', record().deploymentId, e);
+      await store.appendTimeline('api', 'production', record().deploymentId, e);
+      await store.setTaskToken('api', 'production', record().deploymentId, 'token-1', 'bake');
+      const got = await store.getDeployment('api', 'production', record().deploymentId);
+      expect(got?.timeline.map((t) => t.key)).toEqual(['started']);
+      expect(got).toMatchObject({ taskToken: 'token-1', waitingFor: 'bake' });
+      expect((await store.listInFlight()).map((r) => r.deploymentId)).toEqual([record().deploymentId]);
+    },
+  },
+  {
+    port: 'DeploymentStore.acquireLock / getLock / releaseLock',
+    behaviour: 'the lock is taken once; another deployment is busy; released only by its holder',
+    run: async ({ store }) => {
+      const req = (id: string) => ({ deploymentId: id, digest: `sha256:${'a'.repeat(64)}`, requestedAt: '2026-01-01T00:00:00.000Z', leaseSeconds: 600, nowMs: Date.UTC(2026, 0, 1) });
+      expect(await store.acquireLock('api', 'production', req('d-1'))).toEqual({ outcome: 'acquired' });
+      expect(await store.acquireLock('api', 'production', req('d-1'))).toEqual({ outcome: 'acquired' });
+      expect(await store.acquireLock('api', 'production', { ...req('d-2'), requestedAt: '2026-01-01T00:00:01.000Z' })).toEqual({ outcome: 'busy', holder: 'd-1' });
+      await store.releaseLock('api', 'production', 'd-2');
+      expect((await store.getLock('api', 'production'))?.holder).toBe('d-1');
+      await store.releaseLock('api', 'production', 'd-1');
+      expect((await store.getLock('api', 'production'))?.holder).toBeUndefined();
+    },
+  },
+  {
+    port: 'DeploymentStore.finish / RecordExpiry.expire',
+    behaviour: 'ends once (again: false); the TTL is set on an ended record only, never later',
+    run: async ({ store, maintenance }) => {
+      const id = record().deploymentId;
+      const reason = { code: 'Promoted', message: 'ok' } as const;
+      expect(await store.finish('api', 'production', id, 'SUCCEEDED', reason, 1_800_000_000)).toBe(true);
+      expect(await store.finish('api', 'production', id, 'SUCCEEDED', reason, 1_800_000_000)).toBe(false);
+      expect(await maintenance.expire('api', 'production', id, 1_700_000_000)).toBe(true);
+      expect(await maintenance.expire('api', 'production', id, 1_750_000_000)).toBe(false);
+      expect(await store.listInFlight()).toEqual([]);
+    },
+  },
+  {
+    port: 'DeploymentStore.setStable / getStable',
+    behaviour: 'the stable pointer keeps the previous one',
+    run: async ({ store }) => {
+      const p = (id: string, rev: number) => ({
+        deploymentId: id,
+        digest: `sha256:${'b'.repeat(64)}`,
+        taskDefinitionArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/api:${rev}`,
+        targetGroupArn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/api-green/0123456789abcdef`,
+        updatedAt: '2026-01-01T00:10:00.000Z',
+      });
+      await store.setStable('api', 'production', p('d-1', 2) as never);
+      await store.setStable('api', 'production', p('d-2', 3) as never);
+      const stable = await store.getStable('api', 'production');
+      expect(stable).toMatchObject({ deploymentId: 'd-2', previous: expect.objectContaining({ deploymentId: 'd-1' }) });
+    },
+  },
+];
+
+describe.each(['dynalite', 'moto'] as const)('DynamoDB store contract on %s', (name) => {
+  let backend: StoreBackend;
+  let close: () => Promise<void> = async () => undefined;
+  beforeAll(async () => {
+    let endpoint: string;
+    if (name === 'dynalite') {
+      const d = await startDynalite();
+      endpoint = d.endpoint;
+      close = d.close;
+    } else {
+      endpoint = proxy.endpoint;
+    }
+    const client = new DynamoDBClient({ endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 });
+    await createStoreTable(client, 'cutover-conformance');
+    const doc = DynamoDBDocumentClient.from(client);
+    const clock = { now: () => Date.UTC(2026, 0, 1) };
+    backend = {
+      store: new DynamoStore(doc, 'cutover-conformance', clock),
+      maintenance: new DynamoMaintenanceStore(doc, 'cutover-conformance'),
+      releases: new DynamoReleaseStore(doc, 'cutover-conformance', clock),
+    };
+  });
+  afterAll(async () => close());
+  it.each(STORE_CASES.map((c) => [`${c.port}: ${c.behaviour}`, c] as const))('%s', async (_t, c) => {
+    await c.run(backend);
+  });
+});
+

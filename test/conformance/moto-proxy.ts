@@ -1,0 +1,294 @@
+/**
+ * A loopback proxy in front of moto that fills in what moto lacks and AWS does, so the suite can
+ * hold Cutover to AWS's behaviour without weakening a check. Every request goes through unchanged
+ * except for these named gaps (moto 5.2.1):
+ *
+ * 1. UpdateServicePrimaryTaskSet: moto matches only a full task-set ARN; AWS takes "the short name
+ *    or full Amazon Resource Name (ARN) of the task set" (ECS API reference,
+ *    UpdateServicePrimaryTaskSet, primaryTaskSet). An id is resolved to its ARN first.
+ * 2. Targets: moto registers no targets for a task set's tasks; ECS registers each task's IP in the
+ *    task set's target groups (ECS developer guide, "Use load balancing to distribute Amazon ECS
+ *    service traffic"). After CreateTaskSet (and UpdateTaskSet) the proxy registers (or
+ *    deregisters) ceil(desiredCount x scale / 100) IP targets, and deregisters them on DeleteTaskSet.
+ * 3. Counts: moto reports a task set STEADY_STATE at once with no runningCount or
+ *    computedDesiredCount; the proxy fills both with ceil(desiredCount x scale / 100) (TaskSet,
+ *    ECS API reference: computedDesiredCount is the scale percentage of the service's desired
+ *    count, rounded up).
+ * 4. Errors: for a task set that does not exist moto answers `ClientException: The specified task set
+ *    does not exist.`; AWS answers TaskSetNotFoundException ("The specified task set wasn't
+ *    found", ECS API model: DeleteTaskSet, UpdateTaskSet and UpdateServicePrimaryTaskSet list it).
+ *    UpdateTaskSet of a task set moto does not hold fails with HTTP 500. The proxy answers AWS's
+ *    error code (with moto's message).
+ * 5. ListTaskDefinitions: moto ignores `sort` and always lists oldest first; AWS sorts by family and
+ *    revision, ASC by default, DESC newest first (ECS API reference, ListTaskDefinitions). The
+ *    proxy sorts the page as asked.
+ * 6. CreateTaskSet with a target group that no listener or rule forwards to: moto accepts it; ECS
+ *    refuses it (InvalidParameterException "The target group ... does not have an associated load
+ *    balancer"; ECS developer guide, blue/green with target groups on a listener). The proxy refuses it,
+ *    reading what the listeners and rules forward to.
+ * 7. CreateTaskSet beyond 5 task sets on a service: moto accepts it; ECS refuses it
+ *    (InvalidParameterException "... exceeds the maximum limit"; Amazon ECS service quotas, task
+ *    sets per service: 5). The proxy refuses it.
+ * It also counts the calls by operation, for tests that assert what reached "AWS".
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const ECS_TARGET = 'AmazonEC2ContainerServiceV20141113.';
+/** Amazon ECS service quotas: "Task sets per service", 5, not adjustable (DRAINING ones count). */
+const MAX_TASK_SETS_PER_SERVICE = 5;
+
+interface Forwarded {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export interface MotoProxy {
+  readonly endpoint: string;
+  /** Calls seen, in order: the region, the signing name (`ecs`, `elasticloadbalancing` ...) and the operation. */
+  readonly calls: Array<{ region: string; service: string; operation: string }>;
+  close(): Promise<void>;
+}
+
+type TaskSetJson = {
+  id?: string;
+  taskSetArn?: string;
+  scale?: { value?: number };
+  runningCount?: number;
+  pendingCount?: number;
+  computedDesiredCount?: number;
+  loadBalancers?: Array<{ targetGroupArn?: string; containerPort?: number }>;
+};
+
+/** Gap 4: moto's ClientException for a missing task set, as AWS's TaskSetNotFoundException. */
+function taskSetNotFound(res: Forwarded): Forwarded {
+  if (res.status !== 400 || res.headers['x-amzn-errortype'] !== 'ClientException' || !/task set does not exist/i.test(res.body)) return res;
+  const body = JSON.parse(res.body) as Record<string, unknown>;
+  return {
+    ...res,
+    headers: { ...res.headers, 'x-amzn-errortype': 'TaskSetNotFoundException' },
+    body: JSON.stringify({ ...body, __type: 'TaskSetNotFoundException' }),
+  };
+}
+
+export async function startMotoProxy(motoEndpoint: string): Promise<MotoProxy> {
+  const calls: MotoProxy['calls'] = [];
+  /** Registered targets per task-set ARN (the gap-2 bookkeeping). */
+  const registered = new Map<string, { targetGroupArn: string; port: number; ips: string[] }>();
+  let nextIp = 0;
+
+  // One request at a time to moto: its backends are not safe under concurrent requests (an
+  // occasional HTTP 500 when two worlds are built at once), and AWS's answers do not depend on it.
+  let queue: Promise<unknown> = Promise.resolve();
+  const forward = (method: string, url: string, headers: IncomingHttpHeaders, body: string): Promise<Forwarded> => {
+    const next = queue.then(() => send(method, url, headers, body));
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const send = async (method: string, url: string, headers: IncomingHttpHeaders, body: string): Promise<Forwarded> => {
+    const h: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) {
+      if (v === undefined || ['host', 'content-length', 'connection', 'transfer-encoding'].includes(k)) continue;
+      h[k] = Array.isArray(v) ? v.join(', ') : v;
+    }
+    const res = await fetch(`${motoEndpoint}${url}`, { method, headers: h, ...(method === 'GET' || method === 'HEAD' ? {} : { body }) });
+    const out: Record<string, string> = {};
+    res.headers.forEach((v, k) => {
+      if (!['content-length', 'connection', 'transfer-encoding', 'content-encoding'].includes(k)) out[k] = v;
+    });
+    return { status: res.status, headers: out, body: await res.text() };
+  };
+  /** An ECS JSON call on the caller's credentials (so in the caller's region). */
+  const ecs = async (headers: IncomingHttpHeaders, op: string, input: unknown): Promise<Record<string, unknown>> => {
+    const res = await forward('POST', '/', { ...headers, 'x-amz-target': `${ECS_TARGET}${op}` }, JSON.stringify(input));
+    if (res.status !== 200) throw new Error(`ECS ${op} failed in the proxy: ${res.body.slice(0, 300)}`);
+    return JSON.parse(res.body) as Record<string, unknown>;
+  };
+  /** An ELBv2 query call on the caller's credentials, rewritten for the elasticloadbalancing scope. */
+  const elb = async (headers: IncomingHttpHeaders, params: Record<string, string>): Promise<string> => {
+    const auth = String(headers.authorization ?? '').replace(/\/ecs\/aws4_request/, '/elasticloadbalancing/aws4_request');
+    const res = await forward(
+      'POST',
+      '/',
+      { authorization: auth, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      new URLSearchParams({ Version: '2015-12-01', ...params }).toString(),
+    );
+    if (res.status !== 200) throw new Error(`ELB ${params.Action} failed in the proxy: ${res.body.slice(0, 300)}`);
+    return res.body;
+  };
+  const invalidParameter = (message: string): Forwarded => ({
+    status: 400,
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'InvalidParameterException' },
+    body: JSON.stringify({ __type: 'InvalidParameterException', message }),
+  });
+  /** Gaps 6 and 7: what ECS refuses in CreateTaskSet and moto accepts. */
+  const refusedTaskSet = async (headers: IncomingHttpHeaders, input: Record<string, unknown>): Promise<Forwarded | undefined> => {
+    const out = await ecs(headers, 'DescribeServices', { cluster: input.cluster, services: [input.service] });
+    const sets = ((out.services as Array<{ taskSets?: unknown[] }> | undefined)?.[0]?.taskSets ?? []).length;
+    if (sets >= MAX_TASK_SETS_PER_SERVICE) {
+      return invalidParameter(`${sets} deployments exist on the service. Unable to create new TaskSet since this exceeds the maximum limit.`);
+    }
+    const wanted = ((input.loadBalancers as Array<{ targetGroupArn?: string }> | undefined) ?? []).flatMap((lb) => (lb.targetGroupArn ? [lb.targetGroupArn] : []));
+    if (wanted.length === 0) return undefined;
+    // What the listeners and rules forward to now (moto's own LoadBalancerArns of a target group
+    // is not updated by ModifyListener or ModifyRule).
+    let named = '';
+    const lbs = [...(await elb(headers, { Action: 'DescribeLoadBalancers' })).matchAll(/<LoadBalancerArn>([^<]+)<\/LoadBalancerArn>/g)].map((m) => m[1] as string);
+    for (const lbArn of new Set(lbs)) {
+      const listeners = await elb(headers, { Action: 'DescribeListeners', LoadBalancerArn: lbArn });
+      named += listeners;
+      for (const m of listeners.matchAll(/<ListenerArn>([^<]+)<\/ListenerArn>/g)) named += await elb(headers, { Action: 'DescribeRules', ListenerArn: m[1] as string });
+    }
+    for (const tg of wanted) {
+      if (!named.includes(tg)) return invalidParameter(`The target group with targetGroupArn ${tg} does not have an associated load balancer.`);
+    }
+    return undefined;
+  };
+  const desiredCountOf = async (headers: IncomingHttpHeaders, cluster: unknown, service: unknown): Promise<number> => {
+    const out = await ecs(headers, 'DescribeServices', { cluster, services: [service] });
+    return ((out.services as Array<{ desiredCount?: number }> | undefined)?.[0]?.desiredCount ?? 0) as number;
+  };
+  const computed = (desired: number, ts: TaskSetJson) => Math.ceil((desired * (ts.scale?.value ?? 0)) / 100);
+  const fillCounts = (ts: TaskSetJson, desired: number) => {
+    if (ts.computedDesiredCount === undefined) ts.computedDesiredCount = computed(desired, ts);
+    if (ts.runningCount === undefined) ts.runningCount = ts.computedDesiredCount;
+    if (ts.pendingCount === undefined) ts.pendingCount = 0;
+  };
+  /** Make the task set's registered targets match its computed count (gap 2). */
+  const syncTargets = async (headers: IncomingHttpHeaders, ts: TaskSetJson, count: number) => {
+    const lb = ts.loadBalancers?.[0];
+    if (!ts.taskSetArn || !lb?.targetGroupArn) return;
+    const entry = registered.get(ts.taskSetArn) ?? { targetGroupArn: lb.targetGroupArn, port: lb.containerPort ?? 80, ips: [] };
+    registered.set(ts.taskSetArn, entry);
+    if (entry.ips.length < count) {
+      const add = Array.from({ length: count - entry.ips.length }, () => {
+        nextIp += 1;
+        return `10.0.${100 + Math.floor(nextIp / 250)}.${nextIp % 250}`;
+      });
+      const params: Record<string, string> = { Action: 'RegisterTargets', TargetGroupArn: entry.targetGroupArn };
+      add.forEach((ip, i) => {
+        params[`Targets.member.${i + 1}.Id`] = ip;
+        params[`Targets.member.${i + 1}.Port`] = String(entry.port);
+      });
+      await elb(headers, params);
+      entry.ips.push(...add);
+    } else if (entry.ips.length > count) {
+      const drop = entry.ips.splice(count);
+      const params: Record<string, string> = { Action: 'DeregisterTargets', TargetGroupArn: entry.targetGroupArn };
+      drop.forEach((ip, i) => {
+        params[`Targets.member.${i + 1}.Id`] = ip;
+        params[`Targets.member.${i + 1}.Port`] = String(entry.port);
+      });
+      await elb(headers, params);
+    }
+  };
+
+  const handle = async (method: string, url: string, headers: IncomingHttpHeaders, body: string): Promise<Forwarded> => {
+    const target = String(headers['x-amz-target'] ?? '');
+    const query = /(?:^|&)Action=([A-Za-z]+)/.exec(body)?.[1];
+    const scope = /Credential=[^/]+\/\d+\/([^/]+)\/([a-z0-9-]+)\//.exec(String(headers.authorization ?? ''));
+    const operation = target ? target.replace(/^.*\./, '') : query;
+    if (operation) calls.push({ region: scope?.[1] ?? '?', service: scope?.[2] ?? '?', operation });
+    if (!target.startsWith(ECS_TARGET)) return await forward(method, url, headers, body);
+    const op = target.slice(ECS_TARGET.length);
+    let input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+    if (op === 'UpdateServicePrimaryTaskSet' && typeof input.primaryTaskSet === 'string' && !input.primaryTaskSet.startsWith('arn:')) {
+      const out = await ecs(headers, 'DescribeServices', { cluster: input.cluster, services: [input.service] });
+      const sets = ((out.services as Array<{ taskSets?: TaskSetJson[] }> | undefined)?.[0]?.taskSets ?? []) as TaskSetJson[];
+      const match = sets.find((s) => s.id === input.primaryTaskSet);
+      if (match?.taskSetArn) input = { ...input, primaryTaskSet: match.taskSetArn };
+    }
+    if (op === 'DeleteTaskSet' && typeof input.taskSet === 'string') {
+      const out = await ecs(headers, 'DescribeTaskSets', { cluster: input.cluster, service: input.service, taskSets: [input.taskSet] }).catch(() => ({}));
+      const ts = ((out as { taskSets?: TaskSetJson[] }).taskSets ?? [])[0];
+      const res = taskSetNotFound(await forward(method, url, headers, JSON.stringify(input)));
+      if (res.status === 200 && ts) await syncTargets(headers, ts, 0);
+      return res;
+    }
+    if (op === 'CreateTaskSet') {
+      const refused = await refusedTaskSet(headers, input);
+      if (refused) return refused;
+    }
+    let res = taskSetNotFound(await forward(method, url, headers, JSON.stringify(input)));
+    if (op === 'UpdateTaskSet' && res.status === 500) {
+      // moto fails UpdateTaskSet of a task set it does not hold with HTTP 500 (gap 4).
+      const out = await ecs(headers, 'DescribeTaskSets', { cluster: input.cluster, service: input.service, taskSets: [input.taskSet] }).catch(() => undefined);
+      if (out && ((out as { taskSets?: unknown[] }).taskSets ?? []).length === 0) {
+        res = {
+          status: 400,
+          headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'TaskSetNotFoundException' },
+          body: JSON.stringify({ __type: 'TaskSetNotFoundException', message: 'The specified task set does not exist.' }),
+        };
+      }
+    }
+    if (res.status !== 200) return res;
+    if (op === 'CreateTaskSet' || op === 'UpdateTaskSet') {
+      const out = JSON.parse(res.body) as { taskSet?: TaskSetJson };
+      if (out.taskSet) {
+        const desired = await desiredCountOf(headers, input.cluster, input.service);
+        fillCounts(out.taskSet, desired);
+        await syncTargets(headers, out.taskSet, out.taskSet.computedDesiredCount ?? 0);
+        return { ...res, body: JSON.stringify(out) };
+      }
+    }
+    if (op === 'ListTaskDefinitions') {
+      const out = JSON.parse(res.body) as { taskDefinitionArns?: string[] };
+      const key = (arn: string) => {
+        const m = /task-definition\/(.+):(\d+)$/.exec(arn);
+        return { family: m?.[1] ?? arn, revision: Number(m?.[2] ?? 0) };
+      };
+      const sign = input.sort === 'DESC' ? -1 : 1;
+      out.taskDefinitionArns = [...(out.taskDefinitionArns ?? [])].sort((a, b) => {
+        const x = key(a);
+        const y = key(b);
+        return sign * (x.family === y.family ? x.revision - y.revision : x.family < y.family ? -1 : 1);
+      });
+      return { ...res, body: JSON.stringify(out) };
+    }
+    if (op === 'DescribeServices') {
+      const out = JSON.parse(res.body) as { services?: Array<{ desiredCount?: number; taskSets?: TaskSetJson[] }> };
+      for (const s of out.services ?? []) for (const ts of s.taskSets ?? []) fillCounts(ts, s.desiredCount ?? 0);
+      return { ...res, body: JSON.stringify(out) };
+    }
+    if (op === 'DescribeTaskSets') {
+      const out = JSON.parse(res.body) as { taskSets?: TaskSetJson[] };
+      if ((out.taskSets ?? []).length > 0) {
+        const desired = await desiredCountOf(headers, input.cluster, input.service);
+        for (const ts of out.taskSets ?? []) fillCounts(ts, desired);
+      }
+      return { ...res, body: JSON.stringify(out) };
+    }
+    return res;
+  };
+
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      handle(req.method ?? 'POST', req.url ?? '/', req.headers, body).then(
+        (out) => {
+          res.writeHead(out.status, out.headers);
+          res.end(out.body);
+        },
+        (e: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`conformance proxy: ${(e as Error).message}`);
+        },
+      );
+    });
+  });
+  server.keepAliveTimeout = 0;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    calls,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
