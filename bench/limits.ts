@@ -12,6 +12,7 @@
  * Functions would (States.DataLimitExceeded / States.Runtime) and the report says so.
  */
 import { performance } from 'node:perf_hooks';
+import { MIN_ANALYSIS_BAKE_SECONDS } from '../functions/core/analysis.js';
 import { runScenario } from '../local/rehearsal.js';
 import { MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES } from '../local/runner.js';
 import { parseScenario, type ScenarioInput } from '../local/scenario.js';
@@ -54,9 +55,10 @@ const pad = (prefix: string, length: number, fill = 'x'): string => `${prefix}${
 
 /**
  * Bake seconds per step of the extreme plans: the shortest the schema accepts with the analysis on
- * (ALB metrics arrive up to 120 s late; virtual time is free, states are not).
+ * and `onInconclusive: pass` (one bake must see a whole minute after ALB's data delay; virtual time
+ * is free, states are not).
  */
-const BAKE_SECONDS = 180;
+const BAKE_SECONDS = MIN_ANALYSIS_BAKE_SECONDS;
 
 /** One service with every name at its maximum length, 100 alarms of 255 characters, and `plan`. */
 export function extremeScenario(plan: LimitsPlan, outcome: 'deploy' | 'rollback'): ScenarioInput {
@@ -121,6 +123,8 @@ export function extremeScenario(plan: LimitsPlan, outcome: 'deploy' | 'rollback'
         ? [{ at: lastBakeAt, kind: 'alarm' as const, name: greenAlarm, state: 'ALARM' as const, reason: 'set by the bench: the last bake fails', holdSeconds: 3600 }]
         : []),
     ],
+    // Every bake of the plan, the health wait and the termination wait, with room to spare.
+    maxVirtualSeconds: Math.ceil(lastBakeAt + 2 * BAKE_SECONDS + 3600),
   } as ScenarioInput;
 }
 
