@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { TEST_ENV } from './vitest.config.js';
 
 /**
  * The conformance suite (`npm run test:conformance`): Cutover's adapters and end-to-end rehearsals
@@ -18,15 +19,6 @@ export default defineConfig({
     maxWorkers: 2,
     maxConcurrency: 2,
     reporters: ['default', './test/conformance/counted-reporter.ts'],
-    env: {
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-      POWERTOOLS_DEV: 'false',
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test-no-aws',
-      AWS_SECRET_ACCESS_KEY: 'test-no-aws',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      CDK_DISABLE_CLI_TELEMETRY: 'true',
-    },
+    env: TEST_ENV,
   },
 });

@@ -21,6 +21,7 @@ import { releaseKey } from '../../functions/aws/release-store.js';
 import { serviceKey } from '../../functions/aws/store.js';
 import { HANDLER_NAMES, type HandlerName, isHandlerName, TABLE_PARTITION_PREFIXES } from '../../lib/handlers.js';
 import { ACCOUNT, REGION, synthStack } from '../helpers/cdk.js';
+import { simulatorFor } from './iam-sim.js';
 
 // ---------------------------------------------------------------------------------------------
 // Two configured services in cluster `shop`: checkout behind its own listener (with a hook, a
@@ -111,70 +112,12 @@ const CONFIG = parseConfig({
 // ---------------------------------------------------------------------------------------------
 // The synthesized template, its intrinsics resolved
 // ---------------------------------------------------------------------------------------------
-type CfnResource = { Type: string; Properties?: Record<string, unknown> };
 // The real handlers and state machines (the deploy definition's migration RunTask passes roles too).
 const { template, stack } = synthStack({ config: CONFIG, fixtures: false });
-const RESOURCES = (template.toJSON() as { Resources: Record<string, CfnResource> }).Resources;
-
-/** The ARN CloudFormation would return for `Fn::GetAtt [id, Arn]` (or `Ref` where that is an ARN). */
-function arnOf(id: string): string {
-  const type = RESOURCES[id]?.Type;
-  switch (type) {
-    case 'AWS::DynamoDB::GlobalTable':
-    case 'AWS::DynamoDB::Table':
-      return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${id}`;
-    case 'AWS::Events::EventBus':
-      return `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${id}`;
-    case 'AWS::SQS::Queue':
-      return `arn:aws:sqs:${REGION}:${ACCOUNT}:${id}`;
-    case 'AWS::Logs::LogGroup':
-      return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${id}:*`;
-    case 'AWS::Lambda::Function':
-      return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
-    case 'AWS::StepFunctions::StateMachine':
-      return `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${id}`;
-    case 'AWS::IAM::Role':
-      return `arn:aws:iam::${ACCOUNT}:role/${id}`;
-    default:
-      throw new Error(`no ARN known for ${id} (${type ?? 'not in the template'})`);
-  }
-}
-
-const PSEUDO: Record<string, string> = {
-  'AWS::Partition': 'aws',
-  'AWS::Region': REGION,
-  'AWS::AccountId': ACCOUNT,
-  'AWS::URLSuffix': 'amazonaws.com',
-};
-
-/** Resolve CloudFormation intrinsics to strings; an intrinsic this does not know fails the test. */
-function resolve(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(resolve);
-  if (value === null || typeof value !== 'object') return value;
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj);
-  if (keys.length === 1) {
-    const [key] = keys as [string];
-    const arg = obj[key];
-    if (key === 'Ref') {
-      const name = arg as string;
-      if (PSEUDO[name]) return PSEUDO[name];
-      const type = RESOURCES[name]?.Type;
-      return type === 'AWS::StepFunctions::StateMachine' ? arnOf(name) : name;
-    }
-    if (key === 'Fn::GetAtt') {
-      const [id, attr] = arg as [string, string];
-      if (attr !== 'Arn') throw new Error(`Fn::GetAtt ${id}.${attr} is not resolved by this test`);
-      return arnOf(id);
-    }
-    if (key === 'Fn::Join') {
-      const [sep, parts] = arg as [string, unknown[]];
-      return (resolve(parts) as unknown[]).map(String).join(sep);
-    }
-    if (key.startsWith('Fn::')) throw new Error(`${key} is not resolved by this test`);
-  }
-  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, resolve(v)]));
-}
+// Intrinsics resolved and roles read as test/security/iam-sim.ts does for every IAM test.
+const sim = simulatorFor(template, stack);
+const RESOURCES = sim.resources;
+const { resolve } = sim;
 
 const resolved = (token: string): string => resolve(stack.resolve(token)) as string;
 const TABLE = resolved(stack.controlPlane.table.tableArn);
@@ -210,19 +153,8 @@ function stateMachineRoleOf(name: string): Role {
 
 function roleFrom(construct: IRole, logStream: string, what: string): Role {
   const roleId = stack.getLogicalId(construct.node.defaultChild as never);
-  const policies: Array<{ name: string; policy: unknown }> = [];
-  for (const [id, r] of Object.entries(RESOURCES)) {
-    if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') {
-      const roles = (r.Properties?.Roles ?? []) as Array<{ Ref?: string }>;
-      if (roles.some((x) => x.Ref === roleId)) policies.push({ name: id, policy: resolve(r.Properties?.PolicyDocument) });
-    }
-  }
-  const role = RESOURCES[roleId];
-  for (const p of (role?.Properties?.Policies ?? []) as Array<{ PolicyName: string; PolicyDocument: unknown }>) {
-    policies.push({ name: p.PolicyName, policy: resolve(p.PolicyDocument) });
-  }
-  expect(role?.Properties?.ManagedPolicyArns, `${what}: no managed policies`).toBeUndefined();
-  return { arn: arnOf(roleId), policies, logStream };
+  expect(RESOURCES[roleId]?.Properties?.ManagedPolicyArns, `${what}: no managed policies`).toBeUndefined();
+  return { ...sim.roleOf(construct), logStream };
 }
 
 type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
