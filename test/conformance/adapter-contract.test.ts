@@ -13,8 +13,8 @@ import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, RegisterS
 import { CloudWatchClient, PutMetricDataCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
-import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { CreateTargetGroupCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeServicesCommand, ECSClient, type NetworkConfiguration, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { type Action, CreateTargetGroupCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -31,8 +31,9 @@ import { DynamoReleaseStore } from '../../functions/aws/release-store.js';
 import { DynamoStore } from '../../functions/aws/store.js';
 import { DynamoMaintenanceStore } from '../../functions/aws/store-maintenance.js';
 import { createStoreTable } from '../../functions/aws/store-table.js';
-import { LiveStateInvalid, ValidationError } from '../../functions/core/errors.js';
+import { ConflictError, LiveStateInvalid, ValidationError } from '../../functions/core/errors.js';
 import type { DeploymentRecord, Route } from '../../functions/core/model.js';
+import type { ReleaseRecord } from '../../functions/core/release.js';
 import { VirtualClockImpl } from '../../local/clock.js';
 import { World } from '../../local/world/index.js';
 import { startDynalite } from '../helpers/dynalite.js';
@@ -276,6 +277,63 @@ const CASES: readonly Case[] = [
     },
   },
   {
+    port: 'TrafficRouter.readWeights / setWeights',
+    behaviour: 'a forward to blue alone: ELB keeps the weight as written (1 when left out) and reads back 100; green is added beside it',
+    run: async (b) => {
+      const router = new ElbTrafficRouter(b.elb);
+      const [blue, green] = b.targetGroupArns;
+      const rule = async () => (await b.elb.send(new DescribeRulesCommand({ RuleArns: [b.route.arn] }))).Rules?.[0]?.Actions?.[0];
+      const modify = (action: Action) => b.elb.send(new ModifyRuleCommand({ RuleArn: b.route.arn, Actions: [action] }));
+      // A plain forward (the console's and the CDK's default): AWS describes it with its
+      // ForwardConfig too, the one target group at weight 1 and stickiness off (ELB API reference,
+      // Action: ForwardConfig "If you specify both ForwardConfig and TargetGroupArn, you can specify
+      // only one target group using ForwardConfig and it must be the same target group specified in
+      // TargetGroupArn"; DescribeListeners as AWS answers it: getmoto/moto#4716). moto leaves the
+      // ForwardConfig out; moto-proxy.ts (gap 8) adds it.
+      await modify({ Type: 'forward', TargetGroupArn: blue });
+      expect(await rule()).toMatchObject({
+        Type: 'forward',
+        TargetGroupArn: blue,
+        ForwardConfig: { TargetGroups: [{ TargetGroupArn: blue, Weight: 1 }], TargetGroupStickinessConfig: { Enabled: false } },
+      });
+      expect(await router.readWeights(b.route)).toEqual([{ targetGroupArn: blue, weight: 100 }]);
+      // A ForwardConfig naming blue alone: the weight as written, whatever it is (TargetGroupTuple
+      // Weight: 0-999, relative), not a percentage.
+      await modify({ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: blue, Weight: 5 }] } });
+      expect((await rule())?.ForwardConfig?.TargetGroups).toEqual([{ TargetGroupArn: blue, Weight: 5 }]);
+      expect(await router.readWeights(b.route)).toEqual([{ targetGroupArn: blue, weight: 100 }]);
+      await modify({ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: blue }] } });
+      expect((await rule())?.ForwardConfig?.TargetGroups).toEqual([{ TargetGroupArn: blue, Weight: 1 }]);
+      // Green added at weight 0 beside blue (issue 13, item 1), and read back.
+      await router.setWeights(b.route, [
+        { targetGroupArn: blue, weight: 100 },
+        { targetGroupArn: green, weight: 0 },
+      ]);
+      expect((await rule())?.ForwardConfig?.TargetGroups).toEqual([
+        { TargetGroupArn: blue, Weight: 100 },
+        { TargetGroupArn: green, Weight: 0 },
+      ]);
+      expect(await router.readWeights(b.route)).toEqual([
+        { targetGroupArn: blue, weight: 100 },
+        { targetGroupArn: green, weight: 0 },
+      ]);
+      // As the world was: 100/0 with stickiness.
+      await modify({
+        Type: 'forward',
+        ForwardConfig: {
+          TargetGroups: [
+            { TargetGroupArn: blue, Weight: 100 },
+            { TargetGroupArn: green, Weight: 0 },
+          ],
+          TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 300 },
+        },
+      });
+      // Green was off the rule a moment: ECS sees it on the load balancer again after a short while
+      // (the world settles an association after 1 s; see docs/aws-behaviour.md, issue 13 item 1).
+      await advance(b, 5);
+    },
+  },
+  {
     port: 'TrafficRouter.readWeights',
     behaviour: 'a rule that does not exist is LiveStateInvalid (ELB answers RuleNotFound)',
     run: async (b) => {
@@ -349,6 +407,25 @@ const CASES: readonly Case[] = [
       const revs = new EcsRevisions(b.ecs);
       const two = await revs.describe(arn);
       expect(two).toMatchObject({ family: b.family, revision: 2, status: 'ACTIVE', images: [image] });
+    },
+  },
+  {
+    port: 'TaskDefinitions.describeRevision',
+    behaviour: 'family, revision, every container with its image, and the roles; a revision ECS does not know is undefined',
+    run: async (b, r) => {
+      const defs = new EcsTaskDefinitions(b.ecs);
+      const image = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${b.repository}@${b.digests[1]}`;
+      expect(await defs.describeRevision(r.revision2 as string)).toEqual({
+        arn: r.revision2,
+        family: b.family,
+        revision: 2,
+        containers: [{ name: b.containerName, image }],
+        taskRoleArn: `arn:aws:iam::${ACCOUNT}:role/${b.family}-task`,
+        executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/${b.family}-execution`,
+      });
+      expect((await defs.describeRevision(b.taskDefinitionArn))?.revision).toBe(1);
+      // ECS answers an unknown revision with ClientException (ECS API reference, DescribeTaskDefinition).
+      expect(await defs.describeRevision(`arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${b.family}:99`)).toBeUndefined();
     },
   },
   {
@@ -505,6 +582,27 @@ const CASES: readonly Case[] = [
   },
   // ---------------------------------------------------------------- ECS: TaskDefinitionRevisions
   {
+    port: 'TaskDefinitionRevisions.runningTaskDefinitions',
+    behaviour: "the revisions of the family's tasks that are not stopped: green's task set and a one-off task, until it is stopped",
+    run: async (b, r) => {
+      const revs = new EcsRevisions(b.ecs);
+      const sets = new EcsTaskSets(b.ecs);
+      // Blue was retired: only green's tasks (revision 2) run.
+      expect(await revs.runningTaskDefinitions(b.cluster, b.family)).toEqual([r.revision2]);
+      const { template } = await sets.describeTaskSetTemplate(b.cluster, b.service, r.greenTaskSetId as string);
+      const network = (template as { networkConfiguration?: NetworkConfiguration }).networkConfiguration;
+      const run = await b.ecs.send(
+        new RunTaskCommand({ cluster: b.cluster, taskDefinition: b.taskDefinitionArn, launchType: 'FARGATE', count: 1, startedBy: 'migration', networkConfiguration: network }),
+      );
+      const task = run.tasks?.[0]?.taskArn as string;
+      expect(task).toBeDefined();
+      expect(await revs.runningTaskDefinitions(b.cluster, b.family)).toEqual([b.taskDefinitionArn, r.revision2].sort());
+      await b.ecs.send(new StopTaskCommand({ cluster: b.cluster, task, reason: 'conformance' }));
+      expect(await revs.runningTaskDefinitions(b.cluster, b.family)).toEqual([r.revision2]);
+      expect(await revs.runningTaskDefinitions(b.cluster, 'no-such-family')).toEqual([]);
+    },
+  },
+  {
     port: 'TaskDefinitionRevisions.list / describe / deregister',
     behaviour: 'newest first; deregister makes it INACTIVE (again: no error); an unknown revision is undefined',
     run: async (b) => {
@@ -517,6 +615,25 @@ const CASES: readonly Case[] = [
       expect(await revs.describe(b.taskDefinitionArn)).toMatchObject({ status: 'INACTIVE', revision: 1 });
       expect(await revs.list(b.family, 'INACTIVE', 'newest', 10)).toEqual([b.taskDefinitionArn]);
       expect(await revs.describe(`arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${b.family}:99`)).toBeUndefined();
+    },
+  },
+  {
+    port: 'TaskDefinitionRevisions.delete',
+    behaviour: 'an INACTIVE revision is deleted (DELETE_IN_PROGRESS, or gone once nothing uses it); an ACTIVE one is a per-revision failure, not an error',
+    run: async (b, r) => {
+      const revs = new EcsRevisions(b.ecs);
+      // ECS API reference, DeleteTaskDefinitions: "You must deregister a task definition revision
+      // before you delete it"; it "immediately transitions from the INACTIVE to DELETE_IN_PROGRESS"
+      // and stays there until no task or service uses it.
+      const out = await revs.delete([b.taskDefinitionArn, r.revision2 as string]);
+      expect(out.deleted).toEqual([b.taskDefinitionArn]);
+      expect(out.failures).toEqual([{ arn: r.revision2, reason: expect.stringMatching(/ACTIVE/) }]);
+      const one = await revs.describe(b.taskDefinitionArn);
+      expect(one === undefined || one.status === 'DELETE_IN_PROGRESS').toBe(true);
+      expect(await revs.list(b.family, 'INACTIVE', 'newest', 10)).toEqual([]);
+      expect(await revs.describe(r.revision2 as string)).toMatchObject({ status: 'ACTIVE' });
+      await expect(revs.delete(Array.from({ length: 11 }, (_, i) => `${b.taskDefinitionArn}${i}`))).rejects.toThrow(ValidationError);
+      expect(await revs.delete([])).toEqual({ deleted: [], failures: [] });
     },
   },
   // ---------------------------------------------------------------- CloudWatch: Alarms, MetricSource
@@ -734,7 +851,184 @@ const STORE_CASES: ReadonlyArray<{ port: string; behaviour: string; run: (s: Sto
       expect(stable).toMatchObject({ deploymentId: 'd-2', previous: expect.objectContaining({ deploymentId: 'd-1' }) });
     },
   },
+  // The cases below use the `web` service, so the in-flight list of the cases above is untouched.
+  {
+    port: 'DeploymentStore.listDeployments',
+    behaviour: 'newest first by createdAt (ids need not sort by time), at most `limit`; another environment is not listed',
+    run: async ({ store }) => {
+      const web = (id: string, createdAt: string, environment = 'production') =>
+        record({ deploymentId: id, service: 'web', environment, createdAt, updatedAt: createdAt });
+      await store.createDeployment(web('web-b', '2026-01-01T00:00:00.000Z'));
+      await store.createDeployment(web('web-a', '2026-01-02T00:00:00.000Z'));
+      await store.createDeployment(web('web-c', '2026-01-03T00:00:00.000Z', 'staging'));
+      expect((await store.listDeployments('web', 'production')).map((r) => r.deploymentId)).toEqual(['web-a', 'web-b']);
+      expect((await store.listDeployments('web', 'production', 1)).map((r) => r.deploymentId)).toEqual(['web-a']);
+      expect((await store.listDeployments('web', 'staging')).map((r) => r.deploymentId)).toEqual(['web-c']);
+      expect(await store.listDeployments('web', 'no-such-environment')).toEqual([]);
+    },
+  },
+  {
+    port: 'DeploymentStore.updateDeployment',
+    behaviour: 'merges the patch into an in-flight record; a terminal status is refused (finish); an ended record is ConflictError',
+    run: async ({ store }) => {
+      const blue = { taskSetId: 'ecs-svc/1111111111111111111', targetGroupArn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/web-blue/0123456789abcdef` };
+      await store.updateDeployment('web', 'production', 'web-a', { status: 'IN_PROGRESS', blue: blue as never, alarmNames: ['web-5xx'] });
+      expect(await store.getDeployment('web', 'production', 'web-a')).toMatchObject({ status: 'IN_PROGRESS', blue, alarmNames: ['web-5xx'], strategy: 'canary' });
+      await expect(store.updateDeployment('web', 'production', 'web-a', { status: 'SUCCEEDED' as never })).rejects.toThrow(ValidationError);
+      await store.finish('web', 'production', 'web-b', 'FAILED' as never, { code: 'HealthCheckTimeout', message: 'no' }, 1_800_000_000);
+      await expect(store.updateDeployment('web', 'production', 'web-b', { alarmNames: [] })).rejects.toThrow(/already ended as FAILED/);
+      await expect(store.updateDeployment('web', 'production', 'no-such-deployment', { alarmNames: [] })).rejects.toThrow(/no such deployment/);
+    },
+  },
+  {
+    port: 'DeploymentStore.recordControl',
+    behaviour: 'operator actions are appended in order (an ended record too); an unknown deployment is an error',
+    run: async ({ store }) => {
+      const action = (a: string, at: string) => ({ action: a, by: 'alice', at, detail: { reason: `${a} by hand` } });
+      await store.recordControl('web', 'production', 'web-a', action('pause', '2026-01-02T00:01:00.000Z'));
+      await store.recordControl('web', 'production', 'web-a', action('resume', '2026-01-02T00:02:00.000Z'));
+      await store.recordControl('web', 'production', 'web-b', action('retry', '2026-01-02T00:03:00.000Z'));
+      const a = (await store.getDeployment('web', 'production', 'web-a')) as DeploymentRecord & { controls?: unknown[] };
+      expect(a.controls).toEqual([action('pause', '2026-01-02T00:01:00.000Z'), action('resume', '2026-01-02T00:02:00.000Z')]);
+      const b = (await store.getDeployment('web', 'production', 'web-b')) as DeploymentRecord & { controls?: unknown[] };
+      expect(b.controls).toEqual([action('retry', '2026-01-02T00:03:00.000Z')]);
+      await expect(store.recordControl('web', 'production', 'no-such-deployment', action('abort', '2026-01-02T00:04:00.000Z'))).rejects.toThrow(/no such deployment/);
+    },
+  },
+  {
+    port: 'DeploymentStore.acquireLock / parkLockWaiter / releaseLock',
+    behaviour: 'a newer waiter supersedes an older one; only the waiter parks, a newer park displaces the older token',
+    run: async ({ store }) => {
+      const now = Date.UTC(2026, 0, 1);
+      const req = (id: string, s: number) => ({ deploymentId: id, digest: `sha256:${id.padEnd(64, '0')}`, requestedAt: new Date(now + s * 1000).toISOString(), leaseSeconds: 600, nowMs: now + 10_000 });
+      expect(await store.acquireLock('web', 'production', req('h', 0))).toEqual({ outcome: 'acquired' });
+      expect(await store.acquireLock('web', 'production', req('w1', 1))).toEqual({ outcome: 'busy', holder: 'h' });
+      expect(await store.parkLockWaiter('web', 'production', { deploymentId: 'w1', token: 'token-w1', nowMs: now + 10_000 })).toEqual({ parked: true });
+      // Not the waiter: nothing parked.
+      expect(await store.parkLockWaiter('web', 'production', { deploymentId: 'h', token: 'token-h', nowMs: now + 10_000 })).toEqual({ parked: false });
+      expect(await store.acquireLock('web', 'production', req('w2', 2))).toEqual({ outcome: 'busy', holder: 'h' });
+      expect(await store.acquireLock('web', 'production', req('w1', 1))).toEqual({ outcome: 'superseded', by: { deploymentId: 'w2', digest: req('w2', 2).digest } });
+      expect(await store.parkLockWaiter('web', 'production', { deploymentId: 'w2', token: 'token-w2', nowMs: now + 10_000 })).toEqual({ parked: true, displaced: 'token-w1' });
+      expect(await store.getLock('web', 'production')).toMatchObject({ holder: 'h', waiter: { deploymentId: 'w2' }, parked: { deploymentId: 'w2', token: 'token-w2' } });
+      await store.releaseLock('web', 'production', 'h');
+      // No live holder any more: the waiter asks for the lock again instead of parking.
+      expect(await store.parkLockWaiter('web', 'production', { deploymentId: 'w2', token: 'token-w2b', nowMs: now + 10_000 })).toEqual({ parked: false });
+      expect(await store.acquireLock('web', 'production', req('w2', 2))).toEqual({ outcome: 'acquired' });
+      expect((await store.getLock('web', 'production'))?.parked).toBeUndefined();
+      await store.releaseLock('web', 'production', 'w2');
+    },
+  },
+  {
+    port: 'DeploymentStore.clearFutureClaims',
+    behaviour: 'a claim dated beyond the clock skew is removed and returned; the holder stays; nothing else changes',
+    run: async ({ store }) => {
+      const now = Date.UTC(2026, 0, 1);
+      const later = now + 24 * 3600_000;
+      // Granted by a clock a day ahead: its claim is in the future for the sweep's clock.
+      const claim = { deploymentId: 'web-future', digest: `sha256:${'f'.repeat(64)}`, requestedAt: new Date(later).toISOString() };
+      expect(await store.acquireLock('web', 'staging', { ...claim, leaseSeconds: 600, nowMs: later })).toEqual({ outcome: 'acquired' });
+      expect(await store.clearFutureClaims('web', 'staging', later)).toEqual([]);
+      expect(await store.clearFutureClaims('web', 'staging', now)).toEqual([claim]);
+      expect(await store.clearFutureClaims('web', 'staging', now)).toEqual([]);
+      expect((await store.getLock('web', 'staging'))?.holder).toBe('web-future');
+      expect(await store.clearFutureClaims('web', 'no-lock', now)).toEqual([]);
+    },
+  },
+  // ---------------------------------------------------------------- ScalingStateStore
+  {
+    port: 'ScalingStateStore.get / put',
+    behaviour: 'nothing stored is undefined; version 1 is written once; each write needs the version read (another writer loses)',
+    run: async ({ maintenance, store }) => {
+      expect(await maintenance.get('web', 'production')).toBeUndefined();
+      const action = {
+        kind: 'scale-out',
+        service: 'web',
+        environment: 'production',
+        target: 'service/shop/web',
+        reason: 'cpu-high',
+        outcome: 'done',
+        at: '2026-01-01T00:05:00.000Z',
+      };
+      const v1 = { version: 1, lastActionAt: { 'cpu-high': Date.UTC(2026, 0, 1, 0, 5) }, lastScaleOutAt: Date.UTC(2026, 0, 1, 0, 5), history: [action] };
+      expect(await maintenance.put('web', 'production', v1 as never)).toBe(true);
+      expect(await maintenance.put('web', 'production', v1 as never)).toBe(false);
+      expect(await maintenance.get('web', 'production')).toEqual(v1);
+      const v2 = { ...v1, version: 2, lastActionAt: { ...v1.lastActionAt, 'cpu-low': Date.UTC(2026, 0, 1, 0, 9) } };
+      expect(await maintenance.put('web', 'production', v2 as never)).toBe(true);
+      // A writer that read version 1 too loses.
+      expect(await maintenance.put('web', 'production', { ...v2, lastActionAt: {} } as never)).toBe(false);
+      expect(await maintenance.get('web', 'production')).toEqual(v2);
+      // The scaling item lives beside the deployment records without being one.
+      expect((await store.listDeployments('web', 'production')).map((r) => r.deploymentId)).toEqual(['web-a', 'web-b']);
+    },
+  },
+  // ---------------------------------------------------------------- ReleaseStore
+  {
+    port: 'ReleaseStore.createRelease / getRelease',
+    behaviour: 'created once; a replay returns the stored record; an unknown release is undefined',
+    run: async ({ releases }) => {
+      expect(await releases.createRelease(release())).toEqual({ record: release(), created: true });
+      expect(await releases.createRelease(release({ trigger: { kind: 'manual', by: 'bob' } }))).toEqual({ record: release(), created: false });
+      expect(await releases.getRelease('rel-1')).toEqual(release());
+      expect(await releases.getRelease('no-such-release')).toBeUndefined();
+    },
+  },
+  {
+    port: 'ReleaseStore.updateStage / setApprovalToken',
+    behaviour: 'one stage replaced by index, the others kept; the approval token and its environment stored, then cleared',
+    run: async ({ releases }) => {
+      const staging = { ...stage('staging'), status: 'SUCCEEDED', deployments: [{ service: 'api', deploymentId: 'api-staging-1', status: 'SUCCEEDED' }], endedAt: '2026-01-01T00:20:00.000Z' };
+      await releases.updateStage('rel-1', 0, staging as never);
+      await releases.setApprovalToken('rel-1', 'approval-token', 'production');
+      const got = await releases.getRelease('rel-1');
+      expect(got?.stages).toEqual([staging, stage('production')]);
+      expect(got).toMatchObject({ taskToken: 'approval-token', waitingFor: { environment: 'production', since: '2026-01-01T00:00:00.000Z' } });
+      await releases.setApprovalToken('rel-1', undefined);
+      const cleared = await releases.getRelease('rel-1');
+      expect(cleared).not.toHaveProperty('taskToken');
+      expect(cleared).not.toHaveProperty('waitingFor');
+      await expect(releases.updateStage('rel-1', 100, staging as never)).rejects.toThrow(ValidationError);
+      await expect(releases.updateStage('no-such-release', 0, staging as never)).rejects.toThrow(ConflictError);
+    },
+  },
+  {
+    port: 'ReleaseStore.finishRelease',
+    behaviour: 'ends once with every stage and a TTL (again: false); an ended release is not changed again (ConflictError)',
+    run: async ({ releases }) => {
+      const stages = [{ ...stage('staging'), status: 'SUCCEEDED' }, { ...stage('production'), status: 'SUCCEEDED' }];
+      const reason = { code: 'Promoted', message: 'every environment succeeded' };
+      await releases.setApprovalToken('rel-1', 'approval-token', 'production');
+      expect(await releases.finishRelease('rel-1', 'SUCCEEDED', reason, stages as never, 1_800_000_000.7)).toBe(true);
+      expect(await releases.finishRelease('rel-1', 'FAILED', reason, stages as never, 1_800_000_000)).toBe(false);
+      const ended = await releases.getRelease('rel-1');
+      expect(ended).toMatchObject({ status: 'SUCCEEDED', reason, stages, expiresAt: 1_800_000_000 });
+      expect(ended).not.toHaveProperty('taskToken');
+      await expect(releases.updateStage('rel-1', 0, stage('staging') as never)).rejects.toThrow(/already ended as SUCCEEDED/);
+      await expect(releases.setApprovalToken('rel-1', 'late-token', 'production')).rejects.toThrow(ConflictError);
+      await expect(releases.finishRelease('rel-1', 'IN_PROGRESS', reason, stages as never, 1)).rejects.toThrow(ValidationError);
+    },
+  },
 ];
+
+const stage = (environment: string) => ({
+  environment,
+  status: 'PENDING',
+  requiresApproval: environment === 'production',
+  deployments: [],
+  verificationHooks: 0,
+});
+
+const release = (over: Record<string, unknown> = {}): ReleaseRecord =>
+  ({
+    releaseId: 'rel-1',
+    status: 'IN_PROGRESS',
+    image: { repository: 'shop/api', digest: `sha256:${'c'.repeat(64)}`, tag: 'v3', uri: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/shop/api@sha256:${'c'.repeat(64)}` },
+    trigger: { kind: 'ecr-push', eventId: 'event-1' },
+    stages: [stage('staging'), stage('production')],
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    ...over,
+  }) as ReleaseRecord;
 
 describe.each(['dynalite', 'moto'] as const)('DynamoDB store contract on %s', (name) => {
   let backend: StoreBackend;

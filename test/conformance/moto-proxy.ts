@@ -29,6 +29,19 @@
  * 7. CreateTaskSet beyond 5 task sets on a service: moto accepts it; ECS refuses it
  *    (InvalidParameterException "... exceeds the maximum limit"; Amazon ECS service quotas, task
  *    sets per service: 5). The proxy refuses it.
+ * 8. DescribeListeners and DescribeRules of a plain forward (TargetGroupArn alone): moto returns the
+ *    action as written; AWS describes it with its ForwardConfig too, the one target group at
+ *    weight 1 and stickiness off (as AWS answers it: getmoto/moto#4716; ELB API reference, Action,
+ *    ForwardConfig). The proxy adds that ForwardConfig.
+ * 9. Tasks: moto starts floor(desiredCount x scale / 100) tasks when it creates a task set and
+ *    never stops or adds any after (UpdateTaskSet, DeleteTaskSet); ECS keeps the task set's
+ *    computedDesiredCount of tasks running (TaskSet, ECS API reference) and stops them when the
+ *    task set is scaled in or deleted. The proxy adopts the tasks moto started for a new task set
+ *    and, alongside the targets of gap 2, runs (RunTask) or stops (StopTask) tasks of the task
+ *    set's revision so that the computed count runs. moto also moves a task's lastStatus one step
+ *    toward STOPPED (DEACTIVATING, STOPPING ...) each time it is described, desiredStatus still
+ *    RUNNING; ECS keeps a task set's task RUNNING until it is stopped. DescribeTasks reports the
+ *    task-set tasks the proxy keeps as RUNNING while their desiredStatus is RUNNING.
  * It also counts the calls by operation, for tests that assert what reached "AWS".
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -54,6 +67,10 @@ export interface MotoProxy {
 type TaskSetJson = {
   id?: string;
   taskSetArn?: string;
+  clusterArn?: string;
+  taskDefinition?: string;
+  launchType?: string;
+  networkConfiguration?: unknown;
   scale?: { value?: number };
   runningCount?: number;
   pendingCount?: number;
@@ -72,10 +89,27 @@ function taskSetNotFound(res: Forwarded): Forwarded {
   };
 }
 
+/**
+ * Gap 8: a forward action described with TargetGroupArn and no ForwardConfig gets the ForwardConfig
+ * AWS returns with it. Only leaf `<member>` elements (no nested member) are actions of this shape;
+ * a ForwardConfig's own tuples have no `<Type>`.
+ */
+function withForwardConfig(res: Forwarded): Forwarded {
+  const body = res.body.replace(/<member>((?:(?!<\/?member>).)*)<\/member>/gs, (whole, inner: string) => {
+    const arn = /<TargetGroupArn>([^<]+)<\/TargetGroupArn>/.exec(inner)?.[1];
+    if (!inner.includes('<Type>forward</Type>') || arn === undefined || inner.includes('<ForwardConfig>')) return whole;
+    const config =
+      `<ForwardConfig><TargetGroups><member><TargetGroupArn>${arn}</TargetGroupArn><Weight>1</Weight></member></TargetGroups>` +
+      '<TargetGroupStickinessConfig><Enabled>false</Enabled></TargetGroupStickinessConfig></ForwardConfig>';
+    return `<member>${inner}${config}</member>`;
+  });
+  return { ...res, body };
+}
+
 export async function startMotoProxy(motoEndpoint: string): Promise<MotoProxy> {
   const calls: MotoProxy['calls'] = [];
   /** Registered targets per task-set ARN (the gap-2 bookkeeping). */
-  const registered = new Map<string, { targetGroupArn: string; port: number; ips: string[] }>();
+  const registered = new Map<string, { targetGroupArn: string; port: number; ips: string[]; tasks: string[] }>();
   let nextIp = 0;
 
   // One request at a time to moto: its backends are not safe under concurrent requests (an
@@ -155,11 +189,11 @@ export async function startMotoProxy(motoEndpoint: string): Promise<MotoProxy> {
     if (ts.runningCount === undefined) ts.runningCount = ts.computedDesiredCount;
     if (ts.pendingCount === undefined) ts.pendingCount = 0;
   };
-  /** Make the task set's registered targets match its computed count (gap 2). */
-  const syncTargets = async (headers: IncomingHttpHeaders, ts: TaskSetJson, count: number) => {
+  /** Make the task set's registered targets (gap 2) and running tasks (gap 9) match its computed count. */
+  const syncTargets = async (headers: IncomingHttpHeaders, ts: TaskSetJson, count: number, adopt?: readonly string[]) => {
     const lb = ts.loadBalancers?.[0];
     if (!ts.taskSetArn || !lb?.targetGroupArn) return;
-    const entry = registered.get(ts.taskSetArn) ?? { targetGroupArn: lb.targetGroupArn, port: lb.containerPort ?? 80, ips: [] };
+    const entry = registered.get(ts.taskSetArn) ?? { targetGroupArn: lb.targetGroupArn, port: lb.containerPort ?? 80, ips: [], tasks: [] };
     registered.set(ts.taskSetArn, entry);
     if (entry.ips.length < count) {
       const add = Array.from({ length: count - entry.ips.length }, () => {
@@ -182,6 +216,33 @@ export async function startMotoProxy(motoEndpoint: string): Promise<MotoProxy> {
       });
       await elb(headers, params);
     }
+    // Gap 9: the task set's tasks, as ECS keeps them.
+    if (adopt) entry.tasks.push(...adopt);
+    if (entry.tasks.length < count) {
+      for (let left = count - entry.tasks.length; left > 0; left -= 10) {
+        const out = await ecs(headers, 'RunTask', {
+          cluster: ts.clusterArn,
+          taskDefinition: ts.taskDefinition,
+          count: Math.min(left, 10),
+          launchType: ts.launchType ?? 'FARGATE',
+          startedBy: ts.id,
+          ...(ts.networkConfiguration ? { networkConfiguration: ts.networkConfiguration } : {}),
+        });
+        entry.tasks.push(...((out.tasks as Array<{ taskArn?: string }> | undefined) ?? []).flatMap((t) => (t.taskArn ? [t.taskArn] : [])));
+      }
+    } else if (entry.tasks.length > count) {
+      for (const task of entry.tasks.splice(count)) {
+        await ecs(headers, 'StopTask', { cluster: ts.clusterArn, task, reason: `Scaling down task set ${ts.id ?? ''}` });
+      }
+    }
+  };
+  /** The running tasks of one revision in a cluster (gap 9: which tasks moto started for a task set). */
+  const runningTasksOf = async (headers: IncomingHttpHeaders, cluster: unknown, taskDefinition: unknown): Promise<string[]> => {
+    const family = /task-definition\/([^:]+)/.exec(String(taskDefinition))?.[1] ?? String(taskDefinition).split(':')[0];
+    const listed = ((await ecs(headers, 'ListTasks', { cluster, family, desiredStatus: 'RUNNING' })).taskArns as string[] | undefined) ?? [];
+    if (listed.length === 0) return [];
+    const tasks = ((await ecs(headers, 'DescribeTasks', { cluster, tasks: listed })).tasks as Array<{ taskArn?: string; taskDefinitionArn?: string }> | undefined) ?? [];
+    return tasks.filter((t) => t.taskArn !== undefined && t.taskDefinitionArn === taskDefinition).map((t) => t.taskArn as string);
   };
 
   const handle = async (method: string, url: string, headers: IncomingHttpHeaders, body: string): Promise<Forwarded> => {
@@ -190,7 +251,10 @@ export async function startMotoProxy(motoEndpoint: string): Promise<MotoProxy> {
     const scope = /Credential=[^/]+\/\d+\/([^/]+)\/([a-z0-9-]+)\//.exec(String(headers.authorization ?? ''));
     const operation = target ? target.replace(/^.*\./, '') : query;
     if (operation) calls.push({ region: scope?.[1] ?? '?', service: scope?.[2] ?? '?', operation });
-    if (!target.startsWith(ECS_TARGET)) return await forward(method, url, headers, body);
+    if (!target.startsWith(ECS_TARGET)) {
+      const res = await forward(method, url, headers, body);
+      return (operation === 'DescribeRules' || operation === 'DescribeListeners') && res.status === 200 ? withForwardConfig(res) : res;
+    }
     const op = target.slice(ECS_TARGET.length);
     let input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
     if (op === 'UpdateServicePrimaryTaskSet' && typeof input.primaryTaskSet === 'string' && !input.primaryTaskSet.startsWith('arn:')) {
@@ -206,9 +270,11 @@ export async function startMotoProxy(motoEndpoint: string): Promise<MotoProxy> {
       if (res.status === 200 && ts) await syncTargets(headers, ts, 0);
       return res;
     }
+    let tasksBefore: Set<string> | undefined;
     if (op === 'CreateTaskSet') {
       const refused = await refusedTaskSet(headers, input);
       if (refused) return refused;
+      tasksBefore = new Set(await runningTasksOf(headers, input.cluster, input.taskDefinition));
     }
     let res = taskSetNotFound(await forward(method, url, headers, JSON.stringify(input)));
     if (op === 'UpdateTaskSet' && res.status === 500) {
@@ -228,7 +294,9 @@ export async function startMotoProxy(motoEndpoint: string): Promise<MotoProxy> {
       if (out.taskSet) {
         const desired = await desiredCountOf(headers, input.cluster, input.service);
         fillCounts(out.taskSet, desired);
-        await syncTargets(headers, out.taskSet, out.taskSet.computedDesiredCount ?? 0);
+        const before = tasksBefore;
+        const adopt = before ? (await runningTasksOf(headers, input.cluster, input.taskDefinition)).filter((t) => !before.has(t)) : undefined;
+        await syncTargets(headers, out.taskSet, out.taskSet.computedDesiredCount ?? 0, adopt);
         return { ...res, body: JSON.stringify(out) };
       }
     }
@@ -249,6 +317,12 @@ export async function startMotoProxy(motoEndpoint: string): Promise<MotoProxy> {
     if (op === 'DescribeServices') {
       const out = JSON.parse(res.body) as { services?: Array<{ desiredCount?: number; taskSets?: TaskSetJson[] }> };
       for (const s of out.services ?? []) for (const ts of s.taskSets ?? []) fillCounts(ts, s.desiredCount ?? 0);
+      return { ...res, body: JSON.stringify(out) };
+    }
+    if (op === 'DescribeTasks') {
+      const kept = new Set([...registered.values()].flatMap((e) => e.tasks));
+      const out = JSON.parse(res.body) as { tasks?: Array<{ taskArn?: string; lastStatus?: string; desiredStatus?: string }> };
+      for (const t of out.tasks ?? []) if (t.taskArn && kept.has(t.taskArn) && t.desiredStatus === 'RUNNING') t.lastStatus = 'RUNNING';
       return { ...res, body: JSON.stringify(out) };
     }
     if (op === 'DescribeTaskSets') {
