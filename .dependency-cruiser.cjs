@@ -65,10 +65,17 @@ module.exports = {
       to: { path: '^test/' },
     },
     {
+      name: 'runner-through-its-index',
+      comment: 'local/runner/ is one module with one public surface: from outside, import local/runner/index.ts, never a part of it',
+      severity: 'error',
+      from: { pathNot: '^local/runner/' },
+      to: { path: '^local/runner/', pathNot: '^local/runner/index\\.ts$' },
+    },
+    {
       name: 'no-circular',
       comment: 'no import cycle at run time (a cycle through a type-only import, erased by the compiler, is fine)',
       severity: 'error',
-      from: { path: '^functions/' },
+      from: { path: '^(functions|lib|bin|local)/' },
       to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
   ],

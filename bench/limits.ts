@@ -2,7 +2,7 @@
  * Step Functions margins at the configuration schema's extremes (issue #12): the largest payload
  * (state input or output, Task parameters or result, the steps Map's collected result) and the
  * history events of one deployment, next to AWS's limits (256 KiB, 25,000 events), as the local
- * runner measures them (local/runner.ts: MAX_PAYLOAD_BYTES, MAX_HISTORY_EVENTS and the counting
+ * runner measures them (local/runner/limits.ts: MAX_PAYLOAD_BYTES, MAX_HISTORY_EVENTS and the counting
  * model). The extremes come from functions/core/config.ts: linear steps of 1 %, 50 explicit steps,
  * 100 alarms, names at their maximum length (service 32, environment 16, ECS cluster, service and
  * container 255, alarm 255 characters). Each plan is deployed once with a good release and once with
@@ -14,7 +14,7 @@
 import { performance } from 'node:perf_hooks';
 import { MIN_ANALYSIS_BAKE_SECONDS } from '../functions/core/analysis.js';
 import { runScenario } from '../local/rehearsal.js';
-import { MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES } from '../local/runner.js';
+import { MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES } from '../local/runner/index.js';
 import { parseScenario, type ScenarioInput } from '../local/scenario.js';
 import { ACCOUNT, digestOf, listenerArn, REGION, TASK_ROLE_ARNS, targetGroupArn } from '../local/scenarios/builtin.js';
 

@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { type RunOptions, runScenario, type ScenarioTrace } from '../local/rehearsal.js';
-import type { ExecutionRecord } from '../local/runner.js';
+import type { ExecutionRecord } from '../local/runner/index.js';
 import { parseScenario, type ScenarioInput } from '../local/scenario.js';
 import { ACCOUNT, builtinScenario, digestOf, REGION, service, TASK_ROLE_ARNS } from '../local/scenarios/builtin.js';
 

@@ -2,7 +2,7 @@
  * The seams between the parts of the local runtime:
  * - the virtual clock (local/clock.ts) that everything runs on,
  * - the in-memory AWS world (local/world/) that answers SDK calls through a client plugin,
- * - the runner (local/runner.ts) that executes the real ASL with the real handlers.
+ * - the runner (local/runner/) that executes the real ASL with the real handlers.
  *
  * The world does not know about state machines: Step Functions API calls that reach it
  * (StartExecution, SendTaskSuccess, SendTaskFailure, DescribeExecution, StopExecution) are handed to

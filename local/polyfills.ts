@@ -3,7 +3,7 @@
  *
  * aws-local-stepfunctions 3.0.0 declares Node >= 22 and calls `Promise.withResolvers` (ES2024) in every
  * Task state. Node 20 does not have it. Import this module before anything that loads the executor
- * (local/runner.ts imports it first). It is a no-op where the runtime already provides the method.
+ * (the parts of local/runner/ that load it import this first). It is a no-op where the runtime already provides the method.
  */
 
 interface Resolvers<T> {

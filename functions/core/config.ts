@@ -15,10 +15,11 @@ import { formatIssues } from './validation.js';
 /** Literal characters a `taskRoleArns` pattern must name besides its `*` (issue #14, Low). */
 export const MIN_ROLE_PATTERN_LITERALS = 4;
 
-// The patterns and lookups live in schema-free modules so a handler that only needs them does not
-// bundle the schema; re-exported here for the synth-time code and tests.
+// The patterns live in a schema-free module so a handler that only needs them does not bundle the
+// schema; re-exported here for the synth-time code and tests. The lookups over a validated
+// configuration (findService, servicesForPush, tagMatches) are in services.ts, which imports this
+// module's types: import them from there (a re-export here would make the two import each other).
 export { ARN_PATTERNS, IMAGE_TAG, REPOSITORY_NAME, TAG_FILTER } from './patterns.js';
-export { findService, servicesForPush, tagMatches } from './services.js';
 
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const ENV_NAME = /^[a-z][a-z0-9-]{0,15}$/;

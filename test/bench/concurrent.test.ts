@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { benchConcurrent, type ConcurrentMode, concurrentScenario, maxInFlight } from '../../bench/scenarios.js';
-import type { ExecutionRecord } from '../../local/runner.js';
+import type { ExecutionRecord } from '../../local/runner/index.js';
 
 describe('bench: deployments at once on the local runtime', () => {
   it.each<[ConcurrentMode]>([['push-each'], ['one-repo']])('%s: 6 deployments, all in flight together, all SUCCEEDED, 0 violations', async (mode) => {

@@ -4,7 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseConfig, tagFilterMistake, tagMatches } from '../../functions/core/config.js';
+import { parseConfig, tagFilterMistake } from '../../functions/core/config.js';
+import { tagMatches } from '../../functions/core/services.js';
 import { ConfigError } from '../../functions/core/errors.js';
 
 const ACCOUNT = '123456789012';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type CutoverConfigInput, parseConfig, servicesForPush, tagMatches } from '../../functions/core/config.js';
+import { type CutoverConfigInput, parseConfig } from '../../functions/core/config.js';
+import { servicesForPush, tagMatches } from '../../functions/core/services.js';
 import { ConfigError } from '../../functions/core/errors.js';
 
 const ACCOUNT = '123456789012';

@@ -7,7 +7,7 @@
  * - ExecutionAlreadyExists for a name used in the last 90 days; the same name and input of a running
  *   execution returns it;
  * - InvalidExecutionInput / InvalidOutput for StartExecution input / SendTaskSuccess output over 256 KiB.
- * Sources are cited in local/runner.ts next to each constant.
+ * Sources are cited in local/runner/limits.ts next to each constant.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -17,7 +17,7 @@ import {
   MAX_PAYLOAD_BYTES,
   payloadBytes,
   SfnApiError,
-} from '../../local/runner.js';
+} from '../../local/runner/index.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 const CATCH_ALL = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Recovered' }];

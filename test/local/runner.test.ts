@@ -9,7 +9,7 @@ import {
   decideRetry,
   lambdaFunctionKey,
   readReferencePath,
-} from '../../local/runner.js';
+} from '../../local/runner/index.js';
 
 const START = Date.parse('2026-01-01T00:00:00Z');
 const WORK_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:work';

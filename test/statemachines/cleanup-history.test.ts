@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config.js';
 import { createHandler, SCOPES_PER_PART } from '../../functions/handlers/cleanup.js';
 import { VirtualClockImpl } from '../../local/clock.js';
-import { type ExecutionRecord, LocalRunner, MAX_HISTORY_EVENTS } from '../../local/runner.js';
+import { type ExecutionRecord, LocalRunner, MAX_HISTORY_EVENTS } from '../../local/runner/index.js';
 import { manyServices } from '../helpers/cdk.js';
 import { testEnv } from '../helpers/fakes.js';
 

@@ -12,7 +12,7 @@
 import { digestOf, service } from '../../local/scenarios/builtin.js';
 import { ACCOUNT, REGION, TASK_ROLE_ARNS } from '../../local/scenarios/builtin.js';
 import type { RehearsalContext } from '../../local/rehearsal.js';
-import type { ExecutionRecord } from '../../local/runner.js';
+import type { ExecutionRecord } from '../../local/runner/index.js';
 import type { ScenarioInput } from '../../local/scenario.js';
 
 export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
