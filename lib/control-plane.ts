@@ -45,6 +45,7 @@ import {
   pascalCase,
   type StateMachineName,
   TABLE_PARTITION_PREFIXES,
+  type TablePartitions,
 } from './handlers.js';
 import {
   chunkArns,
@@ -651,7 +652,7 @@ export class ControlPlane extends Construct {
                     resources: [this.table.tableArn],
                     conditions: {
                       'ForAllValues:StringLike': {
-                        'dynamodb:LeadingKeys': [`${TABLE_PARTITION_PREFIXES[access.partitions ?? 'deployments']}*`],
+                        'dynamodb:LeadingKeys': ([] as TablePartitions[]).concat(access.partitions ?? 'deployments').map((p) => `${TABLE_PARTITION_PREFIXES[p]}*`),
                       },
                     },
                   }),

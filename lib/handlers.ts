@@ -77,7 +77,7 @@ export type Access =
    * `partitions` (IAM condition `dynamodb:LeadingKeys`): a deploy function cannot write a release
    * record (its approval token) and the release function cannot write a deployment record.
    */
-  | { readonly kind: 'table'; readonly mode: 'read' | 'readWrite'; readonly partitions?: TablePartitions }
+  | { readonly kind: 'table'; readonly mode: 'read' | 'readWrite'; readonly partitions?: TablePartitions | readonly TablePartitions[] }
   /** `events:PutEvents` on Cutover's event bus. */
   | { readonly kind: 'putEvents' }
   /**
@@ -396,8 +396,10 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     description: 'Cutover: operator controls and rollbacks (control and rollback state machines)',
     trigger: STATE_MACHINE,
     access: [
-      READ_WRITE,
-      // Answers the token the deployment waits on (promote, approve, abort, rollback).
+      // Deployments, and releases: the proof of an approval (hashes) goes on the release record before
+      // the control function answers its token (issue #14, item 4).
+      { kind: 'table', mode: 'readWrite', partitions: ['deployments', 'releases'] },
+      // Answers the token the deployment (or the release) waits on (promote, approve, abort, rollback).
       { kind: 'taskResponse' },
       // Stops a deploy execution with no token to answer; starts the rollback deployment.
       { kind: 'executions', stateMachine: 'deploy', actions: ['states:StartExecution', 'states:StopExecution'] },
@@ -464,9 +466,10 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     entry: 'release.ts',
     description: 'Cutover: the release pipeline (environments in order, approvals, verification)',
     trigger: STATE_MACHINE,
-    // The deploy executions are the state machine's (startExecution.sync:2); an operator's approve or
-    // abort answers the release's approval token.
-    access: [{ kind: 'table', mode: 'readWrite', partitions: 'releases' }, PUT_EVENTS, { kind: 'taskResponse' }],
+    // The deploy executions are the state machine's (startExecution.sync:2). No taskResponse: an
+    // operator's approve or abort goes through the control state machine, whose function answers the
+    // release's approval token (issue #14, item 4); invoking this function answers no token.
+    access: [{ kind: 'table', mode: 'readWrite', partitions: 'releases' }, PUT_EVENTS],
     stateMachineArns: [],
   },
 };

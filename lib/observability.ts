@@ -17,6 +17,7 @@ import {
   Dashboard,
   GraphWidget,
   MathExpression,
+  Metric,
   SingleValueWidget,
   TextWidget,
   TreatMissingData,
@@ -150,6 +151,17 @@ export class CutoverObservability extends Construct {
             period: Duration.minutes(15),
           }),
           threshold: props.stuckAfter.toSeconds(),
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+        // A security signal: intake or the alarm watcher refused an event (malformed, foreign, wrong
+        // source or detail-type). The handlers answer it without an error (a retry would fail the same
+        // way), so neither the Errors nor the DeadLetters alarms see it; their WARN log line names the field.
+        new Alarm(this, 'RejectedEvents', {
+          alarmDescription: 'Intake or the alarm watcher rejected an event (malformed, foreign account or region, wrong source): see their WARN log lines "event rejected"',
+          metric: new Metric({ namespace: METRICS_NAMESPACE, metricName: METRIC.rejectedEvents, period: Duration.minutes(5), statistic: 'Sum' }),
+          threshold: 0,
           comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
           evaluationPeriods: 1,
           treatMissingData: TreatMissingData.NOT_BREACHING,

@@ -49,6 +49,11 @@ export function expectationDifferences(expected: Scenario['expect'], summary: Sc
     });
   }
 
+  // An operator input that waited for a state (`when`) which never came was never sent.
+  for (const w of summary.waits ?? []) {
+    if (w.deliveredAt === null) out.push(`waits: the ${w.action} at ${w.at} s waited for ${w.condition}, which did not come within ${w.withinSeconds} s; nothing was sent`);
+  }
+
   if (expected.actions !== undefined) {
     const tally = new Map<string, number>();
     for (const a of summary.actions ?? []) tally.set(`${a.kind} ${a.outcome}`, (tally.get(`${a.kind} ${a.outcome}`) ?? 0) + 1);

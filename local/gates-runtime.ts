@@ -15,7 +15,7 @@ import type { Pluggable } from '@smithy/types';
 import type { ReleaseStore } from '../functions/core/ports.js';
 import type { ReleaseRecord } from '../functions/core/release.js';
 import type { VirtualClockImpl } from './clock.js';
-import type { ExecutionRecord, LocalRunner } from './runner.js';
+import type { ExecutionRecord, LocalRunner } from './runner/index.js';
 import type { World } from './world/world.js';
 
 /** How often the runTask.sync emulation looks at the task (virtual seconds). */
@@ -47,9 +47,33 @@ export interface ReleaseSummary {
   readonly status: string;
   readonly reason: string | null;
   readonly reasonCode: string | null;
-  readonly environments: ReadonlyArray<{ readonly environment: string; readonly status: string; readonly deployments: ReadonlyArray<{ service: string; status: string | null }> }>;
+  readonly environments: ReadonlyArray<{
+    readonly environment: string;
+    readonly status: string;
+    readonly deployments: ReadonlyArray<{ service: string; status: string | null }>;
+    readonly requiresApproval?: boolean;
+    /** How its approval was given (approve, abort, promoted-on-expiry), by whom, at what virtual second. */
+    readonly approval?: { readonly action: string; readonly by: string | null; readonly at: number; readonly reason?: string };
+  }>;
+  /** The environment the release waited for approval before, from when (virtual seconds), while it waited or when it ended waiting. */
+  readonly approvalWaits?: ReadonlyArray<{ readonly environment: string; readonly since: number; readonly until: number | null }>;
   readonly stateTransitions: number;
   readonly virtualSeconds: number;
+}
+
+/**
+ * When the release's WaitForApproval tasks ran (the execution's states): the environment each waited
+ * before (the Environments Map index names the stage), from and until when in virtual seconds (until:
+ * the next state of that environment; null while it still waits).
+ */
+function approvalWaitsOf(exec: ExecutionRecord, stages: readonly { readonly environment: string }[], startMs: number): { approvalWaits?: ReleaseSummary['approvalWaits'] } {
+  const entered = exec.statesEntered;
+  const out = entered.flatMap((st, i) => {
+    if (st.name !== 'WaitForApproval') return [];
+    const next = entered.slice(i + 1).find((x) => x.mapIndex === st.mapIndex);
+    return [{ environment: stages[st.mapIndex ?? -1]?.environment ?? '?', since: (st.at - startMs) / 1000, until: next ? (next.at - startMs) / 1000 : null }];
+  });
+  return out.length > 0 ? { approvalWaits: out } : {};
 }
 
 export interface GatesRuntime {
@@ -126,6 +150,8 @@ const encoder = new TextEncoder();
 
 export function attachGates(opts: { runner: LocalRunner; world: World; clock: VirtualClockImpl; hooks?: readonly HookScript[] }): GatesRuntime {
   const { runner, world, clock } = opts;
+  const startMs = clock.now();
+  const seconds = (iso: string | undefined) => (iso === undefined || Number.isNaN(Date.parse(iso)) ? null : (Date.parse(iso) - startMs) / 1000);
   const hookCalls = new Map<string, unknown[]>();
 
   // ---- hooks: scripted functions registered with the runner
@@ -255,7 +281,12 @@ export function attachGates(opts: { runner: LocalRunner; world: World; clock: Vi
             environment: s.environment,
             status: s.status,
             deployments: s.deployments.map((d) => ({ service: d.service, status: d.status ?? null })),
+            ...(s.requiresApproval ? { requiresApproval: true } : {}),
+            ...(s.approval
+              ? { approval: { action: s.approval.action, by: s.approval.by ?? null, at: seconds(s.approval.at) ?? 0, ...(s.approval.reason ? { reason: s.approval.reason } : {}) } }
+              : {}),
           })),
+          ...approvalWaitsOf(exec, record?.stages ?? [], startMs),
           stateTransitions: exec.transitions,
           virtualSeconds: ((exec.stopMs ?? clock.now()) - exec.startMs) / 1000,
         });

@@ -12,7 +12,8 @@
  *   the handler's results), in virtual time; and invariants: nothing in use was deleted, desired
  *   counts stayed within their bounds.
  */
-import { type CutoverConfig, findService, type ServiceConfig } from '../functions/core/config.js';
+import type { CutoverConfig, ServiceConfig } from '../functions/core/config.js';
+import { findService } from '../functions/core/services.js';
 import type { CleanupRunReport } from '../functions/core/cleanup.js';
 import { ECS_DESIRED_COUNT, type MaintenanceAction, ecsResourceId } from '../functions/core/maintenance.js';
 import { DeploymentStatus, EVENT_SOURCE, type DeploymentRecord } from '../functions/core/model.js';
@@ -21,7 +22,7 @@ import { scalableTargets, scalingAlarmNames } from '../functions/core/scaling.js
 import type { VirtualClockImpl } from './clock.js';
 import type { PutEvent } from './contracts.js';
 import type { ServiceHistory } from './maintenance-schema.js';
-import type { ExecutionRecord } from './runner.js';
+import type { ExecutionRecord } from './runner/index.js';
 import type { Scenario, TimelineInput } from './scenario.js';
 import type { AwsEvent } from './world/types.js';
 import type { World } from './world/world.js';

@@ -15,13 +15,15 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBServiceException, InternalServerError, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import type { Pluggable } from '@smithy/types';
 import type { ClientOptions } from '../functions/aws/clients.js';
-import { findService, type ServiceConfig } from '../functions/core/config.js';
+import type { ServiceConfig } from '../functions/core/config.js';
+import { findService } from '../functions/core/services.js';
 import type { DeployRequest } from '../functions/core/deploy-state.js';
 import { loadBalancerDimension, targetGroupDimension } from '../functions/core/metrics-dimensions.js';
 import { checkSingleInFlight, checkTerminal, checkTrafficOnHealthy, checkWeights } from '../functions/core/invariants.js';
 import { type DeploymentRecord, isTerminal, type TargetGroupWeight } from '../functions/core/model.js';
 import { requiredHealthyTargets } from '../functions/core/plan.js';
 import type { DeploymentStore } from '../functions/core/ports.js';
+import { waitingReleaseFor } from '../functions/core/release.js';
 import * as alarmWatcher from '../functions/handlers/alarm-watcher.js';
 import * as analyze from '../functions/handlers/analyze.js';
 import * as bake from '../functions/handlers/bake.js';
@@ -49,13 +51,13 @@ import type { PutEvent } from './contracts.js';
 import { LOCAL_CREDENTIALS, type LocalDynamo, startLocalDynamo } from './dynamo.js';
 import { attachGates, type ReleaseSummary } from './gates-runtime.js';
 import { type ActionSummary, attachMaintenance, type MaintenanceInventory } from './maintenance.js';
-import { type ExecutionRecord, LocalRunner } from './runner.js';
+import { type ExecutionRecord, LocalRunner } from './runner/index.js';
 import { runSchedules, stackSchedules } from './schedules.js';
 import { scalingSchedules } from '../functions/core/scaling.js';
 import type { Scenario, TimelineInput } from './scenario.js';
 import { FaultBook } from './world/faults.js';
 import type { AwsEvent } from './world/types.js';
-import { World } from './world/world.js';
+import { type CreateAlarmSpec, World } from './world/world.js';
 
 const STATE_MACHINES_DIR = fileURLToPath(new URL('../statemachines/', import.meta.url));
 
@@ -210,6 +212,20 @@ export interface ScheduledRunsSummary {
   readonly failed: ReadonlyArray<{ readonly name: string; readonly startedAt: number; readonly status: string; readonly error: string | null }>;
 }
 
+/** An operator input with `when` (local/scenario.ts): what it waited for and when it went out. */
+export interface OperatorWaitSummary {
+  /** The input's `at` (virtual seconds): waiting started then. */
+  readonly at: number;
+  readonly action: string;
+  /** `approval of api/production`, `approval of release shop-api-…`. */
+  readonly condition: string;
+  readonly withinSeconds: number;
+  /** Virtual seconds from the start when the state was reached and the input sent; null: never within the bound (nothing sent). */
+  readonly deliveredAt: number | null;
+  /** What waited: `deployment api-production-…`, `release shop-api-… before production`. */
+  readonly found: string | null;
+}
+
 export interface OperationSummary {
   readonly stateMachine: string;
   readonly name: string;
@@ -248,16 +264,54 @@ export type ConsoleSummary =
       readonly message: string | null;
     };
 
+/**
+ * A raw `event` input of the timeline (delivered to intake or the alarm watcher) and what became of
+ * it (issue #15): `started` (intake started a deployment or release, or found it started; the alarm
+ * watcher acted on a deployment that watches the alarm), `ignored` (well formed, not for Cutover:
+ * `message` says why), `rejected` (refused by name: `error`, `message`), or `failed` (the handler
+ * threw: AWS trouble a retry may pass).
+ */
+export interface EventInputSummary {
+  readonly at: number;
+  readonly target: 'intake' | 'alarm-watcher';
+  readonly outcome: 'started' | 'ignored' | 'rejected' | 'failed';
+  readonly error?: string;
+  readonly message?: string;
+}
+
+/** What intake's or the alarm watcher's answer says happened to an event. */
+export function eventOutcome(answer: unknown): Pick<EventInputSummary, 'outcome' | 'error' | 'message'> {
+  const a = (answer ?? {}) as {
+    rejected?: { error: string; message: string };
+    ignored?: string;
+    started?: ReadonlyArray<{ deploymentId: string; alreadyStarted: boolean }>;
+    release?: { releaseId: string; alreadyStarted: boolean };
+    failed?: readonly string[];
+  };
+  if (a.rejected) return { outcome: 'rejected', error: a.rejected.error, message: a.rejected.message };
+  if (a.ignored !== undefined) return { outcome: 'ignored', message: a.ignored };
+  const what = [
+    ...(a.release ? [`release ${a.release.releaseId}${a.release.alreadyStarted ? ' (already started)' : ''}`] : []),
+    ...(a.started ?? []).map((s) => `${s.deploymentId}${s.alreadyStarted ? ' (already started)' : ''}`),
+    ...(a.failed ?? []).map((id) => `failed the wait of ${id}`),
+  ];
+  return { outcome: 'started', ...(what.length > 0 ? { message: what.join(', ') } : {}) };
+}
+
 export interface ScenarioSummary {
   readonly scenario: string;
   /** The timeline's `start` and `invoke` inputs, in timeline order, with their outcomes. */
   readonly console?: ConsoleSummary[];
+  /** The timeline's `event` inputs, in timeline order, with their outcomes. */
+  readonly events?: EventInputSummary[];
   readonly deployments: DeploymentSummary[];
   readonly invariantViolations: string[];
   /** Release executions (statemachines/release.asl.json): each with every environment's outcome. */
   readonly releases?: ReleaseSummary[];
   /** Control, rollback, reconcile and cleanup executions an operator (or the timeline) started, in start order (virtual seconds from the start). */
   readonly operations?: OperationSummary[];
+  /** Operator inputs that waited for a state (`when`): when each was delivered, or null when the state never came in time. */
+  readonly waits?: OperatorWaitSummary[];
   /** What the stack's schedules ran (EventBridge rules: the reconcile sweep, cleanup), by state machine. */
   readonly scheduled?: Record<string, ScheduledRunsSummary>;
   /** Every cleanup and scaling action, in virtual time (local/maintenance.ts). */
@@ -482,16 +536,21 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
     return svc;
   });
   if (!remote) await maintenance.afterServices(services);
+  // Cutover was installed before the scenario starts: every service is under management from its
+  // first second (the reconcile sweep recovers only pushes made since; functions/core/control.ts lostPush).
+  if (!remote) for (const s of services) await store.markManaged(s.name, s.environment, new Date(clock.now()).toISOString());
   for (const alarm of remote ? [] : scenario.world.alarms) {
     const svc = services.find((s) => s.name === alarm.service && (!alarm.environment || s.environment === alarm.environment));
     if (!svc) continue;
-    const tg = svc.targetGroupArns[alarm.targetGroupIndex];
+    const tg = svc.targetGroupArns[alarm.targetGroupIndex ?? 0];
     world.createAlarm({
       name: alarm.name,
       metric: alarm.metric,
       targetGroupArn: tg,
+      // scope "service": both target groups, summed, or the LoadBalancer dimension (CreateAlarmSpec).
+      ...(alarm.scope === 'service' ? { serviceTargetGroupArns: svc.targetGroupArns } : {}),
       threshold: alarm.threshold,
-      statistic: alarm.statistic,
+      ...(alarm.statistic ? { statistic: alarm.statistic as NonNullable<CreateAlarmSpec['statistic']> } : {}),
       evaluationPeriods: alarm.evaluationPeriods,
       datapointsToAlarm: alarm.datapointsToAlarm,
     });
@@ -538,12 +597,61 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
   };
   const lifecycleEvents: PutEvent[] = [];
   world.onPutEvent((e) => lifecycleEvents.push(e));
+  // ---- operator inputs that wait for a state (`when`): checked every virtual second after `at`,
+  // re-reading the table only when it was written since.
+  const releaseStore = release.releaseStoreFor({ ...opts, plugins: [] }, env);
+  const waits: OperatorWaitSummary[] = [];
+  const awaitState = (
+    input: Extract<TimelineInput, { kind: 'operator' }>,
+    when: NonNullable<Extract<TimelineInput, { kind: 'operator' }>['when']>,
+    deliver: () => void,
+  ): void => {
+    const service = when.service ?? input.service;
+    const environment = when.environment ?? input.environment ?? (service ? environmentOf(service) : undefined);
+    const condition = `${when.waitingFor} of ${input.releaseId ? `release ${input.releaseId}` : `${service ?? '?'}/${environment ?? '?'}`}`;
+    const entry: OperatorWaitSummary = { at: input.at, action: input.action, condition, withinSeconds: when.withinSeconds, deliveredAt: null, found: null };
+    waits.push(entry);
+    const deadline = clock.now() + when.withinSeconds * 1000;
+    let seenWrites = -1;
+    const reached = async (): Promise<string | undefined> => {
+      if (service && environment) {
+        const rec = (await store.listInFlight()).find(
+          (r) => r.service === service && r.environment === environment && r.status === 'IN_PROGRESS' && r.taskToken !== undefined && r.waitingFor === when.waitingFor,
+        );
+        if (rec) return `deployment ${rec.deploymentId}`;
+      }
+      if (when.waitingFor !== 'approval') return undefined;
+      const waiting = await releaseStore.listWaitingReleases();
+      const rel = input.releaseId
+        ? waiting.find((r) => r.releaseId === input.releaseId && (environment === undefined || r.waitingFor?.environment === environment))
+        : service && environment
+          ? waitingReleaseFor(service, environment, waiting)
+          : undefined;
+      return rel ? `release ${rel.releaseId} before ${rel.waitingFor?.environment}` : undefined;
+    };
+    const check = () =>
+      void runner.invokeAsync(`operator@${input.at} waits for ${condition}`, async () => {
+        if (dynamoWrites.done !== seenWrites) {
+          seenWrites = dynamoWrites.done;
+          const found = await reached();
+          if (found) {
+            Object.assign(entry, { deliveredAt: (clock.now() - startMs) / 1000, found });
+            deliver();
+            return;
+          }
+        }
+        if (clock.now() + 1000 <= deadline) clock.at(clock.now() + 1000, check, { label: `operator@${input.at} wait` });
+      });
+    check();
+  };
   /** Console actions (`start`, `invoke`) as they happened; executions are looked up at the end. */
   const consoleLog: Array<
     | { kind: 'start'; at: number; stateMachine: string; name: string | null; executionArn?: string; refused?: { error: string; cause: string } }
     | Extract<ConsoleSummary, { kind: 'invoke' }>
   > = [];
   const consoleArns: Record<string, string> = { deploy: deployArn, release: releaseArn, ...operatorArns };
+  /** The `event` inputs as they happened (their outcome filled in when the handler answers). */
+  const eventLog: EventInputSummary[] = [];
 
   const apply = (input: TimelineInput) => {
     switch (input.kind) {
@@ -574,8 +682,11 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
         dynamoFaults.clear();
         return;
       case 'operator': {
-        const { at: _at, kind: _kind, ...doc } = input;
-        startOperation('control', { ...doc, environment: environmentOf(doc.service, doc.environment) });
+        const { at: _at, kind: _kind, when, ...doc } = input;
+        // By release id: the document as typed; by service: its environment by default.
+        const sent = doc.service === undefined ? doc : { ...doc, environment: environmentOf(doc.service, doc.environment) };
+        if (when) awaitState(input, when, () => startOperation('control', sent));
+        else startOperation('control', sent);
         return;
       }
       case 'rollback': {
@@ -606,9 +717,18 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
       case 'schedule':
         maintenance.apply(input);
         return;
-      case 'event':
-        void runner.invokeAsync(`${input.target} (scenario event)`, () => invoke[input.target]?.(input.event), { recordErrors: false }).catch(() => undefined);
+      case 'event': {
+        const index = eventLog.push({ at: input.at, target: input.target, outcome: 'failed', message: 'no answer before the run ended' }) - 1;
+        void runner
+          .invokeAsync(`${input.target} (scenario event)`, () => invoke[input.target]?.(input.event), { recordErrors: false })
+          .then((answer) => {
+            eventLog[index] = { at: input.at, target: input.target, ...eventOutcome(answer) };
+          })
+          .catch((e: unknown) => {
+            eventLog[index] = { at: input.at, target: input.target, outcome: 'failed', error: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) };
+          });
         return;
+      }
       case 'start': {
         // StartExecution as the console sends it: the raw input, serialized as is.
         const entry: (typeof consoleLog)[number] = { kind: 'start', at: input.at, stateMachine: input.stateMachine, name: input.name ?? null };
@@ -909,15 +1029,17 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
       output: exec?.output === undefined ? null : parseJson(exec.output),
     };
   });
-  const releases = await gates.releases(runner.listExecutions(), releaseArn, release.releaseStoreFor({ ...opts, plugins: [] }, env));
+  const releases = await gates.releases(runner.listExecutions(), releaseArn, releaseStore);
   runner.dispose();
   return {
     summary: {
       scenario: scenario.name,
       ...(consoleLog.length > 0 ? { console: consoleSummary } : {}),
+      ...(eventLog.length > 0 ? { events: eventLog } : {}),
       deployments,
       invariantViolations: violations,
       operations,
+      ...(waits.length > 0 ? { waits } : {}),
       ...(Object.keys(scheduled).length > 0 ? { scheduled } : {}),
       actions: maintenance.actions(runner.listExecutions().filter((x) => x.stateMachineArn === operatorArns.cleanup)),
       ...(releases.length > 0 ? { releases } : {}),

@@ -16,7 +16,13 @@ const digest = z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256
 export const ImageProfileSchema = z.strictObject({
   /** Fraction of requests answered 5xx, 0..1. */
   errorRate: z._default(z.number().check(z.minimum(0), z.maximum(1)), 0.001),
+  /** Mean target response time (what `Average` of TargetResponseTime reads). */
   latencyMs: z._default(z.number().check(z.minimum(0), z.maximum(600_000)), 80),
+  /**
+   * 99th percentile of the target response time (what `p99` reads): above latencyMs, at most 14
+   * times it (local/world/latency.ts). Default 2.5 x latencyMs.
+   */
+  p99LatencyMs: z.optional(z.number().check(z.minimum(0), z.maximum(600_000))),
   /** false: its targets never pass health checks. */
   healthy: z._default(z.boolean(), true),
   /** true: its tasks never reach RUNNING. */
@@ -72,15 +78,37 @@ export const TimelineInput = z.discriminatedUnion('kind', [
      * An operator's control, run exactly as from the console: StartExecution of the control state
      * machine with this document (functions/core/control.ts; `environment` defaults to the
      * service's). Left loose here so a scenario can show what a bad document gets.
+     *
+     * Releases: `approve` / `abort` with `service` and `environment` reach the release waiting for
+     * approval before that environment when no deployment of the service waits (approve) or is in
+     * flight (abort); or name it with `releaseId` (no `service`): `{ "kind": "operator", "action":
+     * "approve", "releaseId": "shop-api-…", "environment": "production" }`.
+     *
+     * `when` waits for a state instead of a guessed second: from `at`, the input is delivered as soon
+     * as the state is reached (`approval`: a deployment of `service`/`environment` at its approval
+     * step or hold, or a release waiting for approval before `environment` with `service` in it —
+     * or `releaseId`'s; `bake`: the deployment bakes), at most `withinSeconds` later (default 3600).
+     * If it never comes, nothing is sent, the summary's `waits` says so and `expect` fails.
      */
     kind: z.literal('operator'),
     action: z.string(),
-    service: z.string(),
+    service: z.optional(z.string()),
+    releaseId: z.optional(z.string()),
     environment: z.optional(z.string()),
     deploymentId: z.optional(z.string()),
     reason: z.optional(z.string()),
     extendSeconds: z.optional(z.number()),
     by: z.optional(z.string()),
+    when: z.optional(
+      z.strictObject({
+        waitingFor: z.enum(['approval', 'bake']),
+        /** Default: the input's `service`. */
+        service: z.optional(z.string()),
+        /** Default: the input's `environment`, else the service's. */
+        environment: z.optional(z.string()),
+        withinSeconds: z._default(z.int().check(z.minimum(1), z.maximum(7 * 24 * 3600)), 3600),
+      }),
+    ),
   }),
   z.strictObject({
     at,
@@ -184,13 +212,26 @@ export const ScenarioSchema = z.strictObject({
       z.array(
         z.strictObject({
           name: z.string(),
-          /** The config service whose target groups the alarm watches (both, summed). */
+          /** The config service whose target groups the alarm watches (`scope` says one or both). */
           service: z.string(),
           environment: z.optional(z.string()),
-          /** Which of the service's two target groups the alarm watches. */
-          targetGroupIndex: z._default(z.union([z.literal(0), z.literal(1)]), 0),
-          metric: z.enum(['HTTPCode_Target_5XX_Count', 'TargetResponseTime']),
-          statistic: z._default(z.enum(['Sum', 'Average']), 'Sum'),
+          /**
+           * `target-group` (default): one of the service's two target groups (`targetGroupIndex`),
+           * like the usual pair of alarms, one per side. `service`: the whole service — counts
+           * (Sum, SampleCount) and UnHealthyHostCount summed over both target groups with metric
+           * math; latency (Average, percentiles) over the LoadBalancer dimension, so the service
+           * must have its load balancer to itself (local/world/world.ts createAlarm).
+           */
+          scope: z._default(z.enum(['target-group', 'service']), 'target-group'),
+          /** With scope `target-group`: which of the service's two target groups (default 0). */
+          targetGroupIndex: z.optional(z.union([z.literal(0), z.literal(1)])),
+          metric: z.enum(['HTTPCode_Target_5XX_Count', 'TargetResponseTime', 'UnHealthyHostCount']),
+          /**
+           * Sum, Average, Minimum, Maximum, SampleCount, or a percentile `pNN.NN` (TargetResponseTime
+           * only: the alarm's ExtendedStatistic). Default Sum for the 5xx count, Average for
+           * TargetResponseTime and UnHealthyHostCount.
+           */
+          statistic: z.optional(z.union([z.enum(['Sum', 'Average', 'Minimum', 'Maximum', 'SampleCount']), z.string().check(z.regex(/^p(\d{1,2}(\.\d{1,2})?|100)$/))])),
           threshold: z.number(),
           evaluationPeriods: z._default(z.int().check(z.minimum(1)), 1),
           datapointsToAlarm: z._default(z.int().check(z.minimum(1)), 1),
@@ -232,9 +273,45 @@ export const ScenarioSchema = z.strictObject({
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
 export type Scenario = z.output<typeof ScenarioSchema> & { readonly config: CutoverConfig };
 
+/** `app/NAME/ID` of a listener or listener-rule ARN. */
+const loadBalancerOfRoute = (arn: string | undefined): string | undefined => /:listener(?:-rule)?\/(app\/[^/]+\/[^/]+)\//.exec(arn ?? '')?.[1];
+
+/**
+ * A scenario alarm's problems: its service exists; a percentile only on TargetResponseTime (ALB
+ * publishes per-request values only for it); `targetGroupIndex` only with scope `target-group`; a
+ * service-wide latency alarm (the LoadBalancer dimension) only on a load balancer no other
+ * configured service uses.
+ */
+function alarmProblems(a: z.output<typeof ScenarioSchema>['world']['alarms'][number], i: number, config: CutoverConfig): string[] {
+  const at = `world.alarms[${i}]`;
+  const svc = config.services.find((s) => s.name === a.service && (a.environment === undefined || s.environment === a.environment));
+  if (!svc) return [`${at}.service: "${a.service}"${a.environment ? ` in ${a.environment}` : ''} is not a service in config.services`];
+  const problems: string[] = [];
+  const percentile = a.statistic?.startsWith('p') ?? false;
+  if (percentile && a.metric !== 'TargetResponseTime') {
+    problems.push(`${at}.statistic: a percentile (${a.statistic}) is computed only for TargetResponseTime (ALB publishes its per-request values); use ${a.metric === 'UnHealthyHostCount' ? 'Maximum or Average' : 'Sum'} for ${a.metric}`);
+  }
+  if (a.scope === 'service' && a.targetGroupIndex !== undefined) {
+    problems.push(`${at}.targetGroupIndex: only with scope "target-group"; scope "service" watches both target groups`);
+  }
+  const summed = a.metric === 'UnHealthyHostCount' || (a.statistic ?? 'Sum') === 'Sum' || a.statistic === 'SampleCount';
+  const latencyStat = a.metric === 'TargetResponseTime' ? (a.statistic ?? 'Average') : a.statistic;
+  if (a.scope === 'service' && (a.metric === 'TargetResponseTime' || !summed)) {
+    const lb = loadBalancerOfRoute(svc.listenerRuleArn ?? svc.listenerArn);
+    const others = config.services.filter((s) => s !== svc && loadBalancerOfRoute(s.listenerRuleArn ?? s.listenerArn) === lb).map((s) => `${s.name}/${s.environment}`);
+    if (lb && others.length > 0) {
+      problems.push(
+        `${at}.scope: ${a.metric} ${latencyStat} over the whole service reads the LoadBalancer dimension of ${lb}, which also serves ${others.join(', ')}: use scope "target-group" (one alarm per target group), or give ${a.service} its own load balancer`,
+      );
+    }
+  }
+  return problems;
+}
+
 /** Parse a scenario; every problem names its field (config problems under `config.`). */
 export function parseScenario(raw: unknown, source = '(inline)'): Scenario {
-  const result = ScenarioSchema.safeParse(raw);
+  // `reportInput` puts the offending value on each issue (an unknown `kind` is quoted, with the kinds allowed).
+  const result = ScenarioSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ValidationError(`scenario ${source}`, formatIssues(result.error.issues));
   let config: CutoverConfig;
   try {
@@ -252,7 +329,13 @@ export function parseScenario(raw: unknown, source = '(inline)'): Scenario {
     }
   });
   result.data.world.alarms.forEach((a, i) => {
-    if (!names.has(a.service)) problems.push(`world.alarms[${i}].service: "${a.service}" is not a service in config.services`);
+    problems.push(...alarmProblems(a, i, config));
+  });
+  result.data.world.images.forEach((im, i) => {
+    const { latencyMs, p99LatencyMs } = im.profile;
+    if (p99LatencyMs !== undefined && !(p99LatencyMs > latencyMs && p99LatencyMs <= latencyMs * 14)) {
+      problems.push(`world.images[${i}].profile.p99LatencyMs: ${p99LatencyMs} must be above latencyMs (${latencyMs}, the mean) and at most 14 times it; raise latencyMs for a longer tail`);
+    }
   });
   if (problems.length > 0) throw new ValidationError(`scenario ${source}`, problems);
   return { ...result.data, config };

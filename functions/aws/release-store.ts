@@ -3,12 +3,12 @@
  *
  * | item | pk | sk | extra |
  * | --- | --- | --- | --- |
- * | release | `REL#<releaseId>` | `RELEASE` | the record; `expiresAt` (TTL) once it ended; never on the `inflight` index |
+ * | release | `REL#<releaseId>` | `RELEASE` | the record; `expiresAt` (TTL) once it ended; on the `inflight` index only while it waits for approval: `gsi1pk = RELEASE-APPROVAL`, `gsi1sk = <environment>#<releaseId>` (never the `INFLIGHT` partition deployments use) |
  *
  * Every change is one conditional write on `status = IN_PROGRESS` (a release that ended is not
  * changed again).
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, ValidationError } from '../core/errors.js';
 import type { DeploymentReason } from '../core/model.js';
 import type { Clock, ReleaseStore } from '../core/ports.js';
@@ -18,8 +18,11 @@ import { STORE_TABLE } from './store-table.js';
 
 export const releaseKey = (releaseId: string): string => `REL#${releaseId}`;
 export const RELEASE_SK = 'RELEASE';
+/** The `inflight` index partition of the releases waiting for approval (sparse: removed when the wait ends). */
+export const WAITING_RELEASES = 'RELEASE-APPROVAL';
 
 const systemClock: Clock = { now: () => Date.now() };
+const GSI_NAMES = { '#gsi1pk': STORE_TABLE.inFlightPartitionKey, '#gsi1sk': STORE_TABLE.inFlightSortKey } as const;
 
 /** JSON round trip: drops `undefined` (DynamoDB rejects it) and copies. */
 const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
@@ -47,7 +50,7 @@ export class DynamoReleaseStore implements ReleaseStore {
       this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: releaseKey(releaseId), sk: RELEASE_SK }, ConsistentRead: true })),
     );
     if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, entity: _entity, ...rest } = out.Item;
+    const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _gpk, gsi1sk: _gsk, ...rest } = out.Item;
     return rest as ReleaseRecord;
   }
 
@@ -68,20 +71,53 @@ export class DynamoReleaseStore implements ReleaseStore {
           new UpdateCommand({
             TableName: this.tableName,
             Key: { pk: releaseKey(releaseId), sk: RELEASE_SK },
-            UpdateExpression: 'REMOVE #taskToken, #waitingFor SET #updatedAt = :now',
+            UpdateExpression: 'REMOVE #taskToken, #waitingFor, #gsi1pk, #gsi1sk SET #updatedAt = :now',
             ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: { '#taskToken': 'taskToken', '#waitingFor': 'waitingFor', '#updatedAt': 'updatedAt' },
+            ExpressionAttributeNames: { '#taskToken': 'taskToken', '#waitingFor': 'waitingFor', '#updatedAt': 'updatedAt', ...GSI_NAMES },
             ExpressionAttributeValues: { ':now': this.nowIso() },
           }),
         ),
       );
       return;
     }
-    const ok = await this.inProgressUpdate('DynamoDB:UpdateItem', releaseId, 'SET #taskToken = :token, #waitingFor = :waiting, #updatedAt = :now', {
-      ':token': token,
-      ':waiting': { environment: environment ?? '', since: this.nowIso() },
-    }, { '#taskToken': 'taskToken', '#waitingFor': 'waitingFor' });
+    const ok = await this.inProgressUpdate(
+      'DynamoDB:UpdateItem',
+      releaseId,
+      'SET #taskToken = :token, #waitingFor = :waiting, #updatedAt = :now, #gsi1pk = :waitingPk, #gsi1sk = :waitingSk REMOVE #approvalSignal',
+      {
+        ':token': token,
+        ':waiting': { environment: environment ?? '', since: this.nowIso() },
+        ':waitingPk': WAITING_RELEASES,
+        ':waitingSk': `${environment ?? ''}#${releaseId}`,
+      },
+      { '#taskToken': 'taskToken', '#waitingFor': 'waitingFor', '#approvalSignal': 'approvalSignal', ...GSI_NAMES },
+    );
     if (!ok) await this.explain(releaseId, 'store the approval token of');
+  }
+
+  async recordApprovalSignal(releaseId: string, proof: NonNullable<ReleaseRecord['approvalSignal']>): Promise<void> {
+    const ok = await this.inProgressUpdate('DynamoDB:UpdateItem', releaseId, 'SET #approvalSignal = :proof, #updatedAt = :now', { ':proof': plain(proof) }, {
+      '#approvalSignal': 'approvalSignal',
+    });
+    if (!ok) await this.explain(releaseId, 'record the approval of');
+  }
+
+  async listWaitingReleases(): Promise<ReleaseRecord[]> {
+    const out = await awsCall('DynamoDB:Query', () =>
+      this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: STORE_TABLE.inFlightIndex,
+          KeyConditionExpression: '#gsi1pk = :waiting',
+          ExpressionAttributeNames: { '#gsi1pk': STORE_TABLE.inFlightPartitionKey },
+          ExpressionAttributeValues: { ':waiting': WAITING_RELEASES },
+        }),
+      ),
+    );
+    // The index is eventually consistent: re-read each record.
+    const ids = (out.Items ?? []).map((i) => i.releaseId as string).filter((id) => typeof id === 'string');
+    const records = await Promise.all(ids.map((id) => this.getRelease(id)));
+    return records.filter((r): r is ReleaseRecord => r !== undefined && r.status === ReleaseStatus.IN_PROGRESS && r.taskToken !== undefined);
   }
 
   async finishRelease(
@@ -95,9 +131,9 @@ export class DynamoReleaseStore implements ReleaseStore {
     return this.inProgressUpdate(
       'DynamoDB:UpdateItem',
       releaseId,
-      'SET #status = :status, #reason = :reason, #stages = :stages, #expiresAt = :expiresAt, #updatedAt = :now REMOVE #taskToken, #waitingFor',
+      'SET #status = :status, #reason = :reason, #stages = :stages, #expiresAt = :expiresAt, #updatedAt = :now REMOVE #taskToken, #waitingFor, #gsi1pk, #gsi1sk',
       { ':status': status, ':reason': plain(reason), ':stages': plain(stages), ':expiresAt': Math.floor(expiresAt) },
-      { '#reason': 'reason', '#expiresAt': STORE_TABLE.timeToLiveAttribute, '#taskToken': 'taskToken', '#waitingFor': 'waitingFor' },
+      { '#reason': 'reason', '#expiresAt': STORE_TABLE.timeToLiveAttribute, '#taskToken': 'taskToken', '#waitingFor': 'waitingFor', ...GSI_NAMES },
     );
   }
 

@@ -6,6 +6,7 @@
  * | deployment | `SVC#<service>#<environment>` | `DEP#<deploymentId>` | in flight: `gsi1pk = INFLIGHT`, `gsi1sk = <service>#<environment>#<deploymentId>`; ended: `expiresAt` (TTL) |
  * | lock | same | `LOCK` | `holder`, `leaseExpiresAt` (epoch ms), `granted`, `waiter`, `version` |
  * | stable pointer | same | `STABLE` | the pointer, `previous` |
+ * | under management since | same | `MANAGED` | `since` (ISO time, written once) |
  *
  * Every change is one conditional write: no read-modify-write races. Where a decision needs the
  * current item (the lock, the stable pointer) the write is conditional on the item's version as
@@ -32,12 +33,14 @@ import {
   type TimelineEntry,
 } from '../core/model.js';
 import type { Clock, DeploymentStore } from '../core/ports.js';
+import { boundedEntry, compactTimeline, MAX_TIMELINE_ENTRIES } from '../core/timeline.js';
 import { awsCall, conditionalWrite } from './aws-errors.js';
 import { STORE_TABLE } from './store-table.js';
 
 export const INFLIGHT = 'INFLIGHT';
 export const LOCK_SK = 'LOCK';
 export const STABLE_SK = 'STABLE';
+export const MANAGED_SK = 'MANAGED';
 /** How often a lock or stable-pointer write that lost a race is retried before ConflictError. */
 export const MAX_CONDITIONAL_ATTEMPTS = 10;
 
@@ -291,30 +294,76 @@ export class DynamoStore implements DeploymentStore {
     if (!ok) await this.explainRejectedChange(service, environment, deploymentId, 'update');
   }
 
+  /**
+   * Append `entry` once per key. The timeline stays under DynamoDB's 400 KB item limit (issue #14,
+   * Low; functions/core/timeline.ts): the entry is bounded in size, and a timeline of
+   * MAX_TIMELINE_ENTRIES is compacted (first entries, first of each kind, latest entries, and a count
+   * of the dropped ones) in the same conditional write as the append. An append never fails for size.
+   */
   async appendTimeline(service: string, environment: string, deploymentId: string, entry: TimelineEntry): Promise<void> {
-    const ok = await conditionalWrite('DynamoDB:UpdateItem', () =>
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: serviceKey(service, environment), sk: deploymentKey(deploymentId) },
-          UpdateExpression:
-            'SET #timeline = list_append(if_not_exists(#timeline, :empty), :entries), #updatedAt = :updatedAt ADD #keys :keySet',
-          ConditionExpression: 'attribute_exists(pk) AND NOT contains(#keys, :key)',
-          ExpressionAttributeNames: { '#timeline': 'timeline', '#keys': 'timelineKeys', '#updatedAt': 'updatedAt' },
-          ExpressionAttributeValues: {
-            ':empty': [],
-            ':entries': [withoutUndefined(entry)],
-            ':keySet': new Set([entry.key]),
-            ':key': entry.key,
-            ':updatedAt': this.nowIso(),
-          },
-        }),
-      ),
-    );
-    if (ok) return;
-    // Lost the condition: either the entry is already there (a replay: success) or no record.
+    const key = { pk: serviceKey(service, environment), sk: deploymentKey(deploymentId) };
+    const bounded = withoutUndefined(boundedEntry(entry));
+    for (let attempt = 0; attempt < MAX_CONDITIONAL_ATTEMPTS; attempt++) {
+      const ok = await conditionalWrite('DynamoDB:UpdateItem', () =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression:
+              'SET #timeline = list_append(if_not_exists(#timeline, :empty), :entries), #updatedAt = :updatedAt ADD #keys :keySet',
+            ConditionExpression: 'attribute_exists(pk) AND NOT contains(#keys, :key) AND (attribute_not_exists(#timeline) OR size(#timeline) < :max)',
+            ExpressionAttributeNames: { '#timeline': 'timeline', '#keys': 'timelineKeys', '#updatedAt': 'updatedAt' },
+            ExpressionAttributeValues: {
+              ':empty': [],
+              ':entries': [bounded],
+              ':keySet': new Set([entry.key]),
+              ':key': entry.key,
+              ':max': MAX_TIMELINE_ENTRIES,
+              ':updatedAt': this.nowIso(),
+            },
+          }),
+        ),
+      );
+      if (ok) return;
+      // Lost the condition: the entry is already there (a replay: success), no record, or a full timeline.
+      const item = await this.getItem(key.pk, key.sk);
+      if (item === undefined) throw this.notFound(deploymentId, 'append to the timeline of');
+      const keys = item.timelineKeys instanceof Set ? (item.timelineKeys as Set<string>) : new Set<string>();
+      const timeline = Array.isArray(item.timeline) ? (item.timeline as TimelineEntry[]) : [];
+      if (keys.has(entry.key)) return;
+      if (timeline.length < MAX_TIMELINE_ENTRIES) continue;
+      // Full: compact and append in one write, conditional on the timeline read (a concurrent
+      // append or compaction makes it lose, and the loop starts again).
+      const compacted = [...compactTimeline(timeline, this.nowIso()), bounded];
+      const last = timeline[timeline.length - 1] as TimelineEntry;
+      const written = await conditionalWrite('DynamoDB:UpdateItem', () =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: 'SET #timeline = :timeline, #keys = :keys, #updatedAt = :updatedAt',
+            ConditionExpression: `attribute_exists(pk) AND size(#timeline) = :size AND #timeline[${timeline.length - 1}].#key = :lastKey AND NOT contains(#keys, :key)`,
+            ExpressionAttributeNames: { '#timeline': 'timeline', '#keys': 'timelineKeys', '#updatedAt': 'updatedAt', '#key': 'key' },
+            ExpressionAttributeValues: {
+              ':timeline': compacted,
+              // The dedupe set keeps the keys of the entries kept (a replay of a dropped one appends it again).
+              ':keys': new Set(compacted.map((e) => e.key)),
+              ':size': timeline.length,
+              ':lastKey': last.key,
+              ':key': entry.key,
+              ':updatedAt': this.nowIso(),
+            },
+          }),
+        ),
+      );
+      if (written) return;
+    }
+    // Still racing after every attempt: the entry is there, or the record is gone.
     const existing = await this.getDeployment(service, environment, deploymentId);
     if (existing === undefined) throw this.notFound(deploymentId, 'append to the timeline of');
+    if (!existing.timeline.some((e) => e.key === entry.key)) {
+      throw new ConflictError(`Could not append ${entry.key} to the timeline of ${deploymentId}: ${MAX_CONDITIONAL_ATTEMPTS} attempts lost a race`, { details: { deploymentId, key: entry.key } });
+    }
   }
 
   async setTaskToken(
@@ -551,6 +600,28 @@ export class DynamoStore implements DeploymentStore {
     if (!ok) return { parked: false };
     const before = (old as Partial<LockItem> | undefined)?.parked;
     return before && before.deploymentId !== request.deploymentId ? { parked: true, displaced: before.token } : { parked: true };
+  }
+
+  // ---------------------------------------------------------------- under management since
+
+  async markManaged(service: string, environment: string, atIso: string): Promise<string> {
+    const pk = serviceKey(service, environment);
+    // Read first: every sweep asks, and only the first writes (a read costs a quarter of a write).
+    const known = (await this.getItem(pk, MANAGED_SK))?.since;
+    if (typeof known === 'string') return known;
+    const written = await conditionalWrite('DynamoDB:PutItem', () =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk, sk: MANAGED_SK, entity: 'MANAGED', since: atIso },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    if (written) return atIso;
+    const since = (await this.getItem(pk, MANAGED_SK))?.since;
+    if (typeof since !== 'string') throw new ConflictError(`The management record of ${service}/${environment} has no time`, { details: { service, environment } });
+    return since;
   }
 
   // ---------------------------------------------------------------- stable pointer

@@ -16,6 +16,8 @@ export const METRIC = {
   timeToRestore: 'TimeToRestoreSeconds',
   rollbackReason: 'RollbackReason',
   oldestInFlight: 'OldestInFlightSeconds',
+  /** An EventBridge event intake or the alarm watcher refused (no dimension; the log line names the handler). */
+  rejectedEvents: 'RejectedEvents',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

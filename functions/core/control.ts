@@ -13,6 +13,15 @@
  *   "extendSeconds": 600,     // extend only: bake this much longer, from now; 1..86400, default 300
  *   "by": "alice" }           // optional; who. Default: the control execution (CloudTrail names its caller)
  * ```
+ * A release waiting for approval (functions/core/release.ts ReleaseControlSchema):
+ * ```json
+ * { "action": "approve" | "abort", "releaseId": "shop-api-3d7bf616c0c3c348",
+ *   "environment": "production", "reason": "...", "by": "alice" }   // environment, reason, by optional
+ * ```
+ * `approve` / `abort` by service (no `deploymentId`) act on the release waiting for approval before
+ * that environment with that service in it when no deployment of the service waits for approval
+ * (approve) or is in flight (abort). No input carries a task token: every token is read from the
+ * record (issue #14, item 4).
  * Rollback input (statemachines/rollback.asl.json):
  * ```json
  * { "service": "api", "environment": "production",
@@ -123,12 +132,22 @@ export const RollbackInputSchema = z.strictObject({
 export type RollbackInputDocument = z.input<typeof RollbackInputSchema>;
 export type RollbackInput = z.output<typeof RollbackInputSchema>;
 
+/** True when a control input names a release (`releaseId`): it is parsed by ReleaseControlSchema (functions/core/release.ts). */
+export function namesRelease(raw: unknown): boolean {
+  return typeof raw === 'object' && raw !== null && !Array.isArray(raw) && 'releaseId' in raw;
+}
+
 /** Parse a control input; a ValidationError lists every bad field (`extendSeconds: ...`). */
 export function parseControlInput(raw: unknown): ControlInput {
   if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
     const action = (raw as { action?: unknown }).action;
     if (action === undefined) {
       throw new ValidationError('control input', [`action: is required; one of ${CONTROL_ACTIONS.map((a) => `"${a}"`).join(', ')}`]);
+    }
+    if ('releaseId' in raw && ('service' in raw || 'deploymentId' in raw)) {
+      throw new ValidationError('control input', [
+        `releaseId: names a release; remove ${'service' in raw ? 'service' : 'deploymentId'} (or remove releaseId to act on the service's deployment, or on the release waiting before its environment)`,
+      ]);
     }
     if ('extendSeconds' in raw && action !== ControlAction.Extend && (CONTROL_ACTIONS as readonly unknown[]).includes(action)) {
       throw new ValidationError('control input', [`extendSeconds: only applies to action "extend" (this is "${String(action)}"); remove it`]);
@@ -488,13 +507,19 @@ export interface PushedImage {
 /**
  * The push a service should have deployed and did not (ECR push events are best effort): the
  * newest image of its repository that its tag filter takes, pushed between
- * {@link LOST_PUSH_MAX_AGE_SECONDS} and {@link LOST_PUSH_GRACE_SECONDS} ago, when no deployment of
- * that digest is on record, it is not the stable version, and no deployment started after it was
- * pushed (a newer deployment, e.g. a rollback, is a decision the sweep must not undo). Undefined
- * when there is none.
+ * {@link LOST_PUSH_MAX_AGE_SECONDS} and {@link LOST_PUSH_GRACE_SECONDS} ago and not before the
+ * service came under management (`managedSinceMs`), when no deployment of that digest is on record,
+ * it is not the stable version, and no deployment started after it was pushed (a newer deployment,
+ * e.g. a rollback, is a decision the sweep must not undo). Undefined when there is none.
  *
- * Example: images v1 (pushed 2 days ago, deployed) and v2 (pushed 10 minutes ago, no record) ->
- * v2. The same with a deployment created 5 minutes ago -> undefined.
+ * Why `managedSinceMs`: right after install, or after a service is added to the configuration, its
+ * repository's newest image was pushed when nothing was watching; it may be an image nobody meant
+ * to ship (a build of a branch, a test push). Only a push Cutover should have seen is "lost". The
+ * newest push decides: when it predates management, nothing is taken (an older image never is).
+ *
+ * Example: images v1 (pushed 2 days ago, deployed) and v2 (pushed 10 minutes ago, no record),
+ * managed since a week -> v2. The same with a deployment created 5 minutes ago -> undefined. The
+ * same managed since 5 minutes (installed after v2 was pushed) -> undefined.
  */
 export function lostPush(
   tagMatches: (tag: string | undefined) => boolean,
@@ -502,6 +527,7 @@ export function lostPush(
   records: readonly Pick<DeploymentRecord, 'image' | 'createdAt'>[],
   stableDigest: string | undefined,
   nowMs: number,
+  managedSinceMs: number,
 ): PushedImage | undefined {
   const taken = images
     .filter((i) => i.pushedAt !== undefined && (i.tags.length === 0 ? tagMatches(undefined) : i.tags.some((t) => tagMatches(t))))
@@ -510,6 +536,7 @@ export function lostPush(
   if (!newest?.pushedAt) return undefined;
   const pushedMs = Date.parse(newest.pushedAt);
   if (pushedMs > nowMs - LOST_PUSH_GRACE_SECONDS * 1000 || pushedMs < nowMs - LOST_PUSH_MAX_AGE_SECONDS * 1000) return undefined;
+  if (!(pushedMs >= managedSinceMs)) return undefined;
   if (newest.digest === stableDigest) return undefined;
   if (records.some((r) => r.image.digest === newest.digest)) return undefined;
   if (records.some((r) => Date.parse(r.createdAt) >= pushedMs)) return undefined;

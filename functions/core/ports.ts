@@ -206,6 +206,10 @@ export interface ReleaseStore {
   updateStage(releaseId: string, index: number, stage: ReleaseStage): Promise<void>;
   /** Store (or clear with undefined) the approval token of the environment waiting for approval. */
   setApprovalToken(releaseId: string, token: string | undefined, environment?: string): Promise<void>;
+  /** Record the control path's proof (hashes of the token answered and of the nonce sent) before an approve. */
+  recordApprovalSignal(releaseId: string, proof: NonNullable<ReleaseRecord['approvalSignal']>): Promise<void>;
+  /** The releases in progress that wait for an approval (strongly consistent re-reads of what the index names). */
+  listWaitingReleases(): Promise<ReleaseRecord[]>;
   /**
    * End the release once, with every stage as given. False (nothing changed) when it already ended.
    */
@@ -290,6 +294,14 @@ export interface DeploymentStore {
     environment: string,
     nowMs: number,
   ): Promise<ReadonlyArray<{ deploymentId: string; digest: string; requestedAt: string }>>;
+
+  /**
+   * When the service (in this environment) came under Cutover's management: the first call writes
+   * `atIso` (a conditional put, so concurrent first calls agree); every later call returns the time
+   * first written. The reconcile sweep never deploys a push made before it (a first install or a
+   * newly added service must not roll out an image pushed before Cutover managed it).
+   */
+  markManaged(service: string, environment: string, atIso: string): Promise<string>;
 
   getStable(service: string, environment: string): Promise<StablePointer | undefined>;
   /** Set the stable pointer, keeping the old one as `previous`. Idempotent per deploymentId. */

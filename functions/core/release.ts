@@ -18,17 +18,25 @@
  *   "environments": ["staging", "production"],          // optional; default: every configured one
  *   "trigger": { "kind": "manual", "by": "alice" } }     // optional
  * ```
- * Release control input (approve or abort the environment waiting for approval):
+ * Release control (approve or abort the environment waiting for approval) is an input of the
+ * **control** state machine (functions/core/control.ts, statemachines/control.asl.json), never a
+ * call of the release function (issue #14, item 4):
  * ```json
- * { "releaseId": "shop-api-3d7bf616c0c3c348", "action": "approve" | "abort", "by": "alice", "reason": "…" }
+ * { "action": "approve" | "abort", "releaseId": "shop-api-3d7bf616c0c3c348",
+ *   "environment": "production",   // optional: refused unless it is the environment that waits
+ *   "by": "alice", "reason": "…" }
  * ```
+ * or by service, `{ "action": "approve", "service": "api", "environment": "production" }`: when no
+ * deployment of api/production waits for approval (approve) or is in flight (abort), the release
+ * waiting for approval before production with api among its deployments there. The approval token is
+ * read from the release record only; no operator input carries a token or a stage item.
  */
 import * as z from 'zod/mini';
 import type { CutoverConfig, ServiceConfig } from './config.js';
 import { IMAGE_TAG, REPOSITORY_NAME } from './patterns.js';
 import { servicesForPush } from './services.js';
 import { attemptSuffix, type DeployRequest, DIGEST, deploymentIdFor, EXECUTION_NAME, imageUri, parseCause } from './deploy-state.js';
-import { ErrorName, ValidationError } from './errors.js';
+import { ErrorName, NotWaitingForApproval, ValidationError } from './errors.js';
 import type { DeploymentReason, DeploymentStatus } from './model.js';
 import type { HookProgress } from './hooks.js';
 import { parseOrThrow } from './validation.js';
@@ -79,7 +87,7 @@ export interface ReleaseStage {
   readonly status: StageStatus;
   readonly requiresApproval: boolean;
   readonly deployments: readonly ReleaseDeployment[];
-  readonly approval?: { readonly action: 'approve' | 'abort' | 'expired' | 'promoted-on-expiry'; readonly by?: string; readonly at: string };
+  readonly approval?: { readonly action: 'approve' | 'abort' | 'expired' | 'promoted-on-expiry'; readonly by?: string; readonly at: string; readonly reason?: string };
   readonly verificationHooks: number;
   readonly reason?: DeploymentReason;
   readonly startedAt?: string;
@@ -96,6 +104,11 @@ export interface ReleaseRecord {
   readonly reason?: DeploymentReason;
   /** The approval token of the environment waiting for approval, if any. */
   readonly taskToken?: string;
+  /**
+   * What the control function recorded before it approved (shared/signal-proof.ts): the hashes of
+   * the token it answered and of the nonce it sent; the release's VerifyApprovalSignal checks them.
+   */
+  readonly approvalSignal?: { readonly tokenHash: string; readonly signalNonceHash: string; readonly by: string; readonly at: string };
   readonly waitingFor?: { readonly environment: string; readonly since: string };
   readonly executionArn?: string;
   readonly createdAt: string;
@@ -133,11 +146,16 @@ export const ReleaseRequestSchema = z.strictObject({
 export type ReleaseRequest = z.output<typeof ReleaseRequestSchema>;
 export type ReleaseRequestDocument = z.input<typeof ReleaseRequestSchema>;
 
+/**
+ * The control input that names a release (strict: a `taskToken`, a stage `item` or any other key is
+ * refused by name).
+ */
 export const ReleaseControlSchema = z.strictObject({
+  action: z.enum(['approve', 'abort'], { error: 'must be "approve" or "abort" (a release only waits for an approval)' }),
   releaseId: z.string().check(z.regex(EXECUTION_NAME, 'must be a release id (1-80 letters, digits, - or _)')),
-  action: z.enum(['approve', 'abort']),
-  by: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
-  reason: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+  environment: z.optional(ENV_NAME),
+  by: z.optional(z.string().check(z.minLength(1, 'must not be empty; omit it instead'), z.maxLength(256))),
+  reason: z.optional(z.string().check(z.minLength(1, 'must not be empty; omit it instead'), z.maxLength(1024))),
 });
 export type ReleaseControl = z.output<typeof ReleaseControlSchema>;
 
@@ -145,7 +163,77 @@ export function parseReleaseRequest(raw: unknown): ReleaseRequest {
   return parseOrThrow(ReleaseRequestSchema, raw, 'release input');
 }
 export function parseReleaseControl(raw: unknown): ReleaseControl {
-  return parseOrThrow(ReleaseControlSchema, raw, 'release control input');
+  return parseOrThrow(ReleaseControlSchema, raw, 'control input');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operator control of a release (through the control state machine)
+// ---------------------------------------------------------------------------------------------
+
+/** What the control function does to a release waiting for approval. */
+export type ReleaseControlDecision =
+  | { readonly kind: 'succeed'; readonly releaseId: string; readonly environment: string; readonly taskToken: string; readonly signal: { readonly action: 'approve'; readonly by: string } }
+  | { readonly kind: 'fail'; readonly releaseId: string; readonly environment: string; readonly taskToken: string; readonly error: 'Aborted'; readonly message: string };
+
+/**
+ * Approve or abort the environment `record` waits for. Throws NotWaitingForApproval saying what the
+ * release is doing (ended, between environments, or waiting before another environment than
+ * `environment`). The token comes from the record only.
+ */
+export function decideReleaseControl(
+  input: { readonly action: 'approve' | 'abort'; readonly environment?: string; readonly reason?: string },
+  record: Pick<ReleaseRecord, 'releaseId' | 'status' | 'taskToken' | 'waitingFor' | 'stages'>,
+  by: string,
+): ReleaseControlDecision {
+  const id = record.releaseId;
+  if (record.status !== ReleaseStatus.IN_PROGRESS) {
+    throw new NotWaitingForApproval(`Release ${id} already ended ${record.status}; approve and abort apply while an environment waits for approval`, {
+      details: { releaseId: id, status: record.status },
+    });
+  }
+  const waiting = record.waitingFor?.environment;
+  if (!record.taskToken || !waiting) {
+    const doing = record.stages.find((s) => s.status !== StageStatus.PENDING && s.status !== StageStatus.SUCCEEDED);
+    throw new NotWaitingForApproval(
+      `Release ${id} is not waiting for an approval${doing ? ` (${doing.environment} is ${doing.status})` : ''}; approve and abort apply while an environment waits for approval`,
+      { details: { releaseId: id, status: record.status } },
+    );
+  }
+  if (input.environment !== undefined && input.environment !== waiting) {
+    throw new NotWaitingForApproval(`Release ${id} waits for approval before ${waiting}, not ${input.environment}; check environment, or omit it`, {
+      details: { releaseId: id, waitingFor: waiting },
+    });
+  }
+  if (input.action === 'approve') return { kind: 'succeed', releaseId: id, environment: waiting, taskToken: record.taskToken, signal: { action: 'approve', by } };
+  return {
+    kind: 'fail',
+    releaseId: id,
+    environment: waiting,
+    taskToken: record.taskToken,
+    error: 'Aborted',
+    message: `Aborted by ${by}${input.reason ? `: ${input.reason}` : ''} (release ${id}, before ${waiting})`,
+  };
+}
+
+/**
+ * The release waiting for approval before `environment` with `service` among that environment's
+ * deployments (the newest when several do). Undefined when none waits.
+ */
+export function waitingReleaseFor<R extends Pick<ReleaseRecord, 'status' | 'waitingFor' | 'stages' | 'createdAt' | 'taskToken'>>(
+  service: string,
+  environment: string,
+  waiting: readonly R[],
+): R | undefined {
+  return [...waiting]
+    .filter((r) => r.status === ReleaseStatus.IN_PROGRESS && r.taskToken !== undefined && r.waitingFor?.environment === environment)
+    .filter((r) => r.stages.some((s) => s.environment === environment && s.deployments.some((d) => d.service === service)))
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+}
+
+/** A release record as operators may read it: without its approval token or the signal's hashes. */
+export function publicRelease(record: ReleaseRecord): Omit<ReleaseRecord, 'taskToken' | 'approvalSignal'> {
+  const { taskToken: _t, approvalSignal: _s, ...rest } = record;
+  return rest;
 }
 
 /**

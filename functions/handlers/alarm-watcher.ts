@@ -5,7 +5,9 @@
  * every in-flight deployment that watches that exact alarm name with
  * `AlarmTriggered` and the alarm's reason, so the deploy state machine rolls back within one
  * transition. An unknown alarm is ignored with a log line; a late or repeated event for a finished
- * deployment changes nothing (its token is gone, or Step Functions answers TaskTimedOut).
+ * deployment changes nothing (its token is gone, or Step Functions answers TaskTimedOut). An event it
+ * refuses (malformed, foreign, wrong source or detail-type) is answered `rejected`, not thrown
+ * (shared/rejection.ts): a retry would fail the same way.
  */
 import { type ClientOptions, clientOptionsFromEnv } from '../aws/clients.js';
 import { AlarmStateChangeEvent, parseEvent } from '../core/events.js';
@@ -16,6 +18,8 @@ import { orchestratorFor } from './shared/clients.js';
 import { storeFor } from './shared/store.js';
 import { entry } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
+import { type DeploymentMetrics, emfMetrics } from './shared/metrics.js';
+import { parseOrReject, type RejectedEvent } from './shared/rejection.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
 
 /**
@@ -30,18 +34,28 @@ export interface AlarmWatcherDeps {
   readonly clock: Clock;
   readonly store: DeploymentStore;
   readonly orchestrator: Orchestrator;
+  /** `RejectedEvents` (EMF). */
+  readonly deploymentMetrics?: DeploymentMetrics;
   readonly logLevel?: string;
 }
 
 export interface AlarmWatcherResult {
   readonly ignored?: string;
+  /** The event was refused (logged at WARN, counted in `RejectedEvents`); nothing was read or written. */
+  readonly rejected?: RejectedEvent;
   readonly failed: readonly string[];
 }
 
 export function createHandler(deps: AlarmWatcherDeps): Handler<unknown, AlarmWatcherResult> {
   const logger = makeLogger('cutover-alarm-watcher', deps.logLevel);
   return wrap(logger, async (raw: unknown) => {
-    const event = parseEvent(AlarmStateChangeEvent, raw, { source: 'aws.cloudwatch', detailType: 'CloudWatch Alarm State Change' }, deps.env);
+    const parsed = parseOrReject(
+      () => parseEvent(AlarmStateChangeEvent, raw, { source: 'aws.cloudwatch', detailType: 'CloudWatch Alarm State Change' }, deps.env),
+      logger,
+      deps.deploymentMetrics,
+    );
+    if (parsed.rejected) return { rejected: parsed.rejected, failed: [] };
+    const event = parsed.event;
     const { alarmName, state } = event.detail;
     logger.appendKeys({ eventId: event.id, alarmName });
     if (state.value !== 'ALARM') return { ignored: `state ${state.value}: only ALARM rolls back`, failed: [] };
@@ -75,7 +89,7 @@ export function createHandler(deps: AlarmWatcherDeps): Handler<unknown, AlarmWat
 }
 
 export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): AlarmWatcherDeps {
-  return { env, clock, store: storeFor(opts, env), orchestrator: orchestratorFor(opts) };
+  return { env, clock, store: storeFor(opts, env), orchestrator: orchestratorFor(opts), deploymentMetrics: emfMetrics('cutover-alarm-watcher') };
 }
 
 export const handler = lazy(() => createHandler(makeDeps(clientOptionsFromEnv(), envFromProcess())));

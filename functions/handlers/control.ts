@@ -4,11 +4,16 @@
  * Step Functions retry repeats only that step:
  *
  * - `decide` (control): validate, find the deployment (default: the service's in-flight one), decide
- *   what the action means for what it waits for, record who asked and when on the deployment.
+ *   what the action means for what it waits for, record who asked and when on the deployment. A
+ *   release is the target of `approve` / `abort` named by `releaseId`, or by service when no
+ *   deployment of it waits for approval (approve) or is in flight (abort) but a release waits for
+ *   approval before that environment with that service in it (issue #16; functions/core/release.ts).
+ *   Its token is read from the release record only.
  * - `plan-rollback` (rollback): validate, then roll back what is in flight, or pick the revision to
  *   deploy (the previous stable version, or `toVersion`), or nothing.
  * - `signal`: SendTaskSuccess / SendTaskFailure to exactly the token `decide` read — a retry never
- *   answers a later bake by mistake.
+ *   answers a later bake by mistake. Before a success, the proof (hashes of the token and of a fresh
+ *   nonce) goes on the deployment, or on the release; the waiting execution checks it (SignalNotVerified).
  * - `verify`: did an abort / rollback land (the task may have timed out just before)?
  * - `stop`: no token to answer: StopExecution (its Catch does not run; the state machine rolls back
  *   after a settle).
@@ -25,6 +30,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import * as z from 'zod/mini';
 import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
 import { EcsTaskSets } from '../aws/ecs.js';
+import { DynamoReleaseStore } from '../aws/release-store.js';
 import { executionArnFor } from '../aws/sfn.js';
 import { SfnExecutionStopper } from '../aws/sfn-stop.js';
 import { findService } from '../core/services.js';
@@ -33,6 +39,7 @@ import {
   type ControlInput,
   decideControl,
   type InFlightView,
+  namesRelease,
   parseControlInput,
   parseRollbackInput,
   planRollback,
@@ -44,10 +51,11 @@ import {
 import type { DeployRequest, DeployState } from '../core/deploy-state.js';
 import { NothingInFlight, UnknownService, ValidationError } from '../core/errors.js';
 import { type DeploymentRecord, isTerminal } from '../core/model.js';
-import type { Clock, DeploymentStore, ExecutionStopper, Orchestrator, TaskSets } from '../core/ports.js';
+import type { Clock, DeploymentStore, ExecutionStopper, Orchestrator, ReleaseStore, TaskSets } from '../core/ports.js';
+import { decideReleaseControl, parseReleaseControl, waitingReleaseFor } from '../core/release.js';
 import { parseOrThrow } from '../core/validation.js';
 import { orchestratorFor } from './shared/clients.js';
-import { storeFor } from './shared/store.js';
+import { documentClientFor, storeFor } from './shared/store.js';
 import { entry } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { closeStateFor } from './shared/recovery.js';
@@ -61,6 +69,8 @@ export interface ControlDeps {
   readonly orchestrator: Orchestrator;
   readonly stopper: ExecutionStopper;
   readonly taskSets: TaskSets;
+  /** Release records (approve / abort of a release waiting for approval); without it only deployments are controlled. */
+  readonly releases?: ReleaseStore;
   readonly logLevel?: string;
 }
 
@@ -72,6 +82,8 @@ export interface ControlState {
   readonly by?: string;
   /** The deployment acted on. */
   readonly target?: { readonly service: string; readonly environment: string; readonly deploymentId: string };
+  /** The release acted on (approve / abort of the environment it waits for); no `target` then. */
+  readonly release?: { readonly releaseId: string; readonly environment: string; readonly action: 'approve' | 'abort'; readonly reason?: string };
   readonly decision?: ControlDecision;
   readonly plan?: RollbackPlan;
   /** Rollback: the in-flight deployment this execution already rolled back. */
@@ -155,10 +167,53 @@ export function createHandler(deps: ControlDeps): Handler<unknown, ControlState>
       entry(`control-${action}-${executionName(executionArn)}`, 'control', now, { action, by, ...detail }));
   };
 
+  /** Approve or abort the environment a release waits for (the token from its record only). */
+  const decideRelease = async (
+    input: { readonly action: 'approve' | 'abort'; readonly releaseId: string; readonly environment?: string; readonly reason?: string },
+    by: string,
+    state: ControlState,
+  ): Promise<ControlState> => {
+    if (!deps.releases) throw new Error('the control function has no release store');
+    const record = await deps.releases.getRelease(input.releaseId);
+    if (!record) {
+      throw new ValidationError('control input', [`releaseId: no release "${input.releaseId}" is on record; cutover release status lists the releases waiting for approval`]);
+    }
+    const d = decideReleaseControl(input, record, by);
+    logger.appendKeys({ releaseId: d.releaseId, environment: d.environment });
+    logger.info('release control decided', { action: input.action, by });
+    const decision: ControlDecision =
+      d.kind === 'succeed'
+        ? { kind: 'succeed', taskToken: d.taskToken, waitingFor: 'approval', signal: d.signal }
+        : { kind: 'fail', taskToken: d.taskToken, waitingFor: 'approval', error: d.error, message: d.message };
+    return {
+      input: state.input,
+      mode: 'control',
+      by,
+      release: { releaseId: d.releaseId, environment: d.environment, action: input.action, ...(input.reason ? { reason: input.reason } : {}) },
+      decision,
+    };
+  };
+
   const decide = async (state: ControlState, executionArn: string | undefined): Promise<ControlState> => {
+    if (namesRelease(state.input)) {
+      const input = parseReleaseControl(state.input);
+      return decideRelease(input, input.by ?? `execution/${executionName(executionArn)}`, state);
+    }
     const input: ControlInput = parseControlInput(state.input);
     serviceOrThrow(input.service, input.environment);
     const by = input.by ?? `execution/${executionName(executionArn)}`;
+    if ((input.action === 'approve' || input.action === 'abort') && input.deploymentId === undefined && deps.releases) {
+      // By service: the deployment when one waits for approval (approve) or is in flight (abort);
+      // else the release waiting for approval before this environment with this service in it.
+      const mine = (await deps.store.listInFlight()).filter((r) => r.service === input.service && r.environment === input.environment);
+      const deploymentFirst = input.action === 'approve' ? mine.some((r) => r.waitingFor === 'approval') : mine.length > 0;
+      if (!deploymentFirst) {
+        const release = waitingReleaseFor(input.service, input.environment, await deps.releases.listWaitingReleases());
+        if (release) {
+          return decideRelease({ action: input.action, releaseId: release.releaseId, environment: input.environment, ...(input.reason ? { reason: input.reason } : {}) }, by, state);
+        }
+      }
+    }
     const rec = await inFlightOf(input.service, input.environment, input.deploymentId);
     const env = deps.env.config.environments.find((e) => e.name === input.environment);
     const hold = { timeoutSeconds: Math.max(1, env?.approvalTimeoutSeconds ?? 24 * 3600), onTimeout: env?.onApprovalTimeout ?? 'abort' } as const;
@@ -216,8 +271,36 @@ export function createHandler(deps: ControlDeps): Handler<unknown, ControlState>
     }
   };
 
+  /** A release's approve / abort: who and when on its stage, the proof before a success, then the signal. */
+  const signalRelease = async (state: ControlState, release: NonNullable<ControlState['release']>, decision: ControlDecision): Promise<ControlState> => {
+    if (!deps.releases) throw new Error('the control function has no release store');
+    if (decision.kind !== 'succeed' && decision.kind !== 'fail') {
+      throw new ValidationError('control state', [`decision.kind: "${decision.kind}" has no token to signal`]);
+    }
+    const at = new Date(deps.clock.now()).toISOString();
+    const by = state.by ?? 'unknown';
+    const record = await deps.releases.getRelease(release.releaseId);
+    const index = record?.stages.findIndex((s) => s.environment === release.environment) ?? -1;
+    const stage = record?.stages[index];
+    // Only while the release still waits on this very token (a retry after it moved on changes nothing).
+    if (record?.status !== 'IN_PROGRESS' || record.taskToken !== decision.taskToken || !stage) return state;
+    await deps.releases.updateStage(release.releaseId, index, {
+      ...stage,
+      approval: { action: release.action, by, at, ...(release.reason ? { reason: release.reason } : {}) },
+    });
+    if (decision.kind === 'succeed') {
+      const proof = signalProof(decision.taskToken);
+      await deps.releases.recordApprovalSignal(release.releaseId, { ...proof.recorded, by, at });
+      await deps.orchestrator.sendTaskSuccess(decision.taskToken, { ...decision.signal, nonce: proof.nonce });
+    } else {
+      await deps.orchestrator.sendTaskFailure(decision.taskToken, decision.error, JSON.stringify({ errorType: decision.error, errorMessage: decision.message }));
+    }
+    return state;
+  };
+
   const signal = async (state: ControlState): Promise<ControlState> => {
     const decision = decisionOf(state);
+    if (state.release) return signalRelease(state, state.release, decision);
     switch (decision.kind) {
       case 'succeed': {
         // Issue #14 (5): SendTaskSuccess has no resource-level permission, so the deploy path checks
@@ -253,8 +336,14 @@ export function createHandler(deps: ControlDeps): Handler<unknown, ControlState>
   };
 
   const verify = async (state: ControlState): Promise<ControlState> => {
-    const target = targetOf(state);
     const decision = decisionOf(state);
+    if (state.release) {
+      // An abort landed when the release no longer waits on that token (it ended, or moved on).
+      const record = await deps.releases?.getRelease(state.release.releaseId);
+      const token = decision.kind === 'succeed' || decision.kind === 'fail' ? decision.taskToken : undefined;
+      return { ...state, verify: record?.status === 'IN_PROGRESS' && record.taskToken === token ? 'pending' : 'done' };
+    }
+    const target = targetOf(state);
     if (decision.kind !== 'succeed' && decision.kind !== 'fail') return { ...state, verify: 'done' };
     const rec = await deps.store.getDeployment(target.service, target.environment, target.deploymentId);
     const outcome = signalOutcome({ taskToken: decision.taskToken, kind: decision.kind }, rec);
@@ -346,6 +435,7 @@ export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { 
     orchestrator: orchestratorFor(opts),
     stopper: new SfnExecutionStopper(makeClient(SFNClient, opts)),
     taskSets: new EcsTaskSets(makeClient(ECSClient, opts)),
+    releases: new DynamoReleaseStore(documentClientFor(opts), env.tableName, clock),
   };
 }
 

@@ -7,7 +7,9 @@
  *   machine to roll back after a settle. A service whose repository's newest push (its tag filter
  *   taking it) has no deployment — ECR push events are best effort — gets what intake would have
  *   started, through the same path (shared/push.ts; same name, so a late event starts nothing
- *   twice): with several environments that is the push's release, and only a service of the first
+ *   twice) — only a push made after the service came under management (its first sweep; see
+ *   `markManaged`), never an image pushed before Cutover managed it: with several environments that
+ *   is the push's release, and only a service of the first
  *   environment the release deploys is ever looked at — the sweep never starts a deployment a
  *   release owns (issue #12, defect 1: it deployed production past staging's failure, verification
  *   and approval). A service lock still held by a deployment that ended (its terminal write landed,
@@ -26,7 +28,8 @@ import { executionArnFor } from '../aws/sfn.js';
 import { EcrImages } from '../aws/ecr.js';
 import { DynamoReleaseStore } from '../aws/release-store.js';
 import { servicesForPush, tagMatches } from '../core/services.js';
-import { lostPush, type PushedImage } from '../core/control.js';
+import { LOST_PUSH_MAX_AGE_SECONDS, lostPush, type PushedImage } from '../core/control.js';
+import { IMAGE_TAG } from '../core/patterns.js';
 import type { DeployState } from '../core/deploy-state.js';
 import { ErrorName } from '../core/errors.js';
 import { isTerminal, type TargetGroupWeight } from '../core/model.js';
@@ -124,6 +127,11 @@ export interface SweepResult {
   readonly releasedLocks: ReadonlyArray<{ readonly service: string; readonly environment: string; readonly deploymentId: string }>;
   /** Repositories that could not be read (the sweep goes on without them). */
   readonly errors: readonly string[];
+  /**
+   * Recent pushes never deployed, with the reason (only when there are some): an image whose tags
+   * are all ones ECR takes but Docker and Cutover do not (129-300 characters; issue #14, Low).
+   */
+  readonly skipped?: ReadonlyArray<{ readonly repository: string; readonly digest: string; readonly reason: string }>;
 }
 
 const OrphanSchema = z.object({
@@ -189,24 +197,41 @@ export function createHandler(deps: ReconcileDeps): Handler<unknown, SweepResult
     const started: SweepResult['started'][number][] = [];
     const releases: SweepResult['releases'][number][] = [];
     const errors: string[] = [];
+    const skipped: NonNullable<SweepResult['skipped']>[number][] = [];
     const byRepository = new Map<string, PushedImage[] | undefined>();
     const owned = releaseOwnsDeployments(deps.env);
     for (const svc of deps.env.config.services) {
       if (!byRepository.has(svc.repository)) {
         try {
-          byRepository.set(svc.repository, await deps.images.list(svc.repository, MAX_IMAGES_PER_REPOSITORY));
+          const listed = await deps.images.list(svc.repository, MAX_IMAGES_PER_REPOSITORY);
+          byRepository.set(svc.repository, listed);
+          // lostPush never takes these (tagMatches refuses the tag); say why, for the pushes it would have looked at.
+          for (const i of listed) {
+            const pushedMs = Date.parse(i.pushedAt ?? '');
+            if (i.tags.length === 0 || i.tags.some((t) => IMAGE_TAG.test(t)) || !(pushedMs >= now - LOST_PUSH_MAX_AGE_SECONDS * 1000)) continue;
+            const reason = `every tag is longer than 128 characters or not a Docker tag (${i.tags.map((t) => `${t.length} characters`).join(', ')}): Docker and Cutover take at most 128, so it is never deployed`;
+            skipped.push({ repository: svc.repository, digest: i.digest, reason });
+            logger.info('push skipped', { repository: svc.repository, digest: i.digest, reason });
+          }
         } catch (e) {
           byRepository.set(svc.repository, undefined);
           errors.push(`${svc.repository}: ${(e as Error).name}: ${(e as Error).message}`);
         }
       }
+      // When this service (in this environment) came under management: written once, the first time
+      // a sweep sees it in the configuration (a conditional put: later sweeps read the first time).
+      // Recorded per service rather than taken from the stack's deploy time, so a service added to
+      // the configuration later gets its own start and a redeploy of the stack moves nothing. A push
+      // lost between that moment and the first sweep (one schedule period) is not recovered: deploy
+      // it by hand (docs/onboarding.md, "Lost pushes and when a service came under management").
+      const managedSince = await deps.store.markManaged(svc.name, svc.environment, new Date(now).toISOString());
       const images = byRepository.get(svc.repository);
       if (!images) continue;
       const [records, stable] = await Promise.all([
         deps.store.listDeployments(svc.name, svc.environment),
         deps.store.getStable(svc.name, svc.environment),
       ]);
-      const lost = lostPush((tag) => tagMatches(svc.tagFilter, tag), images, records, stable?.digest, now);
+      const lost = lostPush((tag) => tagMatches(svc.tagFilter, tag), images, records, stable?.digest, now, Date.parse(managedSince));
       if (!lost) continue;
       // What the service already runs is not lost (a control plane installed next to a running
       // service has no record of its image yet): AWS over the store.
@@ -258,7 +283,7 @@ export function createHandler(deps: ReconcileDeps): Handler<unknown, SweepResult
         errors.push(`${svc.name}/${svc.environment} repair: ${(e as Error).name}: ${(e as Error).message}`);
       }
     }
-    return { orphans, started, releases, releasedLocks, clearedClaims, repaired, errors };
+    return { orphans, started, releases, releasedLocks, clearedClaims, repaired, errors, ...(skipped.length > 0 ? { skipped } : {}) };
   };
 
   const closeState = async (orphan: Orphan): Promise<{ orphan: Orphan; close: DeployState | null }> => {

@@ -12,21 +12,24 @@
  * - `verified`: the environment SUCCEEDED.
  * - `finish`: end the release (SUCCEEDED, FAILED, ABORTED or SUPERSEDED from the error the
  *   Environments Map caught); environments never reached are NOT_REACHED; announce the outcome.
- * - `control` (invoked by an operator, not by the state machine): approve or abort the environment
- *   waiting for approval — SendTaskSuccess / SendTaskFailure(`Aborted`) to its token.
+ * - `verify-signal` (after the approval task succeeded): the success must come through the control
+ *   path — the nonce the control function recorded (hashed) on the release for this token
+ *   (shared/signal-proof.ts); otherwise SignalNotVerified and the release stops (issue #14, items 4-5).
+ *
+ * Operators approve and abort through the control state machine (functions/handlers/control.ts);
+ * this function answers no token and takes no operator input (issue #14, item 4).
  */
 import * as z from 'zod/mini';
 import { type ClientOptions, clientOptionsFromEnv } from '../aws/clients.js';
 import { DynamoReleaseStore } from '../aws/release-store.js';
 import { MAX_REQUESTED_AT_SKEW_SECONDS } from '../core/deploy-state.js';
-import { ConflictError, DeploymentFailed, DeploymentRolledBack, ErrorName, NotWaitingForApproval, Superseded, ValidationError } from '../core/errors.js';
+import { ConflictError, DeploymentFailed, DeploymentRolledBack, ErrorName, SignalNotVerified, Superseded, ValidationError } from '../core/errors.js';
 import { LifecycleEvent } from '../core/model.js';
-import type { Clock, DeploymentStore, EventPublisher, Orchestrator, ReleaseStore } from '../core/ports.js';
+import type { Clock, DeploymentStore, EventPublisher, ReleaseStore } from '../core/ports.js';
 import {
   closeStages,
   environmentResult,
   newReleaseRecord,
-  parseReleaseControl,
   parseReleaseRequest,
   planRelease,
   type ReleaseRecord,
@@ -37,9 +40,10 @@ import {
   type StagePlan,
 } from '../core/release.js';
 import { parseOrThrow } from '../core/validation.js';
-import { orchestratorFor, publisherFor } from './shared/clients.js';
+import { publisherFor } from './shared/clients.js';
 import { documentClientFor, storeFor } from './shared/store.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
+import { signalProven } from './shared/signal-proof.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
 
 export interface ReleaseDeps {
@@ -48,12 +52,11 @@ export interface ReleaseDeps {
   readonly releases: ReleaseStore;
   readonly store: DeploymentStore;
   readonly events: EventPublisher;
-  readonly orchestrator: Orchestrator;
   readonly logLevel?: string;
 }
 
 const Payload = z.object({
-  action: z.enum(['start', 'await-approval', 'begin', 'deployed', 'verified', 'finish', 'control']),
+  action: z.enum(['start', 'await-approval', 'verify-signal', 'begin', 'deployed', 'verified', 'finish']),
   input: z.optional(z.unknown()),
   executionArn: z.optional(z.string()),
   executionName: z.optional(z.string()),
@@ -62,7 +65,6 @@ const Payload = z.object({
   item: z.optional(z.unknown()),
   taskToken: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   state: z.optional(z.unknown()),
-  control: z.optional(z.unknown()),
 });
 type Payload = z.output<typeof Payload>;
 
@@ -149,6 +151,15 @@ async function start(deps: ReleaseDeps, p: Payload): Promise<ReleaseState> {
 async function awaitApproval(deps: ReleaseDeps, p: Payload): Promise<{ stored: true }> {
   const item = itemOf(p);
   if (!p.taskToken) throw new ValidationError('release payload', ['taskToken: is required for await-approval']);
+  // The token goes only on the release this execution runs (a payload handed in directly plants no
+  // token on another release), and only for the environment the plan says waits for approval.
+  const record = await recordOf(deps, item.release.releaseId);
+  const stage = record.stages[item.index];
+  if (record.status !== 'IN_PROGRESS' || !record.executionArn || record.executionArn !== p.executionArn || stage?.environment !== item.stage.environment || !stage.requiresApproval) {
+    throw new ValidationError('release payload', [
+      `item.release.releaseId: ${item.release.releaseId} is not a release in progress under execution ${p.executionArn ?? '(none)'} waiting for approval before ${item.stage.environment} (${record.status}, execution ${record.executionArn ?? 'none'})`,
+    ]);
+  }
   await deps.releases.setApprovalToken(item.release.releaseId, p.taskToken, item.stage.environment);
   await setStage(deps, item, (s) => ({ ...s, status: StageStatus.WAITING_FOR_APPROVAL }));
   await deps.events.publish(LifecycleEvent.ReleaseApprovalRequested, {
@@ -171,7 +182,7 @@ async function begin(deps: ReleaseDeps, p: Payload): Promise<ReleaseStageItem> {
     status: StageStatus.DEPLOYING,
     startedAt: s.startedAt ?? now,
     ...(action === 'approve' || action === 'promoted-on-expiry'
-      ? { approval: { action, ...(item.approval?.by ? { by: item.approval.by } : {}), at: now } }
+      ? { approval: { action, ...(item.approval?.by ? { by: item.approval.by } : {}), at: s.approval?.action === action ? s.approval.at : now } }
       : {}),
   }));
   return item;
@@ -257,27 +268,22 @@ async function finish(deps: ReleaseDeps, p: Payload): Promise<ReleaseOutput> {
   };
 }
 
-async function control(deps: ReleaseDeps, p: Payload): Promise<{ releaseId: string; environment: string; action: string }> {
-  const input = parseReleaseControl(p.control);
-  const record = await deps.releases.getRelease(input.releaseId);
-  if (!record) throw new ValidationError('release control input', [`releaseId: no release ${input.releaseId}`]);
-  const environment = record.waitingFor?.environment;
-  if (!record.taskToken || !environment || record.status !== 'IN_PROGRESS') {
-    const doing = record.status !== 'IN_PROGRESS' ? `ended ${record.status}` : 'not waiting for an approval';
-    throw new NotWaitingForApproval(`Release ${input.releaseId} is ${doing}; approve and abort apply while an environment waits for approval`, {
-      details: { releaseId: input.releaseId, status: record.status },
-    });
+/**
+ * After WaitForApproval succeeded: the success came through the control path only if the release
+ * record holds the hashes of the token it waited on and of the nonce in the answer.
+ */
+async function verifySignal(deps: ReleaseDeps, p: Payload): Promise<{ checked: true }> {
+  const item = itemOf(p);
+  const record = await recordOf(deps, item.release.releaseId);
+  const nonce = (item.approval as { nonce?: unknown } | undefined)?.nonce;
+  const proof = record.approvalSignal;
+  if (!signalProven(proof ? [{ detail: proof }] : [], record.taskToken, nonce)) {
+    throw new SignalNotVerified(
+      `The approval of release ${item.release.releaseId} before ${item.stage.environment} was answered with SendTaskSuccess outside Cutover's control path (no signal nonce recorded for its token); the release stops. Approve through the control state machine (cutover release approve)`,
+      { details: { releaseId: item.release.releaseId, environment: item.stage.environment, nonce: typeof nonce === 'string' ? 'present' : 'missing' } },
+    );
   }
-  const by = input.by ?? 'operator';
-  const index = record.stages.findIndex((s) => s.environment === environment);
-  const stage = record.stages[index];
-  if (stage) {
-    await deps.releases.updateStage(input.releaseId, index, { ...stage, approval: { action: input.action, by, at: iso(deps.clock.now()) } });
-  }
-  if (input.action === 'approve') await deps.orchestrator.sendTaskSuccess(record.taskToken, { action: 'approve', by });
-  else await deps.orchestrator.sendTaskFailure(record.taskToken, ErrorName.Aborted, `Aborted by ${by}${input.reason ? `: ${input.reason}` : ''} (release ${input.releaseId}, before ${environment})`);
-  await deps.releases.setApprovalToken(input.releaseId, undefined);
-  return { releaseId: input.releaseId, environment, action: input.action };
+  return { checked: true };
 }
 
 export function createHandler(deps: ReleaseDeps): Handler<unknown, unknown> {
@@ -298,8 +304,8 @@ export function createHandler(deps: ReleaseDeps): Handler<unknown, unknown> {
         return verified(deps, p);
       case 'finish':
         return finish(deps, p);
-      case 'control':
-        return control(deps, p);
+      case 'verify-signal':
+        return verifySignal(deps, p);
       default: {
         const never: never = p.action;
         throw new ValidationError('release payload', [`action: unknown action ${String(never)}`]);
@@ -319,7 +325,6 @@ export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { 
     releases: releaseStoreFor(opts, env, clock),
     store: storeFor(opts, env),
     events: publisherFor(opts, env),
-    orchestrator: orchestratorFor(opts),
   };
 }
 

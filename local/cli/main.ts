@@ -23,7 +23,7 @@ export const USAGE = USAGE_HEAD;
 export const HELP = `${USAGE_HEAD.replace(/\n\nRun `cutover help`.*$/s, '')}
 
 The operator commands (status, history, deploy, promote, approve, abort, extend, hold, rollback,
-cleanup) talk to a deployed control plane with credentials and region from the AWS SDK's standard
+cleanup, release) talk to a deployed control plane with credentials and region from the AWS SDK's standard
 chain (AWS_PROFILE, AWS_REGION, SSO, instance roles). They find it, setting by setting, from:
   1. flags:    --table NAME --deploy-arn ARN --control-arn ARN --rollback-arn ARN --cleanup-arn ARN --bus NAME
   2. variables: CUTOVER_TABLE_NAME CUTOVER_DEPLOY_STATE_MACHINE_ARN CUTOVER_CONTROL_STATE_MACHINE_ARN
@@ -34,6 +34,9 @@ chain (AWS_PROFILE, AWS_REGION, SSO, instance roles). They find it, setting by s
 The configuration the control plane was deployed with (--config PATH, CUTOVER_CONFIG, default
 ./cutover.config.json) names the services and their environments; without it, --env defaults to
 production. CUTOVER_AWS_ENDPOINT and CUTOVER_DYNAMODB_ENDPOINT point the clients at emulators.
+A release waiting for approval before an environment (requiresApproval) is approved or aborted with
+\`cutover release approve|abort\` (or \`cutover approve SERVICE --env ENV\` when no deployment of SERVICE
+waits for approval there), through the control state machine like every control.
 Exit codes: 0 done, 1 the command could not do it (the message says what to do next), 2 usage.`;
 
 const OTHER_COMMANDS = ['simulate', 'demo', 'scenarios', 'adopt'] as const;

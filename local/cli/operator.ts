@@ -6,7 +6,10 @@
  *   cutover status [SERVICE] [--watch]         what is live and what is in flight
  *   cutover history SERVICE                    the service's deployments, newest first
  *   cutover deploy SERVICE --image URI@DIGEST  start the deploy state machine by hand
- *   cutover promote|approve|abort SERVICE      the control state machine (also extend, hold)
+ *   cutover promote|approve|abort SERVICE      the control state machine (also extend, hold); approve and
+ *                                              abort reach the release waiting before --env when no
+ *                                              deployment of SERVICE waits (approve) or is in flight (abort)
+ *   cutover release status|approve|abort       releases waiting for approval (the control state machine)
  *   cutover rollback SERVICE [--to VERSION]    the rollback state machine
  *   cutover cleanup [--dry-run]                the cleanup state machine, now
  *
@@ -21,6 +24,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseArgs } from 'node:util';
 import { type ClientOptions, makeClient } from '../../functions/aws/clients.js';
 import { ElbTrafficRouter } from '../../functions/aws/elb.js';
+import { DynamoReleaseStore } from '../../functions/aws/release-store.js';
 import { DynamoStore, publicRecord } from '../../functions/aws/store.js';
 import { type CleanupRunReport, formatCleanupReport } from '../../functions/core/cleanup.js';
 import type { CutoverConfig, ServiceConfig } from '../../functions/core/config.js';
@@ -37,12 +41,13 @@ import {
 } from '../../functions/core/control.js';
 import { DIGEST, type DeployRequest, deploymentIdFor, imageUri } from '../../functions/core/deploy-state.js';
 import type { DeploymentRecord, TargetGroupWeight } from '../../functions/core/model.js';
-import type { DeploymentStore } from '../../functions/core/ports.js';
+import type { DeploymentStore, ReleaseStore } from '../../functions/core/ports.js';
+import { decideReleaseControl, publicRelease, type ReleaseRecord, waitingReleaseFor } from '../../functions/core/release.js';
 import { clockText, planText, shortDigest, stepRow, targetGroupName } from '../report/model.js';
 import { type CliIO, CommandError, UsageError } from './io.js';
 import { type ControlPlaneSettings, resolveService, resolveSettings, SETTINGS_FLAGS, type StackOutputsReader } from './settings.js';
 
-export const OPERATOR_COMMANDS = ['status', 'history', 'deploy', 'promote', 'approve', 'abort', 'extend', 'hold', 'rollback', 'cleanup'] as const;
+export const OPERATOR_COMMANDS = ['status', 'history', 'deploy', 'promote', 'approve', 'abort', 'extend', 'hold', 'rollback', 'cleanup', 'release'] as const;
 export type OperatorCommand = (typeof OPERATOR_COMMANDS)[number];
 
 export const OPERATOR_USAGE = `  cutover status [SERVICE] [--env ENV] [--watch [--interval SECONDS]] [--json]
@@ -52,6 +57,8 @@ export const OPERATOR_USAGE = `  cutover status [SERVICE] [--env ENV] [--watch [
   cutover extend SERVICE [--seconds N] | hold SERVICE
   cutover rollback SERVICE [--to DEPLOYMENT_ID|TASK_DEFINITION_ARN] [--reason TEXT]
   cutover cleanup [--dry-run] [--reason TEXT]
+  cutover release status [RELEASE_ID | --service SERVICE [--env ENV]] [--json]
+  cutover release approve|abort RELEASE_ID | --service SERVICE [--env ENV] [--reason TEXT]
   operator options: --id DEPLOYMENT_ID --by NAME --no-wait --wait-seconds N
   control plane: --stack NAME | --table NAME --deploy-arn ARN --control-arn ARN --rollback-arn ARN
                  --cleanup-arn ARN (or CUTOVER_* variables: cutover help) --config PATH --region REGION`;
@@ -81,6 +88,7 @@ const FLAGS = {
   'dry-run': { type: 'boolean' },
   'no-wait': { type: 'boolean' },
   'wait-seconds': { type: 'string' },
+  service: { type: 'string' },
 } as const;
 
 type Flags = { [K in keyof typeof FLAGS]?: (typeof FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -94,6 +102,8 @@ export interface OperatorContext {
   /** Who acts: --by, CUTOVER_OPERATOR, USER. */
   readonly by: string;
   store(): Promise<DeploymentStore>;
+  /** Release records (the same table). */
+  releases(): Promise<ReleaseStore>;
   sfn(): SFNClient;
 }
 
@@ -109,6 +119,7 @@ export async function operatorCommand(command: string, args: readonly string[], 
   });
   const settings: ControlPlaneSettings = overrides.config ? { ...base, config: overrides.config, configPath: '(given)' } : base;
   let store: DeploymentStore | undefined;
+  let releases: ReleaseStore | undefined;
   let sfn: SFNClient | undefined;
   const ctx: OperatorContext = {
     io,
@@ -124,6 +135,15 @@ export async function operatorCommand(command: string, args: readonly string[], 
         store = new DynamoStore(doc, await settings.require('tableName'), { now: () => io.now() });
       }
       return store;
+    },
+    releases: async () => {
+      if (!releases) {
+        const doc = DynamoDBDocumentClient.from(makeClient(DynamoDBClient, settings.clientOptions, 'dynamodb'), {
+          marshallOptions: { removeUndefinedValues: true },
+        });
+        releases = new DynamoReleaseStore(doc, await settings.require('tableName'), { now: () => io.now() });
+      }
+      return releases;
     },
     sfn: () => {
       sfn ??= makeClient(SFNClient, settings.clientOptions);
@@ -148,6 +168,8 @@ export async function operatorCommand(command: string, args: readonly string[], 
       return rollback(ctx);
     case 'cleanup':
       return cleanup(ctx);
+    case 'release':
+      return releaseCommand(ctx);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -568,6 +590,13 @@ async function control(ctx: OperatorContext, action: ControlAction): Promise<num
   // Check against the table first: a control that cannot apply says why without starting anything.
   const store = await ctx.store();
   const inFlight = (await store.listInFlight()).filter((r) => r.service === service && r.environment === environment);
+  if ((action === 'approve' || action === 'abort') && input.deploymentId === undefined) {
+    // No deployment waits for approval (approve) or is in flight (abort): the release waiting before
+    // this environment, as the control function will find it (functions/handlers/control.ts).
+    const deploymentFirst = action === 'approve' ? inFlight.some((r) => r.waitingFor === 'approval') : inFlight.length > 0;
+    const release = deploymentFirst ? undefined : waitingReleaseFor(service, environment, await (await ctx.releases()).listWaitingReleases());
+    if (release) return controlRelease(ctx, action, release, input);
+  }
   const known = input.deploymentId ? await store.getDeployment(service, environment, input.deploymentId) : undefined;
   const target = selectInFlight(service, environment, inFlight, input.deploymentId, known);
   const envConfig = ctx.settings.config?.environments.find((e) => e.name === environment);
@@ -588,6 +617,107 @@ async function control(ctx: OperatorContext, action: ControlAction): Promise<num
     write(ctx, `${CONTROL_DONE[action]} ${service}/${environment} ${target.deploymentId}${said ? `: ${said}` : ''}`);
     write(ctx, `  follow it: cutover status ${service}`);
   }
+  return 0;
+}
+
+// ------------------------------------------------------------------------------------ release
+
+/** `cutover release status|approve|abort`. */
+async function releaseCommand(ctx: OperatorContext): Promise<number> {
+  const [sub, id, ...extra] = ctx.positionals;
+  if (extra.length > 0) throw new UsageError(`release ${sub ?? ''} takes one RELEASE_ID; got "${extra.join(' ')}" too`);
+  switch (sub) {
+    case 'status':
+      return releaseStatus(ctx, id);
+    case 'approve':
+    case 'abort': {
+      if (id !== undefined && ctx.flags.service !== undefined) throw new UsageError(`release ${sub} takes RELEASE_ID or --service SERVICE, not both`);
+      if (ctx.flags.seconds !== undefined || ctx.flags.id !== undefined) throw new UsageError(`release ${sub} takes no --seconds or --id`);
+      const releases = await ctx.releases();
+      let record: ReleaseRecord | undefined;
+      if (id !== undefined) {
+        record = await releases.getRelease(id);
+        if (!record) throw new CommandError(`no release ${id} is on record`, 'list the releases waiting for approval: cutover release status');
+      } else if (ctx.flags.service !== undefined) {
+        const { service, environment } = resolveService(ctx.settings, ctx.flags.service, ctx.flags.env);
+        record = waitingReleaseFor(service, environment, await releases.listWaitingReleases());
+        if (!record) {
+          throw new CommandError(
+            `no release waits for approval before ${environment} with ${service} in it`,
+            `see what waits: cutover release status --service ${service}; a deployment waiting for approval: cutover approve ${service} --env ${environment}`,
+          );
+        }
+      } else {
+        throw new UsageError(`release ${sub} needs RELEASE_ID or --service SERVICE [--env ENV]`);
+      }
+      const doc = { action: sub, releaseId: record.releaseId, ...(ctx.flags.env !== undefined && id !== undefined ? { environment: ctx.flags.env } : {}), ...(ctx.flags.reason ? { reason: ctx.flags.reason } : {}), by: ctx.by };
+      return controlRelease(ctx, sub, record, doc);
+    }
+    default:
+      throw new UsageError(`release needs status, approve or abort${sub === undefined ? '' : `; got "${sub}"`}`);
+  }
+}
+
+/** Approve or abort a release through the control state machine (checked against its record first). */
+async function controlRelease(ctx: OperatorContext, action: 'approve' | 'abort', record: ReleaseRecord, input: Record<string, unknown>): Promise<number> {
+  const doc = { ...input, action };
+  const environment = typeof input.environment === 'string' ? input.environment : undefined;
+  const reason = typeof input.reason === 'string' ? input.reason : undefined;
+  const decision = decideReleaseControl({ action, ...(environment ? { environment } : {}), ...(reason ? { reason } : {}) }, record, ctx.by);
+  const arn = await ctx.settings.require('control');
+  const executionArn = await start(ctx, arn, executionName(ctx, action, 'release', record.releaseId), doc);
+  if (!executionArn) throw new CommandError('a control execution with this name already exists', 'run the command again');
+  const result = await finishExecution(ctx, `${action} release ${record.releaseId} before ${decision.environment}`, executionArn);
+  if (result?.status === 'SUCCEEDED') {
+    write(ctx, `${action === 'approve' ? 'approved' : 'aborted'} release ${record.releaseId} before ${decision.environment}: ${action === 'approve' ? `${decision.environment} deploys now` : 'the release stops here'}`);
+    write(ctx, `  follow it: cutover release status ${record.releaseId}`);
+  }
+  return 0;
+}
+
+/** One release as text: its image, then each environment with its status and approval. */
+export function releaseText(r: ReleaseRecord, now: number): string {
+  const lines = [`release ${r.releaseId} ${r.status}  ${r.image.repository}${r.image.tag ? `:${r.image.tag}` : ''} ${shortDigest(r.image.digest)}`];
+  const rows = r.stages.map((s) => {
+    const waiting = r.waitingFor?.environment === s.environment && r.status === 'IN_PROGRESS';
+    const since = waiting && r.waitingFor ? ` since ${clockText(now - Date.parse(r.waitingFor.since))} ago` : '';
+    const approval = s.approval ? `${s.approval.action}${s.approval.by ? ` by ${s.approval.by}` : ''} at ${s.approval.at.replace('T', ' ').slice(0, 19)}${s.approval.reason ? ` (${s.approval.reason})` : ''}` : s.requiresApproval ? 'requires approval' : '';
+    return [`  ${s.environment}`, `${s.status}${since}`, s.deployments.map((d) => `${d.service}${d.status ? ` ${d.status}` : ''}`).join(', '), approval];
+  });
+  lines.push(table(rows));
+  if (r.status === 'IN_PROGRESS' && r.waitingFor) {
+    const svc = r.stages.find((s) => s.environment === r.waitingFor?.environment)?.deployments[0]?.service;
+    lines.push(`  actions   cutover release approve ${r.releaseId} · cutover release abort ${r.releaseId}${svc ? ` (or: cutover approve ${svc} --env ${r.waitingFor.environment})` : ''}`);
+  }
+  if (r.reason) lines.push(`  reason    ${r.reason.code}: ${r.reason.message}`);
+  return lines.join('\n');
+}
+
+async function releaseStatus(ctx: OperatorContext, id: string | undefined): Promise<number> {
+  const releases = await ctx.releases();
+  let shown: ReleaseRecord[];
+  if (id !== undefined) {
+    const record = await releases.getRelease(id);
+    if (!record) throw new CommandError(`no release ${id} is on record`, 'list the releases waiting for approval: cutover release status (records are kept for recordRetentionSeconds after a release ends)');
+    shown = [record];
+  } else {
+    const waiting = await releases.listWaitingReleases();
+    const service = ctx.flags.service;
+    const environment = service !== undefined && ctx.flags.env !== undefined ? resolveService(ctx.settings, service, ctx.flags.env).environment : undefined;
+    shown = waiting.filter((r) =>
+      service === undefined ? true : r.stages.some((s) => (environment === undefined || s.environment === environment) && s.deployments.some((d) => d.service === service)),
+    );
+  }
+  if (ctx.flags.json) {
+    // Issue #14 (5): the approval token and the signal's hashes are never printed.
+    write(ctx, JSON.stringify(shown.map(publicRelease)));
+    return 0;
+  }
+  if (shown.length === 0) {
+    write(ctx, `No release waits for approval${ctx.flags.service ? ` with ${ctx.flags.service} in it` : ''}. (A release's outcome: cutover release status RELEASE_ID.)`);
+    return 0;
+  }
+  write(ctx, shown.map((r) => releaseText(r, ctx.io.now())).join('\n\n'));
   return 0;
 }
 

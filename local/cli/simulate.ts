@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { type RunOptions, runScenario, type ScenarioSummary, type ScenarioTrace } from '../rehearsal.js';
 import { expectationDifferences } from '../expectations.js';
 import { renderReportsHtml } from '../report/html.js';
-import { MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES } from '../runner.js';
+import { MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES } from '../runner/index.js';
 import { LiveView } from '../report/live.js';
 import { buildReport, type ScenarioReport } from '../report/model.js';
 import { parseScenario, type Scenario } from '../scenario.js';

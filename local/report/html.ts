@@ -384,6 +384,20 @@ footer { color: #5f6368; font-size: 12.5px; }
 .violations li { color: #a50e0e; }
 `;
 
+/** The releases: one row per environment, with its approval wait and who approved or aborted it, when. */
+function releasesTable(report: ScenarioReport): string {
+  if (!report.releases || report.releases.length === 0) return '';
+  const rows = report.releases.flatMap((r) =>
+    r.environments.map(
+      (e, i) =>
+        `<tr data-release="${esc(r.releaseId)}" data-environment="${esc(e.environment)}"><td>${i === 0 ? `<code>${esc(r.releaseId)}</code> <span class="badge ${STATUS_TONE[r.status] ?? 'info'}">${esc(r.status)}</span>` : ''}</td><td>${esc(e.environment)}</td><td>${esc(e.status)}</td><td>${esc(e.services)}</td><td>${esc(e.approval)}</td></tr>`,
+    ),
+  );
+  return `<table class="overview releases"><thead><tr><th>release</th><th>environment</th><th>status</th><th>deployments</th><th>approval</th></tr></thead><tbody>
+${rows.join('\n')}
+</tbody></table>`;
+}
+
 /** The whole page for a scenario report. */
 export function renderReportHtml(report: ScenarioReport): string {
   const origin = report.startMs;
@@ -413,6 +427,7 @@ export function renderReportHtml(report: ScenarioReport): string {
 <table class="overview"><thead><tr><th>service</th><th>deployment</th><th>status</th><th>reason</th><th>duration</th></tr></thead><tbody>
 ${overview}
 </tbody></table>
+${releasesTable(report)}
 ${report.deployments.map((d, i) => deploymentSection(d, origin, i)).join('\n')}
 <footer>${violations}</footer>
 </main>

@@ -13,9 +13,10 @@
  * receives the {@link RehearsalContext} and subscribes to the runner's state hooks and the world's
  * alarm events) and `RunOptions.onProgress`.
  */
-import { findService, type ServiceConfig } from '../../functions/core/config.js';
+import type { ServiceConfig } from '../../functions/core/config.js';
+import { findService } from '../../functions/core/services.js';
 import type { TargetGroupWeight } from '../../functions/core/model.js';
-import type { ExecutionRecord, StateEventInfo, StateExitedInfo } from '../runner.js';
+import type { ExecutionRecord, StateEventInfo, StateExitedInfo } from '../runner/index.js';
 import type { ProgressEvent, RehearsalContext, RunOptions, ScenarioTrace } from '../rehearsal.js';
 import type { Scenario } from '../scenario.js';
 import { clockText } from './model.js';
@@ -145,6 +146,15 @@ function stepText(info: StateEventInfo): string | undefined {
   }
 }
 
+/** The detail of Cutover's release events (and of a control execution's release output). */
+interface ReleaseEventDetail {
+  readonly releaseId?: string;
+  readonly environment?: string;
+  readonly status?: string;
+  readonly by?: string;
+  readonly reason?: { readonly code?: string } & Record<string, unknown> | string;
+}
+
 interface DeployInput {
   deploymentId?: string;
   service?: string;
@@ -169,6 +179,8 @@ export class LiveView {
   private readonly unsubscribe: Array<() => void> = [];
   /** The weights last printed per deployment (plain mode). */
   private readonly printedWeights = new Map<string, string>();
+  /** Each release's latest milestone (waiting for approval, approved or aborted by whom, its outcome), by release id. */
+  private readonly releases = new Map<string, string>();
 
   constructor(
     private readonly scenario: Scenario,
@@ -208,6 +220,12 @@ export class LiveView {
       if (changed && this.mode === 'plain') this.line(view.endedAt ?? trace.endMs, view, this.statusText(view));
     }
     if (this.mode === 'tty') this.draw(true);
+    // One line per raw `event` input of the timeline and what became of it (issue #15).
+    for (const e of trace.summary.events ?? []) {
+      const why = [e.error, e.message].filter(Boolean).join(': ');
+      const tone = e.outcome === 'rejected' || e.outcome === 'failed' ? ANSI.red : e.outcome === 'ignored' ? ANSI.dim : ANSI.green;
+      this.options.out.write(`[+${clockText(e.at * 1000)}] event -> ${e.target}: ${this.paint(e.outcome, tone)}${why ? ` — ${truncate(why, 160)}` : ''}\n`);
+    }
     for (const off of this.unsubscribe.splice(0)) off();
   }
 
@@ -230,6 +248,14 @@ export class LiveView {
       ctx.runner.onExecutionFinished((record) => {
         const view = this.byExecution.get(record.executionArn);
         if (view) this.ended(view, record);
+      }),
+      // Release milestones: which release waits for approval before which environment, who approved
+      // or aborted it (the control execution's output) and how it ended.
+      ctx.world.onPutEvent((e) => this.releaseMilestone(ctx.clock.now(), e.detailType, e.detail as ReleaseEventDetail)),
+      ctx.runner.onExecutionFinished((record) => {
+        if (record.stateMachineArn !== ctx.stateMachines.control || record.status !== 'SUCCEEDED' || !record.output) return;
+        const out = JSON.parse(record.output) as { by?: string; release?: { releaseId: string; environment: string; action: string; reason?: string } };
+        if (out.release) this.releaseMilestone(ctx.clock.now(), `Release ${out.release.action}`, { ...out.release, by: out.by });
       }),
       ctx.world.onAwsEvent((event) => {
         if (event.source !== 'aws.cloudwatch') return;
@@ -412,6 +438,23 @@ export class LiveView {
     return `${view.status}${view.reason ? ` — ${view.reason}` : ''}`;
   }
 
+  private releaseMilestone(at: number, kind: string, d: ReleaseEventDetail): void {
+    if (!d?.releaseId) return;
+    let text: string | undefined;
+    if (kind === 'Release Approval Requested') {
+      text = `waits for approval before ${d.environment} (cutover release approve ${d.releaseId}, or abort)`;
+    } else if (kind === 'Release approve' || kind === 'Release abort') {
+      text = `${d.environment} ${kind === 'Release approve' ? 'approved' : 'aborted'} by ${d.by ?? 'an operator'}${typeof d.reason === 'string' ? `: ${d.reason}` : ''}`;
+    } else if (kind === 'Release Succeeded' || kind === 'Release Failed') {
+      const code = typeof d.reason === 'object' ? d.reason.code : undefined;
+      text = `${d.status ?? (kind === 'Release Succeeded' ? 'SUCCEEDED' : 'FAILED')}${code ? ` (${code})` : ''}`;
+    }
+    if (text === undefined) return;
+    this.releases.set(d.releaseId, `${text} at +${clockText(at - this.startMs)}`);
+    if (this.mode === 'plain') this.options.out.write(`[+${clockText(at - this.startMs)}] release ${d.releaseId} ${truncate(text, 160)}\n`);
+    else this.draw(false);
+  }
+
   private line(at: number, view: DeploymentView, text: string): void {
     this.options.out.write(`[+${clockText(at - this.startMs)}] ${view.service}/${view.environment} ${truncate(text, 160)}\n`);
   }
@@ -422,6 +465,7 @@ export class LiveView {
     const lines: string[] = [];
     const p = (t: string, ...c: string[]) => this.paint(t, ...c);
     lines.push(`${p(`Cutover rehearsal · ${this.scenario.name}`, ANSI.bold)}   ${p(`virtual time ${clockText(this.nowMs - this.startMs)}`, ANSI.dim)}`);
+    for (const [id, text] of this.releases) lines.push(`${p('release', ANSI.bold)} ${id}  ${text.startsWith('waits') ? p(text, ANSI.yellow) : text}`);
     for (const view of this.deployments.values()) {
       const w = (tg: string | undefined) => view.weights.find((x) => x.targetGroupArn === tg)?.weight ?? 0;
       const blueW = view.blue ? w(view.blue) : 100;

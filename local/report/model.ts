@@ -98,6 +98,41 @@ export interface ScenarioReport {
   readonly deployments: readonly DeploymentReport[];
   readonly invariantViolations: readonly string[];
   readonly apiCalls: number;
+  /** The releases (several environments in order): each environment's status, and its approval wait and answer. */
+  readonly releases?: readonly ReleaseReport[];
+}
+
+/** One release as the report shows it (times in ms since the scenario start). */
+export interface ReleaseReport {
+  readonly releaseId: string;
+  readonly status: string;
+  readonly reason: string | null;
+  readonly environments: ReadonlyArray<{
+    readonly environment: string;
+    readonly status: string;
+    readonly services: string;
+    /** `waited for approval 04:10 → 04:11; approved by alice at 04:11`, or '' when it required none. */
+    readonly approval: string;
+  }>;
+}
+
+/** A release summary as report rows: which environment waited for approval, from when, and who answered. */
+export function releaseReport(r: NonNullable<ScenarioTrace['summary']['releases']>[number]): ReleaseReport {
+  return {
+    releaseId: r.releaseId,
+    status: r.status,
+    reason: r.reason,
+    environments: r.environments.map((e) => {
+      const wait = r.approvalWaits?.find((w) => w.environment === e.environment);
+      const parts = [
+        ...(wait ? [`waited for approval ${clockText(wait.since * 1000)} → ${wait.until === null ? 'still waiting' : clockText(wait.until * 1000)}`] : e.requiresApproval ? ['requires approval'] : []),
+        ...(e.approval
+          ? [`${e.approval.action === 'promoted-on-expiry' ? 'promoted on expiry' : `${e.approval.action === 'approve' ? 'approved' : e.approval.action === 'abort' ? 'aborted' : e.approval.action}${e.approval.by ? ` by ${e.approval.by}` : ''}`} at ${clockText(e.approval.at * 1000)}${e.approval.reason ? ` (${e.approval.reason})` : ''}`]
+          : []),
+      ];
+      return { environment: e.environment, status: e.status, services: e.deployments.map((d) => `${d.service}${d.status ? ` ${d.status}` : ''}`).join(', '), approval: parts.join('; ') };
+    }),
+  };
 }
 
 /** `arn:...:targetgroup/api-a/0123456789abcdef` -> `api-a`. */
@@ -378,5 +413,6 @@ export function buildReport(trace: ScenarioTrace, meta: { description?: string }
     deployments,
     invariantViolations: trace.summary.invariantViolations,
     apiCalls: trace.apiCalls,
+    ...(trace.summary.releases && trace.summary.releases.length > 0 ? { releases: trace.summary.releases.map(releaseReport) } : {}),
   };
 }

@@ -97,9 +97,7 @@ function base(
           name: alarm,
           service: s.name as string,
           targetGroupIndex: alarm.endsWith('-b') ? (1 as const) : (0 as const),
-          metric: 'HTTPCode_Target_5XX_Count' as const,
-          statistic: 'Sum' as const,
-          threshold: 10,
+          ...alarmKind(alarm),
           evaluationPeriods: 1,
           datapointsToAlarm: 1,
         })),
@@ -108,6 +106,16 @@ function base(
     timeline,
     expect: { deployments: expect },
   };
+}
+
+/**
+ * What a config alarm name watches in the world: `*-p99-*` the target group's p99 latency above 1 s,
+ * `*-unhealthy-*` any unhealthy target, anything else more than 10 target 5xx a minute.
+ */
+function alarmKind(name: string) {
+  if (name.includes('-p99')) return { metric: 'TargetResponseTime' as const, statistic: 'p99', threshold: 1 };
+  if (name.includes('-unhealthy')) return { metric: 'UnHealthyHostCount' as const, statistic: 'Maximum' as const, threshold: 0 };
+  return { metric: 'HTTPCode_Target_5XX_Count' as const, statistic: 'Sum' as const, threshold: 10 };
 }
 
 const push = (at: number, digest: string, tag: string, extra: Record<string, unknown> = {}) =>
@@ -165,6 +173,9 @@ export const BUILTIN_SCENARIOS: ScenarioInput[] = [
     [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }]),
   base('bad-release-alarm', 'A bad release: its 5xx alarm fires during the canary bake and the deployment rolls back at once.',
     [service()], [push(10, NEXT, 'v2', { profile: { errorRate: 0.35, latencyMs: 90 } })],
+    [{ service: 'api', status: 'ROLLED_BACK', reasonCode: 'AlarmTriggered' }]),
+  base('bad-release-p99', 'A release whose average latency looks acceptable (150 ms) but whose slowest 1 % take 1.8 s: its p99 latency alarm (ExtendedStatistic p99 on the target group, threshold 1 s) fires during the canary bake and the deployment rolls back.',
+    [service({ alarms: ['api-5xx', 'api-p99'] })], [push(10, NEXT, 'v2', { profile: { errorRate: 0.002, latencyMs: 150, p99LatencyMs: 1800 } })],
     [{ service: 'api', status: 'ROLLED_BACK', reasonCode: 'AlarmTriggered' }]),
   base('analysis-fail', 'A release a little worse than blue, below the alarm threshold: the canary analysis fails it.',
     [service({ alarms: [] })], [push(10, NEXT, 'v2', { profile: { errorRate: 0.03, latencyMs: 140 } })],

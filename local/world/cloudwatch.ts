@@ -29,6 +29,7 @@ import type {
 } from '@aws-sdk/client-cloudwatch';
 import { type AlarmStateValue, alarmNameOf, childrenOf, evaluateRule, parseAlarmRule, type RuleNode } from './alarm-rule.js';
 import { fault } from './errors.js';
+import { type LatencyComponent, mixtureQuantile, percentileOf } from './latency.js';
 import { evaluate, type MathScope, MetricMathError, type Series } from './metric-math.js';
 import { cwTimestamp, floorTo, isoSeconds, javaDouble, longDate, MINUTE_MS, reasonDate } from './time.js';
 import type { AwsEvent, WorldContext } from './types.js';
@@ -45,6 +46,12 @@ export interface Datum {
   readonly count: number;
   readonly min: number;
   readonly max: number;
+  /**
+   * The distribution of the values (local/world/latency.ts): what makes percentiles available, as
+   * raw values do in CloudWatch. Without it, a percentile is available only when the datum is a
+   * single value (count 1, or min equal to max), as for a statistic set in CloudWatch.
+   */
+  readonly distribution?: readonly LatencyComponent[];
 }
 export type Dimensions = Readonly<Record<string, string>>;
 
@@ -68,7 +75,13 @@ export class MetricStore {
     s.set(
       minuteStart,
       prev
-        ? { sum: prev.sum + d.sum, count: prev.count + d.count, min: Math.min(prev.min, d.min), max: Math.max(prev.max, d.max) }
+        ? {
+            sum: prev.sum + d.sum,
+            count: prev.count + d.count,
+            min: Math.min(prev.min, d.min),
+            max: Math.max(prev.max, d.max),
+            ...(prev.distribution && d.distribution ? { distribution: [...prev.distribution, ...d.distribution] } : {}),
+          }
         : d,
     );
     this.data.set(key, s);
@@ -76,12 +89,14 @@ export class MetricStore {
 
   /**
    * The statistic per period over [start, end): period starts aligned to the period; periods
-   * without data are absent. Percentiles read as the average (the traffic model has one latency
-   * per image).
+   * without data are absent. A percentile (`pNN.NN`) is computed from the values' distribution
+   * (local/world/latency.ts); a period holding a datum without one (a statistic set of several
+   * different values) has no percentile, as in CloudWatch ("CloudWatch needs raw data points to
+   * calculate percentile statistics", GetMetricStatistics).
    */
   series(namespace: string, name: string, dims: Dimensions, stat: string, periodMs: number, start: number, end: number): Series {
     const s = this.data.get(seriesKey(namespace, name, dims));
-    const buckets = new Map<number, { sum: number; count: number; min: number; max: number }>();
+    const buckets = new Map<number, { sum: number; count: number; min: number; max: number; parts: Datum[] }>();
     if (s) {
       for (const [t, d] of s) {
         if (t < start || t >= end) continue;
@@ -92,11 +107,18 @@ export class MetricStore {
           acc.count += d.count;
           acc.min = Math.min(acc.min, d.min);
           acc.max = Math.max(acc.max, d.max);
-        } else buckets.set(b, { ...d });
+          acc.parts.push(d);
+        } else buckets.set(b, { sum: d.sum, count: d.count, min: d.min, max: d.max, parts: [d] });
       }
     }
     const out: Series = new Map();
+    const q = percentileOf(stat);
     for (const [b, d] of [...buckets.entries()].sort((x, y) => x[0] - y[0])) {
+      if (q !== undefined) {
+        const v = percentileOfParts(d.parts, q, d.min, d.max);
+        if (v !== undefined && Number.isFinite(v)) out.set(b, v);
+        continue;
+      }
       const v =
         stat === 'Sum'
           ? d.sum
@@ -113,6 +135,30 @@ export class MetricStore {
     }
     return out;
   }
+}
+
+/**
+ * The `q` percentile of a period's data: from the distributions when every datum has one; else,
+ * when every datum is a single value (count 1 or min = max), the nearest-rank percentile of those
+ * values weighted by count; else undefined (CloudWatch cannot compute it from statistic sets).
+ * p0 and p100 are the minimum and maximum.
+ */
+function percentileOfParts(parts: readonly Datum[], q: number, min: number, max: number): number | undefined {
+  if (q <= 0) return min;
+  if (q >= 1) return max;
+  if (parts.every((p) => p.distribution && p.distribution.length > 0)) {
+    const v = mixtureQuantile(parts.flatMap((p) => p.distribution ?? []), q);
+    return v === undefined ? undefined : Math.min(max, Math.max(min, v));
+  }
+  if (!parts.every((p) => p.count === 1 || p.min === p.max)) return undefined;
+  const values = parts.map((p) => ({ v: p.count === 1 ? p.sum : p.min, w: p.count })).sort((a, b) => a.v - b.v);
+  const total = values.reduce((n, x) => n + x.w, 0);
+  let seen = 0;
+  for (const x of values) {
+    seen += x.w;
+    if (seen >= q * total - 1e-9) return x.v;
+  }
+  return values.at(-1)?.v;
 }
 
 const toMs = (d: Date | string | number | undefined): number => {
@@ -657,6 +703,8 @@ export class CloudWatchWorld {
     if (single) {
       if (!i.MetricName || !i.Namespace || !i.Period) throw fault('MissingRequiredParameterException', 'MetricName, Namespace and Period are required for a single-metric alarm.');
       if ((i.Statistic === undefined) === (i.ExtendedStatistic === undefined)) throw fault('ValidationError', 'Specify exactly one of Statistic and ExtendedStatistic.');
+      if (i.Statistic !== undefined && !STATS.has(i.Statistic)) throw fault('ValidationError', `Statistic must be one of ${[...STATS].join(', ')}.`);
+      if (i.ExtendedStatistic !== undefined && !PERCENTILE.test(i.ExtendedStatistic)) throw fault('ValidationError', 'ExtendedStatistic must be a percentile between p0.0 and p100.');
       if (i.Period % 60 !== 0 && ![10, 30].includes(i.Period)) throw fault('ValidationError', 'Period must be 10, 30 or a multiple of 60.');
     } else {
       const returning = (i.Metrics ?? []).filter((m) => m.ReturnData !== false);

@@ -4,13 +4,18 @@
  * each moment: six 10-second slices per minute). A target group's share is served by its healthy
  * targets (when none is healthy, ALB fails open to all registered ones; with no target at all the
  * load balancer answers 503 itself). Each target answers per its image's profile: errorRate,
- * latencyMs. Per minute the ALB metrics are recorded in AWS/ApplicationELB with TargetGroup +
- * LoadBalancer dimensions (RequestCount, HTTPCode_Target_5XX_Count, HTTPCode_Target_2XX_Count,
- * TargetResponseTime, HealthyHostCount, UnHealthyHostCount) and per LoadBalancer (RequestCount,
- * HTTPCode_ELB_5XX_Count). Like ALB, count metrics with no requests are not published at all.
+ * latencyMs (the mean) and p99LatencyMs (its tail: local/world/latency.ts, from which
+ * TargetResponseTime percentiles are computed). Per minute the ALB metrics are recorded in
+ * AWS/ApplicationELB with TargetGroup + LoadBalancer dimensions (RequestCount,
+ * HTTPCode_Target_5XX_Count, HTTPCode_Target_2XX_Count, TargetResponseTime, HealthyHostCount,
+ * UnHealthyHostCount) and per LoadBalancer (RequestCount, HTTPCode_Target_5XX_Count,
+ * HTTPCode_Target_2XX_Count, TargetResponseTime, HTTPCode_ELB_5XX_Count), as the ALB metrics
+ * reference lists their dimensions: host counts exist per target group only. Like ALB, count
+ * metrics with no requests are not published at all.
  * Noise is seeded per target group and minute, so a run is reproducible.
  */
 import { ALB_NAMESPACE, type MetricStore } from './cloudwatch.js';
+import { DEFAULT_TAIL_RATIO, lognormalFor, MAX_TAIL_RATIO, mixtureQuantile } from './latency.js';
 import type { ElbWorld } from './elb.js';
 import { streamFor } from './random.js';
 import { MINUTE_MS } from './time.js';
@@ -23,6 +28,8 @@ interface TgAcc {
   requests: number;
   errors: number;
   latencyWeighted: number;
+  /** Requests served per image, with its mean and p99 latency (ms). */
+  byImage: Map<string, { requests: number; meanMs: number; p99Ms: number }>;
 }
 
 export class TrafficModel {
@@ -73,13 +80,16 @@ export class TrafficModel {
             elb5xx.set(lb.fullName, (elb5xx.get(lb.fullName) ?? 0) + req);
             continue;
           }
-          const a = acc.get(g.targetGroupArn) ?? { lbFullName: lb.fullName, requests: 0, errors: 0, latencyWeighted: 0 };
+          const a = acc.get(g.targetGroupArn) ?? { lbFullName: lb.fullName, requests: 0, errors: 0, latencyWeighted: 0, byImage: new Map() };
           for (const x of serving) {
             const p = this.ctx.profile(x.target.digest);
             const r = req / serving.length;
             a.requests += r;
             a.errors += r * Math.min(1, Math.max(0, p.errorRate));
             a.latencyWeighted += r * p.latencyMs;
+            const img = a.byImage.get(x.target.digest);
+            if (img) img.requests += r;
+            else a.byImage.set(x.target.digest, { requests: r, meanMs: p.latencyMs, p99Ms: p.p99LatencyMs ?? p.latencyMs * DEFAULT_TAIL_RATIO });
           }
           acc.set(g.targetGroupArn, a);
         }
@@ -110,16 +120,28 @@ export class TrafficModel {
     const meanErrors = (a.errors * requests) / a.requests;
     const rate = meanErrors / requests;
     const errors = Math.min(requests, Math.max(0, Math.round(meanErrors + rng.normal() * Math.sqrt(meanErrors * (1 - rate)))));
-    const latencySec = Math.max(0.001, (a.latencyWeighted / a.requests / 1000) * (1 + 0.05 * rng.normal()));
-    this.metrics.put(ALB_NAMESPACE, 'RequestCount', dims, minuteStart, count(requests));
-    if (errors > 0) this.metrics.put(ALB_NAMESPACE, 'HTTPCode_Target_5XX_Count', dims, minuteStart, count(errors));
-    if (requests - errors > 0) this.metrics.put(ALB_NAMESPACE, 'HTTPCode_Target_2XX_Count', dims, minuteStart, count(requests - errors));
-    this.metrics.put(ALB_NAMESPACE, 'TargetResponseTime', dims, minuteStart, {
+    const noise = 1 + 0.05 * rng.normal();
+    const latencySec = Math.max(0.001, (a.latencyWeighted / a.requests / 1000) * noise);
+    // Each image's lognormal, scaled by the minute's noise and weighted by the requests it served.
+    const distribution = [...a.byImage.values()].map((img) => {
+      const meanSec = Math.max(0.001, (img.meanMs / 1000) * noise);
+      const ratio = Math.min(MAX_TAIL_RATIO, Math.max(1.01, img.p99Ms / Math.max(img.meanMs, 1e-9)));
+      return lognormalFor(meanSec, meanSec * ratio, (img.requests * requests) / a.requests);
+    });
+    const latency = {
       sum: latencySec * requests,
       count: requests,
       min: latencySec * 0.4,
-      max: latencySec * 3,
-    });
+      max: Math.max(latencySec * 3, mixtureQuantile(distribution, 0.9999) ?? 0),
+      distribution,
+    };
+    const lbDims = { LoadBalancer: a.lbFullName };
+    this.metrics.put(ALB_NAMESPACE, 'RequestCount', dims, minuteStart, count(requests));
+    for (const d of [dims, lbDims]) {
+      if (errors > 0) this.metrics.put(ALB_NAMESPACE, 'HTTPCode_Target_5XX_Count', d, minuteStart, count(errors));
+      if (requests - errors > 0) this.metrics.put(ALB_NAMESPACE, 'HTTPCode_Target_2XX_Count', d, minuteStart, count(requests - errors));
+      this.metrics.put(ALB_NAMESPACE, 'TargetResponseTime', d, minuteStart, latency);
+    }
   }
 
   /** HealthyHostCount / UnHealthyHostCount (minute averages) of every target group behind a load balancer. */

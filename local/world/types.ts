@@ -10,6 +10,11 @@ export interface ImageProfile {
   readonly errorRate: number;
   /** Mean target response time in milliseconds. */
   readonly latencyMs: number;
+  /**
+   * 99th percentile of the target response time in milliseconds: above latencyMs, at most 14 times
+   * it (a lognormal fitted to both: local/world/latency.ts). Default 2.5 x latencyMs.
+   */
+  readonly p99LatencyMs?: number;
   /** false: targets of this image fail their health checks forever (state `unhealthy`). Default true. */
   readonly healthy?: boolean;
   /** true: tasks of this image never reach RUNNING (they keep failing and being replaced). Default false. */
@@ -19,7 +24,7 @@ export interface ImageProfile {
   /** How long a one-off task of this image runs before it exits (virtual ms). Default: world setting. */
   readonly runMs?: number;
 }
-export type ResolvedImageProfile = Required<Omit<ImageProfile, 'runMs'>> & { readonly runMs?: number };
+export type ResolvedImageProfile = Required<Omit<ImageProfile, 'runMs' | 'p99LatencyMs'>> & { readonly runMs?: number; readonly p99LatencyMs?: number };
 
 /** Used for any image without a profile: a healthy, quiet release. */
 export const DEFAULT_IMAGE_PROFILE: ResolvedImageProfile = {

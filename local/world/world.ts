@@ -42,6 +42,7 @@ import { type Rng, streamFor } from './random.js';
 import { SfnWorld, type StepFunctionsBackendWithList } from './sfn.js';
 import { floorTo, MINUTE_MS } from './time.js';
 import { TrafficModel } from './traffic.js';
+import { MAX_TAIL_RATIO } from './latency.js';
 import {
   type AwsEvent,
   type AwsEventSink,
@@ -172,8 +173,20 @@ export interface CreateAlarmSpec {
   readonly evaluationPeriods?: number;
   /** Default evaluationPeriods. */
   readonly datapointsToAlarm?: number;
-  /** Default Sum for counts, Average for TargetResponseTime and host counts. */
-  readonly statistic?: Statistic;
+  /**
+   * Default Sum for counts, Average for TargetResponseTime and host counts. A percentile (`p99`,
+   * `p99.9`) becomes the alarm's ExtendedStatistic, as PutMetricAlarm takes it.
+   */
+  readonly statistic?: Statistic | `p${string}`;
+  /**
+   * The service's target groups, when the alarm watches the whole service rather than
+   * `targetGroupArn` alone. Counts (Sum or SampleCount) and host counts are summed over these target
+   * groups with metric math (FILL(m, 0) + ...: exact even on a shared load balancer; AWS publishes
+   * host counts per target group only); other statistics (latency averages and percentiles) read
+   * the LoadBalancer dimension, which ALB publishes for TargetResponseTime and the 5xx and request
+   * counts, so the load balancer must serve this service alone.
+   */
+  readonly serviceTargetGroupArns?: readonly string[];
   /** Default 60. */
   readonly periodSeconds?: number;
   /** Default notBreaching (ALB publishes no zero counts). */
@@ -382,7 +395,11 @@ export class World {
   // ------------------------------------------------------------------ images
   /** How an image behaves (merged over the defaults: errorRate 0.001, latencyMs 80, healthy). */
   setImageProfile(digest: string, profile: Partial<ImageProfile>): void {
-    this.profiles.set(digest, { ...this.imageProfile(digest), ...profile });
+    const next = { ...this.imageProfile(digest), ...profile };
+    if (next.p99LatencyMs !== undefined && !(next.p99LatencyMs > next.latencyMs && next.p99LatencyMs <= next.latencyMs * MAX_TAIL_RATIO)) {
+      throw new Error(`image ${digest}: p99LatencyMs (${next.p99LatencyMs}) must be above latencyMs (${next.latencyMs}, the mean) and at most ${MAX_TAIL_RATIO} times it`);
+    }
+    this.profiles.set(digest, next);
   }
   imageProfile(digest: string | undefined): ResolvedImageProfile {
     const p = digest === undefined ? undefined : this.profiles.get(digest);
@@ -606,28 +623,70 @@ export class World {
       ComparisonOperator: spec.comparison ?? 'GreaterThanThreshold',
       TreatMissingData: spec.treatMissingData ?? 'notBreaching',
     } as const;
+    const averaged = spec.metric === 'TargetResponseTime' || spec.metric === 'HealthyHostCount' || spec.metric === 'UnHealthyHostCount';
+    const statistic = spec.statistic ?? (averaged ? 'Average' : 'Sum');
+    const percentile = /^p/.test(statistic);
+    const statOf = (): { Statistic: Statistic } | { ExtendedStatistic: string } =>
+      percentile ? { ExtendedStatistic: statistic } : { Statistic: statistic as Statistic };
+    const tgDims = (arn: string) => {
+      const name = this.elb.targetGroupFullName(arn);
+      if (!name) throw new Error(`createAlarm: no target group ${arn}`);
+      return [
+        { Name: 'TargetGroup', Value: name },
+        { Name: 'LoadBalancer', Value: lb.fullName },
+      ];
+    };
+    const query = (id: string, name: string, d: ReturnType<typeof tgDims>, stat = 'Sum'): MetricDataQuery => ({
+      Id: id,
+      MetricStat: { Metric: { Namespace: ALB_NAMESPACE, MetricName: name, Dimensions: d }, Period: period, Stat: stat },
+      ReturnData: false,
+    });
+    const whole = spec.serviceTargetGroupArns;
+    const filled = (ids: readonly string[]) => ids.map((id) => `FILL(${id}, 0)`).join(' + ');
     if (spec.metric === 'ErrorRate') {
-      const stat = (id: string, name: string): MetricDataQuery => ({
-        Id: id,
-        MetricStat: { Metric: { Namespace: ALB_NAMESPACE, MetricName: name, Dimensions: dims }, Period: period, Stat: 'Sum' },
-        ReturnData: false,
-      });
+      const groups = whole ?? [spec.targetGroupArn];
+      const errors = groups.map((tg, k) => query(`e${k}`, 'HTTPCode_Target_5XX_Count', tgDims(tg)));
+      const requests = groups.map((tg, k) => query(`r${k}`, 'RequestCount', tgDims(tg)));
       this.cloudwatch.putMetricAlarm({
         ...common,
-        Metrics: [
-          { Id: 'e1', Expression: '100 * FILL(m1, 0) / m2', Label: 'ErrorRate', ReturnData: true },
-          stat('m1', 'HTTPCode_Target_5XX_Count'),
-          stat('m2', 'RequestCount'),
-        ],
+        Metrics: whole
+          ? [
+              { Id: 'rate', Expression: `100 * (${filled(errors.map((q) => q.Id as string))}) / (${filled(requests.map((q) => q.Id as string))})`, Label: 'ErrorRate', ReturnData: true },
+              ...errors,
+              ...requests,
+            ]
+          : [
+              { Id: 'e1', Expression: '100 * FILL(m1, 0) / m2', Label: 'ErrorRate', ReturnData: true },
+              query('m1', 'HTTPCode_Target_5XX_Count', dims),
+              query('m2', 'RequestCount', dims),
+            ],
+      });
+    } else if (whole && spec.metric !== 'HTTPCode_ELB_5XX_Count' && (spec.metric === 'HealthyHostCount' || spec.metric === 'UnHealthyHostCount' || statistic === 'Sum' || statistic === 'SampleCount')) {
+      // The whole service, summed over its target groups (metric math).
+      const parts = whole.map((tg, k) => query(`m${k}`, spec.metric, tgDims(tg), statistic));
+      this.cloudwatch.putMetricAlarm({
+        ...common,
+        Metrics: [{ Id: 'service', Expression: filled(parts.map((q) => q.Id as string)), Label: `${spec.metric} (service)`, ReturnData: true }, ...parts],
       });
     } else {
-      const averaged = spec.metric === 'TargetResponseTime' || spec.metric === 'HealthyHostCount' || spec.metric === 'UnHealthyHostCount';
+      if (whole && spec.metric !== 'HTTPCode_ELB_5XX_Count') {
+        // The LoadBalancer dimension counts every target group behind the load balancer.
+        const others = this.elb
+          .targetGroupArns()
+          .filter((tg) => !whole.includes(tg))
+          .filter((tg) => this.elb.loadBalancersOf(tg).some((x) => x.fullName === lb.fullName) || this.serviceLoadBalancer.get(tg)?.fullName === lb.fullName);
+        if (others.length > 0) {
+          throw new Error(
+            `createAlarm ${spec.name}: ${spec.metric} ${statistic} over the whole service reads the LoadBalancer dimension of ${lb.fullName}, which also serves ${others.map((tg) => this.elb.targetGroupFullName(tg)).join(', ')}: alarm per target group, or give the service its own load balancer`,
+          );
+        }
+      }
       this.cloudwatch.putMetricAlarm({
         ...common,
         Namespace: ALB_NAMESPACE,
         MetricName: spec.metric,
-        Dimensions: spec.metric === 'HTTPCode_ELB_5XX_Count' ? [{ Name: 'LoadBalancer', Value: lb.fullName }] : dims,
-        Statistic: spec.statistic ?? (averaged ? 'Average' : 'Sum'),
+        Dimensions: spec.metric === 'HTTPCode_ELB_5XX_Count' || whole ? [{ Name: 'LoadBalancer', Value: lb.fullName }] : dims,
+        ...statOf(),
         Period: period,
       });
     }

@@ -338,6 +338,8 @@ describe('lostPush', () => {
   const any = () => true;
   const image = (n: number, pushedSecondsAgo: number, tags = [`v${n}`]) => ({ digest: DIGEST(n), tags, pushedAt: ago(pushedSecondsAgo) });
   const rec = (n: number, createdSecondsAgo: number) => ({ image: { repository: 'r', digest: DIGEST(n), uri: 'x' }, createdAt: ago(createdSecondsAgo) });
+  /** Managed for a week: older than every push below. */
+  const MANAGED = NOW - 7 * 24 * 3600 * 1000;
 
   it.each([
     { name: 'the newest push without a deployment', images: [image(1, 90_000), image(2, 600)], records: [], want: 2 },
@@ -347,13 +349,23 @@ describe('lostPush', () => {
     { name: 'not when a later deployment (e.g. a rollback) happened since', images: [image(2, 600)], records: [rec(1, 300)], want: undefined },
     { name: 'only the newest counts: an older lost push is history', images: [image(2, 900), image(3, 600)], records: [rec(3, 590)], want: undefined },
   ])('$name', ({ images, records, want }) => {
-    const got = lostPush(any, images, records, undefined, NOW);
+    const got = lostPush(any, images, records, undefined, NOW, MANAGED);
     expect(got?.digest).toBe(want === undefined ? undefined : DIGEST(want));
   });
 
   it('respects the tag filter and the stable digest', () => {
     const images = [image(2, 600, ['latest']), image(3, 700, ['v3'])];
-    expect(lostPush((t) => t?.startsWith('v') ?? false, images, [], undefined, NOW)?.digest).toBe(DIGEST(3));
-    expect(lostPush(any, [image(2, 600)], [], DIGEST(2), NOW)).toBeUndefined();
+    expect(lostPush((t) => t?.startsWith('v') ?? false, images, [], undefined, NOW, MANAGED)?.digest).toBe(DIGEST(3));
+    expect(lostPush(any, [image(2, 600)], [], DIGEST(2), NOW, MANAGED)).toBeUndefined();
+  });
+
+  it('only a push made after the service came under management (install, or the service added later)', () => {
+    // Managed since 5 minutes ago: v2, pushed 10 minutes ago, was pushed while nothing watched.
+    expect(lostPush(any, [image(2, 600)], [], undefined, NOW, NOW - 300_000)).toBeUndefined();
+    // A push after management is taken, whatever was pushed before it; two pushes before it: nothing.
+    expect(lostPush(any, [image(1, 200), image(2, 600)], [], undefined, NOW, NOW - 300_000)?.digest).toBe(DIGEST(1));
+    expect(lostPush(any, [image(1, 400), image(2, 600)], [], undefined, NOW, NOW - 300_000)).toBeUndefined();
+    // Pushed at the very moment management began: taken.
+    expect(lostPush(any, [image(2, 300)], [], undefined, NOW, NOW - 300_000)?.digest).toBe(DIGEST(2));
   });
 });

@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { type CutoverConfigInput, parseConfig } from '../../functions/core/config.js';
 import {
   blockingFindings,
-  EcrImageScanDetail,
   gatesOf,
   type ImageGateInput,
   imageGateVerdict,
@@ -13,11 +12,11 @@ import {
   migrationOutcome,
   migrationRunParameters,
   SCAN_POLL_SECONDS,
-  scanResultFromEvent,
   scanResultOf,
   SEVERITIES,
   taskFromCause,
 } from '../../functions/core/gates.js';
+import { EcrImageScanDetail, scanResultFromEvent } from '../../functions/core/scan-event.js';
 
 const fixture = (path: string): unknown => JSON.parse(readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8'));
 const T = Date.parse('2026-01-01T00:00:00Z');

@@ -7,7 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseCause } from '../../functions/core/deploy-state.js';
-import { AlarmTriggered, ValidationError } from '../../functions/core/errors.js';
+import { AlarmTriggered } from '../../functions/core/errors.js';
+import { createHandler as createAlarmWatcher } from '../../functions/handlers/alarm-watcher.js';
+import { recordingMetrics } from '../../functions/handlers/shared/metrics.js';
 import type { DeploymentRecord } from '../../functions/core/model.js';
 import { digestOf, lambdaError, REPOSITORY, useDynalite, World } from '../helpers/fakes.js';
 
@@ -161,14 +163,19 @@ describe('alarm-watcher: malformed or foreign events', () => {
     { name: 'another account', event: alarmEvent((e) => { e.account = '210987654321'; }), field: 'account' },
     { name: 'another region', event: alarmEvent((e) => { e.region = 'eu-west-1'; }), field: 'region' },
   ];
-  it.each(cases)('$name -> ValidationError on $field, nothing signalled', async ({ event, field }) => {
+  it.each(cases)('$name -> rejected (ValidationError on $field, answered, not thrown), counted, nothing signalled or written', async ({ event, field }) => {
+    // Prepare
     await deployment('d-1', [ALARM], { waitingFor: 'bake' });
-    const error = await w.alarmWatcher(event).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).problems.some((p) => p.startsWith(`${field}:`))).toBe(true);
+    const metrics = recordingMetrics();
+    const watcher = createAlarmWatcher({ env: w.env, clock: w.clock, store: w.store, orchestrator: w.orchestrator, deploymentMetrics: metrics, logLevel: 'SILENT' });
+    // Act: a throw would be retried twice by Lambda and dead-lettered; the same event fails the same way.
+    const result = await watcher(event);
+    // Assess
+    expect(result.rejected?.error).toBe('ValidationError');
+    expect(result.rejected?.fields).toContain(field);
+    expect(result.failed).toEqual([]);
+    expect(metrics.points).toEqual([{ name: 'RejectedEvents', value: 1, unit: 'Count', dimensions: {} }]);
     expect(w.orchestrator.signals).toEqual([]);
+    expect((await w.store.getDeployment('web', 'production', 'd-1'))?.timeline).toEqual([]);
   });
 });

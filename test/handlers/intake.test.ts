@@ -5,10 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { DeployRequestSchema } from '../../functions/core/deploy-state.js';
-import { ValidationError } from '../../functions/core/errors.js';
+import { describe, expect, it, vi } from 'vitest';
+import { DeployRequestSchema } from '../../functions/core/deploy-request.js';
+import { AwsThrottled, ValidationError } from '../../functions/core/errors.js';
 import { createHandler } from '../../functions/handlers/intake.js';
+import { recordingMetrics } from '../../functions/handlers/shared/metrics.js';
 import { ACCOUNT, ARN, digestOf, FakeImages, FakeOrchestrator, REGION, REPOSITORY, testConfig, testEnv } from '../helpers/fakes.js';
 
 type Json = Record<string, unknown>;
@@ -43,13 +44,32 @@ function push(patch: Patch = {}): Json {
   return e;
 }
 
-function setup(config = testConfig()) {
+function setup(config = testConfig(), logLevel = 'SILENT') {
   const orchestrator = new FakeOrchestrator();
   const images = new FakeImages();
   // ECR's push time of the fixture's image: the event's time (ECR keeps it across later pushes of the digest).
   images.put(REPOSITORY_OF_FIXTURE, { digest: DIGEST, tags: ['latest'], pushedAt: '2019-11-16T01:54:34.000Z' });
-  const intake = createHandler({ env: testEnv(config), orchestrator, images, logLevel: 'SILENT' });
-  return { orchestrator, intake, images };
+  const metrics = recordingMetrics();
+  const intake = createHandler({ env: testEnv(config), orchestrator, images, deploymentMetrics: metrics, logLevel });
+  return { orchestrator, intake, images, metrics };
+}
+
+/** The JSON log lines (Powertools) written while `fn` runs. */
+async function logsOf<T>(fn: () => Promise<T>): Promise<{ result: T; logs: Array<Record<string, unknown>> }> {
+  const lines: string[] = [];
+  const capture = (chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  };
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  try {
+    const result = await fn();
+    return { result, logs: lines.flatMap((l) => l.split('\n')).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
 }
 const REPOSITORY_OF_FIXTURE = (FIXTURE.detail as Json)['repository-name'] as string;
 
@@ -178,7 +198,7 @@ describe('intake: a well-formed push that is not for us is ignored and starts no
   });
 });
 
-describe('intake: malformed or foreign events are a ValidationError naming the field, and start nothing', () => {
+describe('intake: malformed or foreign events are rejected (ValidationError naming the field), not thrown, and start nothing', () => {
   const cases: Array<{ name: string; event: unknown; field: string }> = [
     { name: 'not an object', event: 'ECR Image Action', field: '(root)' },
     { name: 'null', event: null, field: '(root)' },
@@ -198,6 +218,8 @@ describe('intake: malformed or foreign events are a ValidationError naming the f
     { name: 'a repository name starting with a separator', event: push({ detail: { 'repository-name': '-app' } }), field: 'detail.repository-name' },
     { name: 'a repository name of one character', event: push({ detail: { 'repository-name': 'a' } }), field: 'detail.repository-name' },
     { name: 'a tag of 129 characters', event: push({ detail: { 'image-tag': `v${'1'.repeat(128)}` } }), field: 'detail.image-tag' },
+    // ECR takes tags of up to 300 characters (issue #14 Low): refused once, never retried.
+    { name: 'a tag of 300 characters (ECR takes it, Docker does not)', event: push({ detail: { 'image-tag': `v${'1'.repeat(299)}` } }), field: 'detail.image-tag' },
     { name: 'a tag starting with a dot', event: push({ detail: { 'image-tag': '.hidden' } }), field: 'detail.image-tag' },
     { name: 'an empty tag', event: push({ detail: { 'image-tag': '' } }), field: 'detail.image-tag' },
     { name: 'another account', event: push({ account: '210987654321' }), field: 'account' },
@@ -207,24 +229,42 @@ describe('intake: malformed or foreign events are a ValidationError naming the f
     { name: 'a time that is not ISO 8601', event: push({ time: '16/11/2019 01:54' }), field: 'time' },
   ];
 
-  it.each(cases)('$name -> ValidationError on $field', async ({ event, field }) => {
+  it.each(cases)('$name -> rejected with ValidationError on $field, logged at WARN, counted in RejectedEvents', async ({ event, field }) => {
     // Prepare
-    const { orchestrator, intake } = setup();
-    // Act
-    const error = await intake(event).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const { orchestrator, intake, metrics } = setup(testConfig(), 'WARN');
+    // Act: answered, not thrown (a throw is retried twice by Lambda and dead-lettered).
+    const { result, logs } = await logsOf(() => intake(event));
     // Assess
-    expect(error).toBeInstanceOf(ValidationError);
-    const problems = (error as ValidationError).problems;
-    expect(problems.some((p) => p.startsWith(`${field}:`)), `problems: ${problems.join(' | ')}`).toBe(true);
-    expect((error as ValidationError).message).toContain(field);
+    expect(result.rejected?.error).toBe('ValidationError');
+    expect(result.rejected?.fields).toContain(field);
+    expect(result.rejected?.message).toContain(field);
+    expect(result.started).toEqual([]);
     expect(orchestrator.started).toEqual([]);
+    expect(metrics.points).toEqual([{ name: 'RejectedEvents', value: 1, unit: 'Count', dimensions: {} }]);
+    const warn = logs.find((l) => l.message === 'event rejected');
+    expect(warn?.level).toBe('WARN');
+    expect(warn?.error).toBe('ValidationError');
+    expect(warn?.fields).toContain(field);
+  });
+
+  it('a push that is accepted or ignored counts no rejection', async () => {
+    const { intake, metrics } = setup();
+    await intake(push());
+    await intake(push({ detail: { 'action-type': 'DELETE' } }));
+    expect(metrics.points.filter((p) => p.name === 'RejectedEvents')).toEqual([]);
+  });
+
+  it('AWS trouble while starting still throws (a retry may pass)', async () => {
+    const { orchestrator, intake, metrics } = setup();
+    orchestrator.start = async () => {
+      throw new AwsThrottled('Rate exceeded');
+    };
+    await expect(intake(push())).rejects.toThrow(AwsThrottled);
+    expect(metrics.points).toEqual([]);
   });
 });
 
-describe('intake: property — any mutation of the documented event is accepted or a ValidationError', () => {
+describe('intake: property — any mutation of the documented event is accepted, ignored or rejected (ValidationError), never thrown', () => {
   const PATHS = [
     'version',
     'id',
@@ -297,7 +337,7 @@ describe('intake: property — any mutation of the documented event is accepted 
     else target[key] = structuredClone(m.op.value);
   }
 
-  it('never throws anything but ValidationError, never starts on rejection, and every start is a valid deploy input', async () => {
+  it('never throws, never starts on rejection, and every start is a valid deploy input', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), async (mutations) => {
         // Prepare
@@ -310,8 +350,10 @@ describe('intake: property — any mutation of the documented event is accepted 
           (error: unknown) => ({ ok: false as const, error }),
         );
         // Assess
-        if (!outcome.ok) {
-          expect(outcome.error).toBeInstanceOf(ValidationError);
+        expect(outcome.ok, outcome.ok ? '' : String(outcome.error)).toBe(true);
+        if (!outcome.ok) return;
+        if (outcome.result.rejected) {
+          expect(outcome.result.rejected.error).toBe(ValidationError.name);
           expect(orchestrator.started).toEqual([]);
           return;
         }

@@ -64,12 +64,16 @@ const split = (blue: number, green: number) => [
   { targetGroupArn: ARN.webGreen, weight: green },
 ];
 
+/** Cutover has managed every configured service for a week (a first sweep a week ago recorded it). */
+const MANAGED_FOR_MS = 7 * 24 * 3600 * 1000;
+
 beforeEach(async () => {
   w = (await World.create(db)).seed();
   env = w.env;
   releaseRecords.clear();
   executions = new Executions();
   inventory = new Inventory();
+  for (const svc of w.env.config.services) await w.store.markManaged(svc.name, svc.environment, new Date(w.clock.now() - MANAGED_FOR_MS).toISOString());
 });
 
 describe('reconcile: orphaned deployments', () => {
@@ -223,6 +227,22 @@ describe('reconcile: lost push events', () => {
     expect((await sweep()).started).toEqual([]);
   });
 
+  it('a push tagged only with 129-300 characters (ECR takes it, Docker does not) is skipped with the reason, every sweep, never started (issue #14, Low)', async () => {
+    // Prepare: a 300-character tag pushed 10 minutes ago, and a Docker-tagged push before it.
+    inventory.images.set(REPOSITORY, [pushed(5, 600, `v${'1'.repeat(299)}`), pushed(6, 1200, 'v6')]);
+    // Act: the schedule runs the sweep again and again.
+    const runs = [await sweep(), await sweep()];
+    // Assess: the long-tagged push is named as skipped, and never started (only the older Docker-tagged one is).
+    for (const r of runs) {
+      expect(r.skipped).toEqual([{ repository: REPOSITORY, digest: digestOf(5), reason: expect.stringMatching(/300 characters.*at most 128/) }]);
+      expect(r.started.some((s) => s.digest === digestOf(5))).toBe(false);
+    }
+    expect(executions.started.some((s) => JSON.stringify(s.input).includes(digestOf(5)))).toBe(false);
+    // A recent push with a Docker tag is not skipped (the test can fail).
+    inventory.images.set(REPOSITORY, [pushed(7, 600, 'v7')]);
+    expect((await sweep()).skipped).toBeUndefined();
+  });
+
   it('with a release pipeline, a push lost before a later environment starts nothing there: the release owns it (issue #12, defect 1)', async () => {
     // Prepare: production then staging; the push's release deployed production (its first
     // environment) and is still on its way; staging (web/staging takes `latest`) has no record yet.
@@ -261,6 +281,58 @@ describe('reconcile: lost push events', () => {
     const third = await sweep();
     expect(third.releases[0]?.alreadyStarted).toBe(true);
     expect(executions.started).toHaveLength(1);
+  });
+
+  it('right after install, a push made before the service came under management is not deployed; a push lost after is', async () => {
+    // Prepare: a fresh table (Cutover just installed: no management record), and an image pushed
+    // an hour before install that nobody deployed.
+    w = (await World.create(db)).seed();
+    env = w.env;
+    inventory.images.set(REPOSITORY, [pushed(2, 3600)]);
+    // Act: the first sweep after install.
+    const first = await sweep();
+    // Assess: nothing deployed, and the sweep recorded when it first saw web/production.
+    expect(first.started).toEqual([]);
+    expect(executions.started).toEqual([]);
+    const installedAt = w.clock.iso();
+    expect(await w.store.markManaged('web', 'production', '2099-01-01T00:00:00.000Z')).toBe(installedAt);
+    // Prepare: ten minutes later a push whose event EventBridge lost.
+    w.clock.advance(600_000);
+    inventory.images.set(REPOSITORY, [pushed(2, 4200), pushed(3, 300)]);
+    // Act
+    const later = await sweep();
+    // Assess: the push after management is deployed, once, in every environment its tag filter takes.
+    expect(later.started.map((s) => s.deploymentId)).toContain(deploymentIdFor('web', 'production', digestOf(3)));
+    expect(later.started.every((s) => s.digest === digestOf(3))).toBe(true);
+    // The first-seen time does not move on later sweeps.
+    expect(await w.store.markManaged('web', 'production', w.clock.iso())).toBe(installedAt);
+  });
+
+  it('two sweeps seeing a service for the first time at once agree on when it came under management (a conditional put)', async () => {
+    const [a, b] = await Promise.all([
+      w.store.markManaged('fresh', 'production', '2026-01-01T00:00:00.000Z'),
+      w.store.markManaged('fresh', 'production', '2026-01-01T00:05:00.000Z'),
+    ]);
+    expect(a).toBe(b);
+    expect(['2026-01-01T00:00:00.000Z', '2026-01-01T00:05:00.000Z']).toContain(a);
+    expect(await w.store.markManaged('fresh', 'production', '2027-01-01T00:00:00.000Z')).toBe(a);
+  });
+
+  it('a service added to the configuration later: a push made before it was added is not deployed, another service is unaffected', async () => {
+    // Prepare: web and worker have been managed for a week (beforeEach); `added-later`, a copy of the
+    // worker (same repository and tag filter), was just added to the configuration.
+    const worker = w.env.config.services.find((s) => s.name === 'worker');
+    expect(worker?.repository).toBe(REPOSITORY);
+    const added = { ...(worker as NonNullable<typeof worker>), name: 'added-later' };
+    env = { ...w.env, config: { ...w.env.config, services: [...w.env.config.services, added] } };
+    inventory.images.set(REPOSITORY, [pushed(8, 900)]);
+    // Act
+    const result = await sweep();
+    // Assess: web (managed for a week) deploys the lost push; the newly added service does not.
+    const ids = result.started.map((s) => s.deploymentId);
+    expect(ids).toContain(deploymentIdFor('web', 'production', digestOf(8)));
+    expect(ids).toContain(deploymentIdFor('worker', 'production', digestOf(8)));
+    expect(ids.filter((id) => id.startsWith('added-later'))).toEqual([]);
   });
 
   it('the image the service already runs (its primary task set) is not deployed again', async () => {

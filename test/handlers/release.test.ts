@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoReleaseStore } from '../../functions/aws/release-store.js';
 import type { CutoverConfigInput } from '../../functions/core/config.js';
-import { DeploymentRolledBack, NotWaitingForApproval, ValidationError } from '../../functions/core/errors.js';
+import { DeploymentRolledBack, SignalNotVerified, ValidationError } from '../../functions/core/errors.js';
+import { signalProof } from '../../functions/handlers/shared/signal-proof.js';
 import { DeploymentStatus, LifecycleEvent } from '../../functions/core/model.js';
-import type { ReleaseStageItem } from '../../functions/core/release.js';
+import { publicRelease, type ReleaseStageItem } from '../../functions/core/release.js';
 import { createHandler as createIntake } from '../../functions/handlers/intake.js';
 import { attemptSuffix } from '../../functions/core/deploy-state.js';
 import { createHandler, type ReleaseOutput, type ReleaseState } from '../../functions/handlers/release.js';
@@ -41,7 +42,7 @@ beforeEach(async () => {
 });
 
 const release = () =>
-  createHandler({ env: w.env, clock: w.clock, releases, store: w.store, events: w.events, orchestrator: w.orchestrator, logLevel: 'SILENT' }) as (
+  createHandler({ env: w.env, clock: w.clock, releases, store: w.store, events: w.events, logLevel: 'SILENT' }) as (
     e: unknown,
   ) => Promise<unknown>;
 const input = (over: Record<string, unknown> = {}) => ({
@@ -130,45 +131,59 @@ describe('start', () => {
 });
 
 describe('the approval', () => {
-  it('await-approval stores the token and announces it; approve sends success to it and records who', async () => {
+  const EXECUTION = `${RELEASE_ARN.replace(':stateMachine:', ':execution:')}:rel-1`;
+  const startedUnder = async () => (await release()({ action: 'start', input: input(), executionName: 'rel-1', executionArn: EXECUTION })) as ReleaseState;
+
+  it('await-approval stores the token (on the waiting index) and announces it; the release function answers no token', async () => {
     // Prepare
-    const state = await started();
-    const production = itemOf(state, 1);
+    const state = await startedUnder();
     // Act
-    await release()({ action: 'await-approval', item: production, taskToken: 'tok-1' });
+    await release()({ action: 'await-approval', item: itemOf(state, 1), taskToken: 'tok-1', executionArn: EXECUTION });
     // Assess
-    expect((await releases.getRelease('rel-1'))?.stages[1]?.status).toBe('WAITING_FOR_APPROVAL');
+    const record = await releases.getRelease('rel-1');
+    expect(record?.stages[1]?.status).toBe('WAITING_FOR_APPROVAL');
+    expect(record?.waitingFor?.environment).toBe('production');
+    expect((await releases.listWaitingReleases()).map((r) => r.releaseId)).toEqual(['rel-1']);
     expect(w.events.of(LifecycleEvent.ReleaseApprovalRequested)).toEqual([
       expect.objectContaining({ releaseId: 'rel-1', environment: 'production', timeoutSeconds: 3600, onTimeout: 'abort' }),
     ]);
-    // Act: the operator approves
-    await expect(release()({ action: 'control', control: { releaseId: 'rel-1', action: 'approve', by: 'alice' } })).resolves.toEqual({
-      releaseId: 'rel-1',
-      environment: 'production',
-      action: 'approve',
-    });
-    expect(w.orchestrator.signals).toEqual([{ kind: 'success', token: 'tok-1', output: { action: 'approve', by: 'alice' } }]);
-    const record = await releases.getRelease('rel-1');
-    expect(record?.taskToken).toBeUndefined();
-    expect(record?.stages[1]?.approval).toMatchObject({ action: 'approve', by: 'alice' });
-    // A second approve has nothing to answer.
-    await expect(release()({ action: 'control', control: { releaseId: 'rel-1', action: 'approve' } })).rejects.toThrow(NotWaitingForApproval);
-  });
-
-  it('abort fails the token with Aborted, naming who and why', async () => {
-    const state = await started();
-    await release()({ action: 'await-approval', item: itemOf(state, 1), taskToken: 'tok-2' });
-    await release()({ action: 'control', control: { releaseId: 'rel-1', action: 'abort', by: 'bob', reason: 'code freeze' } });
-    expect(w.orchestrator.signals).toEqual([
-      { kind: 'failure', token: 'tok-2', error: 'Aborted', cause: 'Aborted by bob: code freeze (release rel-1, before production)' },
-    ]);
-  });
-
-  it('a control for a release that is not waiting changes nothing', async () => {
-    await started();
-    await expect(release()({ action: 'control', control: { releaseId: 'rel-1', action: 'approve' } })).rejects.toThrow(NotWaitingForApproval);
-    await expect(release()({ action: 'control', control: { releaseId: 'nope', action: 'approve' } })).rejects.toThrow(ValidationError);
+    // The operator's old door is shut: `control` is not an action of this function any more (issue #14, item 4).
+    await expect(release()({ action: 'control', control: { releaseId: 'rel-1', action: 'approve', by: 'mallory' } })).rejects.toThrow(ValidationError);
     expect(w.orchestrator.signals).toEqual([]);
+    // Once begun, the token leaves the record and the index.
+    await release()({ action: 'begin', item: itemOf(state, 1, { approval: { action: 'approve', by: 'alice' } }) });
+    expect((await releases.getRelease('rel-1'))?.taskToken).toBeUndefined();
+    expect(await releases.listWaitingReleases()).toEqual([]);
+  });
+
+  it('await-approval plants no token on a release another execution runs, or on an environment that needs no approval', async () => {
+    const state = await startedUnder();
+    await expect(release()({ action: 'await-approval', item: itemOf(state, 1), taskToken: 'tok-x', executionArn: `${EXECUTION}-other` })).rejects.toThrow(
+      /not a release in progress under execution .*-other/,
+    );
+    await expect(release()({ action: 'await-approval', item: itemOf(state, 1), taskToken: 'tok-x' })).rejects.toThrow(ValidationError);
+    await expect(release()({ action: 'await-approval', item: itemOf(state, 0), taskToken: 'tok-x', executionArn: EXECUTION })).rejects.toThrow(ValidationError);
+    expect((await releases.getRelease('rel-1'))?.taskToken).toBeUndefined();
+  });
+
+  it('verify-signal: an approval without the control path\'s nonce is SignalNotVerified; with it, it passes', async () => {
+    // Prepare: production waits on tok-1.
+    const state = await startedUnder();
+    await release()({ action: 'await-approval', item: itemOf(state, 1), taskToken: 'tok-1', executionArn: EXECUTION });
+    // Act + Assess: a SendTaskSuccess from outside (no nonce, or a made-up one)
+    await expect(release()({ action: 'verify-signal', item: itemOf(state, 1, { approval: { action: 'approve', by: 'mallory' } }) })).rejects.toThrow(SignalNotVerified);
+    await expect(
+      release()({ action: 'verify-signal', item: itemOf(state, 1, { approval: { action: 'approve', nonce: 'made-up' } as never }) }),
+    ).rejects.toThrow(SignalNotVerified);
+    // The control path recorded the hashes of this token and of its nonce.
+    const proof = signalProof('tok-1');
+    await releases.recordApprovalSignal('rel-1', { ...proof.recorded, by: 'alice', at: w.clock.iso() });
+    await expect(release()({ action: 'verify-signal', item: itemOf(state, 1, { approval: { action: 'approve', nonce: proof.nonce } as never }) })).resolves.toEqual({
+      checked: true,
+    });
+    // A public read of the record has neither the token nor the hashes.
+    const shown = publicRelease((await releases.getRelease('rel-1')) as never);
+    expect(JSON.stringify(shown)).not.toMatch(/tok-1|signalNonceHash|tokenHash/);
   });
 });
 
@@ -212,11 +227,12 @@ describe('finish', () => {
   });
 
   it('an expired approval: ABORTED naming the environment and its timeout; every later environment NOT_REACHED', async () => {
-    const state = await started();
+    const execution = `${RELEASE_ARN.replace(':stateMachine:', ':execution:')}:rel-1`;
+    const state = (await release()({ action: 'start', input: input(), executionName: 'rel-1', executionArn: execution })) as ReleaseState;
     const staging = (await releases.getRelease('rel-1'))?.stages[0];
     if (!staging) throw new Error('no staging stage');
     await releases.updateStage('rel-1', 0, { ...staging, status: 'SUCCEEDED' });
-    await release()({ action: 'await-approval', item: itemOf(state, 1), taskToken: 'tok-3' });
+    await release()({ action: 'await-approval', item: itemOf(state, 1), taskToken: 'tok-3', executionArn: execution });
     const out = (await release()({ action: 'finish', state: { ...state, error: { Error: 'ApprovalExpired', Cause: 'expired' } } })) as ReleaseOutput;
     expect(out.outcome?.message).toBe('ApprovalExpired: production was not approved within 3600 s (onApprovalTimeout abort): the release stopped before it');
     const record = await releases.getRelease('rel-1');

@@ -142,12 +142,10 @@ describe('handler roles, with every optional feature configured', () => {
     expect(handlerGrants(template, 'migration')).toEqual({ ...f.readWrite, 'ecs:DescribeTaskSets': SERVICES });
   });
 
-  it('release: its record, the bus, and the approval token', () => {
+  it('release: its record and the bus; no task token (operators approve through the control state machine, issue #14 item 4)', () => {
     expect(handlerGrants(template, 'release')).toEqual({
       ...f.readWrite,
       ...f.bus,
-      'states:SendTaskFailure': ['*'],
-      'states:SendTaskSuccess': ['*'],
     });
   });
 

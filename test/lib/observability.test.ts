@@ -15,12 +15,12 @@ const ofType = (t: Template, type: string) =>
 describe('CutoverObservability', () => {
   const { template, stack } = synthStack();
 
-  it('alarms on every handler error, every dead-letter queue, failed and stopped deployments and a stuck one', () => {
+  it('alarms on every handler error, every dead-letter queue, failed and stopped deployments, a stuck one and rejected events', () => {
     const alarms = ofType(template, 'AWS::CloudWatch::Alarm');
     const dlqs = Object.values(stack.controlPlane.deadLetterQueues).filter(Boolean).length;
     const scheduleDlq = stack.controlPlane.scheduleDeadLetterQueue ? 1 : 0;
     expect(scheduleDlq).toBe(1);
-    expect(alarms).toHaveLength(HANDLER_NAMES.length + dlqs + scheduleDlq + 3);
+    expect(alarms).toHaveLength(HANDLER_NAMES.length + dlqs + scheduleDlq + 4);
     const stuck = alarms.find((a) => JSON.stringify(a.Properties).includes(METRIC.oldestInFlight));
     expect(stuck?.Properties?.Threshold).toBe(longestRunSeconds(stack.controlPlane.config));
     expect(JSON.stringify(stuck?.Properties?.Metrics)).toContain(`SELECT MAX(${METRIC.oldestInFlight}) FROM SCHEMA(\\"${METRICS_NAMESPACE}\\", environment, service)`);
@@ -32,6 +32,12 @@ describe('CutoverObservability', () => {
     const failed = alarms.find((a) => JSON.stringify(a.Properties).includes(METRIC.failed));
     const metrics = failed?.Properties?.Metrics as Array<{ Expression?: string; ReturnData?: boolean }>;
     expect(metrics).toEqual([expect.objectContaining({ Expression: `SELECT SUM(${METRIC.failed}) FROM SCHEMA("${METRICS_NAMESPACE}", environment, service)` })]);
+  });
+
+  it('alarms on RejectedEvents (no dimension: what intake and the alarm watcher publish) as soon as one arrives', () => {
+    const alarm = ofType(template, 'AWS::CloudWatch::Alarm').find((a) => a.Properties?.MetricName === METRIC.rejectedEvents);
+    expect(alarm?.Properties).toMatchObject({ Namespace: METRICS_NAMESPACE, Statistic: 'Sum', Period: 300, Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' });
+    expect(alarm?.Properties?.Dimensions).toBeUndefined();
   });
 
   it("forwards the state changes of Cutover's own alarms (and only those) to Cutover's bus", () => {

@@ -28,8 +28,8 @@ describe('a tag ECR takes but Docker does not', () => {
 
   it('the sweep does not take an image tagged only with it for a lost push', () => {
     const images = [{ digest: digest('b'), tags: [LONG], pushedAt: new Date(NOW - 10 * 60_000).toISOString() }];
-    expect(lostPush((t) => tagMatches('*', t), images, [], undefined, NOW)).toBeUndefined();
+    expect(lostPush((t) => tagMatches('*', t), images, [], undefined, NOW, 0)).toBeUndefined();
     // The same image with a Docker tag is a lost push (the test can fail).
-    expect(lostPush((t) => tagMatches('*', t), [{ ...images[0], tags: ['v2'] } as (typeof images)[number]], [], undefined, NOW)?.digest).toBe(digest('b'));
+    expect(lostPush((t) => tagMatches('*', t), [{ ...images[0], tags: ['v2'] } as (typeof images)[number]], [], undefined, NOW, 0)?.digest).toBe(digest('b'));
   });
 });

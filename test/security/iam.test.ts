@@ -310,6 +310,8 @@ const NEEDS: Record<HandlerName, Need[]> = {
     QUERY,
     GET,
     UPDATE,
+    // A release's approve / abort: who and when on its stage, the approval's proof (hashes).
+    ['dynamodb:UpdateItem', TABLE, RELEASE_ITEM],
     ...ANSWER_TOKENS,
     ['states:StopExecution', DEPLOY_EXECUTION],
     ['states:StartExecution', DEPLOY_STATE_MACHINE],
@@ -363,8 +365,8 @@ const NEEDS: Record<HandlerName, Need[]> = {
     PUBLISH,
   ],
   // functions/handlers/release.ts: its release record (create, read, stages, approval token, finish),
-  // the deployments it waits on, events, and the approval token.
-  release: [['dynamodb:PutItem', TABLE, RELEASE_ITEM], GET, ['dynamodb:UpdateItem', TABLE, RELEASE_ITEM], PUBLISH, ...ANSWER_TOKENS],
+  // the deployments it waits on, events. It answers no token: the control function does (issue #14, item 4).
+  release: [['dynamodb:PutItem', TABLE, RELEASE_ITEM], GET, ['dynamodb:UpdateItem', TABLE, RELEASE_ITEM], PUBLISH],
 };
 
 /** What every Lambda needs whatever it does: its own log stream, X-Ray. */
@@ -531,6 +533,8 @@ describe('IAM: every handler role is allowed what its handler calls, and nothing
     const crossing: string[] = [];
     for (const h of HANDLER_NAMES) {
       const role = roleOf(h);
+      // The control function writes both: deployments, and a release's approval (issue #14, item 4).
+      if (h === 'control') continue;
       const foreign = h === 'release' ? SERVICE_ITEM : RELEASE_ITEM;
       for (const action of ['dynamodb:PutItem', 'dynamodb:UpdateItem']) {
         if ((await decide(role, action, TABLE, foreign)) === 'Allowed') crossing.push(`${h} ${action} ${JSON.stringify(foreign)}`);
@@ -541,6 +545,20 @@ describe('IAM: every handler role is allowed what its handler calls, and nothing
       }
     }
     expect(crossing).toEqual([]);
+  });
+
+  it('releases are approved through the control state machine: only the control, alarm-watcher and lock-waking roles answer tokens, never release (issue #14, item 4)', async () => {
+    // Invoking the release function directly can answer no approval: its role may not SendTaskSuccess/Failure.
+    const release = roleOf('release');
+    for (const action of ['states:SendTaskSuccess', 'states:SendTaskFailure']) expect(await decide(release, action, '*'), action).not.toBe('Allowed');
+    // The control function, which the control state machine runs, may, and may write the release's approval.
+    const control = roleOf('control');
+    expect(await decide(control, 'states:SendTaskSuccess', '*')).toBe('Allowed');
+    expect(await decide(control, 'dynamodb:UpdateItem', TABLE, RELEASE_ITEM)).toBe('Allowed');
+    // Every role that answers tokens, by name.
+    const answering: string[] = [];
+    for (const h of HANDLER_NAMES) if ((await decide(roleOf(h), 'states:SendTaskSuccess', '*')) === 'Allowed') answering.push(h);
+    expect(answering.sort()).toEqual(['alarm-watcher', 'control', 'finish', 'lock', 'rollback']);
   });
 
   it('the partition prefixes the policies name are the store adapters\' keys', () => {
