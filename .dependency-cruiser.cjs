@@ -61,7 +61,7 @@ module.exports = {
     {
       name: 'production-code-not-on-tests',
       severity: 'error',
-      from: { path: '^(functions|lib|local|bin)/' },
+      from: { path: '^(functions|lib|cli|local|bin)/' },
       to: { path: '^test/' },
     },
     {
@@ -72,10 +72,24 @@ module.exports = {
       to: { path: '^local/runner/', pathNot: '^local/runner/index\\.ts$' },
     },
     {
+      name: 'rehearsal-not-on-the-cli',
+      comment: 'local/ is the rehearsal runtime; the command line (cli/) calls into it, never the other way',
+      severity: 'error',
+      from: { path: '^local/' },
+      to: { path: '^cli/' },
+    },
+    {
+      name: 'operator-commands-not-on-the-rehearsal',
+      comment: 'the operator commands talk to a deployed control plane through functions/aws; only simulate.ts (and the parser that dispatches to it) runs the rehearsal. Shared text formatting from local/report/ is allowed.',
+      severity: 'error',
+      from: { path: '^cli/', pathNot: '^cli/(simulate|main)\\.ts$' },
+      to: { path: '^local/', pathNot: '^local/report/' },
+    },
+    {
       name: 'no-circular',
       comment: 'no import cycle at run time (a cycle through a type-only import, erased by the compiler, is fine)',
       severity: 'error',
-      from: { path: '^(functions|lib|bin|local)/' },
+      from: { path: '^(functions|lib|bin|cli|local)/' },
       to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
   ],

@@ -1,7 +1,7 @@
 /**
  * `CutoverStack`: the one stack `cdk deploy` creates — a {@link ControlPlane} for the configuration,
  * in the configuration's account and region when it names them, and outputs the CLI reads
- * (local/cli/settings.ts): `TableName`, `EventBusName`, `<Name>StateMachineArn` for every loaded
+ * (cli/settings.ts): `TableName`, `EventBusName`, `<Name>StateMachineArn` for every loaded
  * state machine (`DeployStateMachineArn`, `ControlStateMachineArn`, `RollbackStateMachineArn`,
  * `CleanupStateMachineArn`, ...) and `ReleaseFunctionName` (an operator's release approve/abort).
  */

@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config.js';
-import type { AdoptReport } from '../../local/cli/adopt.js';
-import { bufferIO } from '../../local/cli/io.js';
-import { main } from '../../local/cli/main.js';
+import type { AdoptReport } from '../../cli/adopt.js';
+import { bufferIO } from '../../cli/io.js';
+import { main } from '../../cli/main.js';
 import { VirtualClockImpl } from '../../local/clock.js';
 import { World } from '../../local/world/world.js';
 

@@ -5,10 +5,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AwsRequestFailed } from '../../functions/core/errors.js';
-import { awsProblem } from '../../local/cli/aws-hints.js';
-import { bufferIO, CommandError } from '../../local/cli/io.js';
-import { reportError } from '../../local/cli/main.js';
-import { resolveSettings } from '../../local/cli/settings.js';
+import { awsProblem } from '../../cli/aws-hints.js';
+import { bufferIO, CommandError } from '../../cli/io.js';
+import { reportError } from '../../cli/main.js';
+import { resolveSettings } from '../../cli/settings.js';
 
 function failingStack(err: Error) {
   return resolveSettings({ flags: {}, env: {}, cwd: '/nonexistent', clientOptions: {}, readStackOutputs: async () => Promise.reject(err) });

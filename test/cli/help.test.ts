@@ -3,8 +3,8 @@
  * (issue #15: `cutover simulate --help` answered "Unknown option '--help'" with exit 2).
  */
 import { describe, expect, it } from 'vitest';
-import { bufferIO } from '../../local/cli/io.js';
-import { COMMANDS, main } from '../../local/cli/main.js';
+import { bufferIO } from '../../cli/io.js';
+import { COMMANDS, main } from '../../cli/main.js';
 
 async function run(argv: string[]) {
   const io = bufferIO();

@@ -4,9 +4,9 @@
  * from the run's client options. Time is the run's virtual clock (polling sleeps on it), and the
  * CloudFormation look-up is stubbed: no test reaches AWS.
  */
-import { bufferIO } from '../../local/cli/io.js';
-import { main } from '../../local/cli/main.js';
-import type { OperatorOverrides } from '../../local/cli/operator.js';
+import { bufferIO } from '../../cli/io.js';
+import { main } from '../../cli/main.js';
+import type { OperatorOverrides } from '../../cli/operator.js';
 import type { RehearsalContext } from '../../local/rehearsal.js';
 import type { Scenario } from '../../local/scenario.js';
 

@@ -6,8 +6,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { releaseIdFor } from '../../functions/core/release.js';
-import { bufferIO } from '../../local/cli/io.js';
-import { main } from '../../local/cli/main.js';
+import { bufferIO } from '../../cli/io.js';
+import { main } from '../../cli/main.js';
 import { type RehearsalContext, runScenario, type ScenarioTrace } from '../../local/rehearsal.js';
 import type { Scenario } from '../../local/scenario.js';
 import { gateScenario } from '../statemachines/gates-scenarios.js';

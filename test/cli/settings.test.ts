@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/core/config.js';
 import { ValidationError } from '../../functions/core/errors.js';
-import { CommandError, UsageError } from '../../local/cli/io.js';
-import { controlInput, parseImageArg, table } from '../../local/cli/operator.js';
-import { resolveService, resolveSettings } from '../../local/cli/settings.js';
+import { CommandError, UsageError } from '../../cli/io.js';
+import { controlInput, parseImageArg, table } from '../../cli/operator.js';
+import { resolveService, resolveSettings } from '../../cli/settings.js';
 import { service } from '../../local/scenarios/builtin.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cutover-cli-'));

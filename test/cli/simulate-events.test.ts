@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bufferIO } from '../../local/cli/io.js';
-import { main } from '../../local/cli/main.js';
-import { scenarioFileText } from '../../local/cli/simulate.js';
+import { bufferIO } from '../../cli/io.js';
+import { main } from '../../cli/main.js';
+import { scenarioFileText } from '../../cli/simulate.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'cutover-simulate-events-'));

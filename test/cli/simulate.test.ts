@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bufferIO } from '../../local/cli/io.js';
-import { main } from '../../local/cli/main.js';
-import { EXAMPLES_DIR, scenarioFileText } from '../../local/cli/simulate.js';
+import { bufferIO } from '../../cli/io.js';
+import { main } from '../../cli/main.js';
+import { EXAMPLES_DIR, scenarioFileText } from '../../cli/simulate.js';
 import { parseScenario } from '../../local/scenario.js';
 import { BUILTIN_SCENARIOS } from '../../local/scenarios/builtin.js';
 

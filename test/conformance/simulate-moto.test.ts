@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
 import { type Action, DescribeListenersCommand, DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { bufferIO } from '../../local/cli/io.js';
-import { main } from '../../local/cli/main.js';
+import { bufferIO } from '../../cli/io.js';
+import { main } from '../../cli/main.js';
 import {
   ACCOUNT,
   createNetwork,

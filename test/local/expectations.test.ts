@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bufferIO } from '../../local/cli/io.js';
-import { main } from '../../local/cli/main.js';
+import { bufferIO } from '../../cli/io.js';
+import { main } from '../../cli/main.js';
 import { expectationDifferences } from '../../local/expectations.js';
 import type { ScenarioSummary } from '../../local/rehearsal.js';
 

@@ -7,8 +7,8 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { releaseIdFor } from '../../functions/core/release.js';
-import { bufferIO } from '../../local/cli/io.js';
-import { main } from '../../local/cli/main.js';
+import { bufferIO } from '../../cli/io.js';
+import { main } from '../../cli/main.js';
 import { expectationDifferences } from '../../local/expectations.js';
 import { type RehearsalContext, runScenario } from '../../local/rehearsal.js';
 import { releaseStoreFor } from '../../functions/handlers/release.js';

@@ -18,8 +18,8 @@
  * `CUTOVER_AWS_ENDPOINT` / `CUTOVER_DYNAMODB_ENDPOINT` point the clients elsewhere (emulators).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { type ClientOptions, clientOptionsFromEnv } from '../../functions/aws/clients.js';
-import { type CutoverConfig, parseConfig, type ServiceConfig } from '../../functions/core/config.js';
+import { type ClientOptions, clientOptionsFromEnv } from '../functions/aws/clients.js';
+import { type CutoverConfig, parseConfig, type ServiceConfig } from '../functions/core/config.js';
 import { awsProblem } from './aws-hints.js';
 import { CommandError } from './io.js';
 
@@ -69,7 +69,7 @@ const blank = (v: string | undefined): string | undefined => (v === undefined ||
 /** Read the stack outputs with the CloudFormation client (loaded only when needed). */
 export const describeStackOutputs: StackOutputsReader = async (stackName, clientOptions) => {
   const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
-  const { makeClient } = await import('../../functions/aws/clients.js');
+  const { makeClient } = await import('../functions/aws/clients.js');
   const client = makeClient(CloudFormationClient, clientOptions);
   try {
     const out = await client.send(new DescribeStacksCommand({ StackName: stackName }));

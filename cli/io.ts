@@ -3,7 +3,7 @@
  * time. Commands take a {@link CliIO} so tests run them in-process and read what they printed.
  */
 import { resolve } from 'node:path';
-import type { LiveOutput } from '../report/live.js';
+import type { LiveOutput } from '../local/report/live.js';
 
 export interface CliIO {
   readonly stdout: LiveOutput;

@@ -28,9 +28,9 @@ import {
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { parseArgs } from 'node:util';
-import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../../functions/aws/clients.js';
-import { parseConfig } from '../../functions/core/config.js';
-import { ConfigError } from '../../functions/core/errors.js';
+import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../functions/aws/clients.js';
+import { parseConfig } from '../functions/core/config.js';
+import { ConfigError } from '../functions/core/errors.js';
 import { type CliIO, CommandError, UsageError } from './io.js';
 
 export const ADOPT_USAGE = 'cutover adopt SERVICE --cluster CLUSTER --service ECS_SERVICE [--env ENV] [--region REGION] [--json]';

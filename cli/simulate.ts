@@ -5,14 +5,14 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type RunOptions, runScenario, type ScenarioSummary, type ScenarioTrace } from '../rehearsal.js';
-import { expectationDifferences } from '../expectations.js';
-import { renderReportsHtml } from '../report/html.js';
-import { MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES } from '../runner/index.js';
-import { LiveView } from '../report/live.js';
-import { buildReport, type ScenarioReport } from '../report/model.js';
-import { parseScenario, type Scenario } from '../scenario.js';
-import { BUILTIN_SCENARIOS, builtinScenario } from '../scenarios/builtin.js';
+import { type RunOptions, runScenario, type ScenarioSummary, type ScenarioTrace } from '../local/rehearsal.js';
+import { expectationDifferences } from '../local/expectations.js';
+import { renderReportsHtml } from '../local/report/html.js';
+import { MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES } from '../local/runner/index.js';
+import { LiveView } from '../local/report/live.js';
+import { buildReport, type ScenarioReport } from '../local/report/model.js';
+import { parseScenario, type Scenario } from '../local/scenario.js';
+import { BUILTIN_SCENARIOS, builtinScenario } from '../local/scenarios/builtin.js';
 import { type CliIO, CommandError, resolvePath, UsageError } from './io.js';
 
 /** The scenarios `cutover demo` rehearses, in order. */

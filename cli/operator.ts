@@ -22,12 +22,12 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseArgs } from 'node:util';
-import { type ClientOptions, makeClient } from '../../functions/aws/clients.js';
-import { ElbTrafficRouter } from '../../functions/aws/elb.js';
-import { DynamoReleaseStore } from '../../functions/aws/release-store.js';
-import { DynamoStore, publicRecord } from '../../functions/aws/store.js';
-import { type CleanupRunReport, formatCleanupReport } from '../../functions/core/cleanup.js';
-import type { CutoverConfig, ServiceConfig } from '../../functions/core/config.js';
+import { type ClientOptions, makeClient } from '../functions/aws/clients.js';
+import { ElbTrafficRouter } from '../functions/aws/elb.js';
+import { DynamoReleaseStore } from '../functions/aws/release-store.js';
+import { DynamoStore, publicRecord } from '../functions/aws/store.js';
+import { type CleanupRunReport, formatCleanupReport } from '../functions/core/cleanup.js';
+import type { CutoverConfig, ServiceConfig } from '../functions/core/config.js';
 import {
   type ControlAction,
   type ControlInputDocument,
@@ -38,12 +38,12 @@ import {
   planRollback,
   type RollbackInputDocument,
   selectInFlight,
-} from '../../functions/core/control.js';
-import { DIGEST, type DeployRequest, deploymentIdFor, imageUri } from '../../functions/core/deploy-state.js';
-import type { DeploymentRecord, TargetGroupWeight } from '../../functions/core/model.js';
-import type { DeploymentStore, ReleaseStore } from '../../functions/core/ports.js';
-import { decideReleaseControl, publicRelease, type ReleaseRecord, waitingReleaseFor } from '../../functions/core/release.js';
-import { clockText, planText, shortDigest, stepRow, targetGroupName } from '../report/model.js';
+} from '../functions/core/control.js';
+import { DIGEST, type DeployRequest, deploymentIdFor, imageUri } from '../functions/core/deploy-state.js';
+import type { DeploymentRecord, TargetGroupWeight } from '../functions/core/model.js';
+import type { DeploymentStore, ReleaseStore } from '../functions/core/ports.js';
+import { decideReleaseControl, publicRelease, type ReleaseRecord, waitingReleaseFor } from '../functions/core/release.js';
+import { clockText, planText, shortDigest, stepRow, targetGroupName } from '../local/report/model.js';
 import { type CliIO, CommandError, UsageError } from './io.js';
 import { type ControlPlaneSettings, resolveService, resolveSettings, SETTINGS_FLAGS, type StackOutputsReader } from './settings.js';
 

@@ -2,7 +2,7 @@
  * The `cutover` command line: dispatch, usage, and turning errors into a message that says what to
  * do next (exit 1) or the usage (exit 2).
  */
-import { CutoverError } from '../../functions/core/errors.js';
+import { CutoverError } from '../functions/core/errors.js';
 import { ADOPT_USAGE, adoptCommand } from './adopt.js';
 import { awsProblem } from './aws-hints.js';
 import { type CliIO, CommandError, UsageError } from './io.js';
