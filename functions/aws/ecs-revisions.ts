@@ -36,6 +36,14 @@ export function toRevisionInfo(td: TaskDefinition): RevisionInfo | undefined {
   };
 }
 
+/**
+ * A DeleteTaskDefinitions failure (reason and detail joined) saying ECS does not know the revision:
+ * AWS's reason code TASK_DEFINITION_NOT_FOUND, or a message saying it "does not exist" (as moto words it).
+ */
+export function isUnknownRevision(reason: string): boolean {
+  return reason.startsWith('TASK_DEFINITION_NOT_FOUND') || /\bdoes not exist\b/i.test(reason);
+}
+
 export class EcsRevisions implements TaskDefinitionRevisions {
   constructor(private readonly client: ECSClient) {}
 
@@ -88,10 +96,10 @@ export class EcsRevisions implements TaskDefinitionRevisions {
     const failures = (out.failures ?? []).map((f) => ({ arn: f.arn ?? '', reason: [f.reason, f.detail].filter(Boolean).join(': ') }));
     const failed = new Set(failures.map((f) => f.arn));
     // A revision ECS no longer knows is as good as deleted.
-    const gone = failures.filter((f) => f.reason.startsWith('TASK_DEFINITION_NOT_FOUND')).map((f) => f.arn);
+    const gone = failures.filter((f) => isUnknownRevision(f.reason)).map((f) => f.arn);
     return {
       deleted: [...arns.filter((a) => !failed.has(a)), ...gone],
-      failures: failures.filter((f) => !f.reason.startsWith('TASK_DEFINITION_NOT_FOUND')),
+      failures: failures.filter((f) => !isUnknownRevision(f.reason)),
     };
   }
 

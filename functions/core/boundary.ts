@@ -8,14 +8,13 @@
  * | what is checked                | against                                                        |
  * | ------------------------------ | -------------------------------------------------------------- |
  * | a deploy state's `ctx`         | cluster, ECS service, container, route, test listener, target groups, alarms, repository, family |
- * | a pinned revision (rollback)   | a promoted version of this service on record, then the revision itself: family, the target container's image (configured repository at the digest), roles (`taskRoleArns`) |
+ * | a pinned revision (rollback)   | a promoted version of this service on record (rollback-proof.ts), then the revision itself: family, the target container's image (configured repository at the digest), roles (`taskRoleArns`) |
  * | a stored record's resources    | target groups and watched alarms of the configuration          |
  */
 import type { ServiceConfig } from './config.js';
-import { wasPromoted } from './control.js';
 import { type DeployContext, type DeployState, imageUri } from './deploy-state.js';
 import { loadBalancerDimension } from './metrics-dimensions.js';
-import type { DeploymentRecord, Route, StablePointer } from './model.js';
+import type { DeploymentRecord, Route } from './model.js';
 import type { RevisionDescription } from './ports.js';
 import { familyOf, familyOfArn } from './services.js';
 import { disallowedRoles } from './task-roles.js';
@@ -86,35 +85,6 @@ export function ctxProblems(svc: ServiceConfig, state: DeployState, ctx: DeployC
   expect('ctx.image.uri', ctx.image?.uri, imageUri(home.accountId, home.region, svc.repository, digest));
   p.push(...familyProblems(svc, 'taskDefinitionArn', state.taskDefinitionArn));
   return p;
-}
-
-/** A version this service ran, as the records prove it: the record (or stable pointer) and its tag. */
-export interface RollbackProof {
-  readonly deploymentId: string;
-  readonly tag?: string;
-}
-
-/**
- * The proof that `taskDefinitionArn` with `digest` is a version of this service that went live: a
- * promoted deployment record with that revision and image, or the stable pointer (or its previous)
- * naming both. Undefined when there is none.
- */
-export function rollbackProof(
-  svc: Pick<ServiceConfig, 'repository'>,
-  records: readonly DeploymentRecord[],
-  stable: StablePointer | undefined,
-  taskDefinitionArn: string,
-  digest: string,
-): RollbackProof | undefined {
-  const rec = records.find(
-    (r) =>
-      r.green?.taskDefinitionArn === taskDefinitionArn && r.image.digest === digest && r.image.repository === svc.repository && wasPromoted(r),
-  );
-  if (rec) return { deploymentId: rec.deploymentId, ...(rec.image.tag ? { tag: rec.image.tag } : {}) };
-  for (const pointer of [stable, stable?.previous]) {
-    if (pointer && pointer.taskDefinitionArn === taskDefinitionArn && pointer.digest === digest) return { deploymentId: pointer.deploymentId };
-  }
-  return undefined;
 }
 
 /**

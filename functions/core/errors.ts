@@ -200,28 +200,30 @@ export const RETRYABLE_ERRORS: readonly ErrorName[] = [ErrorName.AwsThrottled, E
  * Names no state machine catches, on purpose: they are raised where no state machine is involved
  * (config loading at synth or cold start, EventBridge-invoked handlers), so an uncaught one fails the
  * invocation and goes to the dead-letter queue or the synth output.
+ * Plain keys (the type checks them against ErrorName): computed `[ErrorName.X]` keys would make esbuild
+ * keep this table, which only the tests read, in every Lambda bundle.
  */
 export const UNCAUGHT_BY_DESIGN: Readonly<Partial<Record<ErrorName, string>>> = {
-  [ErrorName.ConfigError]: 'raised at synth time and at cold start, before any state machine runs',
-  [ErrorName.SignalNotVerified]: 'a forged SendTaskSuccess: States.ALL sends the deployment to rollback (the steps Map and the termination wait catch it)',
-  [ErrorName.AwsRequestFailed]: 'a 4xx that is not throttling: not retried; States.ALL sends the deployment to rollback or failure',
-  [ErrorName.ConflictError]: 'a lost conditional write; States.ALL sends the deployment to rollback or failure',
-  [ErrorName.LiveStateInvalid]: 'raised before anything is created; States.ALL sends the deployment to failure',
-  [ErrorName.ImageNotFound]: 'raised before anything is created; States.ALL sends the deployment to failure',
-  [ErrorName.ImageRejected]: 'raised before anything is created; States.ALL sends the deployment to failure',
-  [ErrorName.HealthCheckTimeout]: 'caught by States.ALL into the rollback, which records it as the reason',
-  [ErrorName.WeightVerificationFailed]: 'caught by States.ALL into the rollback, which records it as the reason',
-  [ErrorName.InsufficientHealthyTargets]: 'caught by States.ALL into the rollback, which records it as the reason',
-  [ErrorName.AlarmTriggered]: 'fails the bake task; the steps Map catches States.ALL into the rollback',
-  [ErrorName.LockBusy]: 'the lock handler answers busy as data (LockOutcome choice), not as an error',
-  [ErrorName.Superseded]: 'the lock handler answers superseded as data (LockOutcome choice), not as an error',
-  [ErrorName.DeploymentRolledBack]: 'the end of a deploy execution; only a parent (release) execution sees it',
-  [ErrorName.DeploymentFailed]: 'the end of a deploy execution; only a parent (release) execution sees it',
-  [ErrorName.RollbackRequested]: 'sent by the control Lambda to a waiting task token; the steps Map or TerminationWait catches States.ALL into the rollback, which records it as the reason',
-  [ErrorName.ExecutionStopped]: 'a reason, not a raised error: the reconcile sweep and an abort without a task token put it at $.error for the rollback',
-  [ErrorName.MigrationFailed]: 'raised by the migration verdict; States.ALL sends the deployment to the rollback, which records it as the reason',
-  [ErrorName.HookFailed]: 'raised by the hook handler; States.ALL sends the deployment to the rollback (the release to its failure), which records it as the reason',
-  [ErrorName.TaskRoleNotAllowed]: 'raised by register before anything is registered; States.ALL sends the deployment to failure, which records it as the reason',
+  ConfigError: 'raised at synth time and at cold start, before any state machine runs',
+  SignalNotVerified: 'a forged SendTaskSuccess: States.ALL sends the deployment to rollback (the steps Map and the termination wait catch it)',
+  AwsRequestFailed: 'a 4xx that is not throttling: not retried; States.ALL sends the deployment to rollback or failure',
+  ConflictError: 'a lost conditional write; States.ALL sends the deployment to rollback or failure',
+  LiveStateInvalid: 'raised before anything is created; States.ALL sends the deployment to failure',
+  ImageNotFound: 'raised before anything is created; States.ALL sends the deployment to failure',
+  ImageRejected: 'raised before anything is created; States.ALL sends the deployment to failure',
+  HealthCheckTimeout: 'caught by States.ALL into the rollback, which records it as the reason',
+  WeightVerificationFailed: 'caught by States.ALL into the rollback, which records it as the reason',
+  InsufficientHealthyTargets: 'caught by States.ALL into the rollback, which records it as the reason',
+  AlarmTriggered: 'fails the bake task; the steps Map catches States.ALL into the rollback',
+  LockBusy: 'the lock handler answers busy as data (LockOutcome choice), not as an error',
+  Superseded: 'the lock handler answers superseded as data (LockOutcome choice), not as an error',
+  DeploymentRolledBack: 'the end of a deploy execution; only a parent (release) execution sees it',
+  DeploymentFailed: 'the end of a deploy execution; only a parent (release) execution sees it',
+  RollbackRequested: 'sent by the control Lambda to a waiting task token; the steps Map or TerminationWait catches States.ALL into the rollback, which records it as the reason',
+  ExecutionStopped: 'a reason, not a raised error: the reconcile sweep and an abort without a task token put it at $.error for the rollback',
+  MigrationFailed: 'raised by the migration verdict; States.ALL sends the deployment to the rollback, which records it as the reason',
+  HookFailed: 'raised by the hook handler; States.ALL sends the deployment to the rollback (the release to its failure), which records it as the reason',
+  TaskRoleNotAllowed: 'raised by register before anything is registered; States.ALL sends the deployment to failure, which records it as the reason',
 };
 
 export class DeploymentRolledBack extends CutoverError {

@@ -9,11 +9,7 @@
  *   is not configured (`$.ctx.gates.<name>` is present only when configured).
  * No I/O, no clock: times are passed in.
  */
-import * as z from 'zod/mini';
 import type { ServiceConfig } from './config.js';
-
-/** sha256 image digest (the same pattern as deploy-state's DIGEST; not imported to keep the module graph acyclic). */
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 // ---------------------------------------------------------------------------------------------
 // Which gates a service has
@@ -99,21 +95,6 @@ export function scanResultOf(
   }
   if (PENDING_STATUSES.has(status)) return { kind: 'pending', status };
   return { kind: 'unusable', status, ...(description ? { description } : {}) };
-}
-
-/** The `detail` of an `ECR Image Scan` event (basic scanning, sent when a scan completes). */
-export const EcrImageScanDetail = z.object({
-  'scan-status': z.string().check(z.minLength(1)),
-  'repository-name': z.string(),
-  'image-digest': z.string().check(z.regex(DIGEST, 'must be sha256: and 64 lowercase hex characters')),
-  'image-tags': z._default(z.array(z.string()), []),
-  'finding-severity-counts': z._default(z.record(z.string(), z.number()), {}),
-});
-export type EcrImageScanDetail = z.output<typeof EcrImageScanDetail>;
-
-/** The scan result an `ECR Image Scan` event reports (same verdict as the API would give). */
-export function scanResultFromEvent(detail: EcrImageScanDetail): ScanResult {
-  return scanResultOf(detail['scan-status'], detail['finding-severity-counts']);
 }
 
 export interface ImageGateInput {

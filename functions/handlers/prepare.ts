@@ -13,9 +13,11 @@ import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/cli
 import { EcrImages } from '../aws/ecr.js';
 import { EcsTaskDefinitions, EcsTaskSets } from '../aws/ecs.js';
 import { ElbTrafficRouter } from '../aws/elb.js';
-import { type RollbackProof, revisionProblems, rollbackProof } from '../core/boundary.js';
+import { revisionProblems } from '../core/boundary.js';
+import { type RollbackProof, rollbackProof } from '../core/rollback-proof.js';
 import type { ServiceConfig } from '../core/config.js';
-import { type DeployContext, DeployRequestSchema, type DeployState, imageUri, MAX_REQUESTED_AT_SKEW_SECONDS } from '../core/deploy-state.js';
+import { DeployRequestSchema } from '../core/deploy-request.js';
+import { type DeployContext, type DeployState, imageUri, MAX_REQUESTED_AT_SKEW_SECONDS } from '../core/deploy-state.js';
 import { ImageNotFound, ImageRejected, ImageScanPending, LiveStateInvalid, ValidationError, WeightVerificationFailed } from '../core/errors.js';
 import { gatesOf, imageGateVerdict, SCAN_POLL_SECONDS, scanResultOf } from '../core/gates.js';
 import { resolveLiveSide } from '../core/live-side.js';

@@ -13,7 +13,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EcsServiceCapacity } from '../../functions/aws/ecs-capacity.js';
-import { EcsRevisions } from '../../functions/aws/ecs-revisions.js';
+import { EcsRevisions, isUnknownRevision } from '../../functions/aws/ecs-revisions.js';
 import { AwsThrottled, LiveStateInvalid, ValidationError } from '../../functions/core/errors.js';
 import { LOCAL_CREDENTIALS } from '../helpers/dynalite.js';
 
@@ -70,6 +70,23 @@ describe('EcsRevisions', () => {
       failures: [{ arn: ARN(2), reason: 'TASK_DEFINITION_IS_ACTIVE: deregister it first' }],
     });
     await expect(revisions.delete(Array.from({ length: 11 }, (_, i) => ARN(i + 1)))).rejects.toThrow(ValidationError);
+  });
+
+  it('a revision whose failure says it does not exist (moto: no TASK_DEFINITION_NOT_FOUND code) counts as deleted; other failures stay', async () => {
+    ecs.on(DeleteTaskDefinitionsCommand).resolves({
+      taskDefinitions: [],
+      failures: [
+        { arn: ARN(4), reason: 'The specified task definition does not exist.' },
+        { arn: ARN(5), reason: 'TASK_DEFINITION_IS_ACTIVE', detail: 'deregister it first' },
+      ],
+    });
+    await expect(new EcsRevisions(client).delete([ARN(4), ARN(5)])).resolves.toEqual({
+      deleted: [ARN(4)],
+      failures: [{ arn: ARN(5), reason: 'TASK_DEFINITION_IS_ACTIVE: deregister it first' }],
+    });
+    expect(isUnknownRevision('TASK_DEFINITION_NOT_FOUND')).toBe(true);
+    expect(isUnknownRevision('MISSING: Task definition does not exist')).toBe(true);
+    expect(isUnknownRevision('TASK_DEFINITION_IS_ACTIVE: deregister it first')).toBe(false);
   });
 
   it('a throttled deregistration is AwsThrottled (the state machine paces and retries it)', async () => {

@@ -4,7 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cleanupApplyProblems, ctxProblems, recordProblems, revisionProblems, rollbackProof } from '../../functions/core/boundary.js';
+import { cleanupApplyProblems, ctxProblems, recordProblems, revisionProblems } from '../../functions/core/boundary.js';
+import { rollbackProof } from '../../functions/core/rollback-proof.js';
 import { parseConfig } from '../../functions/core/config.js';
 import { type DeployContext, type DeployState, imageUri } from '../../functions/core/deploy-state.js';
 import { loadBalancerDimension } from '../../functions/core/metrics-dimensions.js';

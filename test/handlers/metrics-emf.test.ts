@@ -41,4 +41,10 @@ describe('emfMetrics', () => {
     expect(doc?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'environment']]);
     expect(doc?.service).toBe('api');
   });
+  it('a metric without dimensions has none, its value under its name and its unit declared', () => {
+    const [doc] = captured(() => emfMetrics('cutover-reconcile').put(METRIC.oldestInFlight, 42, 'Seconds', {}));
+    expect(doc?._aws.CloudWatchMetrics).toEqual([{ Namespace: 'Cutover', Dimensions: [], Metrics: [{ Name: METRIC.oldestInFlight, Unit: 'Seconds' }] }]);
+    expect(doc?.[METRIC.oldestInFlight]).toBe(42);
+    expect(typeof (doc?._aws as { Timestamp?: unknown } | undefined)?.Timestamp).toBe('number');
+  });
 });

@@ -1,11 +1,9 @@
 /**
- * Deployment metrics (CloudWatch EMF through Powertools Metrics, namespace `Cutover`): the numbers
- * behind the dashboard's four DORA measures. lib/observability.ts reads the same names.
+ * Deployment metrics (CloudWatch embedded metric format, namespace `Cutover`): the numbers behind the
+ * dashboard's four DORA measures. lib/observability.ts reads the same names.
  *
  * A small interface so handlers stay testable and the local runtime can record instead of print.
  */
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-
 import { METRIC, type MetricName, METRICS_NAMESPACE } from '../../core/budgets.js';
 
 export { METRIC, type MetricName, METRICS_NAMESPACE };
@@ -16,18 +14,26 @@ export interface DeploymentMetrics {
 }
 
 /**
- * EMF to stdout, one document per data point, with exactly the dimensions given: Powertools adds a
- * default `service` dimension (the function's service name), which would put every point in another
- * metric than the one the dashboard's SEARCH schemas, the alarms and the docs name
- * (`{Cutover,reason}`, `{Cutover,environment,service}`, no dimension at all). So it is cleared.
+ * EMF to stdout, one document per data point, with exactly the dimensions given (none, `{reason}`, or
+ * `{service, environment}`: what the dashboard's SEARCH schemas, the alarms and the docs name), as
+ * Powertools Metrics' single-metric mode with its default `service` dimension cleared writes it.
+ * Written here rather than through Powertools Metrics: one document of a fixed shape does not need
+ * its 10 KB in the bundle of every handler that counts something (the cold-start budget).
+ * `_serviceName` (the function's Powertools service name) is not a dimension, on purpose.
  */
-export function emfMetrics(serviceName: string): DeploymentMetrics {
+export function emfMetrics(_serviceName: string): DeploymentMetrics {
   return {
     put(name, value, unit, dimensions) {
-      const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName, singleMetric: true });
-      metrics.clearDefaultDimensions();
-      if (Object.keys(dimensions).length > 0) metrics.addDimensions(dimensions);
-      metrics.addMetric(name, unit === 'Count' ? MetricUnit.Count : MetricUnit.Seconds, value);
+      const keys = Object.keys(dimensions);
+      const document = {
+        _aws: {
+          Timestamp: Date.now(),
+          CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: keys.length > 0 ? [keys] : [], Metrics: [{ Name: name, Unit: unit }] }],
+        },
+        ...dimensions,
+        [name]: value,
+      };
+      process.stdout.write(`${JSON.stringify(document)}\n`);
     },
   };
 }
