@@ -10,10 +10,17 @@
  *   runner; a scenario's `world.hooks` register scripted hooks (answers in order, the last repeats);
  * - image scans of a scenario's images and pushes (`scan`);
  * - the release summary (one line per release: its status and every environment's).
+ *
+ * `gates` plugs all of it into the rehearsal (local/capability.ts), with the handlers and the
+ * release state machine the gates and the release pipeline run.
  */
 import type { Pluggable } from '@smithy/types';
+import * as hook from '../functions/handlers/hook.js';
+import * as migration from '../functions/handlers/migration.js';
+import * as release from '../functions/handlers/release.js';
 import type { ReleaseStore } from '../functions/core/ports.js';
 import type { ReleaseRecord } from '../functions/core/release.js';
+import type { CapabilityContext, RehearsalCapability } from './capability.js';
 import type { VirtualClockImpl } from './clock.js';
 import type { ExecutionRecord, LocalRunner } from './runner/index.js';
 import type { World } from './world/world.js';
@@ -85,6 +92,22 @@ export interface GatesRuntime {
   readonly hookCalls: Map<string, unknown[]>;
   /** One summary per release execution, with the release record's environments. */
   releases(executions: readonly ExecutionRecord[], releaseArn: string, store: ReleaseStore): Promise<ReleaseSummary[]>;
+}
+
+/**
+ * `pushImage` options for a scenario scan at `nowMs` (`undefined`: the world's default, a clean
+ * COMPLETE scan; `null`: never scanned).
+ */
+export function imageScanOptions(scan: ScenarioScan | null | undefined, nowMs: number): ReturnType<GatesRuntime['scanOptions']> {
+  if (scan === undefined) return {};
+  if (scan === null) return { scan: null };
+  return {
+    scan: {
+      status: scan.status ?? 'COMPLETE',
+      findingSeverityCounts: { ...(scan.findings ?? {}) },
+      ...(scan.completeAfterSeconds ? { completeAtMs: nowMs + scan.completeAfterSeconds * 1000 } : {}),
+    },
+  };
 }
 
 const PASCAL_SKIP = new Set<string>();
@@ -251,17 +274,7 @@ export function attachGates(opts: { runner: LocalRunner; world: World; clock: Vi
   return {
     lambdaPlugin,
     hookCalls,
-    scanOptions(scan) {
-      if (scan === undefined) return {};
-      if (scan === null) return { scan: null };
-      return {
-        scan: {
-          status: scan.status ?? 'COMPLETE',
-          findingSeverityCounts: { ...(scan.findings ?? {}) },
-          ...(scan.completeAfterSeconds ? { completeAtMs: clock.now() + scan.completeAfterSeconds * 1000 } : {}),
-        },
-      };
-    },
+    scanOptions: (scan) => imageScanOptions(scan, clock.now()),
     async releases(executions, releaseArn, store) {
       const out: ReleaseSummary[] = [];
       for (const exec of executions.filter((x) => x.stateMachineArn === releaseArn).sort((a, b) => a.startMs - b.startMs)) {
@@ -292,6 +305,26 @@ export function attachGates(opts: { runner: LocalRunner; world: World; clock: Vi
         });
       }
       return out;
+    },
+  };
+}
+
+/**
+ * Release gates and the release pipeline as a rehearsal capability: the runtime above (hook
+ * functions, runTask.sync, startExecution.sync:2, the Lambda plugin), the hook, migration and
+ * release handlers, the release state machine, and the summary's `releases`.
+ */
+export function gates(ctx: CapabilityContext): RehearsalCapability<{ releases?: ReleaseSummary[] }> {
+  const runtime = attachGates({ runner: ctx.runner, world: ctx.world, clock: ctx.clock, hooks: ctx.scenario.world.hooks });
+  const releaseStore = release.releaseStoreFor({ ...ctx.baseClientOptions, plugins: [] }, ctx.env);
+  return {
+    name: 'gates',
+    plugins: [runtime.lambdaPlugin],
+    handlers: { hook, migration, release },
+    stateMachines: [{ name: 'release' }],
+    async summary(executions) {
+      const releases = await runtime.releases(executions, ctx.stateMachineArn('release'), releaseStore);
+      return releases.length > 0 ? { releases } : {};
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
- * Maintenance in the local rehearsal: what local/rehearsal.ts attaches so cleanup and scaling run
- * end to end, as the CDK construct wires them in AWS.
+ * Maintenance in the local rehearsal: the capability (local/capability.ts) that makes cleanup and
+ * scaling run end to end, as the CDK construct wires them in AWS (`maintenance` at the end).
  *
  * - Seeding: each service's history (older and newer revisions, images, an orphaned task set, a
  *   running one-off task, recent records) and, for services with `scaling`, the scalable target and
@@ -18,12 +18,16 @@ import type { CleanupRunReport } from '../functions/core/cleanup.js';
 import { ECS_DESIRED_COUNT, type MaintenanceAction, ecsResourceId } from '../functions/core/maintenance.js';
 import { DeploymentStatus, EVENT_SOURCE, type DeploymentRecord } from '../functions/core/model.js';
 import type { DeploymentStore } from '../functions/core/ports.js';
-import { scalableTargets, scalingAlarmNames } from '../functions/core/scaling.js';
+import { scalableTargets, scalingAlarmNames, scalingSchedules } from '../functions/core/scaling.js';
+import * as cleanup from '../functions/handlers/cleanup.js';
+import * as scale from '../functions/handlers/scale.js';
+import type { CapabilityContext, RehearsalCapability } from './capability.js';
 import type { VirtualClockImpl } from './clock.js';
 import type { PutEvent } from './contracts.js';
 import type { ServiceHistory } from './maintenance-schema.js';
 import type { ExecutionRecord } from './runner/index.js';
 import type { Scenario, TimelineInput } from './scenario.js';
+import { maintenanceSchedules } from './schedules.js';
 import type { AwsEvent } from './world/types.js';
 import type { World } from './world/world.js';
 
@@ -64,11 +68,13 @@ export interface MaintenanceHooks {
   readonly deliver: (target: 'scale', label: string, event: unknown) => void;
   /** StartExecution of the cleanup state machine. */
   readonly startCleanup: (input: unknown) => void;
-  /** false: seed nothing into the world (a run against real endpoints). Default true. */
-  readonly seed?: boolean;
 }
 
 export interface Maintenance {
+  /** Call once the handlers are registered: wraps `invoke.scale` to record its results. */
+  ready(): void;
+  /** Seed the revisions registered *before* the running one (call before the services are created). */
+  beforeServices(): void;
   /** Call after the services, alarms and images are created. */
   afterServices(services: readonly ServiceConfig[]): Promise<void>;
   /** The timeline inputs maintenance owns. */
@@ -92,10 +98,7 @@ const DEPLOYMENT_EVENTS = new Set([
   'Deployment Superseded',
 ]);
 
-/**
- * Seed the revisions registered *before* the running one (call before the services are created),
- * and return the hooks for the rest.
- */
+/** The hooks the rehearsal calls (nothing is changed before `ready`). */
 export function attachMaintenance(h: MaintenanceHooks): Maintenance {
   const { world, clock, config, scenario } = h;
   const startMs = clock.now();
@@ -106,13 +109,15 @@ export function attachMaintenance(h: MaintenanceHooks): Maintenance {
     findService(config, name, environment ?? config.services.find((s) => s.name === name)?.environment ?? '');
 
   // The scale handler's results, recorded as the rehearsal delivers events to it.
-  const inner = h.invoke.scale;
-  if (inner) {
-    h.invoke.scale = async (event: unknown) => {
-      const result = (await inner(event)) as { actions?: MaintenanceAction[] } | undefined;
-      for (const action of result?.actions ?? []) scalingActions.push({ atMs: clock.now(), action });
-      return result;
-    };
+  function ready(): void {
+    const inner = h.invoke.scale;
+    if (inner) {
+      h.invoke.scale = async (event: unknown) => {
+        const result = (await inner(event)) as { actions?: MaintenanceAction[] } | undefined;
+        for (const action of result?.actions ?? []) scalingActions.push({ atMs: clock.now(), action });
+        return result;
+      };
+    }
   }
 
   const containerPort = (svc: ServiceConfig) => scenario.world.services.find((w) => w.service === svc.name)?.containerPort ?? 8080;
@@ -144,12 +149,14 @@ export function attachMaintenance(h: MaintenanceHooks): Maintenance {
 
   // ---- revisions older than the running one, before createService registers it
   const seeded: Array<{ svc: ServiceConfig; arn: string; rev: ServiceHistory['before'][number] }> = [];
-  for (const hist of h.seed === false ? [] : scenario.world.history) {
-    const svc = serviceOf(hist.service, hist.environment);
-    if (!svc) throw new Error(`world.history: ${hist.service} is not configured`);
-    for (const rev of hist.before) {
-      if (rev.imageExists) pushHistoryImage(svc, rev.digest, rev.tags);
-      seeded.push({ svc, arn: register(svc, rev.digest), rev });
+  function beforeServices(): void {
+    for (const hist of scenario.world.history) {
+      const svc = serviceOf(hist.service, hist.environment);
+      if (!svc) throw new Error(`world.history: ${hist.service} is not configured`);
+      for (const rev of hist.before) {
+        if (rev.imageExists) pushHistoryImage(svc, rev.digest, rev.tags);
+        seeded.push({ svc, arn: register(svc, rev.digest), rev });
+      }
     }
   }
 
@@ -421,7 +428,47 @@ export function attachMaintenance(h: MaintenanceHooks): Maintenance {
     return { taskDefinitions, images, taskSets, desiredCounts, scalableTargets: targets };
   }
 
-  return { afterServices, apply, check, actions, inventory };
+  return { ready, beforeServices, afterServices, apply, check, actions, inventory };
+}
+
+/**
+ * Cleanup and scaling as a rehearsal capability: the cleanup and scale handlers, the cleanup state
+ * machine, the history seeding and EventBridge rules above, the `cleanup` and `schedule` timeline
+ * inputs, the cleanup and scaling schedules, the invariants (nothing in use deleted, desired counts
+ * within bounds), the summary's `actions` and the trace's `maintenance` inventory.
+ */
+export function maintenance(ctx: CapabilityContext): RehearsalCapability<{ actions: ActionSummary[] }, { maintenance?: MaintenanceInventory }> {
+  const m = attachMaintenance({
+    world: ctx.world,
+    clock: ctx.clock,
+    config: ctx.config,
+    scenario: ctx.scenario,
+    store: ctx.store,
+    invoke: ctx.invoke,
+    deliver: (target, label, event) => ctx.deliver(target, label, event),
+    startCleanup: (input) => ctx.startOperation('cleanup', input),
+  });
+  const cleanupArn = ctx.stateMachineArn('cleanup');
+  return {
+    name: 'maintenance',
+    handlers: { cleanup, scale },
+    stateMachines: [{ name: 'cleanup', operation: true, sweep: true }],
+    ready: m.ready,
+    beforeServices: m.beforeServices,
+    afterServices: m.afterServices,
+    inputs: ['cleanup', 'schedule'],
+    apply(input) {
+      if (input.kind !== 'cleanup' && input.kind !== 'schedule') throw new Error(`maintenance: not its timeline input: ${input.kind}`);
+      m.apply(input);
+    },
+    schedules: maintenanceSchedules(ctx.config, scalingSchedules(ctx.config)),
+    fire(rule) {
+      if (rule.target.kind === 'scale') ctx.deliver('scale', `scale ${rule.name}`, rule.target.input);
+    },
+    check: (services) => m.check(services),
+    summary: (executions) => ({ actions: m.actions(executions.filter((x) => x.stateMachineArn === cleanupArn)) }),
+    trace: () => (ctx.remote ? {} : { maintenance: m.inventory() }),
+  };
 }
 
 /** `f` answering each argument once (for the span of one invariant check). */

@@ -24,75 +24,31 @@ import { type DeploymentRecord, isTerminal, type TargetGroupWeight } from '../fu
 import { requiredHealthyTargets } from '../functions/core/plan.js';
 import type { DeploymentStore } from '../functions/core/ports.js';
 import { waitingReleaseFor } from '../functions/core/release.js';
-import * as alarmWatcher from '../functions/handlers/alarm-watcher.js';
-import * as analyze from '../functions/handlers/analyze.js';
-import * as bake from '../functions/handlers/bake.js';
-import * as cleanup from '../functions/handlers/cleanup.js';
-import * as control from '../functions/handlers/control.js';
-import * as finish from '../functions/handlers/finish.js';
-import * as green from '../functions/handlers/green.js';
-import * as hook from '../functions/handlers/hook.js';
-import * as intake from '../functions/handlers/intake.js';
-import * as lock from '../functions/handlers/lock.js';
-import * as migration from '../functions/handlers/migration.js';
-import * as prepare from '../functions/handlers/prepare.js';
-import * as promote from '../functions/handlers/promote.js';
-import * as reconcile from '../functions/handlers/reconcile.js';
-import * as register from '../functions/handlers/register.js';
 import * as release from '../functions/handlers/release.js';
-import * as rollback from '../functions/handlers/rollback.js';
-import * as scale from '../functions/handlers/scale.js';
-import * as shift from '../functions/handlers/shift.js';
 import { storeFor } from '../functions/handlers/shared/store.js';
 import type { HandlerEnv } from '../functions/handlers/shared/env.js';
 import { recordingMetrics } from '../functions/handlers/shared/metrics.js';
+import type { CapabilityContext, RehearsalCapability, RehearsalCapabilityFactory } from './capability.js';
+import { CAPABILITIES } from './capabilities.js';
 import { VirtualClockImpl } from './clock.js';
 import type { PutEvent } from './contracts.js';
 import { LOCAL_CREDENTIALS, type LocalDynamo, startLocalDynamo } from './dynamo.js';
-import { attachGates, type ReleaseSummary } from './gates-runtime.js';
-import { type ActionSummary, attachMaintenance, type MaintenanceInventory } from './maintenance.js';
+import { imageScanOptions, type ReleaseSummary } from './gates-runtime.js';
+import type { ActionSummary, MaintenanceInventory } from './maintenance.js';
 import { type ExecutionRecord, LocalRunner } from './runner/index.js';
-import { runSchedules, stackSchedules } from './schedules.js';
-import { scalingSchedules } from '../functions/core/scaling.js';
-import type { Scenario, TimelineInput } from './scenario.js';
+import { runSchedules } from './schedules.js';
+import { isWorkerService, type Scenario, type TimelineInput, WORKER_ALARM_METRICS } from './scenario.js';
 import { FaultBook } from './world/faults.js';
 import type { AwsEvent } from './world/types.js';
 import { type CreateAlarmSpec, World } from './world/world.js';
 
 const STATE_MACHINES_DIR = fileURLToPath(new URL('../statemachines/', import.meta.url));
 
-/** The Lambda functions of the control plane, by handler file name. */
-const HANDLERS = {
-  prepare,
-  lock,
-  register,
-  green,
-  shift,
-  bake,
-  analyze,
-  promote,
-  finish,
-  rollback,
-  intake,
-  'alarm-watcher': alarmWatcher,
-  control,
-  reconcile,
-  cleanup,
-  scale,
-  hook,
-  migration,
-  release,
-} as const;
-
-/** The operator and maintenance state machines run next to deploy (file name -> ARN suffix). */
-const OPERATOR_MACHINES = ['control', 'rollback', 'reconcile', 'cleanup'] as const;
-
 /** EventBridge invokes its Lambda targets asynchronously: a failed invocation is retried twice. */
 const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000] as const;
 
 /** Errors that put an asynchronously invoked event in the dead-letter queue as an expected outcome (AWS trouble). */
 const TRANSIENT_AWS_ERRORS = new Set(['AwsThrottled', 'AwsUnavailable']);
-type HandlerName = keyof typeof HANDLERS;
 
 /** `alarm-watcher` -> `AlarmWatcher` (the ASL substitution key is `${AlarmWatcherFunctionArn}`). */
 const pascal = (name: string) => name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
@@ -377,6 +333,11 @@ export interface RunOptions {
    * table is dynalite unless `dynamodb` is given.
    */
   readonly endpoint?: string;
+  /**
+   * The parts of the control plane the rehearsal runs (local/capability.ts); default
+   * local/capabilities.ts CAPABILITIES: the deploy path, maintenance, release gates.
+   */
+  readonly capabilities?: readonly RehearsalCapabilityFactory<Partial<ScenarioSummary>, Partial<ScenarioTrace>>[];
   /** An existing DynamoDB endpoint and table to use instead of dynalite. */
   readonly dynamodb?: { readonly endpoint: string; readonly tableName: string };
   /**
@@ -385,6 +346,9 @@ export interface RunOptions {
    */
   readonly stallTimeoutMs?: number;
 }
+
+/** A capability as the rehearsal sees it: its summary and trace parts are ScenarioSummary's and ScenarioTrace's. */
+type Capability = RehearsalCapability<Partial<ScenarioSummary>, Partial<ScenarioTrace>>;
 
 const fnArn = (accountId: string, region: string, name: string) => `arn:aws:lambda:${region}:${accountId}:function:cutover-${name}`;
 
@@ -440,11 +404,9 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
     stopExecution: (arn, error, cause) => runner.stopExecution(arn, error, cause),
   });
 
-  const deployArn = `arn:aws:states:${region}:${accountId}:stateMachine:cutover-deploy`;
-  const releaseArn = `arn:aws:states:${region}:${accountId}:stateMachine:cutover-release`;
-  const operatorArns = Object.fromEntries(
-    OPERATOR_MACHINES.map((name) => [name, `arn:aws:states:${region}:${accountId}:stateMachine:cutover-${name}`]),
-  ) as Record<(typeof OPERATOR_MACHINES)[number], string>;
+  const stateMachineArn = (name: string) => `arn:aws:states:${region}:${accountId}:stateMachine:cutover-${name}`;
+  const deployArn = stateMachineArn('deploy');
+  const releaseArn = stateMachineArn('release');
   const dynamoFaults = new FaultBook();
   const dynamoCalls: Array<{ at: number; operation: string }> = [];
   const dynamoWrites = { done: 0 };
@@ -457,111 +419,20 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
     releaseStateMachineArn: releaseArn,
     config,
   };
-  // Release gates: ecs:runTask.sync, states:startExecution.sync:2, hook Lambdas (local/gates-runtime.ts).
-  const gates = attachGates({ runner, world, clock, hooks: scenario.world.hooks });
-  const opts: ClientOptions = {
+  const baseOpts: ClientOptions = {
     region,
     dynamodbEndpoint: dynamo.endpoint,
     credentials: LOCAL_CREDENTIALS,
     ...(remote ? { endpoint: options.endpoint } : {}),
-    plugins: [worldPlugin(world, remote ? ['SFN', 'EventBridge'] : undefined), dynamoFaultPlugin(dynamoFaults, () => clock.now(), dynamoCalls, dynamoWrites), gates.lambdaPlugin],
   };
-  const vclock = { now: () => clock.now() };
-  // The handlers' EMF metrics, recorded instead of printed.
-  const deploymentMetrics = recordingMetrics();
+  const store: DeploymentStore = storeFor({ ...baseOpts, plugins: [] }, env);
   const invoke: Record<string, (event: unknown) => Promise<unknown>> = {};
-  for (const [name, mod] of Object.entries(HANDLERS) as Array<[HandlerName, (typeof HANDLERS)[HandlerName]]>) {
-    // biome-ignore lint/suspicious/noExplicitAny: every handler module has the same makeDeps/createHandler shape
-    const deps = { ...(mod.makeDeps as any)(opts, env, vclock), logLevel: 'SILENT', deploymentMetrics };
-    // biome-ignore lint/suspicious/noExplicitAny: see above
-    const handler = (mod.createHandler as any)(deps) as (event: unknown) => Promise<unknown>;
-    invoke[name] = handler;
-    runner.registerFunction(fnArn(accountId, region, name), (payload) => handler(payload));
-  }
-  const substitutions = Object.fromEntries(
-    Object.keys(HANDLERS).map((name) => [`${pascal(name)}FunctionArn`, fnArn(accountId, region, name)]),
-  );
-  runner.registerStateMachine({
-    name: 'cutover-deploy',
-    arn: deployArn,
-    definition: readFileSync(`${STATE_MACHINES_DIR}deploy.asl.json`, 'utf8'),
-    substitutions,
-  });
-  runner.registerStateMachine({
-    name: 'cutover-release',
-    arn: releaseArn,
-    definition: readFileSync(`${STATE_MACHINES_DIR}release.asl.json`, 'utf8'),
-    substitutions: { ...substitutions, DeployStateMachineArn: deployArn },
-  });
-  for (const name of OPERATOR_MACHINES) {
-    runner.registerStateMachine({
-      name: `cutover-${name}`,
-      arn: operatorArns[name],
-      definition: readFileSync(`${STATE_MACHINES_DIR}${name}.asl.json`, 'utf8'),
-      // The cleanup runs a large run in parts, each a child execution of itself.
-      substitutions: { ...substitutions, CleanupStateMachineArn: operatorArns.cleanup },
-    });
-  }
-  const store: DeploymentStore = storeFor({ ...opts, plugins: [] }, env);
-  // Cleanup and scaling: history seeding, their EventBridge rules and timeline inputs (local/maintenance.ts).
-  const maintenance = attachMaintenance({
-    world, clock, config, scenario, store, invoke, seed: !remote,
-    deliver: (target, label, event) => deliver(target, label, event),
-    startCleanup: (input) => startOperation('cleanup', input),
-  });
 
-  // ---- the world as the scenario describes it
-  for (const image of scenario.world.images) {
-    world.setImageProfile(image.digest, image.profile);
-    if (image.existsAtStart) world.pushImage(image.repository, image.digest, image.tags, gates.scanOptions(image.scan));
-  }
-  const services = scenario.world.services.map((ws) => {
-    const svc = findService(config, ws.service, ws.environment ?? config.services.find((s) => s.name === ws.service)?.environment ?? '');
-    if (!svc) throw new Error(`world.services: ${ws.service} is not configured`);
-    if (remote) return svc;
-    const image = scenario.world.images.find((im) => im.digest === ws.initialDigest);
-    world.createService({
-      cluster: svc.cluster,
-      service: svc.service,
-      desiredCount: ws.desiredCount,
-      ...(svc.listenerRuleArn ? { rule: { arn: svc.listenerRuleArn } } : { listener: { arn: svc.listenerArn as string } }),
-      targetGroupArns: svc.targetGroupArns,
-      containerName: svc.containerName,
-      containerPort: ws.containerPort,
-      initialImage: { repository: svc.repository, digest: ws.initialDigest, ...(image?.tags[0] ? { tag: image.tags[0] } : {}) },
-      ...(svc.testListenerArn ? { testListenerArn: svc.testListenerArn } : {}),
-      requestsPerMinute: ws.requestsPerMinute,
-      ...(ws.productionForward ? { productionForward: ws.productionForward } : {}),
-    });
-    return svc;
-  });
-  if (!remote) await maintenance.afterServices(services);
-  // Cutover was installed before the scenario starts: every service is under management from its
-  // first second (the reconcile sweep recovers only pushes made since; functions/core/control.ts lostPush).
-  if (!remote) for (const s of services) await store.markManaged(s.name, s.environment, new Date(clock.now()).toISOString());
-  for (const alarm of remote ? [] : scenario.world.alarms) {
-    const svc = services.find((s) => s.name === alarm.service && (!alarm.environment || s.environment === alarm.environment));
-    if (!svc) continue;
-    const tg = svc.targetGroupArns[alarm.targetGroupIndex ?? 0];
-    world.createAlarm({
-      name: alarm.name,
-      metric: alarm.metric,
-      targetGroupArn: tg,
-      // scope "service": both target groups, summed, or the LoadBalancer dimension (CreateAlarmSpec).
-      ...(alarm.scope === 'service' ? { serviceTargetGroupArns: svc.targetGroupArns } : {}),
-      threshold: alarm.threshold,
-      ...(alarm.statistic ? { statistic: alarm.statistic as NonNullable<CreateAlarmSpec['statistic']> } : {}),
-      evaluationPeriods: alarm.evaluationPeriods,
-      datapointsToAlarm: alarm.datapointsToAlarm,
-    });
-  }
-
-  // ---- EventBridge rules: ECR pushes to intake, alarm state changes to the alarm watcher
-  const awsEvents: AwsEvent[] = [];
+  // ---- EventBridge -> Lambda, and StartExecution as the console and the stack's schedules do it
   const deadLetters: NonNullable<ScenarioTrace['deadLetters']> = [];
   const asyncErrors: string[] = [];
   /** EventBridge -> Lambda is asynchronous: a failed invocation is retried twice, then dead-lettered. */
-  const deliver = (target: HandlerName, label: string, event: unknown, attempt = 0): void => {
+  const deliver = (target: string, label: string, event: unknown, attempt = 0): void => {
     void runner
       .invokeAsync(`${label}${attempt ? ` (retry ${attempt})` : ''}`, () => invoke[target]?.(event), { recordErrors: false })
       .catch((error: unknown) => {
@@ -577,6 +448,156 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
         else asyncErrors.push(`${label}: ${text}`);
       });
   };
+  /** Executions the stack's schedules started (EventBridge): not operator operations. */
+  const scheduledArns = new Set<string>();
+  /** StartExecution of an operator state machine, as the console does (the runner names the execution). */
+  const startOperation = (name: string, input: unknown, scheduled = false): void => {
+    void runner.invokeAsync(`start ${name}`, async () => {
+      const started = await runner.startExecution({ stateMachineArn: stateMachineArn(name), input: JSON.stringify(input) });
+      if (scheduled) scheduledArns.add(started.executionArn);
+      return started;
+    });
+  };
+
+  // ---- the capabilities (local/capability.ts): the deploy path, release gates, maintenance
+  const capabilityContext: CapabilityContext = {
+    scenario,
+    config,
+    accountId,
+    region,
+    remote,
+    clock,
+    startMs,
+    world,
+    runner,
+    env,
+    baseClientOptions: baseOpts,
+    store,
+    invoke,
+    stateMachineArn,
+    deliver: (target, label, event) => deliver(target, label, event),
+    startOperation,
+  };
+  const capabilities: Capability[] = (options.capabilities ?? CAPABILITIES).map((create) => create(capabilityContext));
+  const opts: ClientOptions = {
+    ...baseOpts,
+    plugins: [
+      worldPlugin(world, remote ? ['SFN', 'EventBridge'] : undefined),
+      dynamoFaultPlugin(dynamoFaults, () => clock.now(), dynamoCalls, dynamoWrites),
+      ...capabilities.flatMap((c) => c.plugins ?? []),
+    ],
+  };
+  const vclock = { now: () => clock.now() };
+  // The handlers' EMF metrics, recorded instead of printed.
+  const deploymentMetrics = recordingMetrics();
+  for (const capability of capabilities) {
+    for (const [name, mod] of Object.entries(capability.handlers ?? {})) {
+      if (invoke[name]) throw new Error(`rehearsal: the ${capability.name} capability registers handler ${name} again`);
+      // biome-ignore lint/suspicious/noExplicitAny: every handler module has the same makeDeps/createHandler shape
+      const deps = { ...(mod.makeDeps as any)(opts, env, vclock), logLevel: 'SILENT', deploymentMetrics };
+      // biome-ignore lint/suspicious/noExplicitAny: see above
+      const handler = (mod.createHandler as any)(deps) as (event: unknown) => Promise<unknown>;
+      invoke[name] = handler;
+      runner.registerFunction(fnArn(accountId, region, name), (payload) => handler(payload));
+    }
+  }
+  const machines = capabilities.flatMap((c) => c.stateMachines ?? []);
+  // Every definition may name every function and every state machine.
+  const substitutions = Object.fromEntries([
+    ...Object.keys(invoke).map((name) => [`${pascal(name)}FunctionArn`, fnArn(accountId, region, name)]),
+    ...machines.map((m) => [`${pascal(m.name)}StateMachineArn`, stateMachineArn(m.name)]),
+  ]);
+  for (const m of machines) {
+    runner.registerStateMachine({
+      name: `cutover-${m.name}`,
+      arn: stateMachineArn(m.name),
+      definition: readFileSync(`${STATE_MACHINES_DIR}${m.name}.asl.json`, 'utf8'),
+      substitutions,
+    });
+  }
+  /** The state machines an operator (or a schedule) starts, by ARN: their executions are the summary's operations. */
+  const operationArns = new Map(machines.filter((m) => m.operation).map((m) => [stateMachineArn(m.name), m.name]));
+  for (const c of capabilities) await c.ready?.();
+  if (!remote) for (const c of capabilities) await c.beforeServices?.();
+
+  // ---- the world as the scenario describes it
+  for (const image of scenario.world.images) {
+    world.setImageProfile(image.digest, image.profile);
+    if (image.existsAtStart) world.pushImage(image.repository, image.digest, image.tags, imageScanOptions(image.scan, clock.now()));
+  }
+  const services = scenario.world.services.map((ws) => {
+    const svc = findService(config, ws.service, ws.environment ?? config.services.find((s) => s.name === ws.service)?.environment ?? '');
+    if (!svc) throw new Error(`world.services: ${ws.service} is not configured`);
+    if (remote) return svc;
+    const image = scenario.world.images.find((im) => im.digest === ws.initialDigest);
+    const hc = ws.containerHealthCheck;
+    const containerHealthCheck = hc ? { command: hc.command, interval: hc.intervalSeconds, retries: hc.retries, startPeriod: hc.startPeriodSeconds, timeout: 5 } : undefined;
+    // A worker (no listener, no target groups): no load balancer; its metrics and queue (issue #18).
+    if (isWorkerService(svc)) {
+      world.createWorkerService({
+        cluster: svc.cluster,
+        service: svc.service,
+        desiredCount: ws.desiredCount,
+        containerName: svc.containerName,
+        initialImage: { repository: svc.repository, digest: ws.initialDigest, ...(image?.tags[0] ? { tag: image.tags[0] } : {}) },
+        ...(containerHealthCheck ? { healthCheck: containerHealthCheck } : {}),
+        ...(ws.worker ? { metrics: { ...ws.worker, dimensions: ws.worker.dimensions ?? { service: svc.service, version: '{version}' } } } : {}),
+      });
+      return svc;
+    }
+    world.createService({
+      ...(containerHealthCheck ? { containerHealthCheck } : {}),
+      cluster: svc.cluster,
+      service: svc.service,
+      desiredCount: ws.desiredCount,
+      ...(svc.listenerRuleArn ? { rule: { arn: svc.listenerRuleArn } } : { listener: { arn: svc.listenerArn as string } }),
+      targetGroupArns: svc.targetGroupArns,
+      containerName: svc.containerName,
+      containerPort: ws.containerPort,
+      initialImage: { repository: svc.repository, digest: ws.initialDigest, ...(image?.tags[0] ? { tag: image.tags[0] } : {}) },
+      ...(svc.testListenerArn ? { testListenerArn: svc.testListenerArn } : {}),
+      requestsPerMinute: ws.requestsPerMinute,
+      ...(ws.productionForward ? { productionForward: ws.productionForward } : {}),
+    });
+    return svc;
+  });
+  if (!remote) for (const c of capabilities) await c.afterServices?.(services);
+  // Cutover was installed before the scenario starts: every service is under management from its
+  // first second (the reconcile sweep recovers only pushes made since; functions/core/control.ts lostPush).
+  if (!remote) for (const s of services) await store.markManaged(s.name, s.environment, new Date(clock.now()).toISOString());
+  for (const alarm of remote ? [] : scenario.world.alarms) {
+    const svc = services.find((s) => s.name === alarm.service && (!alarm.environment || s.environment === alarm.environment));
+    if (!svc) continue;
+    if ((WORKER_ALARM_METRICS as readonly string[]).includes(alarm.metric)) {
+      // A worker's queue age or application metric (local/world/workers.ts alarmMetric).
+      const metric = world.workers.alarmMetric(svc.cluster, svc.service, alarm.metric as (typeof WORKER_ALARM_METRICS)[number]);
+      world.createMetricAlarm({
+        name: alarm.name,
+        ...metric,
+        threshold: alarm.threshold,
+        statistic: (alarm.statistic ?? (alarm.metric === 'ProcessingTime' ? 'Average' : alarm.metric === 'ApproximateAgeOfOldestMessage' ? 'Maximum' : 'Sum')) as NonNullable<CreateAlarmSpec['statistic']>,
+        evaluationPeriods: alarm.evaluationPeriods,
+        datapointsToAlarm: alarm.datapointsToAlarm,
+      });
+      continue;
+    }
+    if (!svc.targetGroupArns) continue;
+    const tg = svc.targetGroupArns[alarm.targetGroupIndex ?? 0];
+    world.createAlarm({
+      name: alarm.name,
+      metric: alarm.metric as 'HTTPCode_Target_5XX_Count' | 'TargetResponseTime' | 'UnHealthyHostCount',
+      targetGroupArn: tg,
+      // scope "service": both target groups, summed, or the LoadBalancer dimension (CreateAlarmSpec).
+      ...(alarm.scope === 'service' ? { serviceTargetGroupArns: svc.targetGroupArns } : {}),
+      threshold: alarm.threshold,
+      ...(alarm.statistic ? { statistic: alarm.statistic as NonNullable<CreateAlarmSpec['statistic']> } : {}),
+      evaluationPeriods: alarm.evaluationPeriods,
+      datapointsToAlarm: alarm.datapointsToAlarm,
+    });
+  }
+
+  // ---- EventBridge rules: ECR pushes to intake, alarm state changes to the alarm watcher
+  const awsEvents: AwsEvent[] = [];
   world.onAwsEvent((event) => {
     awsEvents.push(event);
     if (event.source === 'aws.cloudwatch' && event['detail-type'] === 'CloudWatch Alarm State Change') {
@@ -585,16 +606,6 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
   });
   const environmentOf = (service: string, environment?: string): string =>
     environment ?? config.services.find((s) => s.name === service)?.environment ?? 'production';
-  /** StartExecution of an operator state machine, as the console does (the runner names the execution). */
-  /** Executions the stack's schedules started (EventBridge): not operator operations. */
-  const scheduledArns = new Set<string>();
-  const startOperation = (name: (typeof OPERATOR_MACHINES)[number], input: unknown, scheduled = false): void => {
-    void runner.invokeAsync(`start ${name}`, async () => {
-      const started = await runner.startExecution({ stateMachineArn: operatorArns[name], input: JSON.stringify(input) });
-      if (scheduled) scheduledArns.add(started.executionArn);
-      return started;
-    });
-  };
   const lifecycleEvents: PutEvent[] = [];
   world.onPutEvent((e) => lifecycleEvents.push(e));
   // ---- operator inputs that wait for a state (`when`): checked every virtual second after `at`,
@@ -649,15 +660,29 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
     | { kind: 'start'; at: number; stateMachine: string; name: string | null; executionArn?: string; refused?: { error: string; cause: string } }
     | Extract<ConsoleSummary, { kind: 'invoke' }>
   > = [];
-  const consoleArns: Record<string, string> = { deploy: deployArn, release: releaseArn, ...operatorArns };
+  const consoleArns: Record<string, string> = Object.fromEntries(machines.map((m) => [m.name, stateMachineArn(m.name)]));
   /** The `event` inputs as they happened (their outcome filled in when the handler answers). */
   const eventLog: EventInputSummary[] = [];
 
+  /** The timeline inputs a capability applies, by kind (one owner each). */
+  const inputOwners = new Map<string, Capability>();
+  for (const c of capabilities) {
+    for (const kind of c.inputs ?? []) {
+      const other = inputOwners.get(kind);
+      if (other) throw new Error(`rehearsal: timeline input ${kind} is applied by both ${other.name} and ${c.name}`);
+      inputOwners.set(kind, c);
+    }
+  }
   const apply = (input: TimelineInput) => {
+    const owner = inputOwners.get(input.kind);
+    if (owner?.apply) {
+      owner.apply(input);
+      return;
+    }
     switch (input.kind) {
       case 'push': {
         if (input.profile) world.setImageProfile(input.digest, input.profile);
-        const event = world.pushImage(input.repository, input.digest, input.tag ? [input.tag] : [], gates.scanOptions(input.scan));
+        const event = world.pushImage(input.repository, input.digest, input.tag ? [input.tag] : [], imageScanOptions(input.scan, clock.now()));
         awsEvents.push(event);
         for (let i = 0; i < input.deliveries; i++) deliver('intake', `intake ${event.id}#${i}`, event);
         return;
@@ -713,10 +738,6 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
           await runner.stopExecution(arn, 'Stopped', 'stopped from the Step Functions console (scenario)');
         });
         return;
-      case 'cleanup':
-      case 'schedule':
-        maintenance.apply(input);
-        return;
       case 'event': {
         const index = eventLog.push({ at: input.at, target: input.target, outcome: 'failed', message: 'no answer before the run ended' }) - 1;
         void runner
@@ -750,7 +771,7 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
         const fn = invoke[input.function];
         const base = { kind: 'invoke' as const, at: input.at, function: input.function };
         if (!fn) {
-          consoleLog.push({ ...base, status: 'error', answer: null, error: 'ResourceNotFoundException', message: `Function not found: ${input.function} is not one of Cutover's functions (${Object.keys(HANDLERS).join(', ')})` });
+          consoleLog.push({ ...base, status: 'error', answer: null, error: 'ResourceNotFoundException', message: `Function not found: ${input.function} is not one of Cutover's functions (${Object.keys(invoke).join(', ')})` });
           return;
         }
         const at = consoleLog.length;
@@ -765,10 +786,9 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
           });
         return;
       }
-      default: {
-        const never: never = input;
-        throw new Error(`unknown timeline input ${JSON.stringify(never)}`);
-      }
+      default:
+        // A kind a capability owns (cleanup, schedule) reaches here only when no capability applies it.
+        throw new Error(`timeline input ${JSON.stringify(input)}: no capability of the rehearsal applies it`);
     }
   };
   for (const input of scenario.timeline) clock.at(startMs + input.at * 1000, () => apply(input), { label: `timeline ${input.kind}@${input.at}` });
@@ -779,7 +799,7 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
     runner,
     store,
     clock,
-    stateMachines: { deploy: deployArn, release: releaseArn, ...operatorArns },
+    stateMachines: consoleArns,
     invoke: (handler, event) => {
       const fn = invoke[handler];
       if (!fn) return Promise.reject(new Error(`no handler ${handler}`));
@@ -854,7 +874,7 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
       for (const p of problems) violations.push(`${svc.name}/${svc.environment} ${when}: ${p}`);
     }
     for (const p of checkSingleInFlight(inFlight.filter((r) => r.status === 'IN_PROGRESS'))) violations.push(`${when}: ${p}`);
-    for (const p of remote ? [] : maintenance.check(checked)) violations.push(`${when}: ${p}`);
+    for (const c of remote ? [] : capabilities) for (const p of c.check?.(checked) ?? []) violations.push(`${when}: ${p}`);
   };
   /**
    * The services a state of this execution can change: a deployment's (or an operator action's)
@@ -872,7 +892,7 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
     return scopes.get(executionArn);
   };
   /** The scheduled sweeps and cleanups (schedules are on): their states move traffic only when they repair or roll back. */
-  const sweeping = new Set([operatorArns.reconcile, operatorArns.cleanup]);
+  const sweeping = new Set(machines.filter((m) => m.sweep).map((m) => stateMachineArn(m.name)));
   runner.onStateExited(async (info) => {
     const before = weightsTrace.length;
     recordWeights();
@@ -903,9 +923,10 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
   // every 5 minutes, the cleanup at cleanupSchedule, each scheduled scaling rule; a scenario turns
   // one off by name (`schedulesOff`). They run on background timers: a run still ends when nothing
   // but schedules is left.
-  runSchedules(clock, stackSchedules(config, scalingSchedules(config)), scenario.schedulesOff, (rule, atMs) => {
-    if (rule.target.kind === 'scale') {
-      deliver('scale', `scale ${rule.name}`, rule.target.input);
+  const scheduleOwners = new Map(capabilities.flatMap((c) => (c.schedules ?? []).map((rule) => [rule, c] as const)));
+  runSchedules(clock, [...scheduleOwners.keys()], scenario.schedulesOff, (rule, atMs) => {
+    if (rule.target.kind !== 'state-machine') {
+      scheduleOwners.get(rule)?.fire?.(rule, atMs);
       return;
     }
     // An EventBridge rule with a state machine target passes its scheduled event as the input.
@@ -989,7 +1010,6 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
   }
   const apiCalls = world.calls.length;
   const metrics = remote ? [] : metricsTrace(world, services, startMs, clock.now());
-  const operationArns = new Map(Object.entries(operatorArns).map(([name, arn]) => [arn, name]));
   const scheduled: Record<string, ScheduledRunsSummary> = {};
   for (const x of runner.listExecutions().filter((e) => scheduledArns.has(e.executionArn))) {
     const name = operationArns.get(x.stateMachineArn) as string;
@@ -1029,7 +1049,9 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
       output: exec?.output === undefined ? null : parseJson(exec.output),
     };
   });
-  const releases = await gates.releases(runner.listExecutions(), releaseArn, releaseStore);
+  // The capabilities' parts of the summary (actions, releases ...), in their order.
+  const parts: Array<Partial<ScenarioSummary>> = [];
+  for (const c of capabilities) parts.push((await c.summary?.(runner.listExecutions())) ?? {});
   runner.dispose();
   return {
     summary: {
@@ -1041,8 +1063,7 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
       operations,
       ...(waits.length > 0 ? { waits } : {}),
       ...(Object.keys(scheduled).length > 0 ? { scheduled } : {}),
-      actions: maintenance.actions(runner.listExecutions().filter((x) => x.stateMachineArn === operatorArns.cleanup)),
-      ...(releases.length > 0 ? { releases } : {}),
+      ...Object.assign({}, ...parts),
     },
     startMs,
     endMs: clock.now(),
@@ -1056,7 +1077,7 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
     metrics,
     deadLetters,
     awsCalls,
-    ...(remote ? {} : { maintenance: maintenance.inventory() }),
+    ...Object.assign({}, ...capabilities.map((c) => c.trace?.() ?? {})),
   };
 }
 

@@ -25,15 +25,42 @@ export const ImageProfileSchema = z.strictObject({
   p99LatencyMs: z.optional(z.number().check(z.minimum(0), z.maximum(600_000))),
   /** false: its targets never pass health checks. */
   healthy: z._default(z.boolean(), true),
-  /** true: its tasks never reach RUNNING. */
+  /**
+   * true: its tasks never reach RUNNING: each exits as it starts (DescribeTasks: stoppedReason
+   * "Essential container in task exited", the container's exitCode `exitCode` or 1) and is replaced.
+   */
   crashes: z._default(z.boolean(), false),
-  /** Exit code of a one-off task (the migration) of this image; default 0. */
+  /** true: like `crashes`, killed for its memory: exit code 137, reason "OutOfMemoryError: Container killed due to memory usage". */
+  oom: z._default(z.boolean(), false),
+  /** Exit code of a one-off task (the migration) of this image, and of a crashing task; default 0 (a crash then exits 1). */
   exitCode: z.optional(z.int().check(z.minimum(0), z.maximum(255))),
   /** How long a one-off task of this image runs, virtual ms; default 30 s. */
   runMs: z.optional(z.int().check(z.minimum(0), z.maximum(24 * 3600 * 1000))),
 });
 
 const at = z.number().check(z.minimum(0), z.maximum(7 * 24 * 3600));
+
+/** The metrics a worker's alarm may watch (local/world/workers.ts). */
+export const WORKER_ALARM_METRICS = ['ApproximateAgeOfOldestMessage', 'MessagesProcessed', 'MessagesFailed', 'ProcessingTime'] as const;
+
+/**
+ * A worker service of the world (its config service has no listener and no target groups): what
+ * its application publishes and the queue it consumes (local/world/workers.ts). Per minute its
+ * running tasks share `processedPerMinute` messages; each version's tasks (CUTOVER_VERSION of their
+ * revision; the initial one is `initial`) publish MessagesProcessed, MessagesFailed (their image's
+ * errorRate) and ProcessingTime (their image's latencyMs) in `namespace` with `dimensions`, where
+ * `{version}` stands for the version; the same values go to the dimensions without the version ones
+ * (what a service-wide alarm watches). With `queueName`, AWS/SQS ApproximateAgeOfOldestMessage
+ * (QueueName) grows 60 s a minute while more than 20 % of the messages fail (each version's
+ * errorRate weighted by its share of the tasks) or no task runs, and is a few seconds otherwise.
+ */
+export const WorkerSchema = z.strictObject({
+  namespace: z.string().check(z.regex(/^(?!AWS\/)[^:]{1,255}$/, 'must be a custom CloudWatch namespace (not AWS/...)')),
+  processedPerMinute: z._default(z.int().check(z.minimum(0)), 600),
+  /** Default `{ "service": "<service>", "version": "{version}" }`. */
+  dimensions: z.optional(z.record(z.string(), z.string())),
+  queueName: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}(\.fifo)?$/, 'must be an SQS queue name (letters, digits, - and _, up to 80)'))),
+});
 
 export const TimelineInput = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -194,6 +221,22 @@ export const ScenarioSchema = z.strictObject({
         initialDigest: digest,
         /** How production forwards at the start (local/world CreateServiceSpec.productionForward). Default weighted (100/0). */
         productionForward: z.optional(z.enum(['weighted', 'blue-only', 'blue-only-forward-config'])),
+        /** Only for a worker (a config service with no listener): its metrics and queue (WorkerSchema). */
+        worker: z.optional(WorkerSchema),
+        /**
+         * A container health check on the service's container (ContainerDefinition.healthCheck): tasks
+         * report healthStatus, HEALTHY one interval after they run, or, for an image with `healthy:
+         * false`, UNHEALTHY after startPeriod + interval x retries, when ECS stops ("Task failed
+         * container health checks") and replaces them. Default none.
+         */
+        containerHealthCheck: z.optional(
+          z.strictObject({
+            command: z._default(z.array(z.string()).check(z.minLength(1)), ['CMD-SHELL', 'exit 0']),
+            intervalSeconds: z._default(z.int().check(z.minimum(5), z.maximum(300)), 30),
+            retries: z._default(z.int().check(z.minimum(1), z.maximum(10)), 3),
+            startPeriodSeconds: z._default(z.int().check(z.minimum(0), z.maximum(300)), 0),
+          }),
+        ),
       }),
     ),
     images: z.array(
@@ -225,7 +268,13 @@ export const ScenarioSchema = z.strictObject({
           scope: z._default(z.enum(['target-group', 'service']), 'target-group'),
           /** With scope `target-group`: which of the service's two target groups (default 0). */
           targetGroupIndex: z.optional(z.union([z.literal(0), z.literal(1)])),
-          metric: z.enum(['HTTPCode_Target_5XX_Count', 'TargetResponseTime', 'UnHealthyHostCount']),
+          /**
+           * ALB metrics for a web service; for a worker, its queue's `ApproximateAgeOfOldestMessage`
+           * (AWS/SQS, QueueName: the world service's worker.queueName; default statistic Maximum) or
+           * an application metric (MessagesProcessed, MessagesFailed: Sum; ProcessingTime: Average)
+           * over the whole service (worker.dimensions without the version ones).
+           */
+          metric: z.enum(['HTTPCode_Target_5XX_Count', 'TargetResponseTime', 'UnHealthyHostCount', ...WORKER_ALARM_METRICS]),
           /**
            * Sum, Average, Minimum, Maximum, SampleCount, or a percentile `pNN.NN` (TargetResponseTime
            * only: the alarm's ExtendedStatistic). Default Sum for the 5xx count, Average for
@@ -282,10 +331,20 @@ const loadBalancerOfRoute = (arn: string | undefined): string | undefined => /:l
  * service-wide latency alarm (the LoadBalancer dimension) only on a load balancer no other
  * configured service uses.
  */
-function alarmProblems(a: z.output<typeof ScenarioSchema>['world']['alarms'][number], i: number, config: CutoverConfig): string[] {
+function alarmProblems(a: z.output<typeof ScenarioSchema>['world']['alarms'][number], i: number, config: CutoverConfig, world: z.output<typeof ScenarioSchema>['world']): string[] {
   const at = `world.alarms[${i}]`;
   const svc = config.services.find((s) => s.name === a.service && (a.environment === undefined || s.environment === a.environment));
   if (!svc) return [`${at}.service: "${a.service}"${a.environment ? ` in ${a.environment}` : ''} is not a service in config.services`];
+  const worker = world.services.find((w) => w.service === a.service && (a.environment === undefined || w.environment === undefined || w.environment === a.environment))?.worker;
+  if ((WORKER_ALARM_METRICS as readonly string[]).includes(a.metric)) {
+    if (!worker) return [`${at}.metric: ${a.metric} is a worker's metric; give world.services "${a.service}" a worker block (a worker's config service has no listener)`];
+    const problems: string[] = [];
+    if (a.metric === 'ApproximateAgeOfOldestMessage' && !worker.queueName) problems.push(`${at}.metric: ApproximateAgeOfOldestMessage needs the queue: set worker.queueName of world.services "${a.service}"`);
+    if (a.targetGroupIndex !== undefined) problems.push(`${at}.targetGroupIndex: a worker has no target groups; remove it`);
+    if (a.statistic?.startsWith('p')) problems.push(`${at}.statistic: a percentile (${a.statistic}) is not available for ${a.metric} here; use Maximum, Average or Sum`);
+    return problems;
+  }
+  if (isWorkerService(svc)) return [`${at}.metric: ${a.metric} is an ALB metric and "${a.service}" is a worker (no load balancer); use ${WORKER_ALARM_METRICS.join(', ')}`];
   const problems: string[] = [];
   const percentile = a.statistic?.startsWith('p') ?? false;
   if (percentile && a.metric !== 'TargetResponseTime') {
@@ -308,6 +367,10 @@ function alarmProblems(a: z.output<typeof ScenarioSchema>['world']['alarms'][num
   return problems;
 }
 
+/** A config service with no listener (and no target groups): a worker (issue #18). */
+export const isWorkerService = (svc: CutoverConfig['services'][number]): boolean =>
+  svc.listenerArn === undefined && svc.listenerRuleArn === undefined && svc.testListenerArn === undefined;
+
 /** Parse a scenario; every problem names its field (config problems under `config.`). */
 export function parseScenario(raw: unknown, source = '(inline)'): Scenario {
   // `reportInput` puts the offending value on each issue (an unknown `kind` is quoted, with the kinds allowed).
@@ -324,12 +387,16 @@ export function parseScenario(raw: unknown, source = '(inline)'): Scenario {
   const names = new Set(config.services.map((s) => s.name));
   result.data.world.services.forEach((s, i) => {
     if (!names.has(s.service)) problems.push(`world.services[${i}].service: "${s.service}" is not a service in config.services`);
+    const svc = config.services.find((c) => c.name === s.service && (s.environment === undefined || c.environment === s.environment));
+    if (svc && s.worker && !isWorkerService(svc)) {
+      problems.push(`world.services[${i}].worker: "${s.service}" has a listener in the config (a web service); a worker block is only for a service with no listener and no target groups`);
+    }
     if (!result.data.world.images.some((im) => im.digest === s.initialDigest)) {
       problems.push(`world.services[${i}].initialDigest: not listed in world.images`);
     }
   });
   result.data.world.alarms.forEach((a, i) => {
-    problems.push(...alarmProblems(a, i, config));
+    problems.push(...alarmProblems(a, i, config, result.data.world));
   });
   result.data.world.images.forEach((im, i) => {
     const { latencyMs, p99LatencyMs } = im.profile;

@@ -180,9 +180,23 @@ export function stackSchedules(
   config: { readonly cleanupSchedule: string },
   scaling: ReadonlyArray<{ service: string; environment: string; ruleIndex: number; schedule: string; timezone: string; input: unknown }>,
 ): ScheduledRule[] {
-  const rules: ScheduledRule[] = [
-    { name: 'reconcile', expression: RECONCILE_SCHEDULE, timezone: 'UTC', target: { kind: 'state-machine', stateMachine: 'reconcile' } },
-  ];
+  return [RECONCILE_RULE, ...maintenanceSchedules(config, scaling)];
+}
+
+/** The reconcile sweep's rule (the deploy path's schedule). */
+export const RECONCILE_RULE: ScheduledRule = {
+  name: 'reconcile',
+  expression: RECONCILE_SCHEDULE,
+  timezone: 'UTC',
+  target: { kind: 'state-machine', stateMachine: 'reconcile' },
+};
+
+/** The cleanup (unless `off`) and the scheduled scaling rules (maintenance's schedules). */
+export function maintenanceSchedules(
+  config: { readonly cleanupSchedule: string },
+  scaling: ReadonlyArray<{ service: string; environment: string; ruleIndex: number; schedule: string; timezone: string; input: unknown }>,
+): ScheduledRule[] {
+  const rules: ScheduledRule[] = [];
   if (config.cleanupSchedule !== 'off') {
     rules.push({ name: 'cleanup', expression: config.cleanupSchedule, timezone: 'UTC', target: { kind: 'state-machine', stateMachine: 'cleanup' } });
   }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { ScenarioInput } from '../scenario.js';
 import { MAINTENANCE_SCENARIOS } from './maintenance.js';
 import { GATE_SCENARIOS } from './gates.js';
+import { WORKER_SCENARIOS } from './workers.js';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
@@ -257,6 +258,8 @@ export const BUILTIN_SCENARIOS: ScenarioInput[] = [
   ...MAINTENANCE_SCENARIOS,
   // Release gates and the release pipeline (local/scenarios/gates.ts).
   ...GATE_SCENARIOS,
+  // Workers with no load balancer, by share of tasks (local/scenarios/workers.ts, issue #18).
+  ...WORKER_SCENARIOS,
 ];
 
 export function builtinScenario(name: string): ScenarioInput | undefined {

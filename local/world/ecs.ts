@@ -122,6 +122,9 @@ interface TaskRec {
   stoppedAt?: number;
   stopCode?: string;
   stoppedReason?: string;
+  /** Task-set tasks that exited on their own (crash, out of memory): each exited container's code and reason. */
+  exitCodes?: Record<string, number>;
+  containerReasons?: Record<string, string>;
   /** One-off tasks: the container overrides. */
   readonly overrides?: TaskOverride;
   readonly launchType?: string;
@@ -207,6 +210,20 @@ export const READ_ONLY_TASK_DEFINITION_FIELDS = [
 ] as const;
 
 const NAME = /^[A-Za-z0-9_-]{1,255}$/;
+
+/** How and when a task-set task stops on its own (a crash, an out-of-memory kill, failed container health checks). */
+interface ExitPlan {
+  readonly at: number;
+  readonly stopCode: string;
+  readonly reason: string;
+  readonly exitCodes: Record<string, number>;
+  readonly containerReasons: Record<string, string>;
+}
+/** What ECS reports for an essential container killed for its memory (ECS developer guide, "Troubleshooting Amazon ECS OutOfMemoryError errors"). */
+export const OOM_REASON = 'OutOfMemoryError: Container killed due to memory usage';
+export const ESSENTIAL_EXITED = 'Essential container in task exited';
+export const FAILED_HEALTH_CHECKS = 'Task failed container health checks';
+type HealthStatus = 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
 /** Amazon ECS service quotas: task sets per service (not adjustable). */
 export const MAX_TASK_SETS_PER_SERVICE = 5;
 
@@ -215,7 +232,8 @@ export interface SeedServiceSpec {
   readonly service: string;
   readonly desiredCount: number;
   readonly taskDefinitionArn: string;
-  readonly targetGroupArn: string;
+  /** Omit for a service with no load balancer (a worker): its task set has no loadBalancers. */
+  readonly targetGroupArn?: string;
   readonly containerName: string;
   readonly containerPort: number;
   /** The primary task set's tasks have been running (and healthy) since this long ago. */
@@ -235,6 +253,8 @@ export class EcsWorld {
   /** Per family: until when the last RegisterTaskDefinition is in flight (virtual ms). */
   private readonly familyBusyUntil = new Map<string, number>();
   private ipCounter = 10;
+  /** Task-set tasks that will stop on their own, with how (settled lazily, in time order: {@link settle}). */
+  private readonly exiting = new Map<TaskRec, ExitPlan>();
   private targetGroups: TargetGroupPort = {
     describe: () => undefined,
     targetState: () => undefined,
@@ -307,7 +327,7 @@ export class EcsWorld {
             assignPublicIp: 'DISABLED',
           },
         },
-        loadBalancers: [{ targetGroupArn: spec.targetGroupArn, containerName: spec.containerName, containerPort: spec.containerPort }],
+        loadBalancers: spec.targetGroupArn ? [{ targetGroupArn: spec.targetGroupArn, containerName: spec.containerName, containerPort: spec.containerPort }] : [],
         scale: { unit: 'PERCENT', value: 100 },
       },
       since,
@@ -341,6 +361,7 @@ export class EcsWorld {
   // ------------------------------------------------------------------ queries for the world
   /** Every task (alive or recently stopped) of task sets that use `targetGroupArn`. */
   targetsOf(targetGroupArn: string): TaskTarget[] {
+    this.settle();
     const out: TaskTarget[] = [];
     // Task sets are never removed (a deleted one drains), so the index holds what a walk over the
     // services would find, in creation order.
@@ -367,8 +388,39 @@ export class EcsWorld {
 
   /** The task sets of a service as DescribeServices would return them now. */
   taskSetViews(cluster: string, service: string): TaskSet[] {
+    this.settle();
     const svc = this.service(cluster, service);
     return this.liveTaskSets(svc).map((ts) => this.taskSetView(svc, ts));
+  }
+
+  /** The service's desired count (undefined when there is no such service). */
+  desiredCountOf(cluster: string, service: string): number | undefined {
+    return this.services.get(`${this.clusterName(cluster)}/${this.serviceName(service)}`)?.desiredCount;
+  }
+
+  /**
+   * The tasks of a service's task sets (gone ones included) that run at `at` (started, not yet
+   * stopped), each with its task set and task definition: what the worker metrics read.
+   */
+  runningTasksAt(cluster: string, service: string, at: number): Array<{ taskArn: string; taskSetId: string; taskDefinitionArn: string }> {
+    this.settle();
+    const svc = this.services.get(`${this.clusterName(cluster)}/${this.serviceName(service)}`);
+    const out: Array<{ taskArn: string; taskSetId: string; taskDefinitionArn: string }> = [];
+    for (const ts of svc?.taskSets ?? []) {
+      for (const t of ts.tasks) {
+        const r = this.runsAt(t, ts);
+        if (r !== undefined && r <= at && (t.stoppedAt === undefined || t.stoppedAt > at)) out.push({ taskArn: t.arn, taskSetId: ts.id, taskDefinitionArn: ts.taskDefinitionArn });
+      }
+    }
+    return out;
+  }
+
+  /** A container's environment in a task definition (name to value), and its image digest. */
+  containerOf(taskDefinitionArn: string, containerName: string): { environment: Record<string, string>; digest: string | undefined } | undefined {
+    const td = this.findTaskDef(taskDefinitionArn);
+    const c = td ? this.container(td, containerName) : undefined;
+    if (!c) return undefined;
+    return { environment: Object.fromEntries((c.environment ?? []).map((e) => [e.name ?? '', e.value ?? ''])), digest: this.ctx.digestOfImage(c.image) };
   }
 
   taskDefinitionRecord(arn: string): TaskDefinition | undefined {
@@ -399,6 +451,7 @@ export class EcsWorld {
    * with their task definitions, without building the API views. Throws ClusterNotFoundException.
    */
   liveTasks(cluster: string): Array<{ taskArn: string; taskDefinitionArn: string }> {
+    this.settle();
     const c = this.cluster(cluster);
     const out: Array<{ taskArn: string; taskDefinitionArn: string }> = [];
     for (const t of this.tasks.values()) {
@@ -409,7 +462,7 @@ export class EcsWorld {
 
   // ------------------------------------------------------------------ API
   operations(): Record<string, Operation> {
-    return {
+    const ops: Record<string, Operation> = {
       DescribeClusters: (i: DescribeClustersCommandInput) => this.describeClusters(i),
       DescribeServices: (i: DescribeServicesCommandInput) => this.describeServices(i),
       UpdateService: (i: UpdateServiceCommandInput) => this.updateService(i),
@@ -429,6 +482,92 @@ export class EcsWorld {
       StopTask: (i: StopTaskCommandInput) => this.stopTask(i),
       ListTasks: (i: ListTasksCommandInput) => this.listTasks(i),
     };
+    // Every call first settles the tasks that stopped on their own since the last one.
+    return Object.fromEntries(
+      Object.entries(ops).map(([name, op]) => [
+        name,
+        (i: never) => {
+          this.settle();
+          return op(i);
+        },
+      ]),
+    );
+  }
+
+  /**
+   * Stop, in time order, every task-set task whose exit (crash, out of memory, failed container
+   * health checks) is due by now, each at its own instant, and let the service scheduler replace it
+   * at that instant (reconcile): a crashing image loops launch, exit, replacement. Called before
+   * every API call and world query.
+   */
+  settle(): void {
+    const now = this.now;
+    for (;;) {
+      let next: [TaskRec, ExitPlan] | undefined;
+      for (const entry of this.exiting) {
+        if (entry[0].stoppedAt !== undefined) {
+          this.exiting.delete(entry[0]);
+          continue;
+        }
+        if (entry[1].at <= now && (!next || entry[1].at < next[1].at)) next = entry;
+      }
+      if (!next) return;
+      const [t, plan] = next;
+      this.exiting.delete(t);
+      t.stoppedAt = plan.at;
+      t.stopCode = plan.stopCode;
+      t.stoppedReason = plan.reason;
+      t.exitCodes = plan.exitCodes;
+      t.containerReasons = plan.containerReasons;
+      const ts = this.findTaskSet(t.taskSetId);
+      const svc = ts ? this.services.get(`${ts.cluster}/${ts.service}`) : undefined;
+      if (ts && svc) this.reconcile(svc, ts, plan.at);
+    }
+  }
+
+  /** How a task-set task will stop on its own, if it will (read from its images' profiles at launch). */
+  private exitPlan(t: TaskRec): ExitPlan | undefined {
+    if (t.pullFailed || t.oneOff) return undefined;
+    const td = this.findTaskDef(t.taskDefinitionArn);
+    const essential = (td?.request.containerDefinitions ?? []).filter((c) => c.essential !== false);
+    const dying = essential.map((c) => ({ c, p: this.ctx.profile(this.ctx.digestOfImage(c.image)) })).filter((x) => x.p.crashes || x.p.oom);
+    if (dying.length > 0) {
+      return {
+        // A crash loop needs time to pass: at least a second per attempt.
+        at: Math.max(t.runningAt, t.launchedAt + 1000),
+        stopCode: 'EssentialContainerExited',
+        reason: ESSENTIAL_EXITED,
+        exitCodes: Object.fromEntries(dying.map(({ c, p }) => [c.name ?? '', p.oom ? 137 : p.exitCode || 1])),
+        containerReasons: Object.fromEntries(dying.filter(({ p }) => p.oom).map(({ c }) => [c.name ?? '', OOM_REASON])),
+      };
+    }
+    // Container health checks: an essential container that fails them gets its task stopped and replaced
+    // (ECS API reference, HealthCheck: "For tasks that are part of a service, if the task reports as
+    // unhealthy then the task will be stopped and the service scheduler will replace it").
+    const failing = essential.filter((c) => c.healthCheck && !this.ctx.profile(this.ctx.digestOfImage(c.image)).healthy);
+    if (failing.length > 0) {
+      const at = Math.min(...failing.map((c) => t.runningAt + unhealthyAfterMs(c)));
+      return { at: Math.max(at, t.launchedAt + 1000), stopCode: 'TaskFailedToStart', reason: FAILED_HEALTH_CHECKS, exitCodes: {}, containerReasons: {} };
+    }
+    return undefined;
+  }
+
+  /** A container's health check status at `at` (UNKNOWN without a health check or before the first result). */
+  private containerHealth(c: ContainerDefinition, ranAt: number | undefined, at: number): HealthStatus {
+    if (!c.healthCheck || ranAt === undefined || at < ranAt) return 'UNKNOWN';
+    if (!this.ctx.profile(this.ctx.digestOfImage(c.image)).healthy) return at >= ranAt + unhealthyAfterMs(c) ? 'UNHEALTHY' : 'UNKNOWN';
+    return at >= ranAt + healthyAfterMs(c) ? 'HEALTHY' : 'UNKNOWN';
+  }
+
+  /**
+   * A task's health from its essential containers' (ECS API reference, HealthCheck): UNHEALTHY if
+   * one is, else UNKNOWN if one is still being evaluated, else HEALTHY; UNKNOWN with no health check.
+   */
+  private taskHealth(containers: readonly ContainerDefinition[], ranAt: number | undefined, at: number): HealthStatus {
+    const checked = containers.filter((c) => c.essential !== false && c.healthCheck);
+    if (checked.length === 0) return 'UNKNOWN';
+    const states = checked.map((c) => this.containerHealth(c, ranAt, at));
+    return states.includes('UNHEALTHY') ? 'UNHEALTHY' : states.includes('UNKNOWN') ? 'UNKNOWN' : 'HEALTHY';
   }
 
   // ---- lookups
@@ -814,7 +953,8 @@ export class EcsWorld {
   // ---- task sets
   private computedDesired(svc: ServiceRec, ts: TaskSetRec): number {
     if (ts.status === 'DRAINING') return 0;
-    return Math.ceil((svc.desiredCount * ts.scale) / 100 - 1e-9);
+    // "Always rounded up" (TaskSet computedDesiredCount); the epsilon absorbs floating point (4 x 12.5 / 100); never -0.
+    return Math.max(0, Math.ceil((svc.desiredCount * ts.scale) / 100 - 1e-9));
   }
 
   /** Launch or stop tasks so the task set's live tasks match its computed desired count at `at`. */
@@ -868,6 +1008,8 @@ export class EcsWorld {
       oneOff: opts.oneOff ?? false,
     };
     this.tasks.set(t.arn, t);
+    const plan = this.exitPlan(t);
+    if (plan) this.exiting.set(t, plan);
     return t;
   }
 
@@ -884,7 +1026,8 @@ export class EcsWorld {
     if (t.pullFailed) return undefined;
     const lb = ts.loadBalancers[0];
     const digest = this.digestOf(ts.taskDefinitionArn, lb?.containerName);
-    if (this.ctx.profile(digest).crashes) return undefined;
+    const p = this.ctx.profile(digest);
+    if (p.crashes || p.oom) return undefined;
     return t.runningAt;
   }
 
@@ -906,10 +1049,17 @@ export class EcsWorld {
     const { running, pending } = this.counts(ts);
     if (ts.status === 'DRAINING' || running !== this.computedDesired(svc, ts) || pending > 0) return { status: 'STABILIZING', at: ts.changedAt };
     let steadySince = ts.changedAt;
+    const containers = this.findTaskDef(ts.taskDefinitionArn)?.request.containerDefinitions ?? [];
+    const checked = containers.filter((c) => c.essential !== false && c.healthCheck);
     for (const t of ts.tasks) {
       if (t.stoppedAt !== undefined) continue;
       const r = this.runsAt(t, ts) as number;
       steadySince = Math.max(steadySince, r);
+      // With container health checks, a task counts once its essential containers are HEALTHY.
+      if (checked.length > 0) {
+        if (this.taskHealth(containers, r, now) !== 'HEALTHY') return { status: 'STABILIZING', at: ts.changedAt };
+        steadySince = Math.max(steadySince, r + Math.max(...checked.map(healthyAfterMs)));
+      }
       for (const lb of ts.loadBalancers) {
         const tg = lb.targetGroupArn ?? '';
         const state = this.targetGroups.targetState(tg, this.asTarget(ts, t, lb), now);
@@ -1160,9 +1310,9 @@ export class EcsWorld {
       };
     }
     const profiles = containers.map((c) => this.ctx.profile(this.ctx.digestOfImage(c.image)));
-    if (profiles.some((p) => p.crashes)) {
+    if (profiles.some((p) => p.crashes || p.oom)) {
       if (now < t.runningAt) return { status: 'PENDING' };
-      const exit = Object.fromEntries(containers.map((c, k) => [c.name ?? '', profiles[k]?.crashes ? 1 : 0]));
+      const exit = Object.fromEntries(containers.map((c, k) => [c.name ?? '', profiles[k]?.oom ? 137 : profiles[k]?.crashes ? profiles[k]?.exitCode || 1 : 0]));
       return { status: 'STOPPED', stoppedAt: t.runningAt, exit, stopCode: 'EssentialContainerExited', reason: 'Essential container in task exited' };
     }
     if (now < t.runningAt) return { status: 'PENDING' };
@@ -1187,15 +1337,19 @@ export class EcsWorld {
       ({ status, stoppedAt, exit, stopCode, reason } = s);
     } else {
       const r = this.taskSetRunsAt(t);
-      if (t.stoppedAt !== undefined) {
+      if (t.stoppedAt !== undefined && t.stoppedAt <= this.now) {
         status = 'STOPPED';
         stoppedAt = t.stoppedAt;
         stopCode = t.stopCode;
         reason = t.stoppedReason;
+        exit = t.exitCodes;
       } else status = r !== undefined && r <= this.now ? 'RUNNING' : 'PENDING';
     }
-    const ranAt = t.oneOff ? (exit !== undefined || status === 'RUNNING' ? t.runningAt : undefined) : this.taskSetRunsAt(t);
+    // A task-set task that exited on its own had started (its containers ran, however briefly).
+    const ranAt = t.oneOff || t.exitCodes !== undefined ? (exit !== undefined || status === 'RUNNING' ? t.runningAt : undefined) : this.taskSetRunsAt(t);
     const running = ranAt !== undefined && ranAt <= (stoppedAt ?? this.now);
+    const healthAt = Math.min(this.now, stoppedAt ?? this.now);
+    const containerReason = (name: string | undefined) => (name !== undefined ? (t.oneOff ? undefined : t.containerReasons?.[name]) : undefined);
     return {
       taskArn: t.arn,
       clusterArn: t.clusterArn,
@@ -1234,10 +1388,11 @@ export class EcsWorld {
         ...(this.ctx.digestOfImage(c.image) ? { imageDigest: this.ctx.digestOfImage(c.image) } : {}),
         lastStatus: status,
         ...(exit && c.name !== undefined && exit[c.name] !== undefined ? { exitCode: exit[c.name] } : {}),
+        ...(containerReason(c.name) ? { reason: containerReason(c.name) } : {}),
         networkInterfaces: [{ attachmentId: t.id, privateIpv4Address: t.ip }],
-        healthStatus: 'UNKNOWN',
+        healthStatus: running ? this.containerHealth(c, ranAt, healthAt) : 'UNKNOWN',
       })),
-      healthStatus: 'UNKNOWN',
+      healthStatus: running ? this.taskHealth(containers, ranAt, healthAt) : 'UNKNOWN',
     };
   }
 
@@ -1301,3 +1456,8 @@ export class EcsWorld {
     return { taskArns: page, ...(nextToken ? { nextToken } : {}) };
   }
 }
+
+/** Container health check timing (ECS API reference, HealthCheck: interval default 30 s, retries 3, startPeriod 0). */
+const healthyAfterMs = (c: ContainerDefinition): number => (c.healthCheck?.interval ?? 30) * 1000;
+const unhealthyAfterMs = (c: ContainerDefinition): number =>
+  ((c.healthCheck?.startPeriod ?? 0) + (c.healthCheck?.interval ?? 30) * (c.healthCheck?.retries ?? 3)) * 1000;

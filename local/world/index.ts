@@ -20,11 +20,26 @@ export {
   type AlarmMetric,
   type CallRecord,
   type CreateAlarmSpec,
+  type CreateMetricAlarmSpec,
   type CreateServiceSpec,
+  type CreateWorkerServiceSpec,
   isWriteOperation,
   type SeededService,
+  type SeededWorkerService,
   type TargetHealthView,
   type TaskDefinitionOverrides,
   World,
   type WorldOptions,
 } from './world.js';
+export {
+  FAILING_SHARE_LIMIT,
+  QUEUE_AGE_METRIC,
+  SQS_NAMESPACE,
+  serviceDimensions,
+  versionDimensions,
+  VERSION_PLACEHOLDER,
+  WORKER_METRICS,
+  type WorkerMetricName,
+  type WorkerSpec,
+} from './workers.js';
+export { ESSENTIAL_EXITED, FAILED_HEALTH_CHECKS, OOM_REASON } from './ecs.js';

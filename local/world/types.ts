@@ -17,9 +17,19 @@ export interface ImageProfile {
   readonly p99LatencyMs?: number;
   /** false: targets of this image fail their health checks forever (state `unhealthy`). Default true. */
   readonly healthy?: boolean;
-  /** true: tasks of this image never reach RUNNING (they keep failing and being replaced). Default false. */
+  /**
+   * true: tasks of this image exit as they start and never count as RUNNING: a task-set task stops
+   * with stopCode EssentialContainerExited, stoppedReason "Essential container in task exited" and
+   * the container's exitCode (`exitCode` when not 0, else 1), and the service scheduler launches a
+   * replacement at once (a crash loop). Default false.
+   */
   readonly crashes?: boolean;
-  /** Exit code of a one-off task (RunTask) of this image. Default 0. */
+  /**
+   * true: the container is killed for its memory as it starts: like `crashes`, with the container's
+   * reason "OutOfMemoryError: Container killed due to memory usage" and exit code 137. Default false.
+   */
+  readonly oom?: boolean;
+  /** Exit code of a one-off task (RunTask) of this image; of a crashing task when not 0. Default 0. */
   readonly exitCode?: number;
   /** How long a one-off task of this image runs before it exits (virtual ms). Default: world setting. */
   readonly runMs?: number;
@@ -32,6 +42,7 @@ export const DEFAULT_IMAGE_PROFILE: ResolvedImageProfile = {
   latencyMs: 80,
   healthy: true,
   crashes: false,
+  oom: false,
   exitCode: 0,
 };
 

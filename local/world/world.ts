@@ -14,7 +14,7 @@
  */
 import type { Action, RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ComparisonOperator, MetricDataQuery, Statistic } from '@aws-sdk/client-cloudwatch';
-import type { ContainerDefinition, KeyValuePair, RegisterTaskDefinitionCommandInput, Secret, Tag } from '@aws-sdk/client-ecs';
+import type { ContainerDefinition, HealthCheck, KeyValuePair, RegisterTaskDefinitionCommandInput, Secret, Tag } from '@aws-sdk/client-ecs';
 import type { FindingSeverity } from '@aws-sdk/client-ecr';
 import type { HandlerExecutionContext, InitializeHandlerArguments, Pluggable } from '@smithy/types';
 import type { TaskSetInfo } from '../../functions/core/ports.js';
@@ -42,6 +42,7 @@ import { type Rng, streamFor } from './random.js';
 import { SfnWorld, type StepFunctionsBackendWithList } from './sfn.js';
 import { floorTo, MINUTE_MS } from './time.js';
 import { TrafficModel } from './traffic.js';
+import { WorkerModel, type WorkerSpec } from './workers.js';
 import { MAX_TAIL_RATIO } from './latency.js';
 import {
   type AwsEvent,
@@ -115,8 +116,71 @@ export interface CreateServiceSpec {
   readonly requestsPerMinute?: number;
   /** Load balancer name when the listener ARN is not given. Default `<service>-alb` (trimmed to 32). */
   readonly loadBalancerName?: string;
+  /** A container health check on the service's container (ContainerDefinition.healthCheck). Default none. */
+  readonly containerHealthCheck?: HealthCheck;
   /** Health check of both target groups (lag = interval x healthyThreshold). Defaults: 10 s x 3. */
   readonly healthCheck?: { readonly intervalSeconds?: number; readonly healthyThreshold?: number; readonly deregistrationDelaySeconds?: number };
+}
+
+/**
+ * A worker: an EXTERNAL ECS service with no load balancer (queue consumers, stream processors).
+ * Its task sets have no loadBalancers; it publishes its application metrics per version and the
+ * age of its queue (local/world/workers.ts).
+ */
+export interface CreateWorkerServiceSpec {
+  readonly cluster: string;
+  readonly service: string;
+  readonly desiredCount: number;
+  readonly containerName: string;
+  /** The running version. Omit for a service that has never been deployed. */
+  readonly initialImage?: { readonly repository: string; readonly digest: string; readonly tag?: string };
+  /** CUTOVER_VERSION in the initial revision's environment (the version its metrics carry). Default `initial`. */
+  readonly initialVersion?: string;
+  /** false: register the task definition but create no task set. Default true. */
+  readonly initialTaskSet?: boolean;
+  /** A container health check on the worker container (ContainerDefinition.healthCheck). Default none. */
+  readonly healthCheck?: HealthCheck;
+  readonly taskDefinition?: TaskDefinitionOverrides;
+  /** What the application publishes and the queue it consumes; omit for a worker without metrics. */
+  readonly metrics?: {
+    readonly namespace: string;
+    /** Default settings.requestsPerMinute. */
+    readonly processedPerMinute?: number;
+    /** Default `{ service: <service>, version: "{version}" }`. */
+    readonly dimensions?: Readonly<Record<string, string>>;
+    readonly queueName?: string;
+  };
+}
+
+export interface SeededWorkerService {
+  readonly clusterArn: string;
+  readonly serviceArn: string;
+  readonly taskDefinitionArn?: string;
+  readonly taskSetId?: string;
+  readonly taskSetArn?: string;
+  readonly imageUri?: string;
+}
+
+/** A metric alarm on any metric (a worker's queue age, an application metric), as PutMetricAlarm takes it. */
+export interface CreateMetricAlarmSpec {
+  readonly name: string;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly threshold: number;
+  /** Default Maximum. A percentile (`p99`) becomes the ExtendedStatistic. */
+  readonly statistic?: Statistic | `p${string}`;
+  /** Default GreaterThanThreshold. */
+  readonly comparison?: ComparisonOperator;
+  /** Default 1. */
+  readonly evaluationPeriods?: number;
+  /** Default evaluationPeriods. */
+  readonly datapointsToAlarm?: number;
+  /** Default 60. */
+  readonly periodSeconds?: number;
+  /** Default missing. */
+  readonly treatMissingData?: 'breaching' | 'notBreaching' | 'ignore' | 'missing';
+  readonly description?: string;
 }
 
 export interface TaskDefinitionOverrides {
@@ -228,6 +292,8 @@ export class World {
   /** The load balancer of each seeded service's route, by its target groups (alarm dimensions). */
   private readonly serviceLoadBalancer = new Map<string, { arn: string; fullName: string }>();
   readonly traffic: TrafficModel;
+  /** Worker services' application metrics and queue ages (local/world/workers.ts). */
+  readonly workers: WorkerModel;
 
   /**
    * The client plugin: `client.middlewareStack.use(world.plugin)`.
@@ -282,6 +348,7 @@ export class World {
     });
     this.traffic = new TrafficModel(ctx, this.elb, this.cloudwatch.metrics);
     this.autoscaling = new AutoScalingWorld(ctx, this.ecs);
+    this.workers = new WorkerModel(ctx, this.ecs, this.cloudwatch.metrics);
     this.ops = {
       ECS: this.ecs.operations(),
       ElasticLoadBalancingV2: this.elb.operations(),
@@ -565,8 +632,13 @@ export class World {
     };
   }
 
-  private taskDefinitionInput(spec: CreateServiceSpec, imageUri: string): RegisterTaskDefinitionCommandInput {
+  private taskDefinitionInput(
+    spec: { service: string; containerName: string; containerPort?: number; taskDefinition?: TaskDefinitionOverrides; containerHealthCheck?: HealthCheck; env?: KeyValuePair[] },
+    imageUri: string,
+  ): RegisterTaskDefinitionCommandInput {
     const o = spec.taskDefinition ?? {};
+    const env = spec.env ?? [];
+    const base = o.environment ?? (spec.containerPort !== undefined ? [{ name: 'PORT', value: String(spec.containerPort) }] : []);
     const family = o.family ?? spec.service;
     return {
       family,
@@ -581,8 +653,9 @@ export class World {
           name: spec.containerName,
           image: imageUri,
           essential: true,
-          portMappings: [{ containerPort: spec.containerPort, protocol: 'tcp' }],
-          environment: o.environment ?? [{ name: 'PORT', value: String(spec.containerPort) }],
+          ...(spec.containerPort !== undefined ? { portMappings: [{ containerPort: spec.containerPort, protocol: 'tcp' as const }] } : {}),
+          environment: [...base.filter((e) => !env.some((x) => x.name === e.name)), ...env],
+          ...(spec.containerHealthCheck ? { healthCheck: structuredClone(spec.containerHealthCheck) } : {}),
           ...(o.secrets ? { secrets: o.secrets } : {}),
           logConfiguration: {
             logDriver: 'awslogs',
@@ -594,6 +667,82 @@ export class World {
       tags: o.tags ?? [{ key: 'service', value: spec.service }],
       ...(o.extra ?? {}),
     };
+  }
+
+  /**
+   * A worker service (no load balancer): an EXTERNAL ECS service whose PRIMARY task set (revision 1
+   * with `initialImage`, CUTOVER_VERSION `initialVersion` in the worker container's environment)
+   * runs at 100 % with no loadBalancers, steady; with `metrics`, the world publishes its
+   * application metrics per version and its queue's age every minute (local/world/workers.ts).
+   */
+  createWorkerService(spec: CreateWorkerServiceSpec): SeededWorkerService {
+    const cluster = this.ecs.ensureCluster(spec.cluster);
+    let taskDefinitionArn: string | undefined;
+    let imageUri: string | undefined;
+    if (spec.initialImage) {
+      const { repository, digest, tag } = spec.initialImage;
+      if (!this.ecr.hasImage(repository, digest)) this.ecr.pushImage(repository, digest, tag ? [tag] : []);
+      imageUri = this.ecr.imageUri(repository, digest);
+      const env = [
+        { name: 'CUTOVER_VERSION', value: spec.initialVersion ?? 'initial' },
+        { name: 'CUTOVER_COLOR', value: 'blue' },
+      ];
+      taskDefinitionArn = this.ecs.register(
+        this.taskDefinitionInput({ service: spec.service, containerName: spec.containerName, env, ...(spec.taskDefinition ? { taskDefinition: spec.taskDefinition } : {}), ...(spec.healthCheck ? { containerHealthCheck: spec.healthCheck } : {}) }, imageUri),
+        `arn:aws:iam::${this.accountId}:root`,
+      ).taskDefinitionArn as string;
+    }
+    const seeded: { serviceArn: string; taskSetId?: string; taskSetArn?: string } =
+      spec.initialImage && spec.initialTaskSet !== false && taskDefinitionArn
+        ? this.ecs.seedService({
+            cluster: cluster.name,
+            service: spec.service,
+            desiredCount: spec.desiredCount,
+            taskDefinitionArn,
+            containerName: spec.containerName,
+            containerPort: 0,
+            runningSinceMs: 3_600_000,
+          })
+        : this.ecs.seedEmptyService(cluster.name, spec.service, spec.desiredCount);
+    if (spec.metrics) {
+      const worker: WorkerSpec = {
+        cluster: cluster.name,
+        service: spec.service,
+        containerName: spec.containerName,
+        namespace: spec.metrics.namespace,
+        processedPerMinute: spec.metrics.processedPerMinute ?? this.settings.requestsPerMinute,
+        dimensions: spec.metrics.dimensions ?? { service: spec.service, version: '{version}' },
+        ...(spec.metrics.queueName ? { queueName: spec.metrics.queueName } : {}),
+      };
+      this.workers.add(worker);
+    }
+    return {
+      clusterArn: cluster.arn,
+      serviceArn: seeded.serviceArn,
+      ...(taskDefinitionArn ? { taskDefinitionArn } : {}),
+      ...(seeded.taskSetId ? { taskSetId: seeded.taskSetId, taskSetArn: seeded.taskSetArn as string } : {}),
+      ...(imageUri ? { imageUri } : {}),
+    };
+  }
+
+  /** A metric alarm on any namespace, metric and dimensions (PutMetricAlarm): a worker's queue age or application metric. */
+  createMetricAlarm(spec: CreateMetricAlarmSpec): { alarmName: string; alarmArn: string } {
+    const statistic = spec.statistic ?? 'Maximum';
+    this.cloudwatch.putMetricAlarm({
+      AlarmName: spec.name,
+      ...(spec.description ? { AlarmDescription: spec.description } : {}),
+      Namespace: spec.namespace,
+      MetricName: spec.metricName,
+      Dimensions: Object.entries(spec.dimensions).map(([Name, Value]) => ({ Name, Value })),
+      ...(/^p/.test(statistic) ? { ExtendedStatistic: statistic } : { Statistic: statistic as Statistic }),
+      Period: spec.periodSeconds ?? 60,
+      EvaluationPeriods: spec.evaluationPeriods ?? 1,
+      DatapointsToAlarm: spec.datapointsToAlarm ?? spec.evaluationPeriods ?? 1,
+      Threshold: spec.threshold,
+      ComparisonOperator: spec.comparison ?? 'GreaterThanThreshold',
+      TreatMissingData: spec.treatMissingData ?? 'missing',
+    });
+    return { alarmName: spec.name, alarmArn: `arn:aws:cloudwatch:${this.region}:${this.accountId}:alarm:${spec.name}` };
   }
 
   /**
@@ -721,7 +870,10 @@ export class World {
     const now = this.clock.now();
     const limit = floorTo(now, MINUTE_MS) - MINUTE_MS; // the last complete minute
     if (limit - this.nextMinute > 7 * 24 * 60 * MINUTE_MS) this.nextMinute = limit - 7 * 24 * 60 * MINUTE_MS;
-    for (; this.nextMinute <= limit; this.nextMinute += MINUTE_MS) this.traffic.runMinute(this.nextMinute);
+    for (; this.nextMinute <= limit; this.nextMinute += MINUTE_MS) {
+      this.traffic.runMinute(this.nextMinute);
+      this.workers.runMinute(this.nextMinute);
+    }
     this.cloudwatch.evaluate();
   }
   /** Tick every 60 virtual seconds until stop(). */
