@@ -221,9 +221,12 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
           'elasticloadbalancing:DescribeTargetGroups',
         ],
       },
-      // An interrupted deployment can leave traffic split: prepare puts it back on the primary first.
+      // An interrupted deployment can leave traffic split: prepare puts it back on the primary first
+      // (a web service's weights; a worker's task-set scales: UpdateTaskSet).
       { kind: 'elbRouting', actions: ROUTING_WRITE },
-      { kind: 'ecsServices', actions: ['ecs:DescribeServices', 'ecs:DescribeTaskSets'] },
+      { kind: 'ecsServices', actions: ['ecs:DescribeServices', 'ecs:DescribeTaskSets', 'ecs:UpdateTaskSet'] },
+      // A pinned rollback revision, and a worker blue's revision (its CUTOVER_VERSION).
+      { kind: 'ecsDescribeTaskDefinition' },
       { kind: 'ecrRepositories', actions: ['ecr:DescribeImages', 'ecr:DescribeImageScanFindings'] },
       READ_WRITE,
       PUT_EVENTS,
@@ -290,6 +293,10 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
       { kind: 'elbTestRouting' },
       // The pre-traffic check: a watched alarm already in ALARM fails the deployment before any shift.
       { kind: 'cloudWatch', actions: ['cloudwatch:DescribeAlarms'] },
+      // A worker's health gate: green's running and stopped tasks (ListTasks startedBy the task set,
+      // DescribeTasks) and whether its revision has container health checks.
+      { kind: 'ecsClusterTasks' },
+      { kind: 'ecsDescribeTaskDefinition' },
       READ_WRITE,
     ],
     stateMachineArns: [],

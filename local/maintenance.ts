@@ -190,7 +190,10 @@ export function attachMaintenance(h: MaintenanceHooks): Maintenance {
           service: svc.service,
           taskDefinition: arn,
           externalId: `orphan-${rev.digest.slice(7, 19)}`,
-          loadBalancers: [{ targetGroupArn: svc.targetGroupArns[1], containerName: svc.containerName, containerPort: containerPort(svc) }],
+          // A worker's task sets have no load balancer.
+          ...(svc.targetGroupArns
+            ? { loadBalancers: [{ targetGroupArn: svc.targetGroupArns[1], containerName: svc.containerName, containerPort: containerPort(svc) }] }
+            : {}),
           launchType: 'FARGATE',
           scale: { unit: 'PERCENT', value: 0 },
           ...(network ? { networkConfiguration: network } : {}),
@@ -282,8 +285,8 @@ export function attachMaintenance(h: MaintenanceHooks): Maintenance {
       timeline: [],
       createdAt: at,
       updatedAt: at,
-      ...(blueArn ? { blue: { targetGroupArn: svc.targetGroupArns[0], taskDefinitionArn: blueArn } } : {}),
-      green: { targetGroupArn: svc.targetGroupArns[1], taskDefinitionArn: arn },
+      ...(blueArn ? { blue: { ...(svc.targetGroupArns ? { targetGroupArn: svc.targetGroupArns[0] } : {}), taskDefinitionArn: blueArn } } : {}),
+      green: { ...(svc.targetGroupArns ? { targetGroupArn: svc.targetGroupArns[1] } : {}), taskDefinitionArn: arn },
       reason: { code: status === DeploymentStatus.SUCCEEDED ? 'Promoted' : 'AlarmTriggered', message: 'seeded history' },
       ...(withExpiry ? { expiresAt: Math.floor(clock.now() / 1000) + config.recordRetentionSeconds } : {}),
     };

@@ -19,7 +19,7 @@ import type { ServiceConfig } from '../functions/core/config.js';
 import { findService } from '../functions/core/services.js';
 import type { DeployRequest } from '../functions/core/deploy-state.js';
 import { loadBalancerDimension, targetGroupDimension } from '../functions/core/metrics-dimensions.js';
-import { checkSingleInFlight, checkTerminal, checkTrafficOnHealthy, checkWeights } from '../functions/core/invariants.js';
+import { checkSingleInFlight, checkTerminal, checkTrafficOnHealthy, checkWeights, checkWorkerShare } from '../functions/core/invariants.js';
 import { type DeploymentRecord, isTerminal, type TargetGroupWeight } from '../functions/core/model.js';
 import { requiredHealthyTargets } from '../functions/core/plan.js';
 import type { DeploymentStore } from '../functions/core/ports.js';
@@ -563,7 +563,7 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
   });
   if (!remote) for (const c of capabilities) await c.afterServices?.(services);
   // Cutover was installed before the scenario starts: every service is under management from its
-  // first second (the reconcile sweep recovers only pushes made since; functions/core/control.ts lostPush).
+  // first second (the reconcile sweep recovers only pushes made since; functions/core/lost-push.ts lostPush).
   if (!remote) for (const s of services) await store.markManaged(s.name, s.environment, new Date(clock.now()).toISOString());
   for (const alarm of remote ? [] : scenario.world.alarms) {
     const svc = services.find((s) => s.name === alarm.service && (!alarm.environment || s.environment === alarm.environment));
@@ -818,6 +818,7 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
   const lastWeights = new Map<string, string>();
   const recordWeights = () => {
     for (const svc of remote ? [] : services) {
+      if (!svc.targetGroupArns) continue; // a worker has no listener weights (its share is on its task sets)
       const w = world.weights(routeArnOf(svc));
       const key = `${svc.name}/${svc.environment}`;
       const text = JSON.stringify(w);
@@ -849,6 +850,20 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
     const checked = remote ? [] : (scope ?? services);
     const inFlight = scope ? (await Promise.all(scope.map(inFlightOf))).flat() : await inFlightNow();
     for (const svc of checked) {
+      if (!svc.targetGroupArns) {
+        // A worker (no load balancer): its share of tasks keeps a replica canary's rules (checkWorkerShare).
+        const desired = scenario.world.services.find((w) => w.service === svc.name)?.desiredCount ?? 1;
+        const sets = world.taskSets(svc.cluster, svc.service);
+        for (const record of inFlight.filter((r) => r.service === svc.name && r.environment === svc.environment)) {
+          const green = sets.find((t) => t.id === record.green?.taskSetId);
+          const blue = sets.find((t) => t.id === record.blue?.taskSetId);
+          if (!green) continue;
+          for (const p of checkWorkerShare({ desiredCount: desired, green, ...(blue ? { blue } : {}), percent: Math.round(green.scalePercent) })) {
+            violations.push(`${svc.name}/${svc.environment} ${when}: ${p}`);
+          }
+        }
+        continue;
+      }
       const weights = world.weights(routeArnOf(svc));
       const problems = checkWeights(weights, svc.targetGroupArns);
       if (traffic) {
@@ -913,7 +928,7 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
           service: request.service,
           environment: request.environment,
           state: info.stateName,
-          ...(svc && !remote ? { weights: world.weights(routeArnOf(svc)) } : {}),
+          ...(svc?.targetGroupArns && !remote ? { weights: world.weights(routeArnOf(svc)) } : {}),
         });
       }
     }
@@ -1122,6 +1137,7 @@ function metricsTrace(world: World, services: ServiceConfig[], startMs: number, 
   const out: ScenarioTrace['metrics'] = [];
   const ns = 'AWS/ApplicationELB';
   for (const svc of services) {
+    if (!svc.targetGroupArns) continue; // a worker: no load balancer metrics
     const lb = loadBalancerDimension(routeArnOf(svc));
     for (const tg of svc.targetGroupArns) {
       const dims = { TargetGroup: targetGroupDimension(tg), LoadBalancer: lb };

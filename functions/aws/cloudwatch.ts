@@ -6,7 +6,7 @@ import {
   type MetricDataQuery,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
-import type { AlarmInfo, Alarms, MetricSource, TargetGroupSamples } from '../core/ports.js';
+import type { AlarmInfo, Alarms, MetricRef, MetricSource, TargetGroupSamples, VersionMetricQueries } from '../core/ports.js';
 import { awsCall } from './aws-errors.js';
 
 /** DescribeAlarms accepts at most 100 alarm names per call. */
@@ -83,6 +83,32 @@ export function targetGroupQueries(loadBalancerFullName: string, targetGroupFull
 }
 
 /**
+ * The GetMetricData queries of a worker's version-tagged metrics (the dimension values already hold
+ * the version): processed and errors as Sum per minute, latency as Average per minute, under the
+ * same ids as a target group's, so {@link foldSamples} reads both.
+ */
+export function versionQueries(q: VersionMetricQueries): MetricDataQuery[] {
+  const metric = (id: string, ref: MetricRef, stat: 'Sum' | 'Average'): MetricDataQuery => ({
+    Id: id,
+    MetricStat: {
+      Metric: {
+        Namespace: ref.namespace,
+        MetricName: ref.metricName,
+        Dimensions: Object.entries(ref.dimensions).map(([Name, Value]) => ({ Name, Value })),
+      },
+      Period: METRIC_PERIOD_SECONDS,
+      Stat: stat,
+    },
+    ReturnData: true,
+  });
+  return [
+    metric(QUERY_IDS.requests, q.processed, 'Sum'),
+    ...(q.errors ? [metric(QUERY_IDS.errors, q.errors, 'Sum')] : []),
+    ...(q.latency ? [metric(QUERY_IDS.latency, q.latency, 'Average')] : []),
+  ];
+}
+
+/**
  * Fold GetMetricData results into samples: totals of requests and 5xx, and the per-period average
  * latency of each period that had requests (ordered by time). Pure.
  */
@@ -117,7 +143,16 @@ export class CloudWatchMetrics implements MetricSource {
     startMs: number,
     endMs: number,
   ): Promise<TargetGroupSamples> {
-    const queries = targetGroupQueries(loadBalancerFullName, targetGroupFullName);
+    return foldSamples(await this.fetch(targetGroupQueries(loadBalancerFullName, targetGroupFullName), startMs, endMs));
+  }
+
+  /** A worker's version-tagged metrics; latency is published in ms and judged in seconds like ALB's. */
+  async versionSamples(queries: VersionMetricQueries, startMs: number, endMs: number): Promise<TargetGroupSamples> {
+    const samples = foldSamples(await this.fetch(versionQueries(queries), startMs, endMs));
+    return { ...samples, latencies: samples.latencies.map((ms) => ms / 1000) };
+  }
+
+  private async fetch(queries: MetricDataQuery[], startMs: number, endMs: number): Promise<MetricDataResult[]> {
     const results: MetricDataResult[] = [];
     let nextToken: string | undefined;
     do {
@@ -136,6 +171,6 @@ export class CloudWatchMetrics implements MetricSource {
       results.push(...(out.MetricDataResults ?? []));
       nextToken = out.NextToken;
     } while (nextToken !== undefined);
-    return foldSamples(results);
+    return results;
   }
 }

@@ -10,6 +10,8 @@ import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTaskSetsCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
   type DescribeTaskDefinitionCommandOutput,
   type ECSClient,
   type LaunchType,
@@ -22,7 +24,17 @@ import {
   UpdateTaskSetCommand,
 } from '@aws-sdk/client-ecs';
 import { AwsThrottled, AwsUnavailable, LiveStateInvalid, ValidationError } from '../core/errors.js';
-import type { CreateTaskSetInput, RegisterWithImageOptions, RevisionDescription, ServiceInfo, TaskDefinitions, TaskSetInfo, TaskSets } from '../core/ports.js';
+import type {
+  CreateTaskSetInput,
+  RegisterWithImageOptions,
+  RevisionDescription,
+  ServiceInfo,
+  TaskDefinitions,
+  TaskInfo,
+  TaskReader,
+  TaskSetInfo,
+  TaskSets,
+} from '../core/ports.js';
 import { awsCall, awsCallExpecting, classifyAwsError, isAwsError, isConcurrentRevisionConflict } from './aws-errors.js';
 
 /** What a green task set copies from the stable one (CreateTaskSet's placement and networking). */
@@ -149,9 +161,11 @@ export class EcsTaskSets implements TaskSets {
           service: input.service,
           taskDefinition: input.taskDefinitionArn,
           externalId: input.externalId,
-          loadBalancers: [
-            { targetGroupArn: input.targetGroupArn, containerName: input.containerName, containerPort: input.containerPort },
-          ],
+          // A worker (no load balancer): loadBalancers omitted, which CreateTaskSet accepts for a
+          // service created without one.
+          ...(input.targetGroupArn === undefined
+            ? {}
+            : { loadBalancers: [{ targetGroupArn: input.targetGroupArn, containerName: input.containerName, containerPort: input.containerPort }] }),
           scale: { unit: 'PERCENT', value: input.scalePercent },
           clientToken: ecsClientToken(input.clientToken),
           ...template,
@@ -230,6 +244,7 @@ export class EcsTaskSets implements TaskSets {
     cluster: string,
     service: string,
     taskSetId: string,
+    loadBalanced = true,
   ): Promise<{ containerPort: number; template: TaskSetTemplate }> {
     const out = await awsCall('ECS:DescribeTaskSets', () =>
       this.client.send(new DescribeTaskSetsCommand({ cluster, service, taskSets: [taskSetId] })),
@@ -248,6 +263,8 @@ export class EcsTaskSets implements TaskSets {
       );
     }
     const containerPort = ts?.loadBalancers?.find((lb) => lb.containerPort !== undefined)?.containerPort;
+    // A worker's task set has no load balancer, hence no port: green copies the template alone.
+    if (ts !== undefined && !loadBalanced && (ts.loadBalancers?.length ?? 0) === 0) return { containerPort: 0, template: templateOf(ts) };
     if (ts === undefined || containerPort === undefined) {
       throw new LiveStateInvalid(
         ts === undefined
@@ -321,6 +338,7 @@ export function registerInputWithImage(
   tags: readonly Tag[] | undefined,
   containerName: string,
   imageUri: string,
+  environment: Readonly<Record<string, string>> = {},
 ): RegisterTaskDefinitionRequest {
   const containers = described.containerDefinitions ?? [];
   if (!containers.some((c) => c.name === containerName)) {
@@ -335,7 +353,14 @@ export function registerInputWithImage(
     const value = described[field];
     if (value !== undefined) input[field] = value;
   }
-  input.containerDefinitions = containers.map((c) => (c.name === containerName ? { ...c, image: imageUri } : c));
+  // Cutover's variables (CUTOVER_VERSION, CUTOVER_COLOR) replace earlier values of the same names;
+  // every other variable is kept in its order.
+  const names = Object.keys(environment);
+  const withEnv = (c: (typeof containers)[number]) =>
+    names.length === 0
+      ? c
+      : { ...c, environment: [...(c.environment ?? []).filter((e) => !names.includes(e.name ?? '')), ...names.map((name) => ({ name, value: environment[name] }))] };
+  input.containerDefinitions = containers.map((c) => (c.name === containerName ? { ...withEnv(c), image: imageUri } : c));
   const userTags = (tags ?? []).filter(isUserTag);
   if (userTags.length > 0) input.tags = userTags;
   return input as unknown as RegisterTaskDefinitionRequest;
@@ -358,7 +383,14 @@ export class EcsTaskDefinitions implements TaskDefinitions {
       arn: td.taskDefinitionArn,
       family: td.family,
       revision: td.revision,
-      containers: (td.containerDefinitions ?? []).map((c) => ({ name: c.name ?? '', image: c.image ?? '' })),
+      containers: (td.containerDefinitions ?? []).map((c) => ({
+        name: c.name ?? '',
+        image: c.image ?? '',
+        ...(c.environment && c.environment.length > 0
+          ? { environment: Object.fromEntries(c.environment.filter((e) => e.name !== undefined).map((e) => [e.name as string, e.value ?? ''])) }
+          : {}),
+        ...(c.healthCheck?.command && c.healthCheck.command.length > 0 ? { hasHealthCheck: true } : {}),
+      })),
       ...(td.taskRoleArn ? { taskRoleArn: td.taskRoleArn } : {}),
       ...(td.executionRoleArn ? { executionRoleArn: td.executionRoleArn } : {}),
     };
@@ -376,7 +408,7 @@ export class EcsTaskDefinitions implements TaskDefinitions {
     if (described.taskDefinition === undefined) {
       throw new LiveStateInvalid(`Task definition ${fromArn} not found`, { details: { taskDefinition: fromArn } });
     }
-    const input = registerInputWithImage(described.taskDefinition, described.tags, containerName, imageUri);
+    const input = registerInputWithImage(described.taskDefinition, described.tags, containerName, imageUri, options.environment);
     // The roles registering passes to ECS (iam:PassRole), checked before anything is registered.
     options.checkRoles?.({
       ...(input.taskRoleArn ? { taskRoleArn: input.taskRoleArn } : {}),
@@ -399,5 +431,51 @@ export class EcsTaskDefinitions implements TaskDefinitions {
       throw new LiveStateInvalid('RegisterTaskDefinition returned no task definition ARN', { details: { family: input.family } });
     }
     return { arn };
+  }
+}
+
+/**
+ * The tasks of a task set: ECS starts them with `startedBy` = the task set id, so ListTasks
+ * (startedBy, desiredStatus) then DescribeTasks (at most 100 a call) finds them, stopped ones
+ * included for about an hour after they stop (what the worker health gate reads).
+ */
+export class EcsTasks implements TaskReader {
+  constructor(private readonly client: ECSClient) {}
+
+  async tasksOfTaskSet(cluster: string, taskSetId: string, desiredStatus: 'RUNNING' | 'STOPPED', limit = 100): Promise<TaskInfo[]> {
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const out = await awsCall('ECS:ListTasks', () =>
+        this.client.send(new ListTasksCommand({ cluster, startedBy: taskSetId, desiredStatus, ...(token ? { nextToken: token } : {}) })),
+      );
+      arns.push(...(out.taskArns ?? []));
+      nextToken = out.nextToken;
+    } while (nextToken !== undefined && arns.length < limit);
+    const wanted = arns.slice(0, limit);
+    const tasks: TaskInfo[] = [];
+    for (let i = 0; i < wanted.length; i += 100) {
+      const batch = wanted.slice(i, i + 100);
+      const out = await awsCall('ECS:DescribeTasks', () => this.client.send(new DescribeTasksCommand({ cluster, tasks: batch })));
+      for (const t of out.tasks ?? []) {
+        tasks.push({
+          taskArn: t.taskArn ?? '',
+          lastStatus: t.lastStatus ?? 'UNKNOWN',
+          ...(t.desiredStatus ? { desiredStatus: t.desiredStatus } : {}),
+          ...(t.healthStatus ? { healthStatus: t.healthStatus } : {}),
+          ...(t.stopCode ? { stopCode: t.stopCode } : {}),
+          ...(t.stoppedReason ? { stoppedReason: t.stoppedReason } : {}),
+          containers: (t.containers ?? []).map((c) => ({
+            name: c.name ?? '',
+            ...(c.exitCode === undefined ? {} : { exitCode: c.exitCode }),
+            ...(c.reason ? { reason: c.reason } : {}),
+            ...(c.healthStatus ? { healthStatus: c.healthStatus } : {}),
+            ...(c.lastStatus ? { lastStatus: c.lastStatus } : {}),
+          })),
+        });
+      }
+    }
+    return tasks;
   }
 }

@@ -10,7 +10,7 @@ import type { ScalingState } from '../core/maintenance.js';
 import { TERMINAL_STATUSES } from '../core/model.js';
 import type { RecordExpiry, ScalingStateStore } from '../core/ports.js';
 import { awsCall, conditionalWrite } from './aws-errors.js';
-import { deploymentKey, serviceKey, withoutUndefined } from './store.js';
+import { deploymentKey, serviceKey, withoutUndefined } from './store-items.js';
 import { STORE_TABLE } from './store-table.js';
 
 export const SCALING_SK = 'SCALING';

@@ -7,7 +7,7 @@
  *
  * | what is checked                | against                                                        |
  * | ------------------------------ | -------------------------------------------------------------- |
- * | a deploy state's `ctx`         | cluster, ECS service, container, route, test listener, target groups, alarms, repository, family |
+ * | a deploy state's `ctx`         | cluster, ECS service, container, traffic shape, route, test listener, target groups (a worker: none), alarms, repository, family |
  * | a pinned revision (rollback)   | a promoted version of this service on record (rollback-proof.ts), then the revision itself: family, the target container's image (configured repository at the digest), roles (`taskRoleArns`) |
  * | a stored record's resources    | target groups and watched alarms of the configuration          |
  */
@@ -16,7 +16,7 @@ import { type DeployContext, type DeployState, imageUri } from './deploy-state.j
 import { loadBalancerDimension } from './metrics-dimensions.js';
 import type { DeploymentRecord, Route } from './model.js';
 import type { RevisionDescription } from './ports.js';
-import { familyOf, familyOfArn } from './services.js';
+import { familyOf, familyOfArn, trafficKindOf } from './services.js';
 import { disallowedRoles } from './task-roles.js';
 
 /** Where the control plane runs (the registry of the images it deploys). */
@@ -27,6 +27,7 @@ export interface Home {
 
 /** The production route the configuration names for a service. */
 export function configuredRoute(svc: Pick<ServiceConfig, 'listenerArn' | 'listenerRuleArn'>): Route {
+  // A worker has no route; callers branch on trafficKindOf first (this is never called for one).
   return svc.listenerRuleArn ? { kind: 'rule', arn: svc.listenerRuleArn } : { kind: 'listener', arn: svc.listenerArn as string };
 }
 
@@ -55,21 +56,32 @@ export function ctxProblems(svc: ServiceConfig, state: DeployState, ctx: DeployC
   expect('ctx.cluster', ctx.cluster, svc.cluster);
   expect('ctx.ecsService', ctx.ecsService, svc.service);
   expect('ctx.containerName', ctx.containerName, svc.containerName);
-  const route = configuredRoute(svc);
-  expect('ctx.route.kind', ctx.route?.kind, route.kind);
-  expect('ctx.route.arn', ctx.route?.arn, route.arn);
-  expect('ctx.testListenerArn', ctx.testListenerArn, svc.testListenerArn);
-  expect('ctx.loadBalancerDimension', ctx.loadBalancerDimension, loadBalancerDimension(route.arn));
-  const tgs = svc.targetGroupArns as readonly string[];
-  const given = ctx.targetGroupArns ?? [];
-  if (given.length !== 2 || !given.every((t) => tgs.includes(t)) || given[0] === given[1]) {
-    p.push(`ctx.targetGroupArns: ${q(given)} are not ${who}'s configured target groups ${q(tgs)}`);
+  // The traffic shape is the configuration's (a worker has no route or target groups to name).
+  const kind = trafficKindOf(svc);
+  expect('ctx.traffic', ctx.traffic ?? 'alb-weights', kind);
+  if (kind === 'task-share') {
+    for (const f of ['route', 'testListenerArn', 'targetGroupArns', 'greenTargetGroupArn', 'loadBalancerDimension'] as const) {
+      if (ctx[f] !== undefined) p.push(`ctx.${f}: ${q(ctx[f])} given, but ${who} is a worker (no load balancer): it has none`);
+    }
+    if (ctx.blue?.targetGroupArn !== undefined) p.push(`ctx.blue.targetGroupArn: ${q(ctx.blue.targetGroupArn)} given, but ${who} is a worker (no load balancer)`);
+  } else {
+    const route = configuredRoute(svc);
+    expect('ctx.route.kind', ctx.route?.kind, route.kind);
+    expect('ctx.route.arn', ctx.route?.arn, route.arn);
+    expect('ctx.testListenerArn', ctx.testListenerArn, svc.testListenerArn);
+    expect('ctx.loadBalancerDimension', ctx.loadBalancerDimension, loadBalancerDimension(route.arn));
+    const tgs = (svc.targetGroupArns ?? []) as readonly string[];
+    const given = ctx.targetGroupArns ?? [];
+    if (given.length !== 2 || !given.every((t) => tgs.includes(t)) || given[0] === given[1]) {
+      p.push(`ctx.targetGroupArns: ${q(given)} are not ${who}'s configured target groups ${q(tgs)}`);
+    }
+    const tgField = (field: string, tg: string | undefined) => {
+      if (tg !== undefined && !tgs.includes(tg)) p.push(`${field}: ${q(tg)} is not one of ${who}'s target groups ${q(tgs)}`);
+    };
+    tgField('ctx.greenTargetGroupArn', ctx.greenTargetGroupArn);
+    if (ctx.greenTargetGroupArn === undefined) p.push(`ctx.greenTargetGroupArn: is required for ${who} (a web service; Inspect sets it)`);
+    tgField('ctx.blue.targetGroupArn', ctx.blue?.targetGroupArn);
   }
-  const tgField = (field: string, tg: string | undefined) => {
-    if (tg !== undefined && !tgs.includes(tg)) p.push(`${field}: ${q(tg)} is not one of ${who}'s target groups ${q(tgs)}`);
-  };
-  tgField('ctx.greenTargetGroupArn', ctx.greenTargetGroupArn);
-  tgField('ctx.blue.targetGroupArn', ctx.blue?.targetGroupArn);
   p.push(...familyProblems(svc, 'ctx.blue.taskDefinitionArn', ctx.blue?.taskDefinitionArn));
   // Exactly the configured alarms (none for a rollback, which Validate accepted only with proof):
   // an edited list can neither name another service's alarms nor drop one of this service's.
@@ -123,7 +135,7 @@ export function revisionProblems(
  */
 export function recordProblems(svc: ServiceConfig, record: Pick<DeploymentRecord, 'blue' | 'green' | 'alarmNames'>): string[] {
   const p: string[] = [];
-  const tgs = svc.targetGroupArns as readonly string[];
+  const tgs = (svc.targetGroupArns ?? []) as readonly string[];
   for (const [field, tg] of [
     ['record.blue.targetGroupArn', record.blue?.targetGroupArn],
     ['record.green.targetGroupArn', record.green?.targetGroupArn],

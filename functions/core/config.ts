@@ -162,6 +162,16 @@ export const Strategy = z.discriminatedUnion(
 // ---------------------------------------------------------------------------------------------
 // Service
 // ---------------------------------------------------------------------------------------------
+/** One CloudWatch metric a worker's application publishes per version (`{version}` in a dimension value). */
+export const VersionMetric = z.strictObject({
+  /** CloudWatch namespace the application publishes in (e.g. `Orders`). */
+  namespace: z.string().check(z.regex(/^[^:$\s][^:$]{0,254}$/, 'must be a CloudWatch namespace (1-255 characters, no : or $)')),
+  /** Metric name (e.g. `MessagesProcessed`). */
+  metricName: z.string().check(z.regex(/^\S.{0,254}$/, 'must be a CloudWatch metric name (1-255 characters)')),
+  /** Dimension name -> value; a value may hold `{version}` (at least one must, or both sides read the same numbers). */
+  dimensions: z._default(z.record(z.string().check(z.minLength(1), z.maxLength(255)), z.string().check(z.minLength(1), z.maxLength(1024))), {}),
+});
+
 export const Analysis = z.strictObject({
   /** Compare green against blue at the end of every bake. */
   enabled: z._default(z.boolean(), true),
@@ -176,6 +186,23 @@ export const Analysis = z.strictObject({
   onInconclusive: z._default(z.enum(['extend', 'fail', 'pass']), 'extend'),
   /** With `extend`: how many times a bake may be extended before `onInconclusive` becomes fail. */
   maxExtensions: z._default(z.int().check(z.minimum(0), z.maximum(20)), 2),
+  /**
+   * Workers only (a service with no load balancer): the CloudWatch metrics the judge compares green
+   * and blue on. A dimension value may hold `{version}`, replaced by each side's version (green: the
+   * deployment id; blue: the CUTOVER_VERSION of blue's revision). `processed` (Sum) plays the role of
+   * requests, `errors` (Sum) of 5xx, `latency` (Average per minute, ms) of response times.
+   * Required on a worker with analysis enabled; refused on a web service.
+   */
+  metrics: z.optional(
+    z.strictObject({
+      /** Messages processed per version (Sum per minute): the requests of a web service's analysis. */
+      processed: VersionMetric,
+      /** Messages failed per version (Sum per minute): the 5xx. Omit to judge latency only. */
+      errors: z.optional(VersionMetric),
+      /** Processing time per version (Average per minute, ms). Omit to judge errors only. */
+      latency: z.optional(VersionMetric),
+    }),
+  ),
 });
 
 export const Hooks = z.strictObject({
@@ -314,10 +341,13 @@ export const Service = z.strictObject({
   listenerRuleArn: z.optional(
     z.string().check(mistake(listenerMistake('listenerRuleArn')), z.regex(ARN_PATTERNS.listenerRule, LISTENER_RULE_ARN_MESSAGE)),
   ),
-  targetGroupArns: z.tuple([
-    z.string().check(z.regex(ARN_PATTERNS.targetGroup, TARGET_GROUP_ARN_MESSAGE)),
-    z.string().check(z.regex(ARN_PATTERNS.targetGroup, TARGET_GROUP_ARN_MESSAGE)),
-  ]),
+  /** The two target groups (one per version) of a web service; a worker (no load balancer) has none. */
+  targetGroupArns: z.optional(
+    z.tuple([
+      z.string().check(z.regex(ARN_PATTERNS.targetGroup, TARGET_GROUP_ARN_MESSAGE)),
+      z.string().check(z.regex(ARN_PATTERNS.targetGroup, TARGET_GROUP_ARN_MESSAGE)),
+    ]),
+  ),
   testListenerArn: z.optional(z.string().check(z.regex(ARN_PATTERNS.listener, LISTENER_ARN_MESSAGE))),
   /** CloudWatch alarm names watched during bakes (exact names). */
   alarms: z._default(z.array(z.string().check(mistake(alarmNameMistake), z.regex(ALARM_NAME, ALARM_NAME_MESSAGE))).check(z.maxLength(100)), []),
@@ -436,6 +466,7 @@ export type ServiceConfig = z.output<typeof Service>;
 export type StrategyConfig = z.output<typeof Strategy>;
 export type ExplicitStepConfig = z.output<typeof ExplicitStep>;
 export type AnalysisConfig = z.output<typeof Analysis>;
+export type VersionMetricConfig = z.output<typeof VersionMetric>;
 export type EnvironmentConfig = z.output<typeof Environment>;
 export type ScalingConfig = z.output<typeof Scaling>;
 export type ScalingRuleConfig = z.output<typeof ScalingRule>;
@@ -469,10 +500,9 @@ function crossFieldProblems(config: CutoverConfig): string[] {
     if (!envNames.has(s.environment)) {
       problems.push(`${at}.environment: "${s.environment}" is not a configured environment; allowed: ${[...envNames].join(', ')}`);
     }
-    if ((s.listenerArn === undefined) === (s.listenerRuleArn === undefined)) {
-      problems.push(`${at}: set exactly one of listenerArn (listener default action) or listenerRuleArn (listener rule)`);
-    }
-    if (s.targetGroupArns[0] === s.targetGroupArns[1]) {
+    const worker = isWorkerService(s);
+    problems.push(...shapeProblems(s, at));
+    if (!worker && s.targetGroupArns && s.targetGroupArns[0] === s.targetGroupArns[1]) {
       problems.push(`${at}.targetGroupArns: the two target groups must differ (one per version)`);
     }
     if (s.testListenerArn !== undefined && s.testListenerArn === s.listenerArn) {
@@ -492,6 +522,22 @@ function crossFieldProblems(config: CutoverConfig): string[] {
       });
       if (lastShift === -1 || last !== 100) {
         problems.push(`${at}.strategy.steps: the last traffic step must be percent 100 (found ${last}); add { "percent": 100 }`);
+      }
+    }
+    if (worker && s.analysis.enabled && s.analysis.metrics === undefined) {
+      problems.push(
+        `${at}.analysis.metrics: a worker (no load balancer) is analysed on the metrics its application publishes per version; set analysis.metrics { "processed": { "namespace", "metricName", "dimensions": { ..., "version": "{version}" } } }, or set analysis.enabled false`,
+      );
+    }
+    if (!worker && s.analysis.metrics !== undefined) {
+      problems.push(`${at}.analysis.metrics: only for a worker (a service with no load balancer); a web service is analysed on its target groups' ALB metrics: remove analysis.metrics`);
+    }
+    if (s.analysis.metrics) {
+      const m = s.analysis.metrics;
+      for (const [name, metric] of [['processed', m.processed], ['errors', m.errors], ['latency', m.latency]] as const) {
+        if (metric && !Object.values(metric.dimensions).some((v) => v.includes('{version}'))) {
+          problems.push(`${at}.analysis.metrics.${name}.dimensions: no value holds {version}, so green and blue would read the same numbers; tag the metric by version, e.g. "version": "{version}" (CUTOVER_VERSION)`);
+        }
       }
     }
     if (s.analysis.enabled) {
@@ -551,8 +597,12 @@ function crossFieldProblems(config: CutoverConfig): string[] {
       ...(s.testListenerArn
         ? [[`${at}.testListenerArn`, s.testListenerArn, ARN_PATTERNS.listener] as [string, string, RegExp]]
         : []),
-      [`${at}.targetGroupArns[0]`, s.targetGroupArns[0], ARN_PATTERNS.targetGroup],
-      [`${at}.targetGroupArns[1]`, s.targetGroupArns[1], ARN_PATTERNS.targetGroup],
+      ...(s.targetGroupArns
+        ? ([
+            [`${at}.targetGroupArns[0]`, s.targetGroupArns[0], ARN_PATTERNS.targetGroup],
+            [`${at}.targetGroupArns[1]`, s.targetGroupArns[1], ARN_PATTERNS.targetGroup],
+          ] as Array<[string, string, RegExp]>)
+        : []),
       ...hookArns.map(([p, a]) => [`${at}.${p}`, a, ARN_PATTERNS.lambda] as [string, string, RegExp]),
     ];
     for (const [path, arn, pattern] of arns) {
@@ -576,6 +626,34 @@ function crossFieldProblems(config: CutoverConfig): string[] {
     }
   });
   return problems;
+}
+
+/** The fields that put a service behind a load balancer; a worker has none of them. */
+export const WEB_FIELDS = ['listenerArn', 'listenerRuleArn', 'targetGroupArns', 'testListenerArn'] as const;
+
+/** A worker: a service with none of listenerArn, listenerRuleArn, targetGroupArns, testListenerArn. */
+export function isWorkerService(s: Pick<ServiceConfig, (typeof WEB_FIELDS)[number]>): boolean {
+  return WEB_FIELDS.every((f) => s[f] === undefined);
+}
+
+/**
+ * A web service names exactly one of listenerArn / listenerRuleArn and both target groups; a worker
+ * none of the four load-balancer fields. Anything between is refused with what to add or remove.
+ */
+function shapeProblems(s: ServiceConfig, at: string): string[] {
+  if (isWorkerService(s)) return [];
+  const set = WEB_FIELDS.filter((f) => s[f] !== undefined);
+  const mix = `${at}: a partial load-balancer setup (it sets ${set.join(', ')}): a web service needs exactly one of listenerArn or listenerRuleArn and both targetGroupArns; a worker (no load balancer: queue consumers, schedulers) sets none of listenerArn, listenerRuleArn, targetGroupArns, testListenerArn`;
+  const p: string[] = [];
+  if ((s.listenerArn === undefined) === (s.listenerRuleArn === undefined)) {
+    p.push(
+      s.listenerArn === undefined
+        ? `${mix}; set exactly one of listenerArn (listener default action) or listenerRuleArn (listener rule), or remove ${set.join(', ')} for a worker`
+        : `${at}: set exactly one of listenerArn (listener default action) or listenerRuleArn (listener rule)`,
+    );
+  }
+  if (s.targetGroupArns === undefined) p.push(`${mix}; add targetGroupArns (two target groups, one per version), or remove ${set.join(', ')} for a worker`);
+  return p;
 }
 
 /**

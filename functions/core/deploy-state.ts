@@ -11,6 +11,7 @@ import type { DeployRequest } from './deploy-request.js';
 import type { ImageRef, Plan, PlanStep, Route, Side } from './model.js';
 import type { DeployGates, MigrationState } from './gates.js';
 import type { HookProgress } from './hooks.js';
+import type { TrafficKind } from './ports.js';
 
 export const DIGEST = /^sha256:[0-9a-f]{64}$/;
 /** Step Functions execution names: 1-80 characters of letters, digits, - and _. */
@@ -24,12 +25,17 @@ export interface DeployContext {
   readonly cluster: string;
   readonly ecsService: string;
   readonly containerName: string;
-  readonly route: Route;
+  /**
+   * How traffic moves (functions/core/traffic.ts): absent or `alb-weights` for a web service,
+   * `task-share` for a worker, which then has no route, target groups or load-balancer dimension.
+   */
+  readonly traffic?: TrafficKind;
+  readonly route?: Route;
   readonly testListenerArn?: string;
-  readonly targetGroupArns: readonly [string, string];
+  readonly targetGroupArns?: readonly [string, string];
   /** The live version; undefined on a service's first deployment. */
   readonly blue?: Side;
-  readonly greenTargetGroupArn: string;
+  readonly greenTargetGroupArn?: string;
   readonly firstDeployment: boolean;
   readonly plan: Plan;
   readonly capacity: 'full' | 'proportional';
@@ -38,8 +44,8 @@ export interface DeployContext {
   readonly terminationWaitSeconds: number;
   readonly alarmNames: readonly string[];
   readonly analysis: AnalysisConfig;
-  /** CloudWatch `LoadBalancer` dimension (app/NAME/ID) of the production route. */
-  readonly loadBalancerDimension: string;
+  /** CloudWatch `LoadBalancer` dimension (app/NAME/ID) of the production route (web services). */
+  readonly loadBalancerDimension?: string;
   readonly image: ImageRef;
   readonly startedAt: string;
   /** Optional gates the service has (migration, hooks); absent when none (Choice states test IsPresent). */

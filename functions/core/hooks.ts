@@ -93,7 +93,8 @@ export const DEFAULT_CALLBACK_DELAY_SECONDS = 30;
 
 /** One version of the service as a hook sees it. */
 export interface HookVersion {
-  readonly targetGroupArn: string;
+  /** Absent for a worker (no load balancer). */
+  readonly targetGroupArn?: string;
   readonly taskDefinitionArn?: string;
   readonly taskSetId?: string;
 }

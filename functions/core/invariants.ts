@@ -123,3 +123,44 @@ export function checkTerminal(record: TerminalCheckRecord): string[] {
   if (typeof reason.message !== 'string' || reason.message.trim() === '') violations.push(`${who} is ${record.status} with an empty reason message`);
   return violations;
 }
+
+export interface WorkerShareInput {
+  /** The service's desired count. */
+  readonly desiredCount: number;
+  /** Tasks ECS computes for green's and blue's task sets (computedDesiredCount), and green's running tasks. */
+  readonly green: { readonly computedDesiredCount: number; readonly runningCount: number };
+  readonly blue?: { readonly computedDesiredCount: number; readonly runningCount: number };
+  /** The share of the step in force (0-100), as planned. */
+  readonly percent: number;
+  /** The share a report or the timeline states for green (what the product read back), when it states one. */
+  readonly reportedPercent?: number;
+}
+
+/**
+ * A worker's share of tasks (traffic `task-share`, functions/core/traffic.ts) keeps the rules of a
+ * replica canary, by the real share ECS computes:
+ * - a step of 1-99 % on a service of 2+ tasks gives green at least 1 task and blue at least 1;
+ * - work moves off blue only to running green tasks: blue's tasks plus green's running ones cover
+ *   the desired count once blue is scaled below it;
+ * - a share that is reported is the one achieved (green's tasks over both task sets', rounded).
+ *
+ * Example: desired 3, 10 %, green 0 / blue 3 -> `["green has 0 tasks at a 10 % step of 3 tasks; a 1-99 % step gives it at least 1"]`.
+ */
+export function checkWorkerShare(input: WorkerShareInput): string[] {
+  const v: string[] = [];
+  const { desiredCount: d, green, blue, percent } = input;
+  const g = green.computedDesiredCount;
+  const b = blue?.computedDesiredCount ?? 0;
+  if (percent >= 1 && percent <= 99 && d >= 2) {
+    if (g < 1) v.push(`green has 0 tasks at a ${percent} % step of ${d} tasks; a 1-99 % step gives it at least 1`);
+    if (blue && b < 1) v.push(`blue has 0 tasks at a ${percent} % step of ${d} tasks; blue keeps at least 1 until 100 %`);
+  }
+  if (blue && b < d && b + green.runningCount < d && g > 0) {
+    v.push(`blue was scaled to ${b} of ${d} tasks while green runs ${green.runningCount}: ${d - b - green.runningCount} task(s) of work have no running consumer`);
+  }
+  if (input.reportedPercent !== undefined) {
+    const real = g + b === 0 ? 0 : Math.round((g * 100) / (g + b));
+    if (input.reportedPercent !== real) v.push(`green's share is reported as ${input.reportedPercent} % but ECS computes ${g} of ${g + b} tasks (${real} %)`);
+  }
+  return v;
+}

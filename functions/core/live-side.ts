@@ -107,6 +107,65 @@ export function resolveLiveSide(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Workers (no load balancer): the share of tasks is the truth
+// ---------------------------------------------------------------------------------------------
+
+/** The fields of a worker's task set the resolution reads (ports' TaskSetInfo has them). */
+export interface WorkerTaskSetSlot {
+  readonly id: string;
+  readonly status: string;
+  readonly computedDesiredCount: number;
+  readonly runningCount: number;
+}
+
+export interface WorkerLiveSide {
+  /** The stable task set (PRIMARY), absent on a first deployment. */
+  readonly blue?: string;
+  /** Task sets other than blue that ECS still sizes above 0 (an interrupted deployment's green). */
+  readonly others: readonly string[];
+  /** Blue's real share of the tasks ECS computes, percent (100 when nothing else runs). */
+  readonly bluePercent: number;
+  /** True when another task set still takes a share: put everything back on blue before starting. */
+  readonly split: boolean;
+}
+
+/**
+ * A worker's live side from its task sets, by the share of tasks ECS computes for them (the real
+ * share, not the scale asked for): blue is the PRIMARY task set; any other non-DRAINING task set
+ * sized above 0 is a split left by an interrupted deployment.
+ *
+ * Examples:
+ * - [PRIMARY a (3)]                          -> { blue: a, others: [], bluePercent: 100, split: false }
+ * - [PRIMARY a (2), ACTIVE b (1)]            -> { blue: a, others: [b], bluePercent: 67, split: true }
+ * - [PRIMARY a (3), ACTIVE b (0)]            -> { blue: a, others: [], bluePercent: 100, split: false }
+ * - []                                       -> { others: [], bluePercent: 0, split: false } (first deployment)
+ * - [ACTIVE a (2), ACTIVE b (1)], no PRIMARY  -> LiveStateInvalid (the stable side is unknown)
+ */
+export function resolveWorkerLiveSide(taskSets: readonly WorkerTaskSetSlot[]): WorkerLiveSide {
+  const live = taskSets.filter((t) => t.status !== 'DRAINING');
+  const primary = live.find((t) => t.status === 'PRIMARY');
+  const sized = live.filter((t) => t.id !== primary?.id && t.computedDesiredCount > 0);
+  if (!primary) {
+    if (sized.length > 0) {
+      throw new LiveStateInvalid(
+        `the worker's task sets ${sized.map((t) => `${t.id} (${t.computedDesiredCount} tasks)`).join(', ')} run but none is PRIMARY, so the stable side is unknown. Make the stable one primary (aws ecs update-service-primary-task-set) and scale the others to 0`,
+        { details: { taskSets: live } },
+      );
+    }
+    return { others: [], bluePercent: 0, split: false };
+  }
+  const blueTasks = primary.computedDesiredCount;
+  const otherTasks = sized.reduce((n, t) => n + t.computedDesiredCount, 0);
+  const total = blueTasks + otherTasks;
+  return {
+    blue: primary.id,
+    others: sized.map((t) => t.id),
+    bluePercent: total === 0 ? 100 : Math.round((blueTasks * 100) / total),
+    split: sized.length > 0,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Room for one more task set (issue #13, item 2)
 // ---------------------------------------------------------------------------------------------
 

@@ -21,6 +21,11 @@ export const TERMINAL_STATUSES: readonly DeploymentStatus[] = [
 ];
 export const isTerminal = (s: DeploymentStatus): boolean => TERMINAL_STATUSES.includes(s);
 
+/** True when the record's revision once went live (promoted): it SUCCEEDED, or its timeline has a `promote`. */
+export function wasPromoted(r: Pick<DeploymentRecord, 'status' | 'timeline'>): boolean {
+  return r.status === DeploymentStatus.SUCCEEDED || r.timeline.some((e) => e.kind === 'promote');
+}
+
 /** One step of a plan: a discriminated union, handled with exhaustive switches. */
 export type PlanStep =
   | { readonly kind: 'shift'; readonly percent: number }
@@ -51,10 +56,13 @@ export interface ImageRef {
 
 /** What a deployment is moving from (blue) and to (green). */
 export interface Side {
-  readonly targetGroupArn: string;
+  /** The target group of a web service's side; absent for a worker (no load balancer). */
+  readonly targetGroupArn?: string;
   readonly taskSetId?: string;
   readonly taskSetArn?: string;
   readonly taskDefinitionArn?: string;
+  /** A worker's side: the CUTOVER_VERSION its revision carries (what its metrics are tagged with). */
+  readonly version?: string;
 }
 
 export interface TimelineEntry {
@@ -125,7 +133,8 @@ export interface StablePointer {
   readonly deploymentId: string;
   readonly taskDefinitionArn: string;
   readonly digest?: string;
-  readonly targetGroupArn: string;
+  /** Absent for a worker (no load balancer). */
+  readonly targetGroupArn?: string;
   readonly taskSetId?: string;
   readonly updatedAt: string;
   /** The previous stable version (for rollback after success). */

@@ -19,6 +19,8 @@ export const ARN_PATTERNS = {
   ),
   lambda: new RegExp(`^arn:${PARTITION}:lambda:(${REGION}):(${ACCOUNT}):function:[A-Za-z0-9-_]{1,64}(:[A-Za-z0-9-_$]+)?$`),
 } as const;
+/** A configured environment's name: 1-16 characters of a-z, 0-9 and -, starting with a letter. */
+export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,15}$/;
 /** ECR repository names (CreateRepository): lowercase, digits, `._-/` separators. */
 export const REPOSITORY_NAME = /^(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 /** A Docker tag: at most 128 characters of `[A-Za-z0-9_.-]`, not starting with `.` or `-`. */

@@ -291,3 +291,17 @@ export function greenScalePercent(capacity: Capacity, plan: Plan, stepIndex: num
       return assertNever(capacity);
   }
 }
+
+/**
+ * A worker's plan (share of tasks): there is no test listener, so a 0 % bake (blue-green's first)
+ * would watch nothing. Green starts at the first shift instead, and the bakes before it follow it:
+ * blue-green `[bake 300, shift 100, bake 60]` -> `[shift 100, bake 300, bake 60]` (green at 100 %,
+ * blue kept for the termination wait). Plans that start with a shift are unchanged.
+ */
+export function workerPlan(plan: Plan): Plan {
+  const first = plan.steps.findIndex((s) => s.kind === 'shift');
+  if (first <= 0) return plan;
+  const before = plan.steps.slice(0, first);
+  if (!before.every((s) => s.kind === 'bake')) return plan;
+  return { ...plan, steps: [plan.steps[first] as PlanStep, ...before, ...plan.steps.slice(first + 1)] };
+}

@@ -36,6 +36,68 @@ export interface TrafficRouter {
   setWeights(route: Route, weights: readonly TargetGroupWeight[]): Promise<void>;
 }
 
+/**
+ * How a traffic shape moves production to green (functions/core/traffic.ts implements one per shape):
+ * `alb-weights`, a listener's forward weights between two target groups; `task-share`, the share of
+ * a worker's tasks (no load balancer: competing consumers split the work in proportion to tasks).
+ */
+export type TrafficKind = 'alb-weights' | 'task-share';
+
+/** What a shape holds, read back from AWS (never what was asked for). */
+export interface TrafficReading {
+  readonly kind: TrafficKind;
+  /**
+   * Green's share actually held, percent: its weight (alb-weights), or its tasks over all tasks
+   * ECS computes for the two task sets, rounded (task-share: 1 task of 3 is 33).
+   */
+  readonly greenPercent: number;
+  /** What was read (weights, or desired/computed/running counts per task set). */
+  readonly detail: Record<string, unknown>;
+}
+
+/** A verification answers verified, or pending with why (never absent, never a bare boolean). */
+export type TrafficVerification =
+  | { readonly status: 'verified'; readonly reading: TrafficReading }
+  | { readonly status: 'pending'; readonly reading: TrafficReading; readonly why: string };
+
+/** One traffic shape, bound to one deployment's blue and green. */
+export interface TrafficShape {
+  readonly kind: TrafficKind;
+  /**
+   * Capability: a set that is not held yet may still settle (task-share: tasks start), so pending
+   * is looked at again until the deadline; false (alb-weights: a listener holds what was set at
+   * once) makes pending a WeightVerificationFailed.
+   */
+  readonly settles: boolean;
+  /** Put `percent` of production on green (0-100), then read back what AWS holds. */
+  setShare(percent: number): Promise<TrafficReading>;
+  readShare(): Promise<TrafficReading>;
+  /** Does AWS hold `percent` on green (task-share: the counts computed and running)? */
+  verify(percent: number): Promise<TrafficVerification>;
+  /**
+   * Everything back on blue and read back: weights blue 100 / green 0 and the test listener on blue
+   * (alb-weights); blue's task set at 100 % and green's at 0 (task-share, green is deleted by the caller).
+   */
+  resetToBlue(): Promise<TrafficReading>;
+}
+
+/** A task of a task set, as DescribeTasks reports it (what the worker health gate reads). */
+export interface TaskInfo {
+  readonly taskArn: string;
+  readonly lastStatus: string;
+  readonly desiredStatus?: string;
+  /** HEALTHY / UNHEALTHY / UNKNOWN (UNKNOWN also when the task definition has no health check). */
+  readonly healthStatus?: string;
+  readonly stopCode?: string;
+  readonly stoppedReason?: string;
+  readonly containers: ReadonlyArray<{ readonly name: string; readonly exitCode?: number; readonly reason?: string; readonly healthStatus?: string; readonly lastStatus?: string }>;
+}
+
+export interface TaskReader {
+  /** The tasks a task set started (ListTasks startedBy = the task set id, then DescribeTasks), at most `limit`. */
+  tasksOfTaskSet(cluster: string, taskSetId: string, desiredStatus: 'RUNNING' | 'STOPPED', limit?: number): Promise<TaskInfo[]>;
+}
+
 /** Targets not healthy, by state and ELB's reason code (Target.NotInUse, Elb.InitialHealthChecking ...). */
 export interface TargetHealthReason {
   readonly state: string;
@@ -78,7 +140,8 @@ export interface CreateTaskSetInput {
   readonly cluster: string;
   readonly service: string;
   readonly taskDefinitionArn: string;
-  readonly targetGroupArn: string;
+  /** Absent for a worker (a service with no load balancer): the task set gets no loadBalancers. */
+  readonly targetGroupArn?: string;
   readonly containerName: string;
   readonly containerPort: number;
   readonly scalePercent: number;
@@ -101,8 +164,11 @@ export interface TaskSets {
    * delete) is retired; every other failure is the caller's (nothing is swallowed).
    */
   retireTaskSet(cluster: string, service: string, taskSetId: string): Promise<void>;
-  /** The container port and network template of an existing task set (to copy to green). */
-  describeTaskSetTemplate(cluster: string, service: string, taskSetId: string): Promise<{
+  /**
+   * The container port and network template of an existing task set (to copy to green).
+   * `loadBalanced` false (a worker): a task set with no load balancer answers port 0.
+   */
+  describeTaskSetTemplate(cluster: string, service: string, taskSetId: string, loadBalanced?: boolean): Promise<{
     containerPort: number;
     template: unknown;
   }>;
@@ -120,6 +186,8 @@ export interface RegisterWithImageOptions {
    * before anything is registered; what it throws stops the registration and is rethrown.
    */
   readonly checkRoles?: (roles: TaskDefinitionRoles) => void;
+  /** Variables set in the target container's environment, replacing earlier values of the same names. */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /** A task-definition revision as ECS describes it: what Cutover checks before it deploys one as is. */
@@ -127,7 +195,14 @@ export interface RevisionDescription extends TaskDefinitionRoles {
   readonly arn: string;
   readonly family: string;
   readonly revision: number;
-  readonly containers: ReadonlyArray<{ readonly name: string; readonly image: string }>;
+  readonly containers: ReadonlyArray<{
+    readonly name: string;
+    readonly image: string;
+    /** The container's environment (name -> value), when it has one. */
+    readonly environment?: Readonly<Record<string, string>>;
+    /** True when the container has a health check (ECS then reports its health). */
+    readonly hasHealthCheck?: boolean;
+  }>;
 }
 
 export interface TaskDefinitions {
@@ -157,7 +232,23 @@ export interface TargetGroupSamples {
   /** Per-period average response time (seconds), one per period with traffic. */
   readonly latencies: readonly number[];
 }
+/** One CloudWatch metric, its dimension values already holding the version (no `{version}`). */
+export interface MetricRef {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+}
+export interface VersionMetricQueries {
+  readonly processed: MetricRef;
+  readonly errors?: MetricRef;
+  readonly latency?: MetricRef;
+}
 export interface MetricSource {
+  /**
+   * A worker's version-tagged metrics over a window, folded like a target group's: processed (Sum)
+   * as requests, errors (Sum) as errors5xx, latency (Average per minute, ms) as latencies in seconds.
+   */
+  versionSamples?(queries: VersionMetricQueries, startMs: number, endMs: number): Promise<TargetGroupSamples>;
   targetGroupSamples(
     loadBalancerFullName: string,
     targetGroupFullName: string,

@@ -10,7 +10,7 @@
  * staging never reaches production.
  *
  * Release input (statemachines/release.asl.json; intake sends it for an ECR push when more than one
- * environment is configured):
+ * environment is configured; schema in release-request.ts):
  * ```json
  * { "releaseId": "shop-api-3d7bf616c0c3c348",          // optional; default: the execution name
  *   "image": { "repository": "shop/api", "digest": "sha256:…", "tag": "v2" },
@@ -18,8 +18,8 @@
  *   "environments": ["staging", "production"],          // optional; default: every configured one
  *   "trigger": { "kind": "manual", "by": "alice" } }     // optional
  * ```
- * Release control (approve or abort the environment waiting for approval) is an input of the
- * **control** state machine (functions/core/control.ts, statemachines/control.asl.json), never a
+ * Release control (approve or abort the environment waiting for approval; schema in
+ * release-control.ts) is an input of the **control** state machine (functions/core/control.ts, statemachines/control.asl.json), never a
  * call of the release function (issue #14, item 4):
  * ```json
  * { "action": "approve" | "abort", "releaseId": "shop-api-3d7bf616c0c3c348",
@@ -31,15 +31,13 @@
  * waiting for approval before production with api among its deployments there. The approval token is
  * read from the release record only; no operator input carries a token or a stage item.
  */
-import * as z from 'zod/mini';
 import type { CutoverConfig, ServiceConfig } from './config.js';
-import { IMAGE_TAG, REPOSITORY_NAME } from './patterns.js';
 import { servicesForPush } from './services.js';
-import { attemptSuffix, type DeployRequest, DIGEST, deploymentIdFor, EXECUTION_NAME, imageUri, parseCause } from './deploy-state.js';
+import { attemptSuffix, type DeployRequest, deploymentIdFor, imageUri, parseCause } from './deploy-state.js';
 import { ErrorName, NotWaitingForApproval, ValidationError } from './errors.js';
 import type { DeploymentReason, DeploymentStatus } from './model.js';
 import type { HookProgress } from './hooks.js';
-import { parseOrThrow } from './validation.js';
+import type { ReleaseRequest } from './release-request.js';
 
 // ---------------------------------------------------------------------------------------------
 // Statuses and the record
@@ -115,55 +113,6 @@ export interface ReleaseRecord {
   readonly updatedAt: string;
   /** Epoch seconds (TTL), set when the release ends. */
   readonly expiresAt?: number;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Input
-// ---------------------------------------------------------------------------------------------
-
-const ENV_NAME = z.string().check(z.regex(/^[a-z][a-z0-9-]{0,15}$/, 'must be a configured environment name'));
-
-export const ReleaseRequestSchema = z.strictObject({
-  releaseId: z.optional(z.string().check(z.regex(EXECUTION_NAME, 'must be 1-80 letters, digits, - or _'))),
-  image: z.strictObject({
-    repository: z.string().check(z.regex(REPOSITORY_NAME, 'must be an ECR repository name')),
-    digest: z.string().check(z.regex(DIGEST, 'must be sha256: followed by 64 lowercase hex characters')),
-    tag: z.optional(z.string().check(z.regex(IMAGE_TAG, 'must be an image tag of at most 128 characters'))),
-    uri: z.optional(z.string().check(z.maxLength(512))),
-  }),
-  requestedAt: z.optional(z.string().check(z.iso.datetime({ offset: true }))),
-  environments: z.optional(z.array(ENV_NAME).check(z.minLength(1, 'must name at least one environment; omit it for all'))),
-  trigger: z._default(
-    z.strictObject({
-      /** `reconcile`: the sweep found a push whose event was lost, and started its release as intake would have. */
-      kind: z.enum(['ecr-push', 'manual', 'reconcile']),
-      eventId: z.optional(z.string().check(z.maxLength(128))),
-      by: z.optional(z.string().check(z.maxLength(256))),
-    }),
-    { kind: 'manual' },
-  ),
-});
-export type ReleaseRequest = z.output<typeof ReleaseRequestSchema>;
-export type ReleaseRequestDocument = z.input<typeof ReleaseRequestSchema>;
-
-/**
- * The control input that names a release (strict: a `taskToken`, a stage `item` or any other key is
- * refused by name).
- */
-export const ReleaseControlSchema = z.strictObject({
-  action: z.enum(['approve', 'abort'], { error: 'must be "approve" or "abort" (a release only waits for an approval)' }),
-  releaseId: z.string().check(z.regex(EXECUTION_NAME, 'must be a release id (1-80 letters, digits, - or _)')),
-  environment: z.optional(ENV_NAME),
-  by: z.optional(z.string().check(z.minLength(1, 'must not be empty; omit it instead'), z.maxLength(256))),
-  reason: z.optional(z.string().check(z.minLength(1, 'must not be empty; omit it instead'), z.maxLength(1024))),
-});
-export type ReleaseControl = z.output<typeof ReleaseControlSchema>;
-
-export function parseReleaseRequest(raw: unknown): ReleaseRequest {
-  return parseOrThrow(ReleaseRequestSchema, raw, 'release input');
-}
-export function parseReleaseControl(raw: unknown): ReleaseControl {
-  return parseOrThrow(ReleaseControlSchema, raw, 'control input');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,12 +1,11 @@
 /**
  * The record half of the boundary check on a pinned revision (functions/core/boundary.ts has the
- * revision half): is it a version of this service that went live? Its own module because it asks
- * control.ts whether a record was promoted, and control.ts holds the operator input schemas, which
- * esbuild keeps in every bundle importing from it; the other boundary checks need none of that.
+ * revision half): is it a version of this service that went live (model.ts wasPromoted)? Its own
+ * module so the other boundary checks bundle none of it. Nothing here may import control.ts: it
+ * holds the operator input schemas, which esbuild keeps in every bundle importing from it.
  */
 import type { ServiceConfig } from './config.js';
-import { wasPromoted } from './control.js';
-import type { DeploymentRecord, StablePointer } from './model.js';
+import { type DeploymentRecord, type StablePointer, wasPromoted } from './model.js';
 
 /** A version this service ran, as the records prove it: the record (or stable pointer) and its tag. */
 export interface RollbackProof {

@@ -37,3 +37,13 @@ export function familyOf(svc: Pick<ServiceConfig, 'taskDefinitionFamily' | 'boot
 export function familyOfArn(taskDefinitionArn: string): string | undefined {
   return /:task-definition\/([A-Za-z0-9_-]{1,255}):\d+$/.exec(taskDefinitionArn)?.[1];
 }
+
+/**
+ * How a service's traffic moves (functions/core/traffic.ts): `alb-weights` for a web service (a
+ * listener's forward weights), `task-share` for a worker (no load balancer: the share of tasks).
+ * Same rule as config.ts isWorkerService, kept schema-free for the handlers.
+ */
+export function trafficKindOf(svc: Pick<ServiceConfig, 'listenerArn' | 'listenerRuleArn' | 'targetGroupArns' | 'testListenerArn'>): 'alb-weights' | 'task-share' {
+  const web = svc.listenerArn !== undefined || svc.listenerRuleArn !== undefined || svc.targetGroupArns !== undefined || svc.testListenerArn !== undefined;
+  return web ? 'alb-weights' : 'task-share';
+}

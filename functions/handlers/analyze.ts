@@ -10,10 +10,11 @@ import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/cli
 import { CloudWatchMetrics } from '../aws/cloudwatch.js';
 import { analysisWindow, assess, decideAfterVerdict } from '../core/analysis.js';
 import type { StepItem } from '../core/deploy-state.js';
-import { AnalysisFailed } from '../core/errors.js';
+import { AnalysisFailed, LiveStateInvalid } from '../core/errors.js';
 import { targetGroupDimension } from '../core/metrics-dimensions.js';
 import { LifecycleEvent } from '../core/model.js';
-import { nextWeights } from '../core/plan.js';
+import { percentAfter } from '../core/plan.js';
+import { trafficKindOfCtx, versionQueries } from '../core/traffic.js';
 import type { Clock, DeploymentStore, EventPublisher, MetricSource } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
 import { publisherFor } from './shared/clients.js';
@@ -49,16 +50,23 @@ export function createHandler(deps: AnalyzeDeps): Handler<unknown, StepItem> {
     // An alarm recorded during the bake whose failure did not reach it (or since) fails the step.
     await failIfAlarmRecorded(deps.store, state.request, `the analysis of step ${item.index}`);
 
+    const worker = trafficKindOfCtx(ctx) === 'task-share';
     const blueTg = ctx.blue?.targetGroupArn;
-    const weights = blueTg ? nextWeights(ctx.plan, item.index, blueTg, ctx.greenTargetGroupArn) : [];
-    const greenWeight = weights.find((w) => w.targetGroupArn === ctx.greenTargetGroupArn)?.weight ?? 100;
-    if (!ctx.analysis.enabled || !blueTg || greenWeight === 0 || greenWeight === 100) {
-      const why = !ctx.analysis.enabled
-        ? 'analysis disabled'
-        : !blueTg
-          ? 'first deployment: no baseline'
-          : `not applicable at ${greenWeight} % on green`;
-      await deps.store.appendTimeline(service, environment, deploymentId, entry(key, 'analysis', now, { verdict: 'Skipped', why }));
+    const greenWeight = percentAfter(ctx.plan, item.index);
+    const metrics = ctx.analysis.metrics;
+    const skip = !ctx.analysis.enabled
+      ? 'analysis disabled'
+      : !ctx.blue || (!worker && !blueTg)
+        ? 'first deployment: no baseline'
+        : greenWeight === 0 || greenWeight === 100
+          ? `not applicable at ${greenWeight} % on green`
+          : worker && !metrics
+            ? 'no analysis.metrics for this worker'
+            : worker && !ctx.blue.version
+              ? "blue's revision carries no CUTOVER_VERSION, so its metrics cannot be told from green's (the next deployment, registered by Cutover, will)"
+              : undefined;
+    if (skip !== undefined) {
+      await deps.store.appendTimeline(service, environment, deploymentId, entry(key, 'analysis', now, { verdict: 'Skipped', why: skip, ...(worker ? { traffic: 'task-share' } : {}) }));
       return { ...item, verdict: { kind: 'Skipped', decision: 'pass' } };
     }
     // The bake and every extension of it (each extension bakes the step again) began with the shift;
@@ -67,13 +75,17 @@ export function createHandler(deps: AnalyzeDeps): Handler<unknown, StepItem> {
     const shiftedAtMs = now - bakeSeconds * 1000 * (extensions + 1);
     const window = analysisWindow(shiftedAtMs, now);
     const none = { requests: 0, errors5xx: 0, latencies: [] as number[] };
-    const [green, blue] =
-      window.minutes === 0
-        ? [none, none]
-        : await Promise.all([
-            deps.metrics.targetGroupSamples(ctx.loadBalancerDimension, targetGroupDimension(ctx.greenTargetGroupArn), window.startMs, window.endMs),
-            deps.metrics.targetGroupSamples(ctx.loadBalancerDimension, targetGroupDimension(blueTg), window.startMs, window.endMs),
-          ]);
+    const read = (side: 'green' | 'blue') => {
+      if (worker) {
+        // A worker: its application's metrics tagged by version (green: the deployment id; blue: its CUTOVER_VERSION).
+        if (!deps.metrics.versionSamples) throw new LiveStateInvalid('[traffic: task-share] the metric source cannot read version-tagged metrics');
+        const version = side === 'green' ? deploymentId : (ctx.blue?.version as string);
+        return deps.metrics.versionSamples(versionQueries(metrics as NonNullable<typeof metrics>, version), window.startMs, window.endMs);
+      }
+      const tg = side === 'green' ? (ctx.greenTargetGroupArn as string) : (blueTg as string);
+      return deps.metrics.targetGroupSamples(ctx.loadBalancerDimension as string, targetGroupDimension(tg), window.startMs, window.endMs);
+    };
+    const [green, blue] = window.minutes === 0 ? [none, none] : await Promise.all([read('green'), read('blue')]);
     const verdict = assess({ green, blue }, ctx.analysis);
     const decision = decideAfterVerdict(verdict, ctx.analysis, extensions);
     const windowDetail = {
@@ -83,7 +95,7 @@ export function createHandler(deps: AnalyzeDeps): Handler<unknown, StepItem> {
       dataDelaySeconds: window.delaySeconds,
     };
     await deps.store.appendTimeline(service, environment, deploymentId,
-      entry(key, 'analysis', now, { verdict: verdict.kind, decision, ...verdict, window: windowDetail } as Record<string, unknown>));
+      entry(key, 'analysis', now, { verdict: verdict.kind, decision, ...verdict, window: windowDetail, ...(worker ? { traffic: 'task-share' } : {}) } as Record<string, unknown>));
     await deps.events.publish(LifecycleEvent.StepCompleted,
       eventDetail(state, { step: item.index, kind: 'analysis', verdict, decision }));
     if (decision === 'fail') {

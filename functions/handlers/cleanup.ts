@@ -34,6 +34,10 @@ import { EcrImageInventory } from '../aws/ecr-images.js';
 import { EcsTaskSets } from '../aws/ecs.js';
 import { EcsRevisions } from '../aws/ecs-revisions.js';
 import { ElbTrafficRouter } from '../aws/elb.js';
+import { listDeployments } from '../aws/store-deployments.js';
+import { bindTable } from '../aws/store-items.js';
+import { getLock } from '../aws/store-lock.js';
+import { getStable } from '../aws/store-stable.js';
 import {
   backoffSeconds,
   CLEANUP_LIMITS,
@@ -55,7 +59,7 @@ import {
 import type { ServiceConfig } from '../core/config.js';
 import { cleanupApplyProblems } from '../core/boundary.js';
 import { AwsThrottled, AwsUnavailable, CutoverError, ValidationError } from '../core/errors.js';
-import { familyOf } from '../core/services.js';
+import { familyOf, trafficKindOf } from '../core/services.js';
 import {
   type KeptItem,
   type MaintenanceAction,
@@ -77,7 +81,7 @@ import type {
 } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
 import { publisherFor } from './shared/clients.js';
-import { storeFor } from './shared/store.js';
+import { tableFor } from './shared/store.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { deploymentInFlight, maintenanceStoreFor, requireService, routeOf } from './shared/maintenance.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
@@ -89,7 +93,8 @@ export interface CleanupDeps {
   readonly revisions: TaskDefinitionRevisions;
   readonly images: ImageInventory;
   readonly router: TrafficRouter;
-  readonly store: DeploymentStore;
+  /** Reads only: the service's records, its stable pointer, and its lock (is a deployment in flight?). */
+  readonly store: Pick<DeploymentStore, 'listDeployments' | 'getStable' | 'getLock'>;
   readonly expiry: RecordExpiry;
   readonly events: EventPublisher;
   readonly logLevel?: string;
@@ -238,7 +243,9 @@ export function createHandler(deps: CleanupDeps): Handler<unknown, unknown> {
       }
       running.push(...(await deps.revisions.runningTaskDefinitions(svc.cluster, family)));
     }
-    const productionWeights = await deps.router.readWeights(routeOf(svc));
+    // A worker has no route: no task set takes traffic by weight (one left sized by an interrupted
+    // deployment is an orphan once no deployment is in flight).
+    const productionWeights = trafficKindOf(svc) === 'task-share' ? [] : await deps.router.readWeights(routeOf(svc));
     return {
       service: svc.name,
       environment: svc.environment,
@@ -670,7 +677,7 @@ export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { 
     revisions: new EcsRevisions(ecs),
     images: new EcrImageInventory(makeClient(ECRClient, opts)),
     router: new ElbTrafficRouter(makeClient(ElasticLoadBalancingV2Client, opts)),
-    store: storeFor(opts, env),
+    store: bindTable(tableFor(opts, env), { listDeployments, getStable, getLock }),
     expiry: maintenanceStoreFor(opts, env),
     events: publisherFor(opts, env),
   };

@@ -30,8 +30,12 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import * as z from 'zod/mini';
 import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
 import { EcsTaskSets } from '../aws/ecs.js';
-import { DynamoReleaseStore } from '../aws/release-store.js';
+import { getRelease, listWaitingReleases, recordApprovalSignal, updateStage } from '../aws/release-store.js';
 import { executionArnFor } from '../aws/sfn.js';
+import { appendTimeline, getDeployment, listDeployments, listInFlight, recordControl } from '../aws/store-deployments.js';
+import { bindTable } from '../aws/store-items.js';
+import { getLock } from '../aws/store-lock.js';
+import { getStable } from '../aws/store-stable.js';
 import { SfnExecutionStopper } from '../aws/sfn-stop.js';
 import { findService } from '../core/services.js';
 import {
@@ -52,25 +56,32 @@ import type { DeployRequest, DeployState } from '../core/deploy-state.js';
 import { NothingInFlight, UnknownService, ValidationError } from '../core/errors.js';
 import { type DeploymentRecord, isTerminal } from '../core/model.js';
 import type { Clock, DeploymentStore, ExecutionStopper, Orchestrator, ReleaseStore, TaskSets } from '../core/ports.js';
-import { decideReleaseControl, parseReleaseControl, waitingReleaseFor } from '../core/release.js';
+import { decideReleaseControl, waitingReleaseFor } from '../core/release.js';
+import { parseReleaseControl } from '../core/release-control.js';
 import { parseOrThrow } from '../core/validation.js';
 import { orchestratorFor } from './shared/clients.js';
-import { documentClientFor, storeFor } from './shared/store.js';
+import { tableFor } from './shared/store.js';
 import { entry } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
-import { closeStateFor } from './shared/recovery.js';
+import { closeStateFor, type RecoveryStore } from './shared/recovery.js';
 import { signalProof } from './shared/signal-proof.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
+
+/** The deployment store operations the control function uses (a close-state reads what recovery reads). */
+export type ControlStore = RecoveryStore &
+  Pick<DeploymentStore, 'listInFlight' | 'listDeployments' | 'getStable' | 'recordControl' | 'appendTimeline'>;
+/** The release store operations the control function uses. */
+export type ControlReleases = Pick<ReleaseStore, 'getRelease' | 'listWaitingReleases' | 'updateStage' | 'recordApprovalSignal'>;
 
 export interface ControlDeps {
   readonly env: HandlerEnv;
   readonly clock: Clock;
-  readonly store: DeploymentStore;
+  readonly store: ControlStore;
   readonly orchestrator: Orchestrator;
   readonly stopper: ExecutionStopper;
   readonly taskSets: TaskSets;
   /** Release records (approve / abort of a release waiting for approval); without it only deployments are controlled. */
-  readonly releases?: ReleaseStore;
+  readonly releases?: ControlReleases;
   readonly logLevel?: string;
 }
 
@@ -428,14 +439,16 @@ export function createHandler(deps: ControlDeps): Handler<unknown, ControlState>
 }
 
 export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): ControlDeps {
+  // Only the store operations bound here are bundled (functions/aws/store-items.ts bindTable).
+  const table = tableFor(opts, env);
   return {
     env,
     clock,
-    store: storeFor(opts, env),
+    store: bindTable(table, { listInFlight, getDeployment, listDeployments, getStable, recordControl, appendTimeline, getLock }),
     orchestrator: orchestratorFor(opts),
     stopper: new SfnExecutionStopper(makeClient(SFNClient, opts)),
     taskSets: new EcsTaskSets(makeClient(ECSClient, opts)),
-    releases: new DynamoReleaseStore(documentClientFor(opts), env.tableName, clock),
+    releases: bindTable({ ...table, clock }, { getRelease, listWaitingReleases, updateStage, recordApprovalSignal }),
   };
 }
 

@@ -78,7 +78,7 @@ export function createHandler(deps: FinishDeps): Handler<unknown, DeployState> {
           await deps.taskSets.retireTaskSet(ctx.cluster, ctx.ecsService, blue.taskSetId);
         }
         status = DeploymentStatus.SUCCEEDED;
-        reason = { code: 'Promoted', message: `${state.request.image.digest} is live on ${state.ctx?.greenTargetGroupArn ?? 'green'}` };
+        reason = { code: 'Promoted', message: `${state.request.image.digest} is live on ${state.ctx?.greenTargetGroupArn ?? (state.green ? `green task set ${state.green.taskSetId}` : 'green')}` };
         kind = LifecycleEvent.Succeeded;
         break;
       }

@@ -9,13 +9,15 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import * as z from 'zod/mini';
 import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
-import { EcsTaskSets } from '../aws/ecs.js';
+import { EcsTaskDefinitions, EcsTasks, EcsTaskSets } from '../aws/ecs.js';
 import { ElbTargetHealth, ElbTrafficRouter } from '../aws/elb.js';
 import type { DeployState } from '../core/deploy-state.js';
 import { HealthCheckTimeout, LiveStateInvalid, TaskSetLimitReached } from '../core/errors.js';
 import { MAX_TASK_SETS_PER_SERVICE, taskSetRoom } from '../core/live-side.js';
 import { greenScalePercent, weightsFor } from '../core/plan.js';
-import type { Clock, DeploymentStore, TargetHealthReader, TaskSets, TrafficRouter } from '../core/ports.js';
+import type { Plan } from '../core/model.js';
+import type { Clock, DeploymentStore, TargetHealthReader, TaskDefinitions, TaskInfo, TaskReader, TaskSets, TrafficRouter } from '../core/ports.js';
+import { scaleFor, taskShare, trafficKindOfCtx } from '../core/traffic.js';
 import { parseOrThrow } from '../core/validation.js';
 import { storeFor } from './shared/store.js';
 import { clientTokenFor, ctxOf, entry, serviceFor } from './shared/deploy.js';
@@ -26,6 +28,10 @@ export interface GreenDeps {
   readonly env: HandlerEnv;
   readonly clock: Clock;
   readonly taskSets: TaskSets;
+  /** A worker's green tasks (running health, stopped reasons). Required for workers only. */
+  readonly tasks?: TaskReader;
+  /** Whether green's revision has container health checks (workers). */
+  readonly taskDefinitions?: Pick<TaskDefinitions, 'describeRevision'>;
   readonly health: TargetHealthReader;
   readonly router: TrafficRouter;
   readonly store: DeploymentStore;
@@ -39,6 +45,12 @@ export const CHECK_INTERVAL_SECONDS = 15;
 
 const Payload = z.object({ action: z.enum(['create', 'check']), state: z.unknown() });
 
+/** The percent of the plan's first shift (100 when it has none). */
+function firstShiftPercent(plan: Plan): number {
+  const first = plan.steps.find((s) => s.kind === 'shift');
+  return first?.kind === 'shift' ? first.percent : 100;
+}
+
 /**
  * ECS allows 5 task sets per service, DRAINING ones included (see taskSetRoom). At the limit,
  * orphans (ACTIVE, not blue, not this deployment's, on no target group with traffic) are deleted
@@ -51,7 +63,10 @@ async function makeRoomForGreen(deps: GreenDeps, state: DeployState): Promise<vo
   const svc = await deps.taskSets.describeService(ctx.cluster, ctx.ecsService);
   // Before any shift the route holds blue 100 / green 0 (Inspect put green on it, or repaired a
   // split); on a first deployment green's target group is the one at 100.
-  const weights = ctx.blue ? weightsFor(0, ctx.blue.targetGroupArn, ctx.greenTargetGroupArn) : [{ targetGroupArn: ctx.greenTargetGroupArn, weight: 100 }];
+  // A worker has no route: no task set carries traffic by weight (its orphans are sized 0 by Inspect).
+  const greenTg = ctx.greenTargetGroupArn;
+  const weights =
+    greenTg === undefined ? [] : ctx.blue?.targetGroupArn ? weightsFor(0, ctx.blue.targetGroupArn, greenTg) : [{ targetGroupArn: greenTg, weight: 100 }];
   const room = taskSetRoom(svc.taskSets, {
     deploymentId,
     ...(ctx.blue?.taskSetId ? { blueTaskSetId: ctx.blue.taskSetId } : {}),
@@ -82,8 +97,9 @@ async function create(deps: GreenDeps, state: DeployState): Promise<DeployState>
   if (!state.taskDefinitionArn) throw new LiveStateInvalid('taskDefinitionArn is missing: RegisterTaskDefinition sets it');
   let containerPort: number;
   let template: unknown;
+  const worker = trafficKindOfCtx(ctx) === 'task-share';
   if (ctx.blue?.taskSetId) {
-    ({ containerPort, template } = await deps.taskSets.describeTaskSetTemplate(ctx.cluster, ctx.ecsService, ctx.blue.taskSetId));
+    ({ containerPort, template } = await deps.taskSets.describeTaskSetTemplate(ctx.cluster, ctx.ecsService, ctx.blue.taskSetId, !worker));
   } else {
     const boot = serviceFor(deps.env, state).bootstrap;
     if (!boot) throw new LiveStateInvalid('First deployment needs services[].bootstrap in the configuration');
@@ -100,12 +116,14 @@ async function create(deps: GreenDeps, state: DeployState): Promise<DeployState>
     };
   }
   await makeRoomForGreen(deps, state);
-  const scalePercent = greenScalePercent(ctx.capacity, ctx.plan, 0);
+  // A worker's green starts at its share of the first shift (beside blue at 100 %), so its health is
+  // checked at the size that step needs and the shift only scales blue down.
+  const scalePercent = worker ? taskShare(ctx.desiredCount, firstShiftPercent(ctx.plan)).greenScale || scaleFor(ctx.desiredCount, 1) : greenScalePercent(ctx.capacity, ctx.plan, 0);
   const taskSet = await deps.taskSets.createTaskSet({
     cluster: ctx.cluster,
     service: ctx.ecsService,
     taskDefinitionArn: state.taskDefinitionArn,
-    targetGroupArn: ctx.greenTargetGroupArn,
+    ...(ctx.greenTargetGroupArn === undefined ? {} : { targetGroupArn: ctx.greenTargetGroupArn }),
     containerName: ctx.containerName,
     containerPort,
     scalePercent,
@@ -116,14 +134,15 @@ async function create(deps: GreenDeps, state: DeployState): Promise<DeployState>
   const now = deps.clock.now();
   await deps.store.updateDeployment(service, environment, deploymentId, {
     green: {
-      targetGroupArn: ctx.greenTargetGroupArn,
+      ...(ctx.greenTargetGroupArn === undefined ? {} : { targetGroupArn: ctx.greenTargetGroupArn }),
       taskDefinitionArn: state.taskDefinitionArn,
       taskSetId: taskSet.id,
       taskSetArn: taskSet.arn,
+      ...(worker ? { version: deploymentId } : {}),
     },
   });
   await deps.store.appendTimeline(service, environment, deploymentId,
-    entry('green-created', 'green', now, { taskSetId: taskSet.id, scalePercent }));
+    entry('green-created', 'green', now, { taskSetId: taskSet.id, scalePercent, traffic: trafficKindOfCtx(ctx) }));
   return {
     ...state,
     green: { taskSetId: taskSet.id, taskSetArn: taskSet.arn },
@@ -137,22 +156,86 @@ async function create(deps: GreenDeps, state: DeployState): Promise<DeployState>
   };
 }
 
+/** Stops Cutover or ECS caused on purpose (a scale-in, a deleted task set): not the application's failure. */
+const ORDERLY_STOP = /^(Scaling activity initiated by|Task set deleted|Service .* deployment)/i;
+
+/** One line per stopped task: ECS's stopped reason, then each container's exit code and reason. */
+export function stoppedSummary(tasks: readonly TaskInfo[]): string {
+  return tasks
+    .map((t) => {
+      const containers = t.containers
+        .filter((c) => c.exitCode !== undefined || c.reason)
+        .map((c) => `container ${c.name}${c.exitCode === undefined ? '' : ` exit code ${c.exitCode}`}${c.reason ? ` (${c.reason})` : ''}`);
+      return `task ${t.taskArn.split('/').pop()} stopped: ${t.stoppedReason ?? t.stopCode ?? 'no reason given'}${containers.length ? `; ${containers.join(', ')}` : ''}`;
+    })
+    .join('; ');
+}
+
+/**
+ * A worker's green (no target group): steady, running what the step needs, every running task
+ * HEALTHY when the revision has container health checks; a green task that stopped (exit code,
+ * out of memory, essential container exit) fails the gate at once with ECS's stopped reason.
+ */
+async function checkWorker(deps: GreenDeps, state: DeployState): Promise<DeployState> {
+  const ctx = ctxOf(state, deps.env);
+  const { service, environment, deploymentId } = state.request;
+  if (!state.green || !state.health) throw new LiveStateInvalid('green/health missing: CreateGreen sets them');
+  if (!deps.tasks) throw new LiveStateInvalid('[traffic: task-share] the green function needs a TaskReader (ECS ListTasks/DescribeTasks)');
+  const now = deps.clock.now();
+  const svc = await deps.taskSets.describeService(ctx.cluster, ctx.ecsService);
+  const green = svc.taskSets.find((t) => t.id === state.green?.taskSetId);
+  if (!green) throw new LiveStateInvalid(`Green task set ${state.green.taskSetId} disappeared from ${ctx.cluster}/${ctx.ecsService}`);
+  const [stopped, running, revision] = await Promise.all([
+    deps.tasks.tasksOfTaskSet(ctx.cluster, green.id, 'STOPPED', 20),
+    deps.tasks.tasksOfTaskSet(ctx.cluster, green.id, 'RUNNING'),
+    state.taskDefinitionArn && deps.taskDefinitions ? deps.taskDefinitions.describeRevision(state.taskDefinitionArn) : Promise.resolve(undefined),
+  ]);
+  const failed = stopped.filter((t) => !ORDERLY_STOP.test(t.stoppedReason ?? '') || t.containers.some((c) => (c.exitCode ?? 0) !== 0));
+  const required = green.computedDesiredCount;
+  if (failed.length > 0) {
+    throw new HealthCheckTimeout(
+      `Green task set ${green.id} failed its health gate: ${failed.length} task(s) stopped: ${stoppedSummary(failed.slice(0, 3))}`,
+      { details: { traffic: 'task-share', stopped: failed.slice(0, 5), running: green.runningCount, required } },
+    );
+  }
+  const checked = revision?.containers.find((c) => c.name === ctx.containerName)?.hasHealthCheck === true;
+  const live = running.filter((t) => t.lastStatus === 'RUNNING');
+  const healthy = checked ? live.filter((t) => t.healthStatus === 'HEALTHY').length : live.length;
+  const steady = green.stabilityStatus === 'STEADY_STATE' && green.runningCount >= required;
+  if (steady && healthy >= required) {
+    await deps.store.appendTimeline(service, environment, deploymentId,
+      entry('green-healthy', 'green', now, { traffic: 'task-share', healthy, required, running: green.runningCount, containerHealthChecks: checked }));
+    return { ...state, health: { ...state.health, status: 'healthy', waitSeconds: 0, healthy, required } };
+  }
+  if (now >= state.health.deadlineMs) {
+    const unhealthy = checked ? live.filter((t) => t.healthStatus !== 'HEALTHY').map((t) => `${t.taskArn.split('/').pop()} ${t.healthStatus ?? 'UNKNOWN'}`) : [];
+    throw new HealthCheckTimeout(
+      `Green task set ${green.id} was not healthy within ${ctx.healthTimeoutSeconds} s: ${green.runningCount}/${required} running (${green.stabilityStatus})${checked ? `, ${healthy}/${required} HEALTHY by the container health check${unhealthy.length ? ` (${unhealthy.join(', ')})` : ''}` : ''}`,
+      { details: { traffic: 'task-share', healthy, required, running: green.runningCount, stability: green.stabilityStatus } },
+    );
+  }
+  const remaining = Math.ceil((state.health.deadlineMs - now) / 1000);
+  return { ...state, health: { ...state.health, status: 'waiting', waitSeconds: Math.max(1, Math.min(CHECK_INTERVAL_SECONDS, remaining)), healthy, required } };
+}
+
 async function check(deps: GreenDeps, state: DeployState): Promise<DeployState> {
   const ctx = ctxOf(state, deps.env);
+  if (trafficKindOfCtx(ctx) === 'task-share') return checkWorker(deps, state);
+  const greenTg = ctx.greenTargetGroupArn as string;
   const { service, environment, deploymentId } = state.request;
   if (!state.green || !state.health) throw new LiveStateInvalid('green/health missing: CreateGreen sets them');
   const now = deps.clock.now();
   const [svc, health] = await Promise.all([
     deps.taskSets.describeService(ctx.cluster, ctx.ecsService),
-    deps.health.health(ctx.greenTargetGroupArn),
+    deps.health.health(greenTg),
   ]);
   const green = svc.taskSets.find((t) => t.id === state.green?.taskSetId);
   if (!green) throw new LiveStateInvalid(`Green task set ${state.green.taskSetId} disappeared from ${ctx.cluster}/${ctx.ecsService}`);
   const required = Math.max(green.computedDesiredCount, 1);
   const steady = green.stabilityStatus === 'STEADY_STATE' && green.runningCount >= green.computedDesiredCount;
   if (steady && health.healthy >= required) {
-    if (ctx.testListenerArn && ctx.blue) {
-      await deps.router.setWeights({ kind: 'listener', arn: ctx.testListenerArn }, weightsFor(100, ctx.blue.targetGroupArn, ctx.greenTargetGroupArn));
+    if (ctx.testListenerArn && ctx.blue?.targetGroupArn) {
+      await deps.router.setWeights({ kind: 'listener', arn: ctx.testListenerArn }, weightsFor(100, ctx.blue.targetGroupArn, greenTg));
     }
     await deps.store.appendTimeline(service, environment, deploymentId,
       entry('green-healthy', 'green', now, { healthy: health.healthy, required, running: green.runningCount }));
@@ -194,10 +277,13 @@ export function createHandler(deps: GreenDeps): Handler<unknown, DeployState> {
 
 export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): GreenDeps {
   const elb = makeClient(ElasticLoadBalancingV2Client, opts);
+  const ecs = makeClient(ECSClient, opts);
   return {
     env,
     clock,
-    taskSets: new EcsTaskSets(makeClient(ECSClient, opts)),
+    taskSets: new EcsTaskSets(ecs),
+    tasks: new EcsTasks(ecs),
+    taskDefinitions: new EcsTaskDefinitions(ecs),
     health: new ElbTargetHealth(elb),
     router: new ElbTrafficRouter(elb),
     store: storeFor(opts, env),

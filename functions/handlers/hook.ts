@@ -112,9 +112,9 @@ function deployRun(deps: HookDeps, phase: DeployHookPhase, state: DeployState, p
       environment,
       image: state.request.image,
       versions: {
-        ...(ctx.blue ? { blue: { targetGroupArn: ctx.blue.targetGroupArn, ...(ctx.blue.taskDefinitionArn ? { taskDefinitionArn: ctx.blue.taskDefinitionArn } : {}), ...(ctx.blue.taskSetId ? { taskSetId: ctx.blue.taskSetId } : {}) } } : {}),
+        ...(ctx.blue ? { blue: { ...(ctx.blue.targetGroupArn ? { targetGroupArn: ctx.blue.targetGroupArn } : {}), ...(ctx.blue.taskDefinitionArn ? { taskDefinitionArn: ctx.blue.taskDefinitionArn } : {}), ...(ctx.blue.taskSetId ? { taskSetId: ctx.blue.taskSetId } : {}) } } : {}),
         green: {
-          targetGroupArn: ctx.greenTargetGroupArn,
+          ...(ctx.greenTargetGroupArn ? { targetGroupArn: ctx.greenTargetGroupArn } : {}),
           ...(state.taskDefinitionArn ? { taskDefinitionArn: state.taskDefinitionArn } : {}),
           ...(state.green?.taskSetId ? { taskSetId: state.green.taskSetId } : {}),
         },

@@ -20,10 +20,11 @@ import { DeployRequestSchema } from '../core/deploy-request.js';
 import { type DeployContext, type DeployState, imageUri, MAX_REQUESTED_AT_SKEW_SECONDS } from '../core/deploy-state.js';
 import { ImageNotFound, ImageRejected, ImageScanPending, LiveStateInvalid, ValidationError, WeightVerificationFailed } from '../core/errors.js';
 import { gatesOf, imageGateVerdict, SCAN_POLL_SECONDS, scanResultOf } from '../core/gates.js';
-import { resolveLiveSide } from '../core/live-side.js';
+import { resolveLiveSide, resolveWorkerLiveSide } from '../core/live-side.js';
 import { loadBalancerDimension } from '../core/metrics-dimensions.js';
 import { type DeploymentRecord, DeploymentStatus, isTerminal, LifecycleEvent, type Route, type Side, type TargetGroupWeight } from '../core/model.js';
-import { planSteps, weightsFor } from '../core/plan.js';
+import { planSteps, weightsFor, workerPlan } from '../core/plan.js';
+import { trafficKindOf } from '../core/services.js';
 import type { Clock, DeploymentStore, EventPublisher, ImageRegistry, TaskDefinitions, TaskSets, TrafficRouter } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
 import { entry, eventDetail, sameWeights, serviceFor } from './shared/deploy.js';
@@ -239,9 +240,83 @@ async function addGreenAtZero(
     entry('green-on-route', 'repair', deps.clock.now(), { found, weights: held, why: 'the route forwarded to blue alone; green added at weight 0 so ECS can attach its task set' }));
 }
 
+/**
+ * Inspect for a worker (no load balancer, traffic `task-share`): blue is the PRIMARY task set; a
+ * split left by an interrupted deployment (another task set still sized above 0) is put back on blue
+ * first; blue's version is the CUTOVER_VERSION of its revision (what its metrics carry).
+ */
+async function inspectWorker(deps: PrepareDeps, state: DeployState, svc: ServiceConfig): Promise<DeployState> {
+  const now = deps.clock.now();
+  const service = await deps.taskSets.describeService(svc.cluster, svc.service);
+  if (service.deploymentController !== 'EXTERNAL') {
+    throw new LiveStateInvalid(
+      `ECS service ${svc.cluster}/${svc.service} uses the ${service.deploymentController} deployment controller; Cutover needs EXTERNAL`,
+    );
+  }
+  const live = resolveWorkerLiveSide(service.taskSets);
+  const { service: name, environment, deploymentId } = state.request;
+  if (live.split && live.blue) {
+    await deps.taskSets.updateScale(svc.cluster, svc.service, live.blue, 100);
+    for (const id of live.others) await deps.taskSets.updateScale(svc.cluster, svc.service, id, 0);
+    await deps.store.appendTimeline(name, environment, deploymentId,
+      entry('repaired-split', 'repair', now, { traffic: 'task-share', bluePercent: live.bluePercent, scaledToZero: live.others }));
+  }
+  await gateImage(deps, svc, state);
+  const primary = service.taskSets.find((t) => t.id === live.blue);
+  const firstDeployment = primary === undefined;
+  if (firstDeployment && !svc.bootstrap) {
+    throw new LiveStateInvalid(
+      `ECS service ${svc.cluster}/${svc.service} has no task set yet; set services[].bootstrap (task definition and network settings) for its first deployment`,
+    );
+  }
+  let blue: Side | undefined;
+  if (primary) {
+    const revision = await deps.taskDefinitions.describeRevision(primary.taskDefinitionArn);
+    const version = revision?.containers.find((c) => c.name === svc.containerName)?.environment?.CUTOVER_VERSION;
+    blue = { taskSetId: primary.id, taskSetArn: primary.arn, taskDefinitionArn: primary.taskDefinitionArn, ...(version ? { version } : {}) };
+  }
+  const plan = firstDeployment
+    ? { strategy: 'first-deployment', steps: [{ kind: 'shift' as const, percent: 100 }] }
+    : isRollback(state)
+      ? ROLLBACK_PLAN
+      : workerPlan(planSteps(svc.strategy));
+  const ctx: DeployContext = {
+    cluster: svc.cluster,
+    ecsService: svc.service,
+    containerName: svc.containerName,
+    traffic: 'task-share',
+    ...(blue ? { blue } : {}),
+    firstDeployment,
+    plan,
+    capacity: svc.capacity,
+    desiredCount: service.desiredCount,
+    healthTimeoutSeconds: svc.healthTimeoutSeconds,
+    terminationWaitSeconds: firstDeployment ? 0 : svc.terminationWaitSeconds,
+    alarmNames: watchedAlarms(svc, state),
+    analysis: svc.analysis,
+    image: state.request.image as DeployContext['image'],
+    startedAt: new Date(now).toISOString(),
+    ...(gatesOf(svc) ? { gates: gatesOf(svc) } : {}),
+  };
+  await deps.store.updateDeployment(name, environment, deploymentId, {
+    status: DeploymentStatus.IN_PROGRESS,
+    plan,
+    ...(blue ? { blue } : {}),
+    green: { version: deploymentId },
+    ...(state.executionArn ? { executionArn: state.executionArn } : {}),
+  });
+  await deps.store.appendTimeline(name, environment, deploymentId,
+    entry('started', 'started', now, { traffic: 'task-share', bluePercent: live.bluePercent, blue: blue ?? null, desiredCount: service.desiredCount, plan: plan.steps }));
+  await deps.events.publish(LifecycleEvent.Started, eventDetail(state, { strategy: plan.strategy, firstDeployment, traffic: 'task-share' }));
+  deps.deploymentMetrics?.put(METRIC.started, 1, 'Count', { service: name, environment });
+  return { ...state, ctx };
+}
+
 async function inspect(deps: PrepareDeps, state: DeployState): Promise<DeployState> {
   const svc = serviceFor(deps.env, state);
+  if (trafficKindOf(svc) === 'task-share') return inspectWorker(deps, state, svc);
   const route = routeOf(svc);
+  const targetGroupArns = svc.targetGroupArns as readonly [string, string];
   const now = deps.clock.now();
   const [weights, service] = await Promise.all([
     deps.router.readWeights(route),
@@ -253,8 +328,8 @@ async function inspect(deps: PrepareDeps, state: DeployState): Promise<DeploySta
     );
   }
   const primarySet = service.taskSets.find((t) => t.status === 'PRIMARY');
-  const primaryTg = primarySet?.targetGroupArns.find((tg) => svc.targetGroupArns.includes(tg));
-  const live = resolveLiveSide(weights, svc.targetGroupArns, primaryTg);
+  const primaryTg = primarySet?.targetGroupArns.find((tg) => targetGroupArns.includes(tg));
+  const live = resolveLiveSide(weights, targetGroupArns, primaryTg);
   // Blue is the task set behind the live target group (the listener decides, not the PRIMARY flag).
   const onBlue = service.taskSets.filter((t) => t.targetGroupArns.includes(live.blue) && t.status !== 'DRAINING');
   const primary = onBlue.find((t) => t.status === 'PRIMARY') ?? onBlue[0];
@@ -299,7 +374,7 @@ async function inspect(deps: PrepareDeps, state: DeployState): Promise<DeploySta
     containerName: svc.containerName,
     route,
     ...(svc.testListenerArn ? { testListenerArn: svc.testListenerArn } : {}),
-    targetGroupArns: svc.targetGroupArns,
+    targetGroupArns,
     ...(blue ? { blue } : {}),
     greenTargetGroupArn,
     firstDeployment,

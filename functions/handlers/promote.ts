@@ -43,12 +43,12 @@ export function createHandler(deps: PromoteDeps): Handler<unknown, DeployState> 
       deploymentId,
       taskDefinitionArn: state.taskDefinitionArn,
       digest: ctx.image.digest,
-      targetGroupArn: ctx.greenTargetGroupArn,
+      ...(ctx.greenTargetGroupArn ? { targetGroupArn: ctx.greenTargetGroupArn } : {}),
       taskSetId: state.green.taskSetId,
       updatedAt: new Date(now).toISOString(),
     });
     await deps.store.appendTimeline(service, environment, deploymentId,
-      entry('promoted', 'promote', now, { taskSetId: state.green.taskSetId, terminationWaitSeconds: ctx.terminationWaitSeconds }));
+      entry('promoted', 'promote', now, { taskSetId: state.green.taskSetId, terminationWaitSeconds: ctx.terminationWaitSeconds, traffic: ctx.traffic ?? 'alb-weights' }));
     return state;
   });
 }

@@ -28,7 +28,7 @@ import { executionArnFor } from '../aws/sfn.js';
 import { EcrImages } from '../aws/ecr.js';
 import { DynamoReleaseStore } from '../aws/release-store.js';
 import { servicesForPush, tagMatches } from '../core/services.js';
-import { LOST_PUSH_MAX_AGE_SECONDS, lostPush, type PushedImage } from '../core/control.js';
+import { LOST_PUSH_MAX_AGE_SECONDS, lostPush, type PushedImage } from '../core/lost-push.js';
 import { IMAGE_TAG } from '../core/patterns.js';
 import type { DeployState } from '../core/deploy-state.js';
 import { ErrorName } from '../core/errors.js';
@@ -91,14 +91,17 @@ export const REPAIR_WINDOW_SECONDS = 24 * 3600;
  * Returns what was found and done, or undefined when nothing needed doing.
  */
 async function repairTraffic(deps: ReconcileDeps, svc: ServiceConfig): Promise<{ from: TargetGroupWeight[]; to: string } | undefined> {
+  // A worker has no route (its split is repaired by the next deployment's Inspect).
+  const tgs = svc.targetGroupArns;
+  if (!tgs) return undefined;
   const info = await deps.taskSets.describeService(svc.cluster, svc.service);
   const primary = info.taskSets.find((t) => t.status === 'PRIMARY');
-  const primaryTg = primary?.targetGroupArns.find((tg) => svc.targetGroupArns.includes(tg));
+  const primaryTg = primary?.targetGroupArns.find((tg) => tgs.includes(tg));
   if (!primary || !primaryTg || primary.scalePercent < 100 || primary.runningCount < 1) return undefined;
   const route = routeOf(svc);
   const from = await deps.router.readWeights(route);
   if (!from.some((w) => w.weight > 0 && w.targetGroupArn !== primaryTg)) return undefined;
-  await deps.router.setWeights(route, svc.targetGroupArns.map((tg) => ({ targetGroupArn: tg, weight: tg === primaryTg ? 100 : 0 })));
+  await deps.router.setWeights(route, tgs.map((tg) => ({ targetGroupArn: tg, weight: tg === primaryTg ? 100 : 0 })));
   return { from, to: primaryTg };
 }
 

@@ -31,6 +31,14 @@ export interface RegisterDeps {
 
 const Payload = z.object({ state: z.unknown() });
 
+/** The variables a registered revision carries: its version (the deployment id) and the color it starts as. */
+export function revisionEnvironment(deploymentId: string): Record<string, string> {
+  return { CUTOVER_VERSION: deploymentId, CUTOVER_COLOR: 'green' };
+}
+
+/** Green's side on the record: its target group for a web service, nothing for a worker. */
+const greenSide = (tg: string | undefined) => (tg === undefined ? {} : { targetGroupArn: tg });
+
 export function createHandler(deps: RegisterDeps): Handler<unknown, DeployState> {
   const logger = makeLogger('cutover-register', deps.logLevel);
   return wrap(logger, async (event: unknown) => {
@@ -51,7 +59,7 @@ export function createHandler(deps: RegisterDeps): Handler<unknown, DeployState>
         : ['taskDefinitionArn: a pinned revision is accepted only for a rollback (trigger.kind "rollback")'];
       if (problems.length > 0) throw new ValidationError('deploy state', problems);
       await deps.store.updateDeployment(service, environment, deploymentId, {
-        green: { targetGroupArn: ctx.greenTargetGroupArn, taskDefinitionArn: pinned },
+        green: { ...greenSide(ctx.greenTargetGroupArn), taskDefinitionArn: pinned },
       });
       await deps.store.appendTimeline(service, environment, deploymentId,
         entry('registered', 'register', deps.clock.now(), { taskDefinitionArn: pinned, reused: true, image: ctx.image.uri }));
@@ -64,14 +72,18 @@ export function createHandler(deps: RegisterDeps): Handler<unknown, DeployState>
     const familyProblem = familyProblems(svc, 'bootstrap.taskDefinition', from);
     if (familyProblem.length > 0) throw new ValidationError('deploy state', familyProblem);
     // Registering passes the carried-over roles to ECS: only those taskRoleArns names (TaskRoleNotAllowed).
+    // Every revision Cutover registers says which version it is (web services and workers), so an
+    // application can tag its metrics by version (README "Workers": Powertools Metrics, EMF).
+    const variables = revisionEnvironment(deploymentId);
     const { arn } = await deps.taskDefinitions.registerWithImage(from, ctx.containerName, ctx.image.uri, {
       checkRoles: (roles) => assertRolesAllowed(deps.env.config.taskRoleArns, roles, from),
+      environment: variables,
     });
     await deps.store.updateDeployment(service, environment, deploymentId, {
-      green: { targetGroupArn: ctx.greenTargetGroupArn, taskDefinitionArn: arn },
+      green: { ...greenSide(ctx.greenTargetGroupArn), taskDefinitionArn: arn, ...(ctx.traffic === 'task-share' ? { version: deploymentId } : {}) },
     });
     await deps.store.appendTimeline(service, environment, deploymentId,
-      entry('registered', 'register', deps.clock.now(), { from, taskDefinitionArn: arn, image: ctx.image.uri }));
+      entry('registered', 'register', deps.clock.now(), { from, taskDefinitionArn: arn, image: ctx.image.uri, environment: variables }));
     return { ...state, taskDefinitionArn: arn };
   });
 }

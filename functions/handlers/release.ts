@@ -22,6 +22,8 @@
 import * as z from 'zod/mini';
 import { type ClientOptions, clientOptionsFromEnv } from '../aws/clients.js';
 import { DynamoReleaseStore } from '../aws/release-store.js';
+import { getDeployment } from '../aws/store-deployments.js';
+import { bindTable } from '../aws/store-items.js';
 import { MAX_REQUESTED_AT_SKEW_SECONDS } from '../core/deploy-state.js';
 import { ConflictError, DeploymentFailed, DeploymentRolledBack, ErrorName, SignalNotVerified, Superseded, ValidationError } from '../core/errors.js';
 import { LifecycleEvent } from '../core/model.js';
@@ -30,7 +32,6 @@ import {
   closeStages,
   environmentResult,
   newReleaseRecord,
-  parseReleaseRequest,
   planRelease,
   type ReleaseRecord,
   type ReleaseStage,
@@ -39,9 +40,10 @@ import {
   StageStatus,
   type StagePlan,
 } from '../core/release.js';
+import { parseReleaseRequest } from '../core/release-request.js';
 import { parseOrThrow } from '../core/validation.js';
 import { publisherFor } from './shared/clients.js';
-import { documentClientFor, storeFor } from './shared/store.js';
+import { documentClientFor, tableFor } from './shared/store.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { signalProven } from './shared/signal-proof.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
@@ -50,7 +52,8 @@ export interface ReleaseDeps {
   readonly env: HandlerEnv;
   readonly clock: Clock;
   readonly releases: ReleaseStore;
-  readonly store: DeploymentStore;
+  /** Only reads the deployments a release started. */
+  readonly store: Pick<DeploymentStore, 'getDeployment'>;
   readonly events: EventPublisher;
   readonly logLevel?: string;
 }
@@ -323,7 +326,7 @@ export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { 
     env,
     clock,
     releases: releaseStoreFor(opts, env, clock),
-    store: storeFor(opts, env),
+    store: bindTable(tableFor(opts, env), { getDeployment }),
     events: publisherFor(opts, env),
   };
 }

@@ -14,15 +14,14 @@ import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/cli
 import { EcsTaskSets } from '../aws/ecs.js';
 import { ElbTrafficRouter } from '../aws/elb.js';
 import type { DeployState } from '../core/deploy-state.js';
-import { WeightVerificationFailed } from '../core/errors.js';
 import { DeploymentStatus, isTerminal, LifecycleEvent } from '../core/model.js';
-import { weightsFor } from '../core/plan.js';
+import { trafficFor, trafficKindOfCtx } from '../core/traffic.js';
 import type { Clock, DeploymentStore, EventPublisher, Orchestrator, TaskSets, TrafficRouter } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
 import { orchestratorFor, publisherFor } from './shared/clients.js';
 import { wakeLockWaiter } from './shared/lock-wake.js';
 import { storeFor } from './shared/store.js';
-import { ctxOf, entry, eventDetail, finishOnce, publishOnce, reasonFromError, sameWeights } from './shared/deploy.js';
+import { ctxOf, entry, eventDetail, finishOnce, publishOnce, reasonFromError } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type DeploymentMetrics, emfMetrics, METRIC } from './shared/metrics.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
@@ -62,19 +61,26 @@ export function createHandler(deps: RollbackDeps): Handler<unknown, DeployState>
     const blue = ctx?.blue ?? record?.blue;
     const greenTg = ctx?.greenTargetGroupArn ?? record?.green?.targetGroupArn;
 
-    if (ctx && blue && greenTg) {
-      // 1. Traffic first: every second counts.
-      const wanted = weightsFor(0, blue.targetGroupArn, greenTg);
-      await deps.router.setWeights(ctx.route, wanted);
-      const held = await deps.router.readWeights(ctx.route);
-      if (!sameWeights(wanted, held)) {
-        throw new WeightVerificationFailed(`rollback set ${JSON.stringify(wanted)} but the route holds ${JSON.stringify(held)}`);
-      }
+    if (ctx && trafficKindOfCtx(ctx) === 'task-share') {
+      // 1. Work first: blue back to 100 % of the tasks, green to 0 (deleted below), read back.
+      const greenId = state.green?.taskSetId ?? record?.green?.taskSetId;
+      const traffic = trafficFor(
+        { kind: 'task-share', cluster: ctx.cluster, service: ctx.ecsService, ...(blue?.taskSetId ? { blueTaskSetId: blue.taskSetId } : {}), greenTaskSetId: greenId ?? '' },
+        { taskSets: deps.taskSets },
+      );
+      const reading = await traffic.resetToBlue();
       await deps.store.appendTimeline(service, environment, deploymentId,
-        entry('rollback-traffic', 'rollback', deps.clock.now(), { weights: held, reason }));
-      if (ctx.testListenerArn) {
-        await deps.router.setWeights({ kind: 'listener', arn: ctx.testListenerArn }, wanted);
-      }
+        entry('rollback-traffic', 'rollback', deps.clock.now(), { traffic: traffic.kind, achievedPercent: reading.greenPercent, tasks: reading.detail, reason }));
+    } else if (ctx && blue?.targetGroupArn && greenTg && ctx.route) {
+      // 1. Traffic first: every second counts. Weights blue 100 / green 0, read back (a route that
+      // does not hold them is WeightVerificationFailed), and the test listener back on blue.
+      const traffic = trafficFor(
+        { kind: 'alb-weights', route: ctx.route, blueTargetGroupArn: blue.targetGroupArn, greenTargetGroupArn: greenTg, ...(ctx.testListenerArn ? { testListenerArn: ctx.testListenerArn } : {}) },
+        { router: deps.router },
+      );
+      const reading = await traffic.resetToBlue();
+      await deps.store.appendTimeline(service, environment, deploymentId,
+        entry('rollback-traffic', 'rollback', deps.clock.now(), { traffic: traffic.kind, weights: reading.detail.weights, reason }));
     }
     if (ctx) {
       // 2. Blue primary at full scale again (a failed promotion may have moved it).

@@ -14,7 +14,8 @@ import { EcsTaskSets } from '../aws/ecs.js';
 import { ElbTargetHealth, ElbTrafficRouter } from '../aws/elb.js';
 import type { DeployContext, StepItem } from '../core/deploy-state.js';
 import { HealthCheckTimeout, InsufficientHealthyTargets, LiveStateInvalid, ValidationError, WeightVerificationFailed } from '../core/errors.js';
-import { LifecycleEvent, type TargetGroupWeight } from '../core/model.js';
+import { LifecycleEvent, type Route, type TargetGroupWeight } from '../core/model.js';
+import { targetOf, trafficFor, trafficKindOfCtx } from '../core/traffic.js';
 import { requiredHealthyTargets, weightsFor } from '../core/plan.js';
 import type { Clock, DeploymentStore, EventPublisher, TargetHealthReader, TaskSets, TrafficRouter } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
@@ -42,9 +43,40 @@ const Payload = z.object({ item: z.unknown() });
 
 /** The weights for `percent` on green; on a first deployment the other group is the idle one. */
 export function targetWeights(ctx: DeployContext, percent: number): TargetGroupWeight[] {
-  const other = ctx.blue?.targetGroupArn ?? ctx.targetGroupArns.find((tg) => tg !== ctx.greenTargetGroupArn);
-  if (!other) throw new LiveStateInvalid('the service has no second target group');
-  return weightsFor(percent, other, ctx.greenTargetGroupArn);
+  const green = ctx.greenTargetGroupArn;
+  const other = ctx.blue?.targetGroupArn ?? ctx.targetGroupArns?.find((tg) => tg !== green);
+  if (!other || !green) throw new LiveStateInvalid('the service has no second target group');
+  return weightsFor(percent, other, green);
+}
+
+/**
+ * A worker's shift (traffic `task-share`): green and blue scaled to the step's share of tasks
+ * (green first), then read back; pending (tasks still starting) is looked at again every
+ * SCALE_CHECK_SECONDS until the health timeout. The timeline and the event carry the share actually
+ * achieved (1 task of 3 is 33 %).
+ */
+async function shiftWorker(deps: ShiftDeps, item: StepItem, percent: number, now: number): Promise<StepItem> {
+  const state = item.state;
+  const ctx = ctxOf(state, deps.env);
+  const { service, environment, deploymentId } = state.request;
+  const traffic = trafficFor(targetOf(ctx, state.green?.taskSetId), { taskSets: deps.taskSets });
+  await traffic.setShare(percent);
+  const v = await traffic.verify(percent);
+  if (v.status === 'pending') {
+    const deadlineMs = item.shift?.deadlineMs ?? now + ctx.healthTimeoutSeconds * 1000;
+    if (now >= deadlineMs) {
+      throw new HealthCheckTimeout(`[traffic: ${traffic.kind}] the shift to ${percent} % did not settle within ${ctx.healthTimeoutSeconds} s: ${v.why}`, {
+        details: { traffic: traffic.kind, percent, reading: v.reading },
+      });
+    }
+    return { ...item, shift: { status: 'scaling', waitSeconds: SCALE_CHECK_SECONDS, deadlineMs } };
+  }
+  const { greenPercent, detail } = v.reading;
+  await deps.store.appendTimeline(service, environment, deploymentId,
+    entry(`shift-${item.index}`, 'shift', deps.clock.now(), { traffic: traffic.kind, percent, achievedPercent: greenPercent, tasks: detail }));
+  await deps.events.publish(LifecycleEvent.StepCompleted,
+    eventDetail(state, { step: item.index, kind: 'shift', traffic: traffic.kind, percent, achievedPercent: greenPercent }));
+  return { ...item, shift: { status: 'done', waitSeconds: 0, deadlineMs: 0 } };
 }
 
 export function createHandler(deps: ShiftDeps): Handler<unknown, StepItem> {
@@ -63,6 +95,9 @@ export function createHandler(deps: ShiftDeps): Handler<unknown, StepItem> {
     await failIfAlarmRecorded(deps.store, state.request, `the shift to ${percent} %`);
     // A bake ended by an operator leaves its token behind: nothing waits on it any more.
     await deps.store.setTaskToken(service, environment, deploymentId, undefined);
+    if (trafficKindOfCtx(ctx) === 'task-share') return shiftWorker(deps, item, percent, now);
+    const greenTg = ctx.greenTargetGroupArn as string;
+    const route = ctx.route as Route;
 
     // 1. Capacity: green must be able to serve `percent` of production.
     const svc = await deps.taskSets.describeService(ctx.cluster, ctx.ecsService);
@@ -72,7 +107,7 @@ export function createHandler(deps: ShiftDeps): Handler<unknown, StepItem> {
     if (ctx.capacity === 'proportional' && green.scalePercent < percent) {
       await deps.taskSets.updateScale(ctx.cluster, ctx.ecsService, green.id, percent);
     }
-    const { healthy } = await deps.health.health(ctx.greenTargetGroupArn);
+    const { healthy } = await deps.health.health(greenTg);
     if (healthy < required) {
       if (ctx.capacity === 'proportional') {
         const deadlineMs = item.shift?.deadlineMs ?? now + ctx.healthTimeoutSeconds * 1000;
@@ -87,18 +122,20 @@ export function createHandler(deps: ShiftDeps): Handler<unknown, StepItem> {
       );
     }
 
-    // 2. Set, then read back what AWS holds.
+    // 2. Set, then read back what AWS holds (the alb-weights shape: a listener settles at once).
     const wanted = targetWeights(ctx, percent);
-    await deps.router.setWeights(ctx.route, wanted);
-    const held = await deps.router.readWeights(ctx.route);
-    if (!sameWeights(wanted, held)) {
+    const traffic = trafficFor(targetOf(ctx, state.green.taskSetId), { router: deps.router });
+    await traffic.setShare(percent);
+    const v = await traffic.verify(percent);
+    const held = v.reading.detail.weights as TargetGroupWeight[];
+    if (v.status === 'pending' || !sameWeights(wanted, held)) {
       throw new WeightVerificationFailed(
-        `after setting ${JSON.stringify(wanted)} the ${ctx.route.kind} holds ${JSON.stringify(held)}`,
+        `after setting ${JSON.stringify(wanted)} the ${route.kind} holds ${JSON.stringify(held)}`,
         { details: { wanted, held } },
       );
     }
     await deps.store.appendTimeline(service, environment, deploymentId,
-      entry(`shift-${item.index}`, 'shift', deps.clock.now(), { percent, weights: held, healthy, required }));
+      entry(`shift-${item.index}`, 'shift', deps.clock.now(), { traffic: traffic.kind, percent, weights: held, healthy, required }));
     await deps.events.publish(LifecycleEvent.StepCompleted, eventDetail(state, { step: item.index, kind: 'shift', percent, weights: held }));
     return { ...item, shift: { status: 'done', waitSeconds: 0, deadlineMs: 0 } };
   });

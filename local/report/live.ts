@@ -357,7 +357,7 @@ export class LiveView {
       } catch {
         // Not in this world (an --endpoint run): keep what progress events said.
       }
-      if (!view.blue && view.weights.length > 0) {
+      if (!view.blue && view.weights.length > 0 && svc.targetGroupArns) {
         const blue = view.weights.find((w) => w.weight === 100)?.targetGroupArn ?? svc.targetGroupArns[0];
         view.blue = blue;
         view.green = svc.targetGroupArns.find((tg) => tg !== blue);

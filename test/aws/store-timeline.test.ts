@@ -81,7 +81,7 @@ describe('appendTimeline keeps the deployment item under 400 KB', () => {
     await w.shiftedThrough(state, 0);
     const { service, environment, deploymentId } = state.request;
     // The item as DynamoDB holds it (through the store's own client and table).
-    const { doc, tableName } = w.store as unknown as { doc: DynamoDBDocumentClient; tableName: string };
+    const { doc, tableName } = (w.store as unknown as { table: { doc: DynamoDBDocumentClient; tableName: string } }).table;
     const raw = async () =>
       (await doc.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: `SVC#${service}#${environment}` }, sk: { S: `DEP#${deploymentId}` } } }))).Item ?? {};
     // Act: a flapping alarm (what the alarm watcher appends for each event).

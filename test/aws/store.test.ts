@@ -6,6 +6,9 @@ import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynam
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoStore, decideLock, type LockItem } from '../../functions/aws/store.js';
+import { appendTimeline, getDeployment, recordControl } from '../../functions/aws/store-deployments.js';
+import { bindTable } from '../../functions/aws/store-items.js';
+import { getLock } from '../../functions/aws/store-lock.js';
 import { ConflictError, ValidationError } from '../../functions/core/errors.js';
 import type { DeploymentRecord } from '../../functions/core/model.js';
 import { dynaliteClient, freshStoreTable, type RunningDynalite, startDynalite } from '../helpers/dynalite.js';
@@ -393,5 +396,26 @@ describe('createStoreTable', () => {
           projection: { ProjectionType: 'ALL' },
         },
       ]);
+  });
+});
+
+describe('bindTable (a handler binds only the store operations it uses)', () => {
+  it('the bound operations read and write the same items as DynamoStore, and nothing else is bound', async () => {
+    // Prepare: a record and a lock written through the whole store.
+    await store.createDeployment(record({ status: 'IN_PROGRESS' }));
+    await store.acquireLock('web', 'prod', { deploymentId: 'd-1', digest: 'sha256:aaa', requestedAt: '2025-01-01T00:00:00.000Z', leaseSeconds: 60, nowMs: clock.t });
+    const bound = bindTable(store.table, { getDeployment, appendTimeline, recordControl, getLock });
+    // Act
+    await bound.appendTimeline('web', 'prod', 'd-1', { key: 'k-1', kind: 'control', at: '2025-01-01T00:00:01.000Z' });
+    await bound.recordControl('web', 'prod', 'd-1', { action: 'hold', by: 'alice', at: '2025-01-01T00:00:02.000Z' });
+    // Assess
+    expect(Object.keys(bound).sort()).toEqual(['appendTimeline', 'getDeployment', 'getLock', 'recordControl']);
+    const read = await bound.getDeployment('web', 'prod', 'd-1');
+    expect(read).toEqual(await store.getDeployment('web', 'prod', 'd-1'));
+    expect(read?.timeline.map((e) => e.key)).toEqual(['k-1']);
+    expect(read?.controls).toEqual([{ action: 'hold', by: 'alice', at: '2025-01-01T00:00:02.000Z' }]);
+    expect(await bound.getLock('web', 'prod')).toEqual(await store.getLock('web', 'prod'));
+    expect((await bound.getLock('web', 'prod'))?.holder).toBe('d-1');
+    await expect(bound.recordControl('web', 'prod', 'd-missing', { action: 'hold', by: 'a', at: '2025-01-01T00:00:03.000Z' })).rejects.toThrow(ConflictError);
   });
 });

@@ -11,9 +11,6 @@ import {
   decideControl,
   EXTEND_SECONDS,
   type InFlightView,
-  LOST_PUSH_GRACE_SECONDS,
-  LOST_PUSH_MAX_AGE_SECONDS,
-  lostPush,
   namedVersion,
   parseControlInput,
   parseRollbackInput,
@@ -23,6 +20,7 @@ import {
   signalOutcome,
   versionRef,
 } from '../../functions/core/control.js';
+import { LOST_PUSH_GRACE_SECONDS, LOST_PUSH_MAX_AGE_SECONDS, lostPush } from '../../functions/core/lost-push.js';
 import { NotBaking, NotWaitingForApproval, NothingInFlight, ValidationError } from '../../functions/core/errors.js';
 import type { DeploymentRecord, DeploymentStatus, StablePointer, WaitingFor } from '../../functions/core/model.js';
 

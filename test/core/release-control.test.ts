@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { namesRelease, parseControlInput } from '../../functions/core/control.js';
 import { NotWaitingForApproval, ValidationError } from '../../functions/core/errors.js';
-import { decideReleaseControl, parseReleaseControl, type ReleaseRecord, waitingReleaseFor } from '../../functions/core/release.js';
+import { decideReleaseControl, type ReleaseRecord, waitingReleaseFor } from '../../functions/core/release.js';
+import { parseReleaseControl } from '../../functions/core/release-control.js';
 
 const record = (over: Partial<ReleaseRecord> = {}): ReleaseRecord => ({
   releaseId: 'shop-api-3d7bf616c0c3c348',

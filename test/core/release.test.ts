@@ -6,13 +6,13 @@ import {
   closeStages,
   environmentResult,
   newReleaseRecord,
-  parseReleaseControl,
-  parseReleaseRequest,
   planRelease,
   type ReleaseStage,
   releaseIdFor,
   releaseOutcome,
 } from '../../functions/core/release.js';
+import { parseReleaseControl } from '../../functions/core/release-control.js';
+import { parseReleaseRequest } from '../../functions/core/release-request.js';
 
 const ELB = 'arn:aws:elasticloadbalancing:us-east-1:123456789012';
 const DIGEST = `sha256:${'3d7bf616c0c3c348'.repeat(4)}`;

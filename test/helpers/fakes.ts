@@ -408,7 +408,7 @@ export class FakeTaskSets implements TaskSets {
     }
     const ts = this.newTaskSet(svc, input.cluster, {
       taskDefinitionArn: input.taskDefinitionArn,
-      targetGroupArn: input.targetGroupArn,
+      targetGroupArn: input.targetGroupArn ?? '',
       scalePercent: input.scalePercent,
       containerPort: input.containerPort,
       template: input.template ?? null,

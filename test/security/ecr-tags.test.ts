@@ -5,7 +5,7 @@
  * a day. Such a tag now matches no tag filter: the sweep never takes it for a lost push.
  */
 import { describe, expect, it } from 'vitest';
-import { lostPush } from '../../functions/core/control.js';
+import { lostPush } from '../../functions/core/lost-push.js';
 import { servicesForPush, tagMatches } from '../../functions/core/services.js';
 import { parseConfig } from '../../functions/core/config.js';
 import { exampleConfig } from '../helpers/cdk.js';

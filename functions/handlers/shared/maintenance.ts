@@ -37,7 +37,7 @@ export function requireService(env: HandlerEnv, service: string, environment: st
  * (cleanup leaves a service alone from the moment a push is queued).
  */
 export async function deploymentInFlight(
-  store: DeploymentStore,
+  store: Pick<DeploymentStore, 'getLock' | 'listDeployments'>,
   service: string,
   environment: string,
   nowMs: number,

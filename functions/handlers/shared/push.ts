@@ -21,7 +21,8 @@
  * or the event's time when ECR no longer holds it.
  */
 import { type DeployRequest, deploymentIdFor, imageUri } from '../../core/deploy-state.js';
-import { type ReleaseRequestDocument, releaseIdFor } from '../../core/release.js';
+import { releaseIdFor } from '../../core/release.js';
+import type { ReleaseRequestDocument } from '../../core/release-request.js';
 import type { ServiceConfig } from '../../core/config.js';
 import type { ImageRegistry, Orchestrator, ReleaseStore } from '../../core/ports.js';
 import type { HandlerEnv } from './env.js';

@@ -10,17 +10,20 @@
  * taken since, is only closed (record, lock, event) — its traffic and task sets are not its own.
  */
 import type { ServiceConfig } from '../../core/config.js';
-import { findService } from '../../core/services.js';
+import { findService, trafficKindOf } from '../../core/services.js';
 import type { DeployContext, DeployRequest, DeployState } from '../../core/deploy-state.js';
 import { loadBalancerDimension } from '../../core/metrics-dimensions.js';
 import { type DeploymentReason, type DeploymentRecord, isTerminal, type Route, type Side } from '../../core/model.js';
 import type { Clock, DeploymentStore, TaskSets } from '../../core/ports.js';
 import type { HandlerEnv } from './env.js';
 
+/** The deployment store operations recovery reads. */
+export type RecoveryStore = Pick<DeploymentStore, 'getDeployment' | 'getLock'>;
+
 export interface RecoveryDeps {
   readonly env: HandlerEnv;
   readonly clock: Clock;
-  readonly store: DeploymentStore;
+  readonly store: RecoveryStore;
   readonly taskSets: TaskSets;
 }
 
@@ -50,17 +53,19 @@ export function requestFromRecord(record: DeploymentRecord): DeployRequest {
 }
 
 /** The deploy context of a deployment from the configuration and its record (and blue as found). */
-export function contextFromRecord(svc: ServiceConfig, record: DeploymentRecord, blue: Side | undefined, greenTargetGroupArn: string): DeployContext {
-  const route = routeOf(svc);
+export function contextFromRecord(svc: ServiceConfig, record: DeploymentRecord, blue: Side | undefined, greenTargetGroupArn: string | undefined): DeployContext {
+  const worker = trafficKindOf(svc) === 'task-share';
+  const route = worker ? undefined : routeOf(svc);
   return {
     cluster: svc.cluster,
     ecsService: svc.service,
     containerName: svc.containerName,
-    route,
+    ...(worker ? { traffic: 'task-share' as const } : {}),
+    ...(route ? { route } : {}),
     ...(svc.testListenerArn ? { testListenerArn: svc.testListenerArn } : {}),
-    targetGroupArns: svc.targetGroupArns,
+    ...(svc.targetGroupArns ? { targetGroupArns: svc.targetGroupArns } : {}),
     ...(blue ? { blue } : {}),
-    greenTargetGroupArn,
+    ...(greenTargetGroupArn === undefined || worker ? {} : { greenTargetGroupArn }),
     firstDeployment: blue === undefined,
     plan: record.plan ?? { strategy: record.strategy, steps: [] },
     capacity: svc.capacity,
@@ -70,7 +75,7 @@ export function contextFromRecord(svc: ServiceConfig, record: DeploymentRecord, 
     // The configuration's, not the record's (a table write does not choose the alarms; ctxOf checks).
     alarmNames: [...svc.alarms],
     analysis: svc.analysis,
-    loadBalancerDimension: loadBalancerDimension(route.arn),
+    ...(route ? { loadBalancerDimension: loadBalancerDimension(route.arn) } : {}),
     image: record.image,
     startedAt: record.createdAt,
   };
@@ -93,8 +98,14 @@ async function blueFromAws(deps: RecoveryDeps, svc: ServiceConfig, record: Deplo
   const others = info.taskSets
     .filter((t) => t.externalId !== record.deploymentId && t.id !== record.green?.taskSetId)
     .sort((a, b) => Number(b.status === 'PRIMARY') - Number(a.status === 'PRIMARY'));
+  const tgs = svc.targetGroupArns;
+  if (!tgs) {
+    // A worker: blue is the PRIMARY task set that is not this deployment's.
+    const t = others.find((x) => x.status === 'PRIMARY');
+    return t ? { taskSetId: t.id, taskSetArn: t.arn, taskDefinitionArn: t.taskDefinitionArn } : undefined;
+  }
   for (const t of others) {
-    const tg = t.targetGroupArns.find((x) => svc.targetGroupArns.includes(x));
+    const tg = t.targetGroupArns.find((x) => tgs.includes(x));
     if (tg && tg !== record.green?.targetGroupArn) {
       return { targetGroupArn: tg, taskSetId: t.id, taskSetArn: t.arn, taskDefinitionArn: t.taskDefinitionArn };
     }
@@ -127,7 +138,7 @@ export async function closeStateFor(
   const started = record.blue !== undefined || record.green !== undefined;
   if (!svc || !started || !(await mayTouchAws(deps, record))) return base;
   const blue = record.blue ?? (await blueFromAws(deps, svc, record));
-  const greenTg =
-    record.green?.targetGroupArn ?? svc.targetGroupArns.find((tg) => tg !== blue?.targetGroupArn) ?? svc.targetGroupArns[1];
+  const tgs = svc.targetGroupArns;
+  const greenTg = tgs ? (record.green?.targetGroupArn ?? tgs.find((tg) => tg !== blue?.targetGroupArn) ?? tgs[1]) : undefined;
   return { ...base, ctx: contextFromRecord(svc, record, blue, greenTg) };
 }
