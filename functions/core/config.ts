@@ -8,7 +8,8 @@
  */
 import * as z from 'zod/mini';
 import { ALB_METRIC_DELAY_SECONDS, MIN_ANALYSIS_BAKE_SECONDS, tooShortForAnalysis } from './analysis.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, NativeStrategyRefused, ValidationError } from './errors.js';
+import { strategyFor } from './native.js';
 import { ACCOUNT, ARN_PATTERNS, PARTITION, REGION, REPOSITORY_NAME, TAG_FILTER } from './patterns.js';
 import { formatIssues } from './validation.js';
 
@@ -364,6 +365,14 @@ export const Service = z.strictObject({
   scaling: z.optional(Scaling),
   bootstrap: z.optional(Bootstrap),
   cleanup: z._default(Cleanup, () => Cleanup.parse({})),
+  /**
+   * Which engine deploys the service: `task-set` (EXTERNAL deployment controller: Cutover's task sets)
+   * or `native` (ECS deployment controller: ECS's own blue/green, canary or linear, gated by Cutover's
+   * lifecycle hook). Default: detected from the live service at Inspect; when stated, Inspect fails
+   * with EngineMismatch if the service disagrees. With `native` the strategy must be one ECS can
+   * express (functions/core/native.ts strategyFor), checked at synth with the reason.
+   */
+  engine: z.optional(z.enum(['task-set', 'native'])),
 });
 
 export const Environment = z.strictObject({
@@ -550,6 +559,15 @@ function crossFieldProblems(config: CutoverConfig): string[] {
             `${at}.strategy.${path}: a ${bakeSeconds} s bake at ${percent} % is too short for the canary analysis (minRequests ${s.analysis.minRequests}): ALB metrics arrive up to ${ALB_METRIC_DELAY_SECONDS} s late and only whole minutes after the shift count, so ${tries} bake(s) of it may not see one whole minute; bake at least ${Math.ceil(MIN_ANALYSIS_BAKE_SECONDS / tries)} s, or set analysis.enabled false`,
           );
         }
+      }
+    }
+    if (s.engine === 'native') {
+      try {
+        strategyFor(s.strategy, { headless: worker, analyse: s.analysis.enabled, healthTimeoutSeconds: s.healthTimeoutSeconds });
+      } catch (e) {
+        // A step list that is not a plan at all (ValidationError) is already reported above.
+        if (e instanceof NativeStrategyRefused) problems.push(`${at}.strategy: ${e.message}`);
+        else if (!(e instanceof ValidationError)) throw e;
       }
     }
     if (s.strategy.type === 'blue-green' && s.testListenerArn === undefined && s.strategy.bakeSeconds > 0) {

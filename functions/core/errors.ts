@@ -92,6 +92,12 @@ export const ErrorName = {
    * orphans it may and is retried (bounded) while they drain; the message says what to do if it persists.
    */
   TaskSetLimitReached: 'TaskSetLimitReached',
+  /** The configured engine (`task-set` or `native`) disagrees with the live service's deployment controller (or the controller is unknown). Nothing changed. */
+  EngineMismatch: 'EngineMismatch',
+  /** The live service uses the CODE_DEPLOY controller: refused with the steps to switch it to the ECS controller in place. Nothing changed. */
+  CodeDeployNotSupported: 'CodeDeployNotSupported',
+  /** Engine native: the strategy's step list is one ECS's own deployments cannot express (the reason says why and what to use). Refused at synth. */
+  NativeStrategyRefused: 'NativeStrategyRefused',
 } as const;
 
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
@@ -224,6 +230,9 @@ export const UNCAUGHT_BY_DESIGN: Readonly<Partial<Record<ErrorName, string>>> = 
   MigrationFailed: 'raised by the migration verdict; States.ALL sends the deployment to the rollback, which records it as the reason',
   HookFailed: 'raised by the hook handler; States.ALL sends the deployment to the rollback (the release to its failure), which records it as the reason',
   TaskRoleNotAllowed: 'raised by register before anything is registered; States.ALL sends the deployment to failure, which records it as the reason',
+  EngineMismatch: 'raised when the live service is inspected, before anything changes; States.ALL sends the deployment to failure, which records it as the reason',
+  CodeDeployNotSupported: 'raised when the live service is inspected, before anything changes; States.ALL sends the deployment to failure, which records it (with the migration steps) as the reason',
+  NativeStrategyRefused: 'raised at synth time (config validation turns it into a ConfigError problem), before any state machine runs',
 };
 
 export class DeploymentRolledBack extends CutoverError {
@@ -273,6 +282,19 @@ export class ReleaseFailed extends CutoverError {
 }
 export class TaskRoleNotAllowed extends CutoverError {
   override readonly name = ErrorName.TaskRoleNotAllowed;
+}
+export class EngineMismatch extends CutoverError {
+  override readonly name = ErrorName.EngineMismatch;
+}
+export class CodeDeployNotSupported extends CutoverError {
+  override readonly name = ErrorName.CodeDeployNotSupported;
+}
+/** `reason` is the part after the strategy's name: what ECS cannot express and what to use instead. */
+export class NativeStrategyRefused extends CutoverError {
+  override readonly name = ErrorName.NativeStrategyRefused;
+  get reason(): string {
+    return String(this.details.reason ?? this.message);
+  }
 }
 
 /** Terminal reasons: the record's `reason.code` is an error name or one of these. */

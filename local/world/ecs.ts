@@ -155,6 +155,11 @@ interface TaskSetRec {
   changedAt: number;
   deletedAt?: number;
   readonly tasks: TaskRec[];
+  /**
+   * The tasks of a service revision of an ECS-controller service (local/world/ecs-native.ts): ECS
+   * shows no task sets for them, so DescribeServices, DescribeTaskSets and taskSetViews leave them out.
+   */
+  hidden?: boolean;
 }
 
 interface ServiceRec {
@@ -238,6 +243,17 @@ export interface SeedServiceSpec {
   readonly containerPort: number;
   /** The primary task set's tasks have been running (and healthy) since this long ago. */
   readonly runningSinceMs: number;
+  /** Default EXTERNAL. ECS or CODE_DEPLOY: the tasks are the service's first revision's (no task set shown). */
+  readonly controller?: 'EXTERNAL' | 'ECS' | 'CODE_DEPLOY';
+}
+
+/**
+ * What ECS's own deployments (local/world/ecs-native.ts) answer for a service whose deployment
+ * controller is not EXTERNAL: UpdateService, and their part of DescribeServices.
+ */
+export interface NativeEnginePort {
+  updateService(i: UpdateServiceCommandInput, svc: { readonly arn: string; readonly controller: 'ECS' | 'CODE_DEPLOY' }): void;
+  serviceView(serviceArn: string): Partial<Service> | undefined;
 }
 
 export class EcsWorld {
@@ -264,6 +280,82 @@ export class EcsWorld {
 
   attachTargetGroups(port: TargetGroupPort): void {
     this.targetGroups = port;
+  }
+
+  private native: NativeEnginePort | undefined;
+  /** ECS's own deployments (local/world/ecs-native.ts) for services whose controller is not EXTERNAL. */
+  attachNative(port: NativeEnginePort): void {
+    this.native = port;
+  }
+
+  // ------------------------------------------------------------------ revisions of ECS-controller services
+  /** A service's controller, ARN and desired count (undefined when there is no such service). */
+  serviceRecord(cluster: string, service: string): { arn: string; clusterArn: string; cluster: string; name: string; controller: 'EXTERNAL' | 'ECS' | 'CODE_DEPLOY'; desiredCount: number } | undefined {
+    const svc = this.services.get(`${this.clusterName(cluster)}/${this.serviceName(service)}`);
+    return svc && { arn: svc.arn, clusterArn: svc.clusterArn, cluster: svc.cluster, name: svc.name, controller: svc.controller, desiredCount: svc.desiredCount };
+  }
+  /** The (hidden) task sets of an ECS-controller service, newest last: what its revisions run. */
+  revisionTaskSets(cluster: string, service: string): Array<{ id: string; taskDefinitionArn: string; loadBalancers: LoadBalancer[]; networkConfiguration?: NetworkConfiguration; launchType?: string; platformVersion?: string; scale: number }> {
+    const svc = this.service(cluster, service);
+    return this.liveTaskSets(svc)
+      .filter((ts) => ts.hidden && ts.status !== 'DRAINING')
+      .map((ts) => ({
+        id: ts.id,
+        taskDefinitionArn: ts.taskDefinitionArn,
+        loadBalancers: structuredClone(ts.loadBalancers),
+        ...(ts.networkConfiguration ? { networkConfiguration: structuredClone(ts.networkConfiguration) } : {}),
+        ...(ts.launchType ? { launchType: ts.launchType } : {}),
+        ...(ts.platformVersion ? { platformVersion: ts.platformVersion } : {}),
+        scale: ts.scale,
+      }));
+  }
+  /** Launch a revision's tasks (a hidden task set at `scalePercent` of the desired count). Returns its id. */
+  launchRevision(cluster: string, service: string, spec: { taskDefinitionArn: string; loadBalancers: LoadBalancer[]; networkConfiguration?: NetworkConfiguration; launchType?: string; platformVersion?: string; scalePercent: number }): string {
+    const svc = this.service(cluster, service);
+    const ts = this.newTaskSet(
+      svc,
+      {
+        cluster: svc.cluster,
+        service: svc.name,
+        taskDefinition: spec.taskDefinitionArn,
+        ...(spec.launchType ? { launchType: spec.launchType as CreateTaskSetCommandInput['launchType'] } : {}),
+        ...(spec.platformVersion ? { platformVersion: spec.platformVersion } : {}),
+        ...(spec.networkConfiguration ? { networkConfiguration: spec.networkConfiguration } : {}),
+        loadBalancers: spec.loadBalancers,
+        scale: { unit: 'PERCENT', value: spec.scalePercent },
+      },
+      this.now,
+    );
+    ts.hidden = true;
+    return ts.id;
+  }
+  /** Scale a revision's tasks to `percent` of the desired count (0 stops them all). */
+  scaleRevision(taskSetId: string, percent: number): void {
+    const ts = this.findTaskSet(taskSetId);
+    const svc = ts ? this.services.get(`${ts.cluster}/${ts.service}`) : undefined;
+    if (!ts || !svc) throw new Error(`no revision task set ${taskSetId}`);
+    ts.scale = percent;
+    ts.updatedAt = this.now;
+    this.reconcile(svc, ts, this.now);
+  }
+  /** Remove a revision's tasks (they drain like a deleted task set's). */
+  retireRevision(taskSetId: string): void {
+    const ts = this.findTaskSet(taskSetId);
+    const svc = ts ? this.services.get(`${ts.cluster}/${ts.service}`) : undefined;
+    if (!ts || !svc || ts.status === 'DRAINING') return;
+    ts.status = 'DRAINING';
+    ts.deletedAt = this.now;
+    ts.updatedAt = this.now;
+    this.reconcile(svc, ts, this.now);
+  }
+  /** A revision's task counts and whether it is steady (running = desired, healthy in its target groups). */
+  revisionState(taskSetId: string): { running: number; pending: number; desired: number; steady: boolean } {
+    this.settle();
+    const ts = this.findTaskSet(taskSetId);
+    const svc = ts ? this.services.get(`${ts.cluster}/${ts.service}`) : undefined;
+    if (!ts || !svc) throw new Error(`no revision task set ${taskSetId}`);
+    const { running, pending } = this.counts(ts);
+    return { running, pending, desired: this.computedDesired(svc, ts), steady: this.stability(svc, ts).status === 'STEADY_STATE' };
   }
 
   private get now(): number {
@@ -306,7 +398,7 @@ export class EcsWorld {
       clusterArn: cluster.arn,
       desiredCount: spec.desiredCount,
       createdAt: since,
-      controller: 'EXTERNAL',
+      controller: spec.controller ?? 'EXTERNAL',
       taskSets: [],
       clientTokens: new Map(),
       tags: [],
@@ -333,11 +425,12 @@ export class EcsWorld {
       since,
     );
     ts.status = 'PRIMARY';
+    if (svc.controller !== 'EXTERNAL') ts.hidden = true;
     return { serviceArn: svc.arn, taskSetId: ts.id, taskSetArn: ts.arn, clusterArn: cluster.arn };
   }
 
   /** An EXTERNAL service with no task set yet (a first deployment is pending). */
-  seedEmptyService(cluster: string, service: string, desiredCount: number): { serviceArn: string } {
+  seedEmptyService(cluster: string, service: string, desiredCount: number, controller: 'EXTERNAL' | 'ECS' | 'CODE_DEPLOY' = 'EXTERNAL'): { serviceArn: string } {
     const c = this.ensureCluster(cluster);
     const key = `${c.name}/${service}`;
     if (this.services.has(key)) throw new Error(`ECS service ${key} already exists`);
@@ -349,7 +442,7 @@ export class EcsWorld {
       clusterArn: c.arn,
       desiredCount,
       createdAt: this.now,
-      controller: 'EXTERNAL',
+      controller,
       taskSets: [],
       clientTokens: new Map(),
       tags: [],
@@ -390,7 +483,7 @@ export class EcsWorld {
   taskSetViews(cluster: string, service: string): TaskSet[] {
     this.settle();
     const svc = this.service(cluster, service);
-    return this.liveTaskSets(svc).map((ts) => this.taskSetView(svc, ts));
+    return this.liveTaskSets(svc).filter((ts) => !ts.hidden).map((ts) => this.taskSetView(svc, ts));
   }
 
   /** The service's desired count (undefined when there is no such service). */
@@ -898,7 +991,7 @@ export class EcsWorld {
       ...(primary?.launchType ? { launchType: primary.launchType as Service['launchType'] } : {}),
       ...(primary ? { taskDefinition: primary.taskDefinitionArn } : {}),
       deploymentConfiguration: { maximumPercent: 200, minimumHealthyPercent: 100 },
-      taskSets: sets.map((ts) => this.taskSetView(svc, ts)),
+      taskSets: sets.filter((ts) => !ts.hidden).map((ts) => this.taskSetView(svc, ts)),
       deployments: [],
       events: [],
       createdAt: new Date(svc.createdAt),
@@ -911,6 +1004,7 @@ export class EcsWorld {
       propagateTags: 'NONE',
       enableExecuteCommand: false,
       ...(withTags ? { tags: structuredClone(svc.tags) } : {}),
+      ...(svc.controller !== 'EXTERNAL' ? (this.native?.serviceView(svc.arn) ?? {}) : {}),
     };
   }
 
@@ -931,6 +1025,14 @@ export class EcsWorld {
 
   updateService(i: UpdateServiceCommandInput): Out<UpdateServiceCommandOutput> {
     const svc = this.service(i.cluster, i.service);
+    if (svc.controller === 'EXTERNAL' && i.deploymentConfiguration?.strategy !== undefined) {
+      // ECS developer guide, "Amazon ECS deployment types": the strategies are the ECS controller's.
+      throw fault('InvalidParameterException', `deploymentConfiguration.strategy ${i.deploymentConfiguration.strategy} is only valid for services with the ECS deployment controller; this service uses EXTERNAL.`);
+    }
+    if (svc.controller !== 'EXTERNAL') {
+      if (!this.native) throw fault('InvalidParameterException', `UpdateService of a service with the ${svc.controller} deployment controller is not modelled without the native engine.`);
+      this.native.updateService(i, { arn: svc.arn, controller: svc.controller });
+    }
     if (svc.controller === 'EXTERNAL') {
       const refused = (['taskDefinition', 'networkConfiguration', 'platformVersion', 'loadBalancers', 'capacityProviderStrategy', 'forceNewDeployment'] as const).filter(
         (k) => (i as unknown as Record<string, unknown>)[k] !== undefined,
@@ -1198,6 +1300,7 @@ export class EcsWorld {
 
   describeTaskSets(i: DescribeTaskSetsCommandInput): Out<DescribeTaskSetsCommandOutput> {
     const svc = this.service(i.cluster, i.service);
+    if (svc.controller !== 'EXTERNAL') throw fault('InvalidParameterException', 'Task sets are only available for services that use the EXTERNAL deployment controller.');
     const live = this.liveTaskSets(svc);
     if (!i.taskSets || i.taskSets.length === 0) return { taskSets: live.map((ts) => this.taskSetView(svc, ts)), failures: [] };
     const taskSets: TaskSet[] = [];

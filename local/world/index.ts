@@ -4,6 +4,7 @@
 export type { AlarmStateValue } from './cloudwatch.js';
 export type { EcrImageActionDetail, ScanSpec } from './ecr.js';
 export { READ_ONLY_TASK_DEFINITION_FIELDS } from './ecs.js';
+export { DEFAULT_CALLBACK_DELAY_S, DEPLOYMENT_STATE_CHANGE, type HookAnswer, type HookInvocationRecord, type HookInvoker, type HookPayload, NativeDeployments, type NativeSeed } from './ecs-native.js';
 export { ServiceName, WorldNotImplemented } from './errors.js';
 export type { WorldFaultSpec } from './faults.js';
 export type { StepFunctionsBackendWithList } from './sfn.js';

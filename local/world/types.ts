@@ -89,6 +89,11 @@ export interface WorldSettings {
    * eventually). Default 1 s.
    */
   readonly targetGroupAssociationMs: number;
+  /**
+   * How often ECS checks the CloudWatch alarms of a native (ECS-controller) deployment
+   * (deploymentConfiguration.alarms): ECS polls them. Default 60 s (local/world/ecs-native.ts).
+   */
+  readonly nativeAlarmPollMs: number;
 }
 export const DEFAULT_SETTINGS: WorldSettings = {
   taskStartDelayMs: 20_000,
@@ -99,6 +104,7 @@ export const DEFAULT_SETTINGS: WorldSettings = {
   requestsPerMinute: 600,
   familyRegistrationMs: 0,
   targetGroupAssociationMs: 1_000,
+  nativeAlarmPollMs: 60_000,
 };
 
 /** What every service of the world can reach. */

@@ -14,7 +14,7 @@
  */
 import type { Action, RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ComparisonOperator, MetricDataQuery, Statistic } from '@aws-sdk/client-cloudwatch';
-import type { ContainerDefinition, HealthCheck, KeyValuePair, RegisterTaskDefinitionCommandInput, Secret, Tag } from '@aws-sdk/client-ecs';
+import type { ContainerDefinition, DeploymentConfiguration, HealthCheck, KeyValuePair, LoadBalancer, RegisterTaskDefinitionCommandInput, Secret, Tag } from '@aws-sdk/client-ecs';
 import type { FindingSeverity } from '@aws-sdk/client-ecr';
 import type { HandlerExecutionContext, InitializeHandlerArguments, Pluggable } from '@smithy/types';
 import type { TaskSetInfo } from '../../functions/core/ports.js';
@@ -24,6 +24,7 @@ import { AutoScalingWorld } from './autoscaling.js';
 import { ALB_NAMESPACE, type AlarmStateValue, CloudWatchWorld } from './cloudwatch.js';
 import { EcrWorld, type ScanSpec } from './ecr.js';
 import { EcsWorld } from './ecs.js';
+import { type HookInvoker, NativeDeployments } from './ecs-native.js';
 import { ElbWorld, parseElbArn } from './elb.js';
 import {
   AwsFault,
@@ -120,6 +121,18 @@ export interface CreateServiceSpec {
   readonly containerHealthCheck?: HealthCheck;
   /** Health check of both target groups (lag = interval x healthyThreshold). Defaults: 10 s x 3. */
   readonly healthCheck?: { readonly intervalSeconds?: number; readonly healthyThreshold?: number; readonly deregistrationDelaySeconds?: number };
+  /**
+   * The service's deployment controller. Default EXTERNAL (task sets). ECS: ECS's own deployments
+   * (local/world/ecs-native.ts): the service's load balancer is blue's target group with
+   * advancedConfiguration { alternateTargetGroupArn: green, productionListenerRule: the rule,
+   * testListenerRule (with `nativeTestRule`), roleArn }; needs `rule` and `initialImage`.
+   * CODE_DEPLOY: a service Cutover must refuse (UpdateService of its task definition is refused as ECS does).
+   */
+  readonly deploymentController?: 'EXTERNAL' | 'ECS' | 'CODE_DEPLOY';
+  /** ECS controller: the service's deploymentConfiguration (strategy, bake, hooks, alarms). Default ROLLING. */
+  readonly deploymentConfiguration?: DeploymentConfiguration;
+  /** ECS controller: also a test listener rule (header `x-cutover-test: 1`, on the production listener). */
+  readonly nativeTestRule?: boolean;
 }
 
 /**
@@ -141,6 +154,10 @@ export interface CreateWorkerServiceSpec {
   /** A container health check on the worker container (ContainerDefinition.healthCheck). Default none. */
   readonly healthCheck?: HealthCheck;
   readonly taskDefinition?: TaskDefinitionOverrides;
+  /** Default EXTERNAL. ECS: a headless ECS-controller service (ECS's own BLUE_GREEN without a load balancer). */
+  readonly deploymentController?: 'EXTERNAL' | 'ECS' | 'CODE_DEPLOY';
+  /** ECS controller: the service's deploymentConfiguration. */
+  readonly deploymentConfiguration?: DeploymentConfiguration;
   /** What the application publishes and the queue it consumes; omit for a worker without metrics. */
   readonly metrics?: {
     readonly namespace: string;
@@ -159,6 +176,8 @@ export interface SeededWorkerService {
   readonly taskSetId?: string;
   readonly taskSetArn?: string;
   readonly imageUri?: string;
+  /** ECS controller: the service's first service revision. */
+  readonly serviceRevisionArn?: string;
 }
 
 /** A metric alarm on any metric (a worker's queue age, an application metric), as PutMetricAlarm takes it. */
@@ -209,6 +228,10 @@ export interface SeededService {
   /** The production route: the rule when given, else the listener. */
   readonly routeArn: string;
   readonly testListenerArn?: string;
+  /** ECS controller with `nativeTestRule`: the test listener rule. */
+  readonly testRuleArn?: string;
+  /** ECS controller: the service's first service revision. */
+  readonly serviceRevisionArn?: string;
   readonly targetGroupArns: readonly [string, string];
   readonly taskDefinitionArn?: string;
   readonly taskSetId?: string;
@@ -289,6 +312,8 @@ export class World {
   readonly sfn: SfnWorld;
   readonly events: EventBridgeWorld;
   readonly autoscaling: AutoScalingWorld;
+  /** ECS's own deployments of ECS-controller services (local/world/ecs-native.ts). */
+  readonly native: NativeDeployments;
   /** The load balancer of each seeded service's route, by its target groups (alarm dimensions). */
   private readonly serviceLoadBalancer = new Map<string, { arn: string; fullName: string }>();
   readonly traffic: TrafficModel;
@@ -341,6 +366,8 @@ export class World {
     this.elb = new ElbWorld(ctx, this.ecs);
     this.ecs.attachTargetGroups(this.elb);
     this.cloudwatch = new CloudWatchWorld(ctx);
+    this.native = new NativeDeployments(ctx, this.ecs, this.elb, (name) => this.cloudwatch.alarmState(name)?.value, this.settings.nativeAlarmPollMs);
+    this.ecs.attachNative(this.native);
     this.sfn = new SfnWorld(ctx);
     this.events = new EventBridgeWorld(ctx, (e) => {
       this.putEvents.push(e);
@@ -350,7 +377,7 @@ export class World {
     this.autoscaling = new AutoScalingWorld(ctx, this.ecs);
     this.workers = new WorkerModel(ctx, this.ecs, this.cloudwatch.metrics);
     this.ops = {
-      ECS: this.ecs.operations(),
+      ECS: { ...this.ecs.operations(), ...this.native.operations() },
       ElasticLoadBalancingV2: this.elb.operations(),
       CloudWatch: this.cloudwatch.operations(),
       ECR: this.ecr.operations(),
@@ -453,6 +480,15 @@ export class World {
   private emit(event: AwsEvent): void {
     this.awsEvents.push(event);
     for (const sink of [...this.awsSinks]) sink(event);
+  }
+
+  /**
+   * Who answers the Lambda lifecycle hooks of ECS-controller deployments: called with the function
+   * ARN and the payload ECS sends; returns the function's answer (`{ hookStatus, callBackDelay?,
+   * hookDetails? }`); a throw is a failed invocation. Unset: every hook invocation fails.
+   */
+  setHookInvoker(fn: HookInvoker | undefined): void {
+    this.native.setHookInvoker(fn);
   }
 
   setStepFunctionsBackend(backend: StepFunctionsBackendWithList): void {
@@ -600,6 +636,12 @@ export class World {
       imageUri = this.ecr.imageUri(repository, digest);
       taskDefinitionArn = this.ecs.register(this.taskDefinitionInput(spec, imageUri), `arn:aws:iam::${this.accountId}:root`).taskDefinitionArn as string;
     }
+    const controller = spec.deploymentController ?? 'EXTERNAL';
+    if (controller !== 'EXTERNAL' && (!spec.initialImage || spec.initialTaskSet === false)) {
+      throw new Error(`createService: a ${controller}-controller service needs initialImage (the world seeds it running its first revision)`);
+    }
+    if (controller === 'ECS' && !ruleArn) throw new Error('createService: an ECS-controller service needs `rule` (advancedConfiguration.productionListenerRule is a listener rule)');
+    if (controller === 'EXTERNAL' && (spec.deploymentConfiguration || spec.nativeTestRule)) throw new Error('createService: deploymentConfiguration and nativeTestRule need deploymentController ECS');
     if (spec.initialImage && spec.initialTaskSet !== false && taskDefinitionArn) {
       seeded = this.ecs.seedService({
         cluster: cluster.name,
@@ -610,9 +652,47 @@ export class World {
         containerName: spec.containerName,
         containerPort: spec.containerPort,
         runningSinceMs: 3_600_000,
+        controller,
       });
     } else {
       seeded = this.ecs.seedEmptyService(cluster.name, spec.service, spec.desiredCount);
+    }
+    let testRuleArn: string | undefined;
+    let serviceRevisionArn: string | undefined;
+    if (controller !== 'EXTERNAL') {
+      if (spec.nativeTestRule && ruleArn) {
+        testRuleArn = this.elb.createRule({
+          listenerArn,
+          priority: (spec.rule?.priority ?? 1) + 1000,
+          conditions: [
+            ...(spec.rule?.conditions ?? [{ Field: 'path-pattern', Values: [`/${spec.service}/*`], PathPatternConfig: { Values: [`/${spec.service}/*`] } }]),
+            { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'x-cutover-test', Values: ['1'] } },
+          ],
+          actions: [structuredClone(forward)],
+        }).arn;
+      }
+      const lbs: LoadBalancer[] =
+        controller === 'ECS'
+          ? [
+              {
+                targetGroupArn: blue.arn,
+                containerName: spec.containerName,
+                containerPort: spec.containerPort,
+                advancedConfiguration: {
+                  alternateTargetGroupArn: green.arn,
+                  productionListenerRule: ruleArn as string,
+                  ...(testRuleArn ? { testListenerRule: testRuleArn } : {}),
+                  roleArn: `arn:aws:iam::${this.accountId}:role/ecsInfrastructureRoleForLoadBalancers`,
+                },
+              },
+            ]
+          : [{ targetGroupArn: blue.arn, containerName: spec.containerName, containerPort: spec.containerPort }];
+      serviceRevisionArn = this.native.register({
+        cluster: cluster.name,
+        service: spec.service,
+        loadBalancers: lbs,
+        ...(spec.deploymentConfiguration ? { deploymentConfiguration: spec.deploymentConfiguration } : {}),
+      }).serviceRevisionArn;
     }
     const routeArn = ruleArn ?? listenerArn;
     this.traffic.setRequestsPerMinute(routeArn, spec.requestsPerMinute ?? this.settings.requestsPerMinute);
@@ -625,9 +705,11 @@ export class World {
       ...(ruleArn ? { ruleArn } : {}),
       routeArn,
       ...(testListenerArn ? { testListenerArn } : {}),
+      ...(testRuleArn ? { testRuleArn } : {}),
+      ...(serviceRevisionArn ? { serviceRevisionArn } : {}),
       targetGroupArns: [blue.arn, green.arn],
       ...(taskDefinitionArn ? { taskDefinitionArn } : {}),
-      ...(seeded.taskSetId ? { taskSetId: seeded.taskSetId, taskSetArn: seeded.taskSetArn as string } : {}),
+      ...(seeded.taskSetId && !serviceRevisionArn ? { taskSetId: seeded.taskSetId, taskSetArn: seeded.taskSetArn as string } : {}),
       ...(imageUri ? { imageUri } : {}),
     };
   }
@@ -702,8 +784,18 @@ export class World {
             containerName: spec.containerName,
             containerPort: 0,
             runningSinceMs: 3_600_000,
+            ...(spec.deploymentController ? { controller: spec.deploymentController } : {}),
           })
-        : this.ecs.seedEmptyService(cluster.name, spec.service, spec.desiredCount);
+        : this.ecs.seedEmptyService(cluster.name, spec.service, spec.desiredCount, spec.deploymentController ?? 'EXTERNAL');
+    let serviceRevisionArn: string | undefined;
+    if ((spec.deploymentController ?? 'EXTERNAL') !== 'EXTERNAL') {
+      if (!seeded.taskSetId) throw new Error(`createWorkerService: a ${spec.deploymentController}-controller service needs initialImage`);
+      serviceRevisionArn = this.native.register({
+        cluster: cluster.name,
+        service: spec.service,
+        ...(spec.deploymentConfiguration ? { deploymentConfiguration: spec.deploymentConfiguration } : {}),
+      }).serviceRevisionArn;
+    } else if (spec.deploymentConfiguration) throw new Error('createWorkerService: deploymentConfiguration needs deploymentController ECS');
     if (spec.metrics) {
       const worker: WorkerSpec = {
         cluster: cluster.name,
@@ -720,8 +812,9 @@ export class World {
       clusterArn: cluster.arn,
       serviceArn: seeded.serviceArn,
       ...(taskDefinitionArn ? { taskDefinitionArn } : {}),
-      ...(seeded.taskSetId ? { taskSetId: seeded.taskSetId, taskSetArn: seeded.taskSetArn as string } : {}),
+      ...(seeded.taskSetId && !serviceRevisionArn ? { taskSetId: seeded.taskSetId, taskSetArn: seeded.taskSetArn as string } : {}),
       ...(imageUri ? { imageUri } : {}),
+      ...(serviceRevisionArn ? { serviceRevisionArn } : {}),
     };
   }
 

@@ -1,0 +1,925 @@
+/**
+ * ECS's own deployments in memory: services with the ECS deployment controller deploy a new task
+ * definition through UpdateService with deploymentConfiguration.strategy BLUE_GREEN, CANARY or
+ * LINEAR (ROLLING too, without stages), as the ECS developer guide describes them:
+ *
+ * - a deployment is a service deployment (ARN `service-deployment/<cluster>/<service>/<id>`) from the
+ *   source service revision to a target service revision (`service-revision/<cluster>/<service>/<id>`);
+ *   DescribeServiceDeployments, ListServiceDeployments, DescribeServiceRevisions read them;
+ * - the lifecycle stages run in order on the virtual clock: (RECONCILE_SERVICE when a deployment
+ *   replaces one in progress), PRE_SCALE_UP, SCALE_UP, POST_SCALE_UP, TEST_TRAFFIC_SHIFT,
+ *   POST_TEST_TRAFFIC_SHIFT, PRODUCTION_TRAFFIC_SHIFT (per step for CANARY and LINEAR, with the
+ *   PRE_PRODUCTION_TRAFFIC_SHIFT hook before each step), POST_PRODUCTION_TRAFFIC_SHIFT, BAKE_TIME,
+ *   CLEAN_UP;
+ * - Lambda lifecycle hooks are invoked through the `invokeHook` callback the test or rehearsal
+ *   registers (the world runs no Lambda), with the documented payload; the answer is SUCCEEDED,
+ *   FAILED or IN_PROGRESS (+ callBackDelay, default 30 s; hookDetails carried to the next call);
+ *   anything else, a thrown invocation or an unknown function rolls back; a hook still IN_PROGRESS
+ *   at its timeout (timeoutConfiguration, default 1440 min, action ROLLBACK) takes its action;
+ * - traffic shifts on the ALB production listener rule (and the test listener rule) between the
+ *   production and the alternate target group of advancedConfiguration; the roles alternate from one
+ *   deployment to the next, as ECS runs the new revision on the target group without traffic;
+ * - rollback on a FAILED hook, StopServiceDeployment (ROLLBACK) or a deployment alarm in ALARM
+ *   (polled every `nativeAlarmPollMs`; an alarm already in ALARM when the deployment starts is
+ *   ignored until it has left ALARM: the issue's statement of ECS's behaviour);
+ * - "ECS Deployment State Change" events (SERVICE_DEPLOYMENT_IN_PROGRESS / _COMPLETED / _FAILED)
+ *   through the world's emit.
+ *
+ * Sources: docs/aws-behaviour.md, section "ECS's own deployments (world model)".
+ */
+import type {
+  DeploymentConfiguration,
+  DeploymentLifecycleHook,
+  DeploymentLifecycleHookDetail,
+  DescribeServiceDeploymentsCommandInput,
+  DescribeServiceDeploymentsCommandOutput,
+  DescribeServiceRevisionsCommandInput,
+  DescribeServiceRevisionsCommandOutput,
+  Failure,
+  ListServiceDeploymentsCommandInput,
+  ListServiceDeploymentsCommandOutput,
+  LoadBalancer,
+  NetworkConfiguration,
+  Service,
+  ServiceDeployment,
+  ServiceDeploymentLifecycleStage,
+  ServiceDeploymentStatus,
+  ServiceRevision,
+  StopServiceDeploymentCommandInput,
+  StopServiceDeploymentCommandOutput,
+  UpdateServiceCommandInput,
+} from '@aws-sdk/client-ecs';
+import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { AlarmStateValue } from './cloudwatch.js';
+import type { EcsWorld, NativeEnginePort } from './ecs.js';
+import type { ElbWorld } from './elb.js';
+import { fault } from './errors.js';
+import type { AwsEvent, WorldContext } from './types.js';
+
+type Out<T> = Omit<T, '$metadata'>;
+
+/** What ECS sends a Lambda lifecycle hook (ECS developer guide, "Lambda hooks for Amazon ECS service deployments"). */
+export interface HookPayload {
+  readonly executionId: string;
+  readonly lifecycleStage: string;
+  /** The service deployment's ARN. */
+  readonly resourceArn: string;
+  readonly executionDetails: {
+    readonly serviceArn: string;
+    readonly targetServiceRevisionArn: string;
+    /** Service revision ARN to its test traffic weight (percent). */
+    readonly testTrafficWeights: Record<string, number>;
+    /** Service revision ARN to its production traffic weight (percent). */
+    readonly productionTrafficWeights: Record<string, number>;
+  };
+  readonly hookDetails?: unknown;
+}
+/** What the hook answers (anything: the world checks it is one of the documented answers). */
+export type HookAnswer = unknown;
+/** Invokes the Lambda function `functionArn` with `payload`; undefined: no such function. */
+export type HookInvoker = (functionArn: string, payload: HookPayload) => Promise<HookAnswer> | HookAnswer;
+
+const HOOK_STATUSES = new Set(['SUCCEEDED', 'FAILED', 'IN_PROGRESS']);
+const HOOK_STAGES = new Set([
+  'RECONCILE_SERVICE',
+  'PRE_SCALE_UP',
+  'POST_SCALE_UP',
+  'TEST_TRAFFIC_SHIFT',
+  'POST_TEST_TRAFFIC_SHIFT',
+  'PRE_PRODUCTION_TRAFFIC_SHIFT',
+  'PRODUCTION_TRAFFIC_SHIFT',
+  'POST_PRODUCTION_TRAFFIC_SHIFT',
+]);
+const STRATEGIES = new Set(['ROLLING', 'BLUE_GREEN', 'CANARY', 'LINEAR']);
+const TERMINAL = new Set<ServiceDeploymentStatus>(['SUCCESSFUL', 'STOPPED', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED']);
+/** ECS's default callBackDelay for IN_PROGRESS (seconds). */
+export const DEFAULT_CALLBACK_DELAY_S = 30;
+/** How often the world checks whether a launching revision is steady. */
+const STEADY_POLL_MS = 5_000;
+/** A revision that is not steady within this long fails its deployment (the world's bound; ECS waits on its circuit breaker). */
+const SCALE_UP_LIMIT_MS = 30 * 60_000;
+/** Deployment events: ECS developer guide, "Amazon ECS service deployment state change events". */
+export const DEPLOYMENT_STATE_CHANGE = 'ECS Deployment State Change';
+
+interface RevisionRec {
+  readonly arn: string;
+  readonly serviceArn: string;
+  readonly clusterArn: string;
+  readonly taskDefinitionArn: string;
+  readonly loadBalancers: LoadBalancer[];
+  readonly networkConfiguration?: NetworkConfiguration;
+  readonly launchType?: string;
+  readonly platformVersion?: string;
+  readonly createdAt: number;
+  /** The target group its tasks are registered in (undefined: no load balancer). */
+  readonly targetGroupArn?: string;
+  /** Its hidden task set in EcsWorld (undefined once retired). */
+  taskSetId?: string;
+}
+
+interface HookRun {
+  readonly hookId: string;
+  readonly executionId: string;
+  readonly hook: DeploymentLifecycleHook;
+  readonly stage: string;
+  status: 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+  readonly expiresAt: number;
+  readonly timeoutAction: 'CONTINUE' | 'ROLLBACK';
+  hookDetails: unknown;
+  invocations: number;
+}
+
+/** One invocation of a hook as the world made it: what tests and the rehearsal's report read. */
+export interface HookInvocationRecord {
+  readonly at: number;
+  readonly functionArn: string;
+  readonly payload: HookPayload;
+  readonly answer?: unknown;
+  readonly error?: string;
+}
+
+interface DeploymentRec {
+  readonly arn: string;
+  /** `ecs-svc/<19 digits>`: the deploymentId of the state change events. */
+  readonly deploymentId: string;
+  readonly svc: NativeServiceRec;
+  readonly source: RevisionRec | undefined;
+  readonly target: RevisionRec;
+  readonly config: DeploymentConfiguration;
+  readonly strategy: string;
+  status: ServiceDeploymentStatus;
+  statusReason?: string;
+  stage?: ServiceDeploymentLifecycleStage;
+  readonly createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  stoppedAt?: number;
+  updatedAt: number;
+  hooks: HookRun[];
+  rollback?: { reason: string; startedAt: number; serviceRevisionArn?: string };
+  alarmStatus: 'DISABLED' | 'MONITORING' | 'MONITORING_COMPLETE' | 'TRIGGERED';
+  triggeredAlarms: string[];
+  /** Alarms not in ALARM since the deployment started (only these can fail it). */
+  armed: Set<string>;
+  /** Production and test weights per revision ARN (percent). */
+  prod: Record<string, number>;
+  test: Record<string, number>;
+  /** Bumped on every change of course: scheduled steps of an older generation do nothing. */
+  gen: number;
+  /** The traffic steps (percent of production on the target) and the current one. */
+  readonly steps: number[];
+  stepIndex: number;
+  scaleUpSince?: number;
+  readonly replaced?: string;
+}
+
+interface NativeServiceRec {
+  readonly arn: string;
+  readonly cluster: string;
+  readonly name: string;
+  readonly clusterArn: string;
+  readonly controller: 'ECS' | 'CODE_DEPLOY';
+  config: DeploymentConfiguration;
+  readonly loadBalancers: LoadBalancer[];
+  current: RevisionRec | undefined;
+  readonly revisions: RevisionRec[];
+  readonly deployments: DeploymentRec[];
+  alarmTimer?: () => void;
+}
+
+export interface NativeSeed {
+  readonly cluster: string;
+  readonly service: string;
+  /** The service's load balancer, with advancedConfiguration for BLUE_GREEN, CANARY and LINEAR. Omit: headless. */
+  readonly loadBalancers?: LoadBalancer[];
+  readonly deploymentConfiguration?: DeploymentConfiguration;
+}
+
+export class NativeDeployments implements NativeEnginePort {
+  private readonly services = new Map<string, NativeServiceRec>();
+  private readonly deployments = new Map<string, DeploymentRec>();
+  private readonly revisions = new Map<string, RevisionRec>();
+  private invoker: HookInvoker | undefined;
+  /** Every hook invocation, in order. */
+  readonly invocations: HookInvocationRecord[] = [];
+
+  constructor(
+    private readonly ctx: WorldContext,
+    private readonly ecs: EcsWorld,
+    private readonly elb: ElbWorld,
+    private readonly alarmState: (name: string) => AlarmStateValue | undefined,
+    private readonly alarmPollMs: number,
+  ) {}
+
+  private get now(): number {
+    return this.ctx.clock.now();
+  }
+  private arn(resource: string): string {
+    return `arn:aws:ecs:${this.ctx.region}:${this.ctx.accountId}:${resource}`;
+  }
+
+  /** Who answers Lambda lifecycle hooks (the test or the rehearsal). */
+  setHookInvoker(fn: HookInvoker | undefined): void {
+    this.invoker = fn;
+  }
+
+  // ------------------------------------------------------------------ seeding
+  /** Register a seeded ECS or CODE_DEPLOY service: its running tasks become its first service revision. */
+  register(seed: NativeSeed): { serviceArn: string; serviceRevisionArn?: string } {
+    const rec = this.ecs.serviceRecord(seed.cluster, seed.service);
+    if (!rec) throw new Error(`native: no ECS service ${seed.cluster}/${seed.service}`);
+    if (rec.controller === 'EXTERNAL') throw new Error(`native: ${seed.cluster}/${seed.service} uses the EXTERNAL deployment controller`);
+    const config = structuredClone(seed.deploymentConfiguration ?? {});
+    const loadBalancers = structuredClone(seed.loadBalancers ?? []);
+    if (rec.controller === 'ECS') this.validateConfig(config, loadBalancers, 'createService');
+    const svc: NativeServiceRec = {
+      arn: rec.arn,
+      cluster: rec.cluster,
+      name: rec.name,
+      clusterArn: rec.clusterArn,
+      controller: rec.controller,
+      config: { maximumPercent: 200, minimumHealthyPercent: 100, strategy: 'ROLLING', ...config },
+      loadBalancers,
+      current: undefined,
+      revisions: [],
+      deployments: [],
+    };
+    this.services.set(svc.arn, svc);
+    const running = this.ecs.revisionTaskSets(seed.cluster, seed.service)[0];
+    if (running) {
+      const rev = this.newRevision(svc, { ...running, targetGroupArn: running.loadBalancers[0]?.targetGroupArn });
+      rev.taskSetId = running.id;
+      svc.current = rev;
+    }
+    return { serviceArn: svc.arn, ...(svc.current ? { serviceRevisionArn: svc.current.arn } : {}) };
+  }
+
+  private newRevision(
+    svc: NativeServiceRec,
+    spec: { taskDefinitionArn: string; loadBalancers: LoadBalancer[]; networkConfiguration?: NetworkConfiguration; launchType?: string; platformVersion?: string; targetGroupArn: string | undefined },
+  ): RevisionRec {
+    const rev: RevisionRec = {
+      arn: this.arn(`service-revision/${svc.cluster}/${svc.name}/${this.ctx.ids.digits(19)}`),
+      serviceArn: svc.arn,
+      clusterArn: svc.clusterArn,
+      taskDefinitionArn: spec.taskDefinitionArn,
+      loadBalancers: structuredClone(svc.loadBalancers),
+      ...(spec.networkConfiguration ? { networkConfiguration: structuredClone(spec.networkConfiguration) } : {}),
+      ...(spec.launchType ? { launchType: spec.launchType } : {}),
+      ...(spec.platformVersion ? { platformVersion: spec.platformVersion } : {}),
+      createdAt: this.now,
+      ...(spec.targetGroupArn ? { targetGroupArn: spec.targetGroupArn } : {}),
+    };
+    svc.revisions.push(rev);
+    this.revisions.set(rev.arn, rev);
+    return rev;
+  }
+
+  // ------------------------------------------------------------------ validation
+  private validateConfig(c: DeploymentConfiguration, lbs: readonly LoadBalancer[], op: string): void {
+    const bad = (m: string) => fault('InvalidParameterException', `${op}: ${m}`);
+    const strategy = c.strategy ?? 'ROLLING';
+    if (!STRATEGIES.has(strategy)) throw bad(`deploymentConfiguration.strategy must be one of ROLLING, BLUE_GREEN, LINEAR, CANARY (got ${String(strategy)}).`);
+    const tenths = (x: number) => Math.abs(Math.round(x * 10) - x * 10) < 1e-6;
+    const minutes = (x: number | undefined, name: string) => {
+      if (x !== undefined && !(Number.isInteger(x) && x >= 0 && x <= 1440)) throw bad(`${name} must be a whole number of minutes from 0 to 1440 (got ${x}).`);
+    };
+    minutes(c.bakeTimeInMinutes, 'deploymentConfiguration.bakeTimeInMinutes');
+    if (c.linearConfiguration && strategy !== 'LINEAR') throw bad(`linearConfiguration is only valid with strategy LINEAR (strategy is ${strategy}).`);
+    if (c.canaryConfiguration && strategy !== 'CANARY') throw bad(`canaryConfiguration is only valid with strategy CANARY (strategy is ${strategy}).`);
+    if (c.linearConfiguration) {
+      const p = c.linearConfiguration.stepPercent;
+      if (p !== undefined && !(p >= 3 && p <= 100 && tenths(p))) throw bad(`linearConfiguration.stepPercent must be a multiple of 0.1 from 3.0 to 100.0 (got ${p}).`);
+      minutes(c.linearConfiguration.stepBakeTimeInMinutes, 'linearConfiguration.stepBakeTimeInMinutes');
+    }
+    if (c.canaryConfiguration) {
+      const p = c.canaryConfiguration.canaryPercent;
+      if (p !== undefined && !(p >= 0.1 && p <= 100 && tenths(p))) throw bad(`canaryConfiguration.canaryPercent must be a multiple of 0.1 from 0.1 to 100.0 (got ${p}).`);
+      minutes(c.canaryConfiguration.canaryBakeTimeInMinutes, 'canaryConfiguration.canaryBakeTimeInMinutes');
+    }
+    for (const h of c.lifecycleHooks ?? []) {
+      const type = h.targetType ?? 'AWS_LAMBDA';
+      if (type === 'PAUSE') throw fault('InvalidParameterException', `${op}: PAUSE lifecycle hooks (ContinueServiceDeployment) are not modelled by the local world yet; use an AWS_LAMBDA hook.`);
+      if (type !== 'AWS_LAMBDA') throw bad(`lifecycleHooks[].targetType must be AWS_LAMBDA or PAUSE (got ${String(type)}).`);
+      if (!h.hookTargetArn || !/^arn:aws[a-z-]*:lambda:/.test(h.hookTargetArn)) throw bad(`lifecycleHooks[].hookTargetArn must be a Lambda function ARN (got ${String(h.hookTargetArn)}).`);
+      if (!h.roleArn) throw bad(`lifecycleHooks[].roleArn is required: the role ECS assumes to invoke ${h.hookTargetArn}.`);
+      const stages = h.lifecycleStages ?? [];
+      if (stages.length === 0) throw bad(`lifecycleHooks[].lifecycleStages must name at least one stage.`);
+      for (const s of stages) if (!HOOK_STAGES.has(s)) throw bad(`lifecycleHooks[].lifecycleStages: '${s}' is not a lifecycle stage a hook can run at (${[...HOOK_STAGES].join(', ')}).`);
+      const t = h.timeoutConfiguration;
+      if (t?.timeoutInMinutes !== undefined && !(Number.isInteger(t.timeoutInMinutes) && t.timeoutInMinutes >= 1 && t.timeoutInMinutes <= 20160)) throw bad(`lifecycleHooks[].timeoutConfiguration.timeoutInMinutes must be 1..20160 (got ${t.timeoutInMinutes}).`);
+      if (t?.action !== undefined && t.action !== 'CONTINUE' && t.action !== 'ROLLBACK') throw bad(`lifecycleHooks[].timeoutConfiguration.action must be CONTINUE or ROLLBACK (got ${String(t.action)}).`);
+    }
+    if ((c.lifecycleHooks ?? []).length > 0 && strategy === 'ROLLING') throw bad('lifecycleHooks need strategy BLUE_GREEN, LINEAR or CANARY (the world models no lifecycle stages for ROLLING).');
+    if (c.alarms?.enable && (c.alarms.alarmNames ?? []).length === 0) throw bad('deploymentConfiguration.alarms.alarmNames must name at least one alarm when enable is true.');
+    if (strategy !== 'ROLLING') {
+      const lb = lbs[0];
+      if (!lb) {
+        if (strategy !== 'BLUE_GREEN') throw bad(`strategy ${strategy} shifts traffic in steps and needs a load balancer (the world models headless services with BLUE_GREEN only).`);
+      } else {
+        const a = lb.advancedConfiguration;
+        if (!a?.alternateTargetGroupArn || !a.productionListenerRule || !a.roleArn) {
+          throw bad(`strategy ${strategy} with a load balancer needs loadBalancers[].advancedConfiguration with alternateTargetGroupArn, productionListenerRule and roleArn.`);
+        }
+        if (!this.elb.hasRule(a.productionListenerRule)) throw bad(`advancedConfiguration.productionListenerRule ${a.productionListenerRule} is not a listener rule.`);
+        if (a.testListenerRule && !this.elb.hasRule(a.testListenerRule)) throw bad(`advancedConfiguration.testListenerRule ${a.testListenerRule} is not a listener rule.`);
+        if (!this.elb.hasTargetGroup(a.alternateTargetGroupArn)) throw bad(`advancedConfiguration.alternateTargetGroupArn ${a.alternateTargetGroupArn} does not exist.`);
+        if (a.alternateTargetGroupArn === lb.targetGroupArn) throw bad('advancedConfiguration.alternateTargetGroupArn must differ from the production target group.');
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ UpdateService (port)
+  updateService(i: UpdateServiceCommandInput, s: { arn: string; controller: 'ECS' | 'CODE_DEPLOY' }): void {
+    const svc = this.services.get(s.arn);
+    if (!svc) throw fault('InvalidParameterException', `The service ${s.arn} was not seeded with the native engine (World.createService deploymentController).`);
+    if (svc.controller === 'CODE_DEPLOY') {
+      // The answer ECS gives: deployments of CODE_DEPLOY services go through CodeDeploy.
+      if (i.taskDefinition !== undefined || i.forceNewDeployment || i.loadBalancers !== undefined || i.networkConfiguration !== undefined) {
+        throw fault('InvalidParameterException', 'Unable to update task definition on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment.');
+      }
+      if (i.deploymentConfiguration?.strategy !== undefined) throw fault('InvalidParameterException', 'deploymentConfiguration.strategy is only valid for services with the ECS deployment controller; this service uses CODE_DEPLOY.');
+      return;
+    }
+    if (i.loadBalancers !== undefined) throw fault('InvalidParameterException', 'The local world keeps the load balancers a service was seeded with; UpdateService loadBalancers is not modelled.');
+    if (i.desiredCount !== undefined && !(Number.isInteger(i.desiredCount) && i.desiredCount >= 0)) throw fault('InvalidParameterException', 'desiredCount must be a non-negative integer.');
+    const config: DeploymentConfiguration = i.deploymentConfiguration ? { ...svc.config, ...structuredClone(i.deploymentConfiguration) } : svc.config;
+    if (i.deploymentConfiguration) {
+      // A strategy change drops the other strategy's configuration.
+      if (config.strategy !== 'LINEAR' && !i.deploymentConfiguration.linearConfiguration) delete config.linearConfiguration;
+      if (config.strategy !== 'CANARY' && !i.deploymentConfiguration.canaryConfiguration) delete config.canaryConfiguration;
+      this.validateConfig(config, svc.loadBalancers, 'UpdateService');
+    }
+    let taskDefinitionArn: string | undefined;
+    if (i.taskDefinition !== undefined) {
+      const td = this.ecs.taskDefinitionRecord(i.taskDefinition);
+      if (!td?.taskDefinitionArn) throw fault('ClientException', 'Unable to describe task definition.');
+      if (td.status !== 'ACTIVE') throw fault('ClientException', `TaskDefinition is inactive: ${td.taskDefinitionArn}`);
+      taskDefinitionArn = td.taskDefinitionArn;
+    }
+    svc.config = config;
+    if (taskDefinitionArn === undefined && !i.forceNewDeployment) return;
+    this.start(svc, taskDefinitionArn ?? svc.current?.taskDefinitionArn, i.networkConfiguration);
+  }
+
+  // ------------------------------------------------------------------ the deployment
+  private start(svc: NativeServiceRec, taskDefinitionArn: string | undefined, network: NetworkConfiguration | undefined): void {
+    if (!taskDefinitionArn) throw fault('InvalidParameterException', 'The service has no task definition yet; give taskDefinition.');
+    const source = svc.current;
+    const lb = svc.loadBalancers[0];
+    const strategy = svc.config.strategy ?? 'ROLLING';
+    // The new revision runs on the target group that has no production traffic: the alternate one,
+    // or back on the production one when the previous deployment moved to the alternate.
+    const sourceTg = source?.targetGroupArn ?? lb?.targetGroupArn;
+    const other = lb?.advancedConfiguration?.alternateTargetGroupArn;
+    const targetTg = lb === undefined ? undefined : strategy === 'ROLLING' || !other ? lb.targetGroupArn : sourceTg === other ? lb.targetGroupArn : other;
+    const sourceRunning = source?.taskSetId ? this.ecs.revisionTaskSets(svc.cluster, svc.name).find((t) => t.id === source.taskSetId) : undefined;
+    const target = this.newRevision(svc, {
+      taskDefinitionArn,
+      loadBalancers: svc.loadBalancers,
+      ...((network ?? sourceRunning?.networkConfiguration) ? { networkConfiguration: network ?? sourceRunning?.networkConfiguration } : {}),
+      ...(sourceRunning?.launchType ? { launchType: sourceRunning.launchType } : {}),
+      ...(sourceRunning?.platformVersion ? { platformVersion: sourceRunning.platformVersion } : {}),
+      targetGroupArn: targetTg,
+    });
+    const inFlight = svc.deployments.find((d) => !TERMINAL.has(d.status));
+    if (inFlight) {
+      // A new deployment replaces the one in progress (its new revision is stopped, traffic back on its source).
+      this.abandon(inFlight, `replaced by a new service deployment`);
+    }
+    const c = structuredClone(svc.config);
+    const steps =
+      strategy === 'CANARY'
+        ? [round1(c.canaryConfiguration?.canaryPercent ?? 5), 100]
+        : strategy === 'LINEAR'
+          ? linearSteps(c.linearConfiguration?.stepPercent ?? 10)
+          : [100];
+    const id = this.ctx.ids.hex(22);
+    const d: DeploymentRec = {
+      arn: this.arn(`service-deployment/${svc.cluster}/${svc.name}/${id}`),
+      deploymentId: `ecs-svc/${this.ctx.ids.digits(19)}`,
+      svc,
+      source,
+      target,
+      config: c,
+      strategy,
+      status: 'PENDING',
+      createdAt: this.now,
+      updatedAt: this.now,
+      hooks: [],
+      alarmStatus: c.alarms?.enable ? 'MONITORING' : 'DISABLED',
+      triggeredAlarms: [],
+      armed: new Set((c.alarms?.enable ? (c.alarms.alarmNames ?? []) : []).filter((n) => this.alarmState(n) !== 'ALARM')),
+      prod: source ? { [source.arn]: 100, [target.arn]: 0 } : { [target.arn]: 0 },
+      test: source ? { [source.arn]: 100, [target.arn]: 0 } : { [target.arn]: 0 },
+      gen: 0,
+      steps: steps.filter((p, k, all) => p > 0 && (k === 0 || p > (all[k - 1] as number))),
+      stepIndex: 0,
+      ...(inFlight ? { replaced: inFlight.arn } : {}),
+    };
+    svc.deployments.push(d);
+    this.deployments.set(d.arn, d);
+    d.status = 'IN_PROGRESS';
+    d.startedAt = this.now;
+    this.emitState(d, 'INFO', 'SERVICE_DEPLOYMENT_IN_PROGRESS', `ECS deployment ${d.deploymentId} in progress.`);
+    this.watchAlarms(svc);
+    if (strategy === 'ROLLING') {
+      this.setStage(d, 'SCALE_UP');
+      this.launchTarget(d);
+      this.after(d, 0, () => this.waitSteady(d, () => this.finish(d)));
+      return;
+    }
+    const first: ServiceDeploymentLifecycleStage = inFlight ? 'RECONCILE_SERVICE' : 'PRE_SCALE_UP';
+    this.after(d, 0, () => this.enter(d, first));
+  }
+
+  /** Run `fn` at now + ms if the deployment is still on the same course. */
+  private after(d: DeploymentRec, ms: number, fn: () => void | Promise<void>): void {
+    const gen = d.gen;
+    this.ctx.clock.at(this.now + ms, async () => {
+      if (d.gen !== gen || TERMINAL.has(d.status)) return;
+      await fn();
+    });
+  }
+
+  private setStage(d: DeploymentRec, stage: ServiceDeploymentLifecycleStage): void {
+    d.stage = stage;
+    d.updatedAt = this.now;
+  }
+
+  /** The stages in order; each runs its work, then its hooks, then the next. */
+  private enter(d: DeploymentRec, stage: ServiceDeploymentLifecycleStage): void {
+    this.setStage(d, stage);
+    const next = (s: ServiceDeploymentLifecycleStage) => () => this.enter(d, s);
+    const hooksThen = (s: ServiceDeploymentLifecycleStage) => () => this.runHooks(d, stage, next(s));
+    const steps: Record<ServiceDeploymentLifecycleStage, () => void> = {
+      RECONCILE_SERVICE: hooksThen('PRE_SCALE_UP'),
+      PRE_SCALE_UP: hooksThen('SCALE_UP'),
+      SCALE_UP: () => {
+        this.launchTarget(d);
+        this.waitSteady(d, next('POST_SCALE_UP'));
+      },
+      POST_SCALE_UP: hooksThen('TEST_TRAFFIC_SHIFT'),
+      TEST_TRAFFIC_SHIFT: () => {
+        this.shift(d, 'test', 100);
+        hooksThen('POST_TEST_TRAFFIC_SHIFT')();
+      },
+      POST_TEST_TRAFFIC_SHIFT: hooksThen('PRODUCTION_TRAFFIC_SHIFT'),
+      PRODUCTION_TRAFFIC_SHIFT: () => this.productionStep(d),
+      POST_PRODUCTION_TRAFFIC_SHIFT: hooksThen('BAKE_TIME'),
+      BAKE_TIME: () => this.after(d, (d.config.bakeTimeInMinutes ?? 0) * 60_000, next('CLEAN_UP')),
+      CLEAN_UP: () => this.finish(d),
+    };
+    steps[stage]();
+  }
+
+  /** One production step: PRE_PRODUCTION_TRAFFIC_SHIFT hooks, the shift, PRODUCTION_TRAFFIC_SHIFT hooks, the step's bake. */
+  private productionStep(d: DeploymentRec): void {
+    const pct = d.steps[d.stepIndex] as number;
+    this.runHooks(d, 'PRE_PRODUCTION_TRAFFIC_SHIFT', () => {
+      this.shift(d, 'prod', pct);
+      this.runHooks(d, 'PRODUCTION_TRAFFIC_SHIFT', () => {
+        if (d.stepIndex + 1 >= d.steps.length) return this.enter(d, 'POST_PRODUCTION_TRAFFIC_SHIFT');
+        const bake = d.strategy === 'CANARY' ? (d.config.canaryConfiguration?.canaryBakeTimeInMinutes ?? 10) : (d.config.linearConfiguration?.stepBakeTimeInMinutes ?? 6);
+        d.stepIndex++;
+        this.after(d, bake * 60_000, () => this.productionStep(d));
+      });
+    });
+  }
+
+  private launchTarget(d: DeploymentRec): void {
+    const lb = d.svc.loadBalancers[0];
+    const tg = d.target.targetGroupArn;
+    const loadBalancers = lb && tg ? [{ targetGroupArn: tg, containerName: lb.containerName, containerPort: lb.containerPort }] : [];
+    d.target.taskSetId = this.ecs.launchRevision(d.svc.cluster, d.svc.name, {
+      taskDefinitionArn: d.target.taskDefinitionArn,
+      loadBalancers,
+      ...(d.target.networkConfiguration ? { networkConfiguration: d.target.networkConfiguration } : {}),
+      ...(d.target.launchType ? { launchType: d.target.launchType } : {}),
+      ...(d.target.platformVersion ? { platformVersion: d.target.platformVersion } : {}),
+      scalePercent: 100,
+    });
+    d.scaleUpSince = this.now;
+  }
+
+  private waitSteady(d: DeploymentRec, then: () => void): void {
+    const id = d.target.taskSetId;
+    if (id && this.ecs.revisionState(id).steady) {
+      then();
+      return;
+    }
+    if (this.now - (d.scaleUpSince ?? this.now) >= SCALE_UP_LIMIT_MS) {
+        this.fail(d, `ECS deployment ${d.deploymentId}: the target service revision did not reach a steady state within ${SCALE_UP_LIMIT_MS / 60_000} minutes.`);
+        return;
+    }
+    this.after(d, STEADY_POLL_MS, () => this.waitSteady(d, then));
+  }
+
+  /** Set production or test traffic to `pct` % on the target revision (the rest on the source). */
+  private shift(d: DeploymentRec, which: 'prod' | 'test', pct: number): void {
+    const w = which === 'prod' ? d.prod : d.test;
+    w[d.target.arn] = pct;
+    if (d.source) w[d.source.arn] = round1(100 - pct);
+    const a = d.svc.loadBalancers[0]?.advancedConfiguration;
+    const rule = which === 'prod' ? a?.productionListenerRule : a?.testListenerRule;
+    if (rule && d.target.targetGroupArn) this.writeWeights(rule, d.target.targetGroupArn, pct, d.source?.targetGroupArn);
+    d.updatedAt = this.now;
+  }
+
+  /** Rewrite the rule's forward: `targetTg` at `pct`, the other group at the rest (ALB weights are integers). */
+  private writeWeights(ruleArn: string, targetTg: string, pct: number, otherTg: string | undefined): void {
+    const rule = this.elb.describeRules({ RuleArns: [ruleArn] }).Rules?.[0];
+    if (!rule) throw new Error(`native: no rule ${ruleArn}`);
+    const onTarget = Math.round(pct);
+    const actions = (rule.Actions ?? []).map((a): Action => {
+      if (a.Type !== 'forward') return a;
+      const groups = a.ForwardConfig?.TargetGroups ?? (a.TargetGroupArn ? [{ TargetGroupArn: a.TargetGroupArn, Weight: 1 }] : []);
+      const arns = new Set(groups.map((g) => g.TargetGroupArn));
+      if (otherTg) arns.add(otherTg);
+      arns.add(targetTg);
+      const { TargetGroupArn: _plain, ...rest } = a;
+      return {
+        ...rest,
+        ForwardConfig: {
+          ...(a.ForwardConfig ?? {}),
+          TargetGroups: [...arns].map((arn) => ({ TargetGroupArn: arn, Weight: arn === targetTg ? onTarget : 100 - onTarget })),
+        },
+      };
+    });
+    this.elb.modifyRule({ RuleArn: ruleArn, Actions: actions });
+  }
+
+  // ------------------------------------------------------------------ hooks
+  private runHooks(d: DeploymentRec, stage: string, then: () => void): void {
+    const hooks = (d.config.lifecycleHooks ?? []).filter((h) => (h.lifecycleStages ?? []).includes(stage as never));
+    const run = (k: number): void => {
+      const hook = hooks[k];
+      if (!hook) {
+        then();
+        return;
+      }
+      const timeout = hook.timeoutConfiguration;
+      const h: HookRun = {
+        hookId: this.ctx.ids.uuid(),
+        executionId: this.ctx.ids.uuid(),
+        hook,
+        stage,
+        status: 'IN_PROGRESS',
+        expiresAt: this.now + (timeout?.timeoutInMinutes ?? 1440) * 60_000,
+        timeoutAction: timeout?.action ?? 'ROLLBACK',
+        hookDetails: hook.hookDetails === undefined ? undefined : structuredClone(hook.hookDetails),
+        invocations: 0,
+      };
+      d.hooks.push(h);
+      this.after(d, 0, () => this.invoke(d, h, () => run(k + 1)));
+    };
+    run(0);
+  }
+
+  private async invoke(d: DeploymentRec, h: HookRun, then: () => void): Promise<void> {
+    const fn = h.hook.hookTargetArn as string;
+    if (this.now >= h.expiresAt) {
+      h.status = 'TIMED_OUT';
+      if (h.timeoutAction === 'CONTINUE') return then();
+      return this.fail(d, `Lifecycle hook ${fn} at ${h.stage} timed out.`);
+    }
+    const payload: HookPayload = {
+      executionId: h.executionId,
+      lifecycleStage: h.stage,
+      resourceArn: d.arn,
+      executionDetails: {
+        serviceArn: d.svc.arn,
+        targetServiceRevisionArn: d.target.arn,
+        testTrafficWeights: { ...d.test },
+        productionTrafficWeights: { ...d.prod },
+      },
+      ...(h.hookDetails !== undefined ? { hookDetails: structuredClone(h.hookDetails) } : {}),
+    };
+    h.invocations++;
+    const gen = d.gen;
+    const at = this.now;
+    let answer: unknown;
+    try {
+      if (!this.invoker) throw new Error('ResourceNotFoundException: no function answers lifecycle hooks in this world (setHookInvoker)');
+      answer = await this.invoker(fn, structuredClone(payload));
+    } catch (e) {
+      this.invocations.push({ at, functionArn: fn, payload, error: (e as Error).message });
+      if (d.gen !== gen || TERMINAL.has(d.status)) return;
+      h.status = 'FAILED';
+      return this.fail(d, `Lifecycle hook ${fn} at ${h.stage} failed: ${(e as Error).message}`);
+    }
+    this.invocations.push({ at, functionArn: fn, payload, answer: clone(answer) });
+    if (d.gen !== gen || TERMINAL.has(d.status)) return;
+    const a = answer as { hookStatus?: unknown; callBackDelay?: unknown; hookDetails?: unknown } | null;
+    const status = a && typeof a === 'object' ? a.hookStatus : undefined;
+    const delay = a && typeof a === 'object' ? a.callBackDelay : undefined;
+    if (typeof status !== 'string' || !HOOK_STATUSES.has(status) || (delay !== undefined && !(typeof delay === 'number' && Number.isInteger(delay) && delay >= 0))) {
+      h.status = 'FAILED';
+      return this.fail(d, `Lifecycle hook ${fn} at ${h.stage} returned no valid hookStatus (SUCCEEDED, FAILED or IN_PROGRESS with an optional whole-second callBackDelay): ${JSON.stringify(answer) ?? 'undefined'}`);
+    }
+    if (status === 'SUCCEEDED') {
+      h.status = 'SUCCEEDED';
+      return then();
+    }
+    if (status === 'FAILED') {
+      h.status = 'FAILED';
+      return this.fail(d, `Lifecycle hook ${fn} returned FAILED at ${h.stage}.`);
+    }
+    if (a && a.hookDetails !== undefined) h.hookDetails = clone(a.hookDetails);
+    this.after(d, ((delay as number | undefined) ?? DEFAULT_CALLBACK_DELAY_S) * 1000, () => this.invoke(d, h, then));
+  }
+
+  // ------------------------------------------------------------------ alarms
+  private watchAlarms(svc: NativeServiceRec): void {
+    if (svc.alarmTimer) return;
+    svc.alarmTimer = this.ctx.clock.every(this.alarmPollMs, () => this.pollAlarms(svc));
+  }
+
+  private pollAlarms(svc: NativeServiceRec): void {
+    const d = svc.deployments.find((x) => x.status === 'IN_PROGRESS');
+    if (!d) {
+      svc.alarmTimer?.();
+      svc.alarmTimer = undefined;
+      return;
+    }
+    if (d.alarmStatus !== 'MONITORING') return;
+    const names = d.config.alarms?.alarmNames ?? [];
+    const firing: string[] = [];
+    for (const n of names) {
+      const v = this.alarmState(n);
+      if (v !== 'ALARM') d.armed.add(n);
+      else if (d.armed.has(n)) firing.push(n);
+    }
+    if (firing.length === 0) return;
+    d.alarmStatus = 'TRIGGERED';
+    d.triggeredAlarms = firing;
+    const reason = `ECS deployment ${d.deploymentId} failed: alarm(s) ${firing.join(', ')} in ALARM state.`;
+    if (d.config.alarms?.rollback) this.fail(d, reason);
+    else this.abandon(d, reason);
+  }
+
+  // ------------------------------------------------------------------ ends
+  private finish(d: DeploymentRec): void {
+    if (d.source?.taskSetId) this.ecs.retireRevision(d.source.taskSetId);
+    if (d.source) d.source.taskSetId = undefined;
+    d.svc.current = d.target;
+    d.status = 'SUCCESSFUL';
+    d.statusReason = 'Service deployment completed successfully.';
+    d.finishedAt = this.now;
+    d.updatedAt = this.now;
+    if (d.alarmStatus === 'MONITORING') d.alarmStatus = 'MONITORING_COMPLETE';
+    this.emitState(d, 'INFO', 'SERVICE_DEPLOYMENT_COMPLETED', `ECS deployment ${d.deploymentId} completed.`);
+  }
+
+  /** A failed deployment (hook FAILED, invalid answer, alarm with rollback): ECS rolls back at once. */
+  private fail(d: DeploymentRec, reason: string): void {
+    this.emitState(d, 'ERROR', 'SERVICE_DEPLOYMENT_FAILED', reason);
+    this.rollBack(d, reason, 'ROLLBACK_IN_PROGRESS');
+  }
+
+  private rollBack(d: DeploymentRec, reason: string, first: 'ROLLBACK_REQUESTED' | 'ROLLBACK_IN_PROGRESS'): void {
+    d.gen++;
+    d.status = first;
+    d.statusReason = reason;
+    d.updatedAt = this.now;
+    d.rollback = { reason, startedAt: this.now, ...(d.source ? { serviceRevisionArn: d.source.arn } : {}) };
+    for (const h of d.hooks) if (h.status === 'IN_PROGRESS') h.status = 'FAILED';
+    this.emitState(d, 'INFO', 'SERVICE_DEPLOYMENT_IN_PROGRESS', `ECS deployment ${d.deploymentId} rolling back to ${d.source?.arn ?? 'no revision'}: ${reason}`);
+    const gen = d.gen;
+    this.ctx.clock.at(this.now, () => {
+      if (d.gen !== gen) return;
+      d.status = 'ROLLBACK_IN_PROGRESS';
+      d.updatedAt = this.now;
+      // Traffic back on the source revision, then the target revision's tasks stop.
+      if (d.prod[d.target.arn] !== 0 || d.test[d.target.arn] !== 0) {
+        this.shift(d, 'prod', 0);
+        this.shift(d, 'test', 0);
+      }
+      if (d.source?.taskSetId) this.ecs.scaleRevision(d.source.taskSetId, 100);
+      if (d.target.taskSetId) this.ecs.retireRevision(d.target.taskSetId);
+      d.target.taskSetId = undefined;
+      const done = () => {
+        if (d.gen !== gen) return;
+        const id = d.source?.taskSetId;
+        if (id && !this.ecs.revisionState(id).steady) {
+          this.ctx.clock.at(this.now + STEADY_POLL_MS, done);
+          return;
+        }
+        d.status = 'ROLLBACK_SUCCESSFUL';
+        d.finishedAt = this.now;
+        d.updatedAt = this.now;
+        this.emitState(d, 'INFO', 'SERVICE_DEPLOYMENT_COMPLETED', `ECS deployment ${d.deploymentId} rolled back to ${d.source?.arn ?? 'no revision'}.`);
+      };
+      done();
+    });
+  }
+
+  /** A deployment that ends without rollback (an alarm without rollback, or replaced): STOPPED. */
+  private abandon(d: DeploymentRec, reason: string): void {
+    d.gen++;
+    if (d.prod[d.target.arn] !== 0 || d.test[d.target.arn] !== 0) {
+      this.shift(d, 'prod', 0);
+      this.shift(d, 'test', 0);
+    }
+    if (d.target.taskSetId) this.ecs.retireRevision(d.target.taskSetId);
+    d.target.taskSetId = undefined;
+    for (const h of d.hooks) if (h.status === 'IN_PROGRESS') h.status = 'FAILED';
+    d.status = 'STOPPED';
+    d.statusReason = reason;
+    d.stoppedAt = this.now;
+    d.finishedAt = this.now;
+    d.updatedAt = this.now;
+    this.emitState(d, 'ERROR', 'SERVICE_DEPLOYMENT_FAILED', reason);
+  }
+
+  private emitState(d: DeploymentRec, eventType: 'INFO' | 'ERROR', eventName: string, reason: string): void {
+    const time = new Date(this.now).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const event: AwsEvent = {
+      version: '0',
+      id: this.ctx.ids.uuid(),
+      'detail-type': DEPLOYMENT_STATE_CHANGE,
+      source: 'aws.ecs',
+      account: this.ctx.accountId,
+      time,
+      region: this.ctx.region,
+      resources: [d.svc.arn],
+      detail: { eventType, eventName, deploymentId: d.deploymentId, updatedAt: new Date(this.now).toISOString(), reason },
+    };
+    this.ctx.emit(event);
+  }
+
+  // ------------------------------------------------------------------ API
+  operations(): Record<string, (input: never) => unknown> {
+    return {
+      DescribeServiceDeployments: (i: DescribeServiceDeploymentsCommandInput) => this.describeServiceDeployments(i),
+      ListServiceDeployments: (i: ListServiceDeploymentsCommandInput) => this.listServiceDeployments(i),
+      DescribeServiceRevisions: (i: DescribeServiceRevisionsCommandInput) => this.describeServiceRevisions(i),
+      StopServiceDeployment: (i: StopServiceDeploymentCommandInput) => this.stopServiceDeployment(i),
+    };
+  }
+
+  private summary(rev: RevisionRec, d: DeploymentRec): NonNullable<ServiceDeployment['targetServiceRevision']> {
+    const state = rev.taskSetId ? this.ecs.revisionState(rev.taskSetId) : { running: 0, pending: 0, desired: 0 };
+    return {
+      arn: rev.arn,
+      requestedTaskCount: state.desired,
+      runningTaskCount: state.running,
+      pendingTaskCount: state.pending,
+      requestedTestTrafficWeight: d.test[rev.arn] ?? 0,
+      requestedProductionTrafficWeight: d.prod[rev.arn] ?? 0,
+    };
+  }
+
+  private deploymentView(d: DeploymentRec): ServiceDeployment {
+    const hooks: DeploymentLifecycleHookDetail[] = d.hooks
+      .filter((h) => h.stage === d.stage || (d.stage === 'PRODUCTION_TRAFFIC_SHIFT' && h.stage === 'PRE_PRODUCTION_TRAFFIC_SHIFT'))
+      .map((h) => ({ hookId: h.hookId, targetType: 'AWS_LAMBDA', targetArn: h.hook.hookTargetArn, status: h.status, expiresAt: new Date(h.expiresAt), timeoutAction: h.timeoutAction }));
+    return {
+      serviceDeploymentArn: d.arn,
+      serviceArn: d.svc.arn,
+      clusterArn: d.svc.clusterArn,
+      createdAt: new Date(d.createdAt),
+      ...(d.startedAt !== undefined ? { startedAt: new Date(d.startedAt) } : {}),
+      ...(d.finishedAt !== undefined ? { finishedAt: new Date(d.finishedAt) } : {}),
+      ...(d.stoppedAt !== undefined ? { stoppedAt: new Date(d.stoppedAt) } : {}),
+      updatedAt: new Date(d.updatedAt),
+      sourceServiceRevisions: d.source ? [this.summary(d.source, d)] : [],
+      targetServiceRevision: this.summary(d.target, d),
+      status: d.status,
+      ...(d.statusReason ? { statusReason: d.statusReason } : {}),
+      ...(d.stage ? { lifecycleStage: d.stage } : {}),
+      ...(hooks.length > 0 ? { lifecycleHookDetails: hooks } : {}),
+      deploymentConfiguration: structuredClone(d.config),
+      ...(d.rollback ? { rollback: { reason: d.rollback.reason, startedAt: new Date(d.rollback.startedAt), ...(d.rollback.serviceRevisionArn ? { serviceRevisionArn: d.rollback.serviceRevisionArn } : {}) } } : {}),
+      deploymentCircuitBreaker: { status: 'DISABLED', failureCount: 0, threshold: 0 },
+      alarms: {
+        status: d.alarmStatus,
+        ...(d.config.alarms?.alarmNames ? { alarmNames: [...d.config.alarms.alarmNames] } : {}),
+        ...(d.triggeredAlarms.length > 0 ? { triggeredAlarmNames: [...d.triggeredAlarms] } : {}),
+      },
+    };
+  }
+
+  describeServiceDeployments(i: DescribeServiceDeploymentsCommandInput): Out<DescribeServiceDeploymentsCommandOutput> {
+    const arns = i.serviceDeploymentArns ?? [];
+    if (arns.length === 0 || arns.length > 20) throw fault('InvalidParameterException', 'serviceDeploymentArns must list between 1 and 20 service deployments.');
+    const serviceDeployments: ServiceDeployment[] = [];
+    const failures: Failure[] = [];
+    for (const arn of arns) {
+      const d = this.deployments.get(arn);
+      if (d) serviceDeployments.push(this.deploymentView(d));
+      else failures.push({ arn, reason: 'MISSING' });
+    }
+    return { serviceDeployments, failures };
+  }
+
+  listServiceDeployments(i: ListServiceDeploymentsCommandInput): Out<ListServiceDeploymentsCommandOutput> {
+    if (!i.service) throw fault('InvalidParameterException', 'service is required.');
+    const rec = this.ecs.serviceRecord(i.cluster ?? 'default', i.service);
+    if (!rec) throw fault('ServiceNotFoundException', 'Service not found.');
+    const svc = this.services.get(rec.arn);
+    const max = i.maxResults ?? 20;
+    if (!(Number.isInteger(max) && max >= 1 && max <= 100)) throw fault('InvalidParameterException', 'maxResults must be between 1 and 100.');
+    const start = i.nextToken === undefined ? 0 : Number(i.nextToken);
+    if (!Number.isInteger(start) || start < 0) throw fault('InvalidParameterException', 'Invalid nextToken.');
+    const wanted = i.status && i.status.length > 0 ? new Set(i.status) : undefined;
+    const all = [...(svc?.deployments ?? [])].reverse().filter((d) => !wanted || wanted.has(d.status));
+    const page = all.slice(start, start + max);
+    return {
+      serviceDeployments: page.map((d) => ({
+        serviceDeploymentArn: d.arn,
+        serviceArn: d.svc.arn,
+        clusterArn: d.svc.clusterArn,
+        createdAt: new Date(d.createdAt),
+        ...(d.startedAt !== undefined ? { startedAt: new Date(d.startedAt) } : {}),
+        ...(d.finishedAt !== undefined ? { finishedAt: new Date(d.finishedAt) } : {}),
+        targetServiceRevisionArn: d.target.arn,
+        status: d.status,
+        ...(d.statusReason ? { statusReason: d.statusReason } : {}),
+      })),
+      ...(start + max < all.length ? { nextToken: String(start + max) } : {}),
+    };
+  }
+
+  describeServiceRevisions(i: DescribeServiceRevisionsCommandInput): Out<DescribeServiceRevisionsCommandOutput> {
+    const arns = i.serviceRevisionArns ?? [];
+    if (arns.length === 0 || arns.length > 20) throw fault('InvalidParameterException', 'serviceRevisionArns must list between 1 and 20 service revisions.');
+    const serviceRevisions: ServiceRevision[] = [];
+    const failures: Failure[] = [];
+    for (const arn of arns) {
+      const r = this.revisions.get(arn);
+      if (!r) {
+        failures.push({ arn, reason: 'MISSING' });
+        continue;
+      }
+      const td = this.ecs.taskDefinitionRecord(r.taskDefinitionArn);
+      serviceRevisions.push({
+        serviceRevisionArn: r.arn,
+        serviceArn: r.serviceArn,
+        clusterArn: r.clusterArn,
+        taskDefinition: r.taskDefinitionArn,
+        ...(r.launchType ? { launchType: r.launchType as ServiceRevision['launchType'] } : {}),
+        ...(r.platformVersion ? { platformVersion: r.platformVersion } : {}),
+        loadBalancers: structuredClone(r.loadBalancers),
+        ...(r.networkConfiguration ? { networkConfiguration: structuredClone(r.networkConfiguration) } : {}),
+        containerImages: (td?.containerDefinitions ?? []).map((c) => ({
+          containerName: c.name,
+          image: c.image,
+          ...(this.ctx.digestOfImage(c.image) ? { imageDigest: this.ctx.digestOfImage(c.image) } : {}),
+        })),
+        createdAt: new Date(r.createdAt),
+      });
+    }
+    return { serviceRevisions, failures };
+  }
+
+  stopServiceDeployment(i: StopServiceDeploymentCommandInput): Out<StopServiceDeploymentCommandOutput> {
+    if (!i.serviceDeploymentArn) throw fault('InvalidParameterException', 'serviceDeploymentArn is required.');
+    if (i.stopType !== undefined && i.stopType !== 'ROLLBACK') throw fault('InvalidParameterException', `stopType ${String(i.stopType)} is not supported: the valid value is ROLLBACK.`);
+    const d = this.deployments.get(i.serviceDeploymentArn);
+    if (!d) throw fault('ServiceDeploymentNotFoundException', `The service deployment ${i.serviceDeploymentArn} does not exist.`);
+    if (TERMINAL.has(d.status)) throw fault('ConflictException', `The service deployment is ${d.status} and can no longer be stopped.`);
+    if (d.status === 'PENDING' || d.status === 'IN_PROGRESS') this.rollBack(d, 'Service deployment rolled back because of a StopServiceDeployment request (stopType ROLLBACK).', 'ROLLBACK_REQUESTED');
+    return { serviceDeploymentArn: d.arn };
+  }
+
+  // ------------------------------------------------------------------ DescribeServices (port)
+  serviceView(serviceArn: string): Partial<Service> | undefined {
+    const svc = this.services.get(serviceArn);
+    if (!svc) return undefined;
+    const inFlight = svc.deployments.find((d) => !TERMINAL.has(d.status));
+    const td = inFlight?.target.taskDefinitionArn ?? svc.current?.taskDefinitionArn;
+    return {
+      loadBalancers: structuredClone(svc.loadBalancers),
+      deploymentConfiguration: structuredClone(svc.config),
+      ...(td ? { taskDefinition: td } : {}),
+    };
+  }
+
+  // ------------------------------------------------------------------ getters for tests and invariants
+  /** The service's current (last successful) revision ARN. */
+  currentRevision(serviceArn: string): string | undefined {
+    return this.services.get(serviceArn)?.current?.arn;
+  }
+  /** The service's deployment ARNs, oldest first. */
+  deploymentArns(serviceArn: string): string[] {
+    return (this.services.get(serviceArn)?.deployments ?? []).map((d) => d.arn);
+  }
+}
+
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+/** LINEAR: stepPercent, 2 x stepPercent, ... and 100 last. */
+function linearSteps(step: number): number[] {
+  const out: number[] = [];
+  for (let k = 1; round1(k * step) < 100; k++) out.push(round1(k * step));
+  out.push(100);
+  return out;
+}
+
+function clone<T>(v: T): T {
+  try {
+    return structuredClone(v);
+  } catch {
+    return v;
+  }
+}
