@@ -75,6 +75,40 @@ export function toTaskSetInfo(ts: TaskSet): TaskSetInfo {
   };
 }
 
+/**
+ * DescribeServices of an EXTERNAL-controller service with its task sets (TaskSets.describeService);
+ * a function of its own so that a handler needing only this and UpdateTaskSet (scale) bundles
+ * neither the rest of EcsTaskSets nor the commands it sends.
+ */
+export async function describeTaskSetService(client: ECSClient, cluster: string, service: string): Promise<ServiceInfo> {
+  const out = await awsCall('ECS:DescribeServices', () => client.send(new DescribeServicesCommand({ cluster, services: [service] })));
+  const svc = out.services?.[0];
+  // A deleted service is still described for a while, as DRAINING and then INACTIVE.
+  if (svc === undefined || svc.status === 'INACTIVE' || svc.status === 'DRAINING') {
+    throw new LiveStateInvalid(`ECS service ${service} not found in cluster ${cluster}`, {
+      details: {
+        cluster,
+        service,
+        ...(svc?.status === undefined ? {} : { status: svc.status }),
+        failures: (out.failures ?? []).map((f) => ({ arn: f.arn, reason: f.reason })),
+      },
+    });
+  }
+  return {
+    arn: svc.serviceArn ?? '',
+    desiredCount: svc.desiredCount ?? 0,
+    deploymentController: svc.deploymentController?.type ?? 'ECS',
+    taskSets: (svc.taskSets ?? []).map(toTaskSetInfo),
+  };
+}
+
+/** UpdateTaskSet's scale, in percent of the service's desired count (TaskSets.updateScale). */
+export async function updateTaskSetScale(client: ECSClient, cluster: string, service: string, taskSetId: string, scalePercent: number): Promise<void> {
+  await awsCall('ECS:UpdateTaskSet', () =>
+    client.send(new UpdateTaskSetCommand({ cluster, service, taskSet: taskSetId, scale: { unit: 'PERCENT', value: scalePercent } })),
+  );
+}
+
 /** The template of a described task set (only the fields CreateTaskSet accepts). */
 export function templateOf(ts: TaskSet): TaskSetTemplate {
   const usesCapacityProviders = (ts.capacityProviderStrategy?.length ?? 0) > 0;
@@ -129,27 +163,7 @@ export class EcsTaskSets implements TaskSets {
   constructor(private readonly client: ECSClient) {}
 
   async describeService(cluster: string, service: string): Promise<ServiceInfo> {
-    const out = await awsCall('ECS:DescribeServices', () =>
-      this.client.send(new DescribeServicesCommand({ cluster, services: [service] })),
-    );
-    const svc = out.services?.[0];
-    // A deleted service is still described for a while, as DRAINING and then INACTIVE.
-    if (svc === undefined || svc.status === 'INACTIVE' || svc.status === 'DRAINING') {
-      throw new LiveStateInvalid(`ECS service ${service} not found in cluster ${cluster}`, {
-        details: {
-          cluster,
-          service,
-          ...(svc?.status === undefined ? {} : { status: svc.status }),
-          failures: (out.failures ?? []).map((f) => ({ arn: f.arn, reason: f.reason })),
-        },
-      });
-    }
-    return {
-      arn: svc.serviceArn ?? '',
-      desiredCount: svc.desiredCount ?? 0,
-      deploymentController: svc.deploymentController?.type ?? 'ECS',
-      taskSets: (svc.taskSets ?? []).map(toTaskSetInfo),
-    };
+    return describeTaskSetService(this.client, cluster, service);
   }
 
   async createTaskSet(input: CreateTaskSetInput): Promise<TaskSetInfo> {
@@ -183,11 +197,7 @@ export class EcsTaskSets implements TaskSets {
   }
 
   async updateScale(cluster: string, service: string, taskSetId: string, scalePercent: number): Promise<void> {
-    await awsCall('ECS:UpdateTaskSet', () =>
-      this.client.send(
-        new UpdateTaskSetCommand({ cluster, service, taskSet: taskSetId, scale: { unit: 'PERCENT', value: scalePercent } }),
-      ),
-    );
+    await updateTaskSetScale(this.client, cluster, service, taskSetId, scalePercent);
   }
 
   async setPrimary(cluster: string, service: string, taskSetId: string): Promise<void> {

@@ -174,6 +174,9 @@ export interface TaskSets {
   }>;
 }
 
+/** A service's task sets and their scales, nothing else (a worker's share of tasks: TaskShareTraffic, the scale handler). */
+export type TaskSetScales = Pick<TaskSets, 'describeService' | 'updateScale'>;
+
 /** The IAM roles a task definition passes to its tasks (absent: none). */
 export interface TaskDefinitionRoles {
   readonly taskRoleArn?: string;

@@ -17,7 +17,7 @@ import { weightsFor } from './plan.js';
 import type {
   MetricRef,
   TaskSetInfo,
-  TaskSets,
+  TaskSetScales,
   TrafficKind,
   TrafficReading,
   TrafficRouter,
@@ -125,7 +125,7 @@ export type TrafficTarget =
 
 export interface TrafficPorts {
   readonly router?: TrafficRouter;
-  readonly taskSets?: TaskSets;
+  readonly taskSets?: TaskSetScales;
 }
 
 const norm = (w: readonly TargetGroupWeight[]): string =>
@@ -187,7 +187,7 @@ export class TaskShareTraffic implements TrafficShape {
   readonly kind = 'task-share' as const;
   readonly settles = true;
   constructor(
-    private readonly taskSets: TaskSets,
+    private readonly taskSets: TaskSetScales,
     private readonly target: Extract<TrafficTarget, { kind: 'task-share' }>,
   ) {}
 
@@ -314,6 +314,98 @@ export function targetOf(
     greenTargetGroupArn: green,
     ...(ctx.testListenerArn ? { testListenerArn: ctx.testListenerArn } : {}),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Share of tasks across a desired-count change
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Where a worker deployment's share of tasks stands, read from its timeline:
+ * - `before-shift`: green runs the first step's share of tasks beside blue at 100 % (no shift yet);
+ * - `shifted`: the last shift put `percent` on green (green and blue split the desired count);
+ * - `settled`: a rollback (0) or a promotion (100) ended the split; ECS's counts are exact at 0 and 100.
+ */
+export type ShareInForce =
+  | { readonly phase: 'before-shift'; readonly percent: number }
+  | { readonly phase: 'shifted'; readonly percent: number }
+  | { readonly phase: 'settled'; readonly percent: 0 | 100 };
+
+/** The share in force from the timeline (the newest shift, rollback or promotion entry) and the plan. */
+export function shareInForce(
+  timeline: readonly { readonly key: string; readonly detail?: Record<string, unknown> }[],
+  plan: { readonly strategy?: string; readonly steps: readonly { readonly kind: string; readonly percent?: number }[] } | undefined,
+): ShareInForce {
+  for (let i = timeline.length - 1; i >= 0; i--) {
+    const e = timeline[i] as (typeof timeline)[number];
+    if (e.key === 'rollback-traffic') return { phase: 'settled', percent: 0 };
+    if (e.key === 'promoted') return { phase: 'settled', percent: 100 };
+    const percent = e.detail?.percent;
+    if (e.key.startsWith('shift-') && typeof percent === 'number') return percent >= 100 ? { phase: 'settled', percent: 100 } : { phase: 'shifted', percent };
+  }
+  const first = plan?.steps.find((s) => s.kind === 'shift')?.percent ?? 100;
+  return first >= 100 ? { phase: 'settled', percent: 100 } : { phase: 'before-shift', percent: first };
+}
+
+/** What keepShare did after a desired-count change. */
+export interface ShareKept {
+  /**
+   * `verified`: green and blue run exactly their tasks of the new count; `pending`: set, blue gives
+   * up its extra tasks once green's new ones run (the next shift's check finishes it); `unchanged`:
+   * nothing to set (why says what).
+   */
+  readonly status: 'verified' | 'pending' | 'unchanged';
+  readonly percent: number;
+  readonly reading: TrafficReading;
+  readonly why?: string;
+}
+
+/**
+ * After a worker's desired count changed from `previousDesired` with a deployment in flight, set
+ * green's and blue's scales again for the share in force at the new count. Task sets are percentages
+ * of the desired count and ECS rounds each up, so the scales of the old count leave each side off by
+ * about a task (2 -> 5 at 10 %: scales 50/50 give 3 + 3 tasks; re-applied, 1 + 4 = 5, 20 %).
+ *
+ * - `before-shift`: green's scale for the first step at the new count; blue stays at 100 %.
+ * - `shifted`: TaskShareTraffic.setShare (green first; blue down only once green's tasks run).
+ * - `settled`, or green's scale is not the one the share gives at `previousDesired` (a shift is
+ *   settling; its check sets the scales for the count it reads): nothing is set.
+ */
+export async function keepShare(
+  taskSets: TaskSetScales,
+  target: Extract<TrafficTarget, { kind: 'task-share' }>,
+  inForce: ShareInForce,
+  previousDesired: number,
+): Promise<ShareKept> {
+  const traffic = new TaskShareTraffic(taskSets, target);
+  const before = await traffic.readShare();
+  const { percent } = inForce;
+  if (inForce.phase === 'settled') return { status: 'unchanged', percent, reading: before, why: `the deployment is at ${percent} %: ECS's counts are exact` };
+  const svc = await taskSets.describeService(target.cluster, target.service);
+  const green = svc.taskSets.find((t) => t.id === target.greenTaskSetId);
+  if (!green) return { status: 'unchanged', percent, reading: before, why: `green task set ${target.greenTaskSetId} is not there` };
+  const wasGreenScale = taskShare(previousDesired, percent).greenScale;
+  if (green.scalePercent !== wasGreenScale) {
+    return {
+      status: 'unchanged',
+      percent,
+      reading: before,
+      why: `green's scale is ${green.scalePercent} %, not the ${wasGreenScale} % of ${percent} % of ${previousDesired} tasks: a shift is settling and sets the scales for the new count`,
+    };
+  }
+  if (inForce.phase === 'before-shift') {
+    const want = taskShare(svc.desiredCount, percent).greenScale || scaleFor(svc.desiredCount, 1);
+    if (want !== green.scalePercent) await taskSets.updateScale(target.cluster, target.service, green.id, want);
+    const reading = await traffic.readShare();
+    const tasks = taskShare(svc.desiredCount, percent).greenTasks;
+    const computed = (reading.detail as { greenTasks: number }).greenTasks;
+    return computed === tasks
+      ? { status: 'verified', percent, reading }
+      : { status: 'pending', percent, reading, why: `green's scale ${want} % gives ${tasks} of ${svc.desiredCount} tasks, ECS computes ${computed}` };
+  }
+  await traffic.setShare(percent);
+  const v = await traffic.verify(percent);
+  return v.status === 'verified' ? { status: 'verified', percent, reading: v.reading } : { status: 'pending', percent, reading: v.reading, why: v.why };
 }
 
 /** The placeholder a metric's dimension value may hold; replaced by each side's version. */

@@ -23,7 +23,7 @@ import * as z from 'zod/mini';
 import { AppAutoScalingTargets } from '../aws/autoscaling.js';
 import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
 import { CloudWatchAlarms } from '../aws/cloudwatch.js';
-import { EcsServiceCapacity } from '../aws/ecs-capacity.js';
+import { EcsServiceCapacity, EcsTaskSetScales } from '../aws/ecs-capacity.js';
 import type { ScalingRuleConfig, ServiceConfig } from '../core/config.js';
 import { ConflictError, ValidationError } from '../core/errors.js';
 import { AlarmStateChangeEvent, parseEvent } from '../core/events.js';
@@ -38,7 +38,7 @@ import {
   SCALING_HISTORY_LENGTH,
 } from '../core/maintenance.js';
 import { isTerminal, LifecycleEvent } from '../core/model.js';
-import type { Alarms, Clock, DeploymentStore, EventPublisher, ScalableTargets, ScalingStateStore, ServiceCapacity } from '../core/ports.js';
+import type { Alarms, Clock, DeploymentStore, EventPublisher, ScalableTargets, ScalingStateStore, ServiceCapacity, TaskSetScales } from '../core/ports.js';
 import {
   decideScaling,
   nextScalingState,
@@ -48,6 +48,8 @@ import {
   ScheduledScalingInput,
   scalingAction,
 } from '../core/scaling.js';
+import { trafficKindOf } from '../core/services.js';
+import { keepShare, shareInForce } from '../core/traffic.js';
 import { parseOrThrow } from '../core/validation.js';
 import { publisherFor } from './shared/clients.js';
 import { storeFor } from './shared/store.js';
@@ -59,6 +61,8 @@ export interface ScaleDeps {
   readonly env: HandlerEnv;
   readonly clock: Clock;
   readonly capacity: ServiceCapacity;
+  /** A worker's task sets: their scales are set again for the share in force after a count change. */
+  readonly taskSets: TaskSetScales;
   readonly targets: ScalableTargets;
   readonly alarms: Alarms;
   readonly store: DeploymentStore;
@@ -126,7 +130,7 @@ export function createHandler(deps: ScaleDeps): Handler<unknown, ScaleResult> {
     const key = ruleKey(rule, index);
     const resourceId = ecsResourceId(svc.cluster, svc.service);
     const who = { service: svc.name, environment: svc.environment, resourceId };
-    let decided: { decision: ScalingDecision; action: MaintenanceAction; previous: ScalingState } | undefined;
+    let decided: { decision: ScalingDecision; action: MaintenanceAction; previous: ScalingState; inFlight?: string } | undefined;
     await withState(svc, async (state) => {
       const now = deps.clock.now();
       const [desired, target, busy] = await Promise.all([
@@ -158,10 +162,10 @@ export function createHandler(deps: ScaleDeps): Handler<unknown, ScaleResult> {
       // A deferral replaces the deferred action; a replay, or a newer change, clears it.
       const pending =
         decision.kind === 'defer' ? { set: deferred } : replay || outcome === MaintenanceOutcome.Done ? ('clear' as const) : ('keep' as const);
-      decided = { decision, action, previous: state };
+      decided = { decision, action, previous: state, ...(busy ? { inFlight: busy.deploymentId } : {}) };
       return { next: nextScalingState(state, action, decision, key, now, pending), result: action };
     });
-    const { decision, action, previous } = decided as NonNullable<typeof decided>;
+    const { decision, action, previous, inFlight } = decided as NonNullable<typeof decided>;
     try {
       if (decision.kind === 'scale') {
         await deps.capacity.setDesiredCount(svc.cluster, svc.service, decision.to);
@@ -186,8 +190,66 @@ export function createHandler(deps: ScaleDeps): Handler<unknown, ScaleResult> {
       await announce(failed).catch(() => undefined);
       throw e;
     }
-    await announce(action);
-    return action;
+    const changed = (decision.kind === 'scale' || decision.kind === 'set-bounds') && decision.to !== decision.from;
+    const kept = changed && inFlight !== undefined ? await keepWorkerShare(svc, inFlight, decision.from) : undefined;
+    const done = kept ? { ...action, reason: `${action.reason}; ${kept.sentence}`, detail: { ...action.detail, ...kept.detail } } : action;
+    await announce(done);
+    return done;
+  }
+
+  /**
+   * A worker with a deployment in flight: its task sets are percentages of the desired count and
+   * ECS rounds each up, so after a count change green's and blue's scales are set again for the
+   * share in force (functions/core/traffic.ts keepShare): green and blue tasks sum to the new count
+   * at the real share. A failure here is written on the action, not thrown: the count did change,
+   * and EventBridge's retry would scale a second time (the next shift sets the scales anyway).
+   */
+  async function keepWorkerShare(
+    svc: ServiceConfig,
+    deploymentId: string,
+    from: number,
+  ): Promise<{ sentence: string; detail: Record<string, string | number | boolean> } | undefined> {
+    // The schema-free test (config.ts's isWorkerService would bundle the configuration schema).
+    if (trafficKindOf(svc) !== 'task-share') return undefined;
+    const record = await deps.store.getDeployment(svc.name, svc.environment, deploymentId);
+    const greenTaskSetId = record?.green?.taskSetId;
+    if (record === undefined || isTerminal(record.status) || greenTaskSetId === undefined) {
+      return { sentence: `share of tasks: deployment ${deploymentId} has no green task set yet`, detail: { traffic: 'task-share', share: 'unchanged' } };
+    }
+    const inForce = shareInForce(record.timeline, record.plan);
+    try {
+      const kept = await keepShare(
+        deps.taskSets,
+        {
+          kind: 'task-share',
+          cluster: svc.cluster,
+          service: svc.service,
+          ...(record.blue?.taskSetId ? { blueTaskSetId: record.blue.taskSetId } : {}),
+          greenTaskSetId,
+        },
+        inForce,
+        from,
+      );
+      const r = kept.reading.detail as { desiredCount: number; greenTasks: number; blueTasks: number };
+      logger.info('share of tasks kept', { deploymentId, status: kept.status, percent: kept.percent, why: kept.why, reading: kept.reading.detail });
+      return {
+        sentence: `share of tasks (${inForce.phase} ${kept.percent} %) ${kept.status}: green ${r.greenTasks} / blue ${r.blueTasks} of ${r.desiredCount} (${kept.reading.greenPercent} % on green)${kept.why ? `: ${kept.why}` : ''}`,
+        detail: {
+          traffic: 'task-share',
+          share: kept.status,
+          percent: kept.percent,
+          achievedPercent: kept.reading.greenPercent,
+          greenTasks: r.greenTasks,
+          blueTasks: r.blueTasks,
+        },
+      };
+    } catch (e) {
+      logger.error('share of tasks not kept', { deploymentId, error: `${(e as Error).name}: ${(e as Error).message}` });
+      return {
+        sentence: `share of tasks not set again (${(e as Error).name}: ${(e as Error).message}); the next shift sets it`,
+        detail: { traffic: 'task-share', share: 'failed' },
+      };
+    }
   }
 
   async function onAlarm(raw: unknown): Promise<ScaleResult> {
@@ -323,10 +385,12 @@ export function createHandler(deps: ScaleDeps): Handler<unknown, ScaleResult> {
 }
 
 export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): ScaleDeps {
+  const ecs = makeClient(ECSClient, opts);
   return {
     env,
     clock,
-    capacity: new EcsServiceCapacity(makeClient(ECSClient, opts)),
+    capacity: new EcsServiceCapacity(ecs),
+    taskSets: new EcsTaskSetScales(ecs),
     targets: new AppAutoScalingTargets(makeClient(ApplicationAutoScalingClient, opts)),
     alarms: new CloudWatchAlarms(makeClient(CloudWatchClient, opts)),
     store: storeFor(opts, env),

@@ -15,6 +15,7 @@
  */
 import type { ServiceConfig } from '../../functions/core/config.js';
 import { findService } from '../../functions/core/services.js';
+import { sharePercent } from '../../functions/core/traffic.js';
 import type { TargetGroupWeight } from '../../functions/core/model.js';
 import type { ExecutionRecord, StateEventInfo, StateExitedInfo } from '../runner/index.js';
 import type { ProgressEvent, RehearsalContext, RunOptions, ScenarioTrace } from '../rehearsal.js';
@@ -56,6 +57,8 @@ export interface DeploymentView {
   blue?: string;
   green?: string;
   weights: TargetGroupWeight[];
+  /** A worker (no route): green's and blue's tasks as ECS computes them, and green's real share. */
+  share?: { greenTasks: number; blueTasks: number; percent: number };
   greenHealthy: number | null;
   greenTotal: number | null;
   alarms: Array<{ name: string; state: string }>;
@@ -352,7 +355,17 @@ export class LiveView {
       if (view.endedAt !== null) continue;
       const svc = this.serviceOf(view);
       if (!svc) continue;
-      try {
+      if (svc.listenerArn === undefined && svc.listenerRuleArn === undefined) {
+        // A worker: its share of tasks, green being the task set this deployment created.
+        try {
+          const sets = world.taskSets(svc.cluster, svc.service).filter((t) => t.status !== 'DRAINING');
+          const greenTasks = sets.filter((t) => t.externalId === view.deploymentId).reduce((n, t) => n + t.computedDesiredCount, 0);
+          const blueTasks = sets.filter((t) => t.externalId !== view.deploymentId).reduce((n, t) => n + t.computedDesiredCount, 0);
+          view.share = { greenTasks, blueTasks, percent: sharePercent(greenTasks, blueTasks) };
+        } catch {
+          // Not in this world (an --endpoint run).
+        }
+      } else try {
         view.weights = world.weights(svc.listenerRuleArn ?? (svc.listenerArn as string));
       } catch {
         // Not in this world (an --endpoint run): keep what progress events said.
@@ -399,7 +412,7 @@ export class LiveView {
     const after = this.weightsText(view);
     const before = this.printedWeights.get(view.deploymentId);
     if (before === undefined) this.printedWeights.set(view.deploymentId, after);
-    else if (this.mode === 'plain' && after !== before && view.weights.length > 0) {
+    else if (this.mode === 'plain' && after !== before && (view.weights.length > 0 || view.share)) {
       this.printedWeights.set(view.deploymentId, after);
       this.line(info.at, view, `traffic ${after}`);
     }
@@ -429,6 +442,7 @@ export class LiveView {
   }
 
   private weightsText(view: DeploymentView): string {
+    if (view.share) return `blue ${100 - view.share.percent} / green ${view.share.percent} (tasks: blue ${view.share.blueTasks} / green ${view.share.greenTasks})`;
     if (view.weights.length === 0) return '';
     const w = (tg: string | undefined) => view.weights.find((x) => x.targetGroupArn === tg)?.weight ?? 0;
     return view.blue ? `blue ${w(view.blue)} / green ${w(view.green)}` : view.weights.map((x) => x.weight).join(' / ');
@@ -468,8 +482,8 @@ export class LiveView {
     for (const [id, text] of this.releases) lines.push(`${p('release', ANSI.bold)} ${id}  ${text.startsWith('waits') ? p(text, ANSI.yellow) : text}`);
     for (const view of this.deployments.values()) {
       const w = (tg: string | undefined) => view.weights.find((x) => x.targetGroupArn === tg)?.weight ?? 0;
-      const blueW = view.blue ? w(view.blue) : 100;
-      const greenW = view.green ? w(view.green) : 0;
+      const blueW = view.share ? 100 - view.share.percent : view.blue ? w(view.blue) : 100;
+      const greenW = view.share ? view.share.percent : view.green ? w(view.green) : 0;
       const cells = Math.max(20, Math.min(50, width - 40));
       const bar = weightsBar(blueW, cells);
       const statusTone = view.status === 'SUCCEEDED' ? ANSI.green : view.status === 'IN_PROGRESS' ? ANSI.yellow : ANSI.red;
@@ -479,7 +493,7 @@ export class LiveView {
       const since = view.endedAt === null ? p(`  (for ${clockText(this.nowMs - view.stepSince)})`, ANSI.dim) : '';
       lines.push(`  step     ${view.step.startsWith('ROLLING') ? p(view.step, ANSI.red, ANSI.bold) : view.step}${since}`);
       lines.push(
-        `  traffic  ${p('blue', ANSI.blue)} ${p('█'.repeat(bar.blue), ANSI.blue)}${p((this.color ? '█' : '░').repeat(bar.green), ANSI.green)} ${p('green', ANSI.green)}  ${String(blueW).padStart(3)} / ${greenW}`,
+        `  traffic  ${p('blue', ANSI.blue)} ${p('█'.repeat(bar.blue), ANSI.blue)}${p((this.color ? '█' : '░').repeat(bar.green), ANSI.green)} ${p('green', ANSI.green)}  ${String(blueW).padStart(3)} / ${greenW}${view.share ? `  (tasks ${view.share.blueTasks} / ${view.share.greenTasks})` : ''}`,
       );
       const health = view.greenHealthy === null ? '—' : `${view.greenHealthy}/${view.greenTotal ?? '?'} targets healthy`;
       lines.push(`  green    ${health}`);

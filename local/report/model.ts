@@ -167,6 +167,18 @@ function weightsText(weights: unknown, blue: string | null, green: string | null
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
 
+/**
+ * A worker's share of tasks as an entry records it (traffic `task-share`: `achievedPercent` and the
+ * `tasks` read back), or '' for an entry without one: `green 1 / blue 1 of 2 tasks: 50 % on green`.
+ * The share is the real one ECS computes (1 task of 2 is 50 % whatever the step asked).
+ */
+export function shareText(d: Record<string, unknown>): string {
+  if (typeof d.achievedPercent !== 'number') return '';
+  const t = (d.tasks ?? {}) as { greenTasks?: number; blueTasks?: number; desiredCount?: number };
+  const counts = t.greenTasks !== undefined && t.blueTasks !== undefined ? `green ${t.greenTasks} / blue ${t.blueTasks}${t.desiredCount !== undefined ? ` of ${t.desiredCount}` : ''} tasks: ` : '';
+  return `${counts}${d.achievedPercent} % on green`;
+}
+
 /** One timeline entry as a table row (every kind a handler writes, and a generic fallback). */
 export function stepRow(entry: TimelineEntry, blue: string | null, green: string | null): StepRow {
   const at = Date.parse(entry.at);
@@ -188,7 +200,10 @@ export function stepRow(entry: TimelineEntry, blue: string | null, green: string
         ? { at, kind: entry.kind, title: 'Green healthy', detail: `${str(d.healthy)}/${str(d.required)} healthy targets`, tone: 'ok' }
         : { at, kind: entry.kind, title: 'Green task set created', detail: `scale ${str(d.scalePercent)} %`, tone: 'info' };
     case 'shift':
-      return { at, kind: entry.kind, title: `Shift to ${str(d.percent)} %`, detail: weightsText(d.weights, blue, green), tone: 'info' };
+      // A worker's step: the title says the share achieved, the detail what the step asked.
+      return typeof d.achievedPercent === 'number'
+        ? { at, kind: entry.kind, title: `Shift to ${d.achievedPercent} % of tasks`, detail: `${shareText(d)} (step ${str(d.percent)} %)`, tone: 'info' }
+        : { at, kind: entry.kind, title: `Shift to ${str(d.percent)} %`, detail: weightsText(d.weights, blue, green), tone: 'info' };
     case 'bake': {
       const step = d.step as { seconds?: number } | undefined;
       return { at, kind: entry.kind, title: 'Bake', detail: step?.seconds !== undefined ? `${step.seconds} s, alarms armed` : '', tone: 'info' };
@@ -210,7 +225,7 @@ export function stepRow(entry: TimelineEntry, blue: string | null, green: string
         at,
         kind: entry.kind,
         title: 'Rollback: traffic back on blue',
-        detail: [weightsText(d.weights, blue, green), reason?.code].filter(Boolean).join('; '),
+        detail: [weightsText(d.weights, blue, green), shareText(d), reason?.code].filter(Boolean).join('; '),
         tone: 'bad',
       };
     case 'promote':
@@ -281,13 +296,17 @@ function markersFrom(record: DeploymentRecord, blue: string | null, green: strin
     const d = (entry.detail ?? {}) as Record<string, unknown>;
     switch (entry.kind) {
       case 'shift':
-        out.push({
-          kind: MarkerKind.shift,
-          at,
-          label: `${str(d.percent)} %`,
-          detail: `Shift: ${weightsText(d.weights, blue, green)}`,
-          data: { percent: str(d.percent) },
-        });
+        out.push(
+          typeof d.achievedPercent === 'number'
+            ? {
+                kind: MarkerKind.shift,
+                at,
+                label: `${d.achievedPercent} %`,
+                detail: `Shift: ${shareText(d)} (step ${str(d.percent)} %)`,
+                data: { percent: String(d.achievedPercent), step: str(d.percent) },
+              }
+            : { kind: MarkerKind.shift, at, label: `${str(d.percent)} %`, detail: `Shift: ${weightsText(d.weights, blue, green)}`, data: { percent: str(d.percent) } },
+        );
         break;
       case 'analysis': {
         const verdict = str(d.verdict ?? d.kind);
@@ -332,6 +351,22 @@ function greenWeightSeries(trace: ScenarioTrace, record: { service: string; envi
   for (const w of ws) {
     if (w.at <= from || w.at > to) continue;
     points.push({ at: w.at, percent: weightOf(w.weights, green) });
+  }
+  return points;
+}
+
+/**
+ * A worker's share of tasks on green through [from, to], from its timeline (no route to read
+ * weights from): 0 before the first shift, then each shift's and the rollback's `achievedPercent`.
+ */
+function greenShareSeries(record: DeploymentRecord, from: number, to: number) {
+  const points = [{ at: from, percent: 0 }];
+  for (const e of record.timeline) {
+    const p = e.detail?.achievedPercent;
+    const at = Date.parse(e.at);
+    if (typeof p !== 'number') continue;
+    if (at <= from) points[0] = { at: from, percent: p };
+    else if (at <= to) points.push({ at, percent: p });
   }
   return points;
 }
@@ -395,7 +430,11 @@ export function buildReport(trace: ScenarioTrace, meta: { description?: string }
       windowEndMs,
       blueTargetGroup: blue,
       greenTargetGroup: green,
-      greenWeight: record && green ? greenWeightSeries(trace, record, green, windowStartMs, windowEndMs) : [],
+      greenWeight: record && green
+        ? greenWeightSeries(trace, record, green, windowStartMs, windowEndMs)
+        : record?.timeline.some((e) => typeof e.detail?.achievedPercent === 'number')
+          ? greenShareSeries(record, windowStartMs, windowEndMs)
+          : [],
       targetGroups,
       markers,
       steps: record ? record.timeline.map((e) => stepRow(e, blue, green)) : [],

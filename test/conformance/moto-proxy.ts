@@ -41,7 +41,18 @@
  *    set's revision so that the computed count runs. moto also moves a task's lastStatus one step
  *    toward STOPPED (DEACTIVATING, STOPPING ...) each time it is described, desiredStatus still
  *    RUNNING; ECS keeps a task set's task RUNNING until it is stopped. DescribeTasks reports the
- *    task-set tasks the proxy keeps as RUNNING while their desiredStatus is RUNNING.
+ *    task-set tasks the proxy keeps as RUNNING while their desiredStatus is RUNNING. A task set with
+ *    no load balancer (a worker's) has its tasks kept the same way, with no targets.
+ * 10. Task-set tasks as ECS starts and stops them: moto starts a new task set's first tasks with
+ *    `startedBy` = the account id; ECS sets startedBy to the id of the task set (`ecs-svc/...`) that
+ *    started the task (ECS API reference, Task: startedBy "If the task is started by an Amazon ECS
+ *    service, the startedBy parameter contains the deployment ID of that service"), which is what
+ *    ListTasks `startedBy` filters on. A task the scheduler stops when its task set is scaled in is
+ *    STOPPED with stopCode `ServiceSchedulerInitiated` (ECS API reference, Task: stopCode) and a
+ *    "Scaling activity initiated by (deployment ecs-svc/...)" stoppedReason; moto's StopTask (how the
+ *    proxy stops them) leaves stopCode out. The proxy answers ListTasks by a task-set id from the
+ *    tasks it keeps and stopped for that task set (moto filtering desiredStatus), and DescribeTasks
+ *    with their startedBy and, for the ones it stopped, that stopCode.
  * It also counts the calls by operation, for tests that assert what reached "AWS".
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -109,7 +120,7 @@ function withForwardConfig(res: Forwarded): Forwarded {
 export async function startMotoProxy(motoEndpoint: string): Promise<MotoProxy> {
   const calls: MotoProxy['calls'] = [];
   /** Registered targets per task-set ARN (the gap-2 bookkeeping). */
-  const registered = new Map<string, { targetGroupArn: string; port: number; ips: string[]; tasks: string[] }>();
+  const registered = new Map<string, { taskSetId?: string; targetGroupArn?: string; port: number; ips: string[]; tasks: string[]; stopped: string[] }>();
   let nextIp = 0;
 
   // One request at a time to moto: its backends are not safe under concurrent requests (an
@@ -192,10 +203,19 @@ export async function startMotoProxy(motoEndpoint: string): Promise<MotoProxy> {
   /** Make the task set's registered targets (gap 2) and running tasks (gap 9) match its computed count. */
   const syncTargets = async (headers: IncomingHttpHeaders, ts: TaskSetJson, count: number, adopt?: readonly string[]) => {
     const lb = ts.loadBalancers?.[0];
-    if (!ts.taskSetArn || !lb?.targetGroupArn) return;
-    const entry = registered.get(ts.taskSetArn) ?? { targetGroupArn: lb.targetGroupArn, port: lb.containerPort ?? 80, ips: [], tasks: [] };
+    if (!ts.taskSetArn) return;
+    const entry = registered.get(ts.taskSetArn) ?? {
+      ...(ts.id ? { taskSetId: ts.id } : {}),
+      ...(lb?.targetGroupArn ? { targetGroupArn: lb.targetGroupArn } : {}),
+      port: lb?.containerPort ?? 80,
+      ips: [],
+      tasks: [],
+      stopped: [],
+    };
     registered.set(ts.taskSetArn, entry);
-    if (entry.ips.length < count) {
+    if (!entry.targetGroupArn) {
+      // A task set with no load balancer (gap 9): its tasks only.
+    } else if (entry.ips.length < count) {
       const add = Array.from({ length: count - entry.ips.length }, () => {
         nextIp += 1;
         return `10.0.${100 + Math.floor(nextIp / 250)}.${nextIp % 250}`;
@@ -232,7 +252,9 @@ export async function startMotoProxy(motoEndpoint: string): Promise<MotoProxy> {
       }
     } else if (entry.tasks.length > count) {
       for (const task of entry.tasks.splice(count)) {
-        await ecs(headers, 'StopTask', { cluster: ts.clusterArn, task, reason: `Scaling down task set ${ts.id ?? ''}` });
+        // Gap 10: the reason ECS's scheduler gives (the stopCode is added in DescribeTasks).
+        await ecs(headers, 'StopTask', { cluster: ts.clusterArn, task, reason: `Scaling activity initiated by (deployment ${ts.id ?? ''})` });
+        entry.stopped.push(task);
       }
     }
   };
@@ -275,6 +297,16 @@ export async function startMotoProxy(motoEndpoint: string): Promise<MotoProxy> {
       const refused = await refusedTaskSet(headers, input);
       if (refused) return refused;
       tasksBefore = new Set(await runningTasksOf(headers, input.cluster, input.taskDefinition));
+    }
+    if (op === 'ListTasks' && typeof input.startedBy === 'string') {
+      const entry = [...registered.values()].find((e) => e.taskSetId === input.startedBy);
+      if (entry) {
+        // Gap 10: the tasks of a task set are the ones it started (moto's startedBy is the account id).
+        const { startedBy: _, ...rest } = input;
+        const mine = new Set([...entry.tasks, ...entry.stopped]);
+        const listed = ((await ecs(headers, 'ListTasks', rest)).taskArns as string[] | undefined) ?? [];
+        return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify({ taskArns: listed.filter((t) => mine.has(t)) }) };
+      }
     }
     let res = taskSetNotFound(await forward(method, url, headers, JSON.stringify(input)));
     if (op === 'UpdateTaskSet' && res.status === 500) {
@@ -321,8 +353,17 @@ export async function startMotoProxy(motoEndpoint: string): Promise<MotoProxy> {
     }
     if (op === 'DescribeTasks') {
       const kept = new Set([...registered.values()].flatMap((e) => e.tasks));
-      const out = JSON.parse(res.body) as { tasks?: Array<{ taskArn?: string; lastStatus?: string; desiredStatus?: string }> };
-      for (const t of out.tasks ?? []) if (t.taskArn && kept.has(t.taskArn) && t.desiredStatus === 'RUNNING') t.lastStatus = 'RUNNING';
+      const stopped = new Set([...registered.values()].flatMap((e) => e.stopped));
+      const startedBy = new Map([...registered.values()].flatMap((e) => (e.taskSetId ? [...e.tasks, ...e.stopped].map((t) => [t, e.taskSetId as string] as const) : [])));
+      const out = JSON.parse(res.body) as { tasks?: Array<{ taskArn?: string; lastStatus?: string; desiredStatus?: string; startedBy?: string; stopCode?: string }> };
+      for (const t of out.tasks ?? []) {
+        if (!t.taskArn) continue;
+        if (kept.has(t.taskArn) && t.desiredStatus === 'RUNNING') t.lastStatus = 'RUNNING';
+        // Gap 10: who started the task, and how the scheduler stopped it.
+        const by = startedBy.get(t.taskArn);
+        if (by) t.startedBy = by;
+        if (stopped.has(t.taskArn) && t.desiredStatus === 'STOPPED') t.stopCode = 'ServiceSchedulerInitiated';
+      }
       return { ...res, body: JSON.stringify(out) };
     }
     if (op === 'DescribeTaskSets') {

@@ -485,6 +485,78 @@ export async function scanImage(
   if (!res.ok) throw new Error(`moto scan-finding-results failed: ${res.status}`);
 }
 
+/** A worker (issue #18): an EXTERNAL-controller service with no load balancer, one task set at 100 %. */
+export interface MotoWorkerService {
+  readonly cluster: string;
+  readonly service: string;
+  readonly desiredCount: number;
+  readonly containerName: string;
+  readonly taskDefinitionArn: string;
+  readonly taskSetId: string;
+}
+
+/**
+ * A worker service as a user would have it before Cutover: a revision whose container has no port
+ * mapping and CUTOVER_VERSION `initial` in its environment, the service with desiredCount tasks and
+ * no load balancer, and its first task set (no loadBalancers) PRIMARY at 100 %.
+ */
+export async function createWorkerService(
+  c: MotoClients,
+  region: string,
+  network: Network,
+  spec: { readonly name: string; readonly cluster: string; readonly repository: string; readonly digest: string; readonly desiredCount?: number },
+): Promise<MotoWorkerService> {
+  const containerName = 'worker';
+  const desiredCount = spec.desiredCount ?? 3;
+  await c.ecs.send(new CreateClusterCommand({ clusterName: spec.cluster }));
+  const td = (
+    await c.ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: spec.name,
+        taskRoleArn: `arn:aws:iam::${ACCOUNT}:role/${spec.name}-task`,
+        executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/${spec.name}-execution`,
+        networkMode: 'awsvpc',
+        requiresCompatibilities: ['FARGATE'],
+        cpu: '256',
+        memory: '512',
+        containerDefinitions: [
+          {
+            name: containerName,
+            image: `${ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${spec.repository}@${spec.digest}`,
+            essential: true,
+            // The moto gap of createService: a container needs memory or memoryReservation for a scale above 0.
+            memoryReservation: 256,
+            environment: [
+              { name: 'CUTOVER_VERSION', value: 'initial' },
+              { name: 'CUTOVER_COLOR', value: 'blue' },
+            ],
+          },
+        ],
+      }),
+    )
+  ).taskDefinition;
+  if (!td?.taskDefinitionArn) throw new Error('RegisterTaskDefinition returned no task definition');
+  await c.ecs.send(new CreateServiceCommand({ cluster: spec.cluster, serviceName: spec.name, desiredCount, deploymentController: { type: 'EXTERNAL' } }));
+  const ts = (
+    await c.ecs.send(
+      new CreateTaskSetCommand({
+        cluster: spec.cluster,
+        service: spec.name,
+        taskDefinition: td.taskDefinitionArn,
+        externalId: 'initial',
+        launchType: 'FARGATE',
+        networkConfiguration: {
+          awsvpcConfiguration: { subnets: [...network.subnetIds], securityGroups: [network.securityGroupId], assignPublicIp: 'DISABLED' },
+        },
+        scale: { unit: 'PERCENT', value: 100 },
+      }),
+    )
+  ).taskSet;
+  if (!ts?.taskSetArn || !ts.id) throw new Error('CreateTaskSet returned no task set');
+  await c.ecs.send(new UpdateServicePrimaryTaskSetCommand({ cluster: spec.cluster, service: spec.name, primaryTaskSet: ts.taskSetArn }));
+  return { cluster: spec.cluster, service: spec.name, desiredCount, containerName, taskDefinitionArn: td.taskDefinitionArn, taskSetId: ts.id };
+}
+
 export async function createEventBus(c: MotoClients, name: string): Promise<void> {
   await c.events.send(new CreateEventBusCommand({ Name: name }));
 }

@@ -126,7 +126,7 @@ function scenarioFile(name: string, built: Built, strategy: Strategy, timeline: 
 const push = (built: Built, repository: string, at = 10) => ({ at, kind: 'push', repository, digest: built.digests[repository]![1]!, tag: 'v2' });
 
 interface Summary {
-  deployments: Array<{ service: string; status: string; reasonCode?: string; reason?: string }>;
+  deployments: Array<{ deploymentId: string; service: string; status: string; reasonCode?: string; reason?: string }>;
   invariantViolations: string[];
 }
 
@@ -174,8 +174,11 @@ async function revisionsOf(built: Built, family: string) {
   return out;
 }
 
-/** Revision 2 is revision 1 with only the container's image replaced by the pushed digest. */
-async function expectRevisionCopiedWithImage(built: Built, s: MotoService) {
+/**
+ * Revision 2 is revision 1 with the container's image replaced by the pushed digest and
+ * CUTOVER_VERSION (the deployment id) and CUTOVER_COLOR (green) added to its environment (issue #18).
+ */
+async function expectRevisionCopiedWithImage(built: Built, s: MotoService, summary: Summary) {
   const revs = await revisionsOf(built, s.family);
   expect(revs.map((r) => r.td?.revision)).toEqual([1, 2]);
   const [one, two] = revs;
@@ -185,7 +188,13 @@ async function expectRevisionCopiedWithImage(built: Built, s: MotoService) {
   expect(c2.image).toBe(image);
   expect(c2.secrets).toEqual(c1.secrets);
   expect(c2.secrets?.length).toBe(2);
-  expect(c2.environment).toEqual(c1.environment);
+  const deploymentId = summary.deployments.find((d) => d.service === s.service)?.deploymentId;
+  expect(deploymentId).toMatch(new RegExp(`^${s.service}-production-`));
+  expect(c2.environment).toEqual([
+    ...(c1.environment ?? []),
+    { name: 'CUTOVER_VERSION', value: deploymentId },
+    { name: 'CUTOVER_COLOR', value: 'green' },
+  ]);
   expect(two!.td!.taskRoleArn).toBe(one!.td!.taskRoleArn);
   expect(two!.td!.executionRoleArn).toBe(one!.td!.executionRoleArn);
   expect(two!.tags).toEqual(one!.tags);
@@ -200,7 +209,7 @@ describe.concurrent('cutover simulate --endpoint on moto', () => {
     const summary = await simulate(scenarioFile('canary-rule', built, { type: 'canary', percent: 10, bakeSeconds: 300 }, [push(built, 'shop/api')]));
 
     expect(summary.deployments).toEqual([expect.objectContaining({ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' })]);
-    const revision2 = await expectRevisionCopiedWithImage(built, s);
+    const revision2 = await expectRevisionCopiedWithImage(built, s, summary);
     expect(await weightsOf(built, s)).toEqual({ [s.targetGroupArns[0]]: 0, [s.targetGroupArns[1]]: 100 });
     expect(await taskSetsOf(built, s)).toEqual([{ status: 'PRIMARY', taskDefinition: revision2, targetGroupArn: s.targetGroupArns[1], scale: 100 }]);
     // The rule's stickiness and conditions are kept.
@@ -219,7 +228,7 @@ describe.concurrent('cutover simulate --endpoint on moto', () => {
     const summary = await simulate(scenarioFile('steps-listener', built, steps, [push(built, 'shop/web')]));
 
     expect(summary.deployments).toEqual([expect.objectContaining({ service: 'web', status: 'SUCCEEDED', reasonCode: 'Promoted' })]);
-    const revision2 = await expectRevisionCopiedWithImage(built, s);
+    const revision2 = await expectRevisionCopiedWithImage(built, s, summary);
     expect(await weightsOf(built, s)).toEqual({ [s.targetGroupArns[0]]: 0, [s.targetGroupArns[1]]: 100 });
     expect(await taskSetsOf(built, s)).toEqual([{ status: 'PRIMARY', taskDefinition: revision2, targetGroupArn: s.targetGroupArns[1], scale: 100 }]);
     // Four shifts forward (and no rollback).
@@ -270,7 +279,7 @@ describe.concurrent('cutover simulate --endpoint on moto', () => {
     const summary = await simulate(scenarioFile('first-deployment', built, { type: 'canary', percent: 10, bakeSeconds: 300 }, [push(built, 'shop/new')]));
 
     expect(summary.deployments).toEqual([expect.objectContaining({ service: 'new', status: 'SUCCEEDED' })]);
-    const revision2 = await expectRevisionCopiedWithImage(built, s);
+    const revision2 = await expectRevisionCopiedWithImage(built, s, summary);
     expect(await taskSetsOf(built, s)).toEqual([{ status: 'PRIMARY', taskDefinition: revision2, targetGroupArn: s.targetGroupArns[0], scale: 100 }]);
     expect(await weightsOf(built, s)).toEqual({ [s.targetGroupArns[0]]: 100, [s.targetGroupArns[1]]: 0 });
   });
@@ -283,7 +292,7 @@ describe.concurrent('cutover simulate --endpoint on moto', () => {
     const summary = await simulate(scenarioFile('blue-only', built, { type: 'canary', percent: 10, bakeSeconds: 300 }, [push(built, 'shop/solo')]));
 
     expect(summary.deployments).toEqual([expect.objectContaining({ service: 'solo', status: 'SUCCEEDED', reasonCode: 'Promoted' })]);
-    const revision2 = await expectRevisionCopiedWithImage(built, s);
+    const revision2 = await expectRevisionCopiedWithImage(built, s, summary);
     expect(await weightsOf(built, s)).toEqual({ [s.targetGroupArns[0]]: 0, [s.targetGroupArns[1]]: 100 });
     expect(await taskSetsOf(built, s)).toEqual([{ status: 'PRIMARY', taskDefinition: revision2, targetGroupArn: s.targetGroupArns[1], scale: 100 }]);
   });
@@ -301,7 +310,7 @@ describe.concurrent('cutover simulate --endpoint on moto', () => {
       ['orders', 'SUCCEEDED'],
     ]);
     for (const s of built.services) {
-      const revision2 = await expectRevisionCopiedWithImage(built, s);
+      const revision2 = await expectRevisionCopiedWithImage(built, s, summary);
       expect(await weightsOf(built, s)).toEqual({ [s.targetGroupArns[0]]: 0, [s.targetGroupArns[1]]: 100 });
       expect(await taskSetsOf(built, s)).toEqual([{ status: 'PRIMARY', taskDefinition: revision2, targetGroupArn: s.targetGroupArns[1], scale: 100 }]);
     }

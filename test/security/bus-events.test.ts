@@ -12,7 +12,7 @@ import type { DeploymentRecord } from '../../functions/core/model.js';
 import type { ScalableTargetInfo, ScalableTargets, ServiceCapacity } from '../../functions/core/ports.js';
 import { createHandler, type ScaleResult } from '../../functions/handlers/scale.js';
 import { dynaliteClient, freshStoreTable, type RunningDynalite, startDynalite } from '../helpers/dynalite.js';
-import { ACCOUNT, CLUSTER, ECS_SERVICE, FakeAlarms, FakeEvents, ManualClock, REGION, T0, testConfig, testEnv } from '../helpers/fakes.js';
+import { ACCOUNT, CLUSTER, ECS_SERVICE, FakeAlarms, FakeEvents, FakeTaskSets, ManualClock, REGION, T0, testConfig, testEnv } from '../helpers/fakes.js';
 
 class Capacity implements ServiceCapacity {
   desired = 4;
@@ -60,6 +60,7 @@ beforeEach(async () => {
     env: testEnv(testConfig({ web: { scaling: { minCount: 2, maxCount: 8, targetCpuPercent: 60, rules: [] } } })),
     clock,
     capacity: new Capacity(),
+    taskSets: new FakeTaskSets(clock),
     targets,
     alarms: new FakeAlarms(),
     store,
