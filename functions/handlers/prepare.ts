@@ -74,6 +74,33 @@ function watchedAlarms(svc: ServiceConfig, state: DeployState): string[] {
   return isRollback(state) ? [] : [...svc.alarms];
 }
 
+/** The plan: one shift to 100 % for a first deployment or a rollback, else the configured steps (`steps`). */
+function planFor(state: DeployState, firstDeployment: boolean, steps: () => DeployContext['plan']): DeployContext['plan'] {
+  if (firstDeployment) return { strategy: 'first-deployment', steps: [{ kind: 'shift' as const, percent: 100 }] };
+  return isRollback(state) ? ROLLBACK_PLAN : steps();
+}
+
+/** What a deployment's context holds whatever its traffic shape (ALB weights or share of tasks). */
+function commonContext(
+  svc: ServiceConfig,
+  state: DeployState,
+  at: { readonly plan: DeployContext['plan']; readonly firstDeployment: boolean; readonly desiredCount: number; readonly now: number },
+) {
+  return {
+    firstDeployment: at.firstDeployment,
+    plan: at.plan,
+    capacity: svc.capacity,
+    desiredCount: at.desiredCount,
+    healthTimeoutSeconds: svc.healthTimeoutSeconds,
+    terminationWaitSeconds: at.firstDeployment ? 0 : svc.terminationWaitSeconds,
+    alarmNames: watchedAlarms(svc, state),
+    analysis: svc.analysis,
+    image: state.request.image as DeployContext['image'],
+    startedAt: new Date(at.now).toISOString(),
+    ...(gatesOf(svc) ? { gates: gatesOf(svc) } : {}),
+  };
+}
+
 export function routeOf(svc: ServiceConfig): Route {
   return svc.listenerRuleArn ? { kind: 'rule', arn: svc.listenerRuleArn } : { kind: 'listener', arn: svc.listenerArn as string };
 }
@@ -275,28 +302,14 @@ async function inspectWorker(deps: PrepareDeps, state: DeployState, svc: Service
     const version = revision?.containers.find((c) => c.name === svc.containerName)?.environment?.CUTOVER_VERSION;
     blue = { taskSetId: primary.id, taskSetArn: primary.arn, taskDefinitionArn: primary.taskDefinitionArn, ...(version ? { version } : {}) };
   }
-  const plan = firstDeployment
-    ? { strategy: 'first-deployment', steps: [{ kind: 'shift' as const, percent: 100 }] }
-    : isRollback(state)
-      ? ROLLBACK_PLAN
-      : workerPlan(planSteps(svc.strategy));
+  const plan = planFor(state, firstDeployment, () => workerPlan(planSteps(svc.strategy)));
   const ctx: DeployContext = {
     cluster: svc.cluster,
     ecsService: svc.service,
     containerName: svc.containerName,
     traffic: 'task-share',
     ...(blue ? { blue } : {}),
-    firstDeployment,
-    plan,
-    capacity: svc.capacity,
-    desiredCount: service.desiredCount,
-    healthTimeoutSeconds: svc.healthTimeoutSeconds,
-    terminationWaitSeconds: firstDeployment ? 0 : svc.terminationWaitSeconds,
-    alarmNames: watchedAlarms(svc, state),
-    analysis: svc.analysis,
-    image: state.request.image as DeployContext['image'],
-    startedAt: new Date(now).toISOString(),
-    ...(gatesOf(svc) ? { gates: gatesOf(svc) } : {}),
+    ...commonContext(svc, state, { plan, firstDeployment, desiredCount: service.desiredCount, now }),
   };
   await deps.store.updateDeployment(name, environment, deploymentId, {
     status: DeploymentStatus.IN_PROGRESS,
@@ -363,11 +376,7 @@ async function inspect(deps: PrepareDeps, state: DeployState): Promise<DeploySta
     : undefined;
   // First deployment: green goes on the target group the listener already sends everything to.
   const greenTargetGroupArn = firstDeployment ? live.blue : live.green;
-  const plan = firstDeployment
-    ? { strategy: 'first-deployment', steps: [{ kind: 'shift' as const, percent: 100 }] }
-    : isRollback(state)
-      ? ROLLBACK_PLAN
-      : planSteps(svc.strategy);
+  const plan = planFor(state, firstDeployment, () => planSteps(svc.strategy));
   const ctx: DeployContext = {
     cluster: svc.cluster,
     ecsService: svc.service,
@@ -377,18 +386,8 @@ async function inspect(deps: PrepareDeps, state: DeployState): Promise<DeploySta
     targetGroupArns,
     ...(blue ? { blue } : {}),
     greenTargetGroupArn,
-    firstDeployment,
-    plan,
-    capacity: svc.capacity,
-    desiredCount: service.desiredCount,
-    healthTimeoutSeconds: svc.healthTimeoutSeconds,
-    terminationWaitSeconds: firstDeployment ? 0 : svc.terminationWaitSeconds,
-    alarmNames: watchedAlarms(svc, state),
-    analysis: svc.analysis,
     loadBalancerDimension: loadBalancerDimension(route.arn),
-    image: state.request.image as DeployContext['image'],
-    startedAt: new Date(now).toISOString(),
-    ...(gatesOf(svc) ? { gates: gatesOf(svc) } : {}),
+    ...commonContext(svc, state, { plan, firstDeployment, desiredCount: service.desiredCount, now }),
   };
   const { service: name, environment, deploymentId } = state.request;
   await deps.store.updateDeployment(name, environment, deploymentId, {

@@ -561,8 +561,8 @@ export class CloudWatchWorld {
     };
   }
 
-  private metricAlarmView(a: MetricAlarmRec): MetricAlarm {
-    const i = a.input;
+  /** What DescribeAlarms answers for every alarm type: name, ARN, actions and state. */
+  private alarmHeaderView(a: AlarmBase) {
     return {
       AlarmName: a.name,
       AlarmArn: a.arn,
@@ -576,6 +576,13 @@ export class CloudWatchWorld {
       StateReason: a.state.reason,
       ...(a.state.reasonData !== undefined ? { StateReasonData: a.state.reasonData } : {}),
       StateUpdatedTimestamp: new Date(a.state.updatedAt),
+    };
+  }
+
+  private metricAlarmView(a: MetricAlarmRec): MetricAlarm {
+    const i = a.input;
+    return {
+      ...this.alarmHeaderView(a),
       ...(i.MetricName !== undefined ? { MetricName: i.MetricName } : {}),
       ...(i.Namespace !== undefined ? { Namespace: i.Namespace } : {}),
       ...(i.Statistic !== undefined ? { Statistic: i.Statistic } : {}),
@@ -594,20 +601,7 @@ export class CloudWatchWorld {
   }
 
   private logAlarmView(a: LogAlarmRec): LogAlarm {
-    return {
-      AlarmName: a.name,
-      AlarmArn: a.arn,
-      ...(a.description ? { AlarmDescription: a.description } : {}),
-      AlarmConfigurationUpdatedTimestamp: new Date(a.configUpdatedAt),
-      ActionsEnabled: a.actionsEnabled,
-      OKActions: [...a.okActions],
-      AlarmActions: [...a.alarmActions],
-      InsufficientDataActions: [...a.insufficientDataActions],
-      StateValue: a.state.value,
-      StateReason: a.state.reason,
-      ...(a.state.reasonData !== undefined ? { StateReasonData: a.state.reasonData } : {}),
-      StateUpdatedTimestamp: new Date(a.state.updatedAt),
-    };
+    return this.alarmHeaderView(a);
   }
 
   /** A log alarm (world-facing: seeding). Its state starts INSUFFICIENT_DATA and moves by setState. */
@@ -629,22 +623,7 @@ export class CloudWatchWorld {
   }
 
   private compositeAlarmView(a: CompositeAlarmRec): CompositeAlarm {
-    return {
-      ActionsEnabled: a.actionsEnabled,
-      AlarmActions: [...a.alarmActions],
-      AlarmArn: a.arn,
-      AlarmConfigurationUpdatedTimestamp: new Date(a.configUpdatedAt),
-      ...(a.description ? { AlarmDescription: a.description } : {}),
-      AlarmName: a.name,
-      AlarmRule: a.rule,
-      InsufficientDataActions: [...a.insufficientDataActions],
-      OKActions: [...a.okActions],
-      StateReason: a.state.reason,
-      ...(a.state.reasonData !== undefined ? { StateReasonData: a.state.reasonData } : {}),
-      StateUpdatedTimestamp: new Date(a.state.updatedAt),
-      StateValue: a.state.value,
-      StateTransitionedTimestamp: new Date(a.state.at),
-    };
+    return { ...this.alarmHeaderView(a), AlarmRule: a.rule, StateTransitionedTimestamp: new Date(a.state.at) };
   }
 
   describeAlarms(i: DescribeAlarmsCommandInput): Out<DescribeAlarmsCommandOutput> {
