@@ -257,6 +257,11 @@ export class ControlPlane extends Construct {
   readonly observability: CutoverObservability;
   /** The only principals the bus policy lets put events on Cutover's bus (besides AWS services). */
   readonly busPublisherRoleArns: readonly string[];
+  /**
+   * The role ECS assumes to invoke Cutover's lifecycle hook in a native deployment (issue #17):
+   * trusted by ecs.amazonaws.com, `lambda:InvokeFunction` on the native-hook function only.
+   */
+  readonly nativeHookInvokeRole: Role;
 
   private readonly inflightIndexArn: string;
   /** State machine roles that put events on the bus (the PutEvents integration). */
@@ -353,6 +358,13 @@ export class ControlPlane extends Construct {
       );
     }
 
+    // --- The role ECS assumes to invoke the native engine's hook (UpdateService lifecycleHooks[].roleArn)
+    this.nativeHookInvokeRole = new Role(this, 'NativeHookInvokeRole', {
+      // Only ECS acting for this account (confused deputy: aws:SourceAccount).
+      assumedBy: new ServicePrincipal('ecs.amazonaws.com').withConditions({ StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } }),
+      description: "Cutover: ECS assumes it to invoke Cutover's lifecycle hook during a native deployment",
+    });
+
     // --- Handlers ---------------------------------------------------------------------------
     const bundledConfig = new BundledConfig(
       this.config,
@@ -384,7 +396,8 @@ export class ControlPlane extends Construct {
         memorySize,
         timeout: Duration.seconds(timeoutOf(name, spec, this.config)),
         logLevel: props.logLevel ?? 'INFO',
-        asynchronous: spec.trigger.kind !== 'stateMachine',
+        // ECS invokes the native hook synchronously (its answer is the hook's status): no dead-letter queue.
+        asynchronous: spec.trigger.kind !== 'stateMachine' && spec.trigger.kind !== 'ecsLifecycleHook',
       });
       for (const access of spec.access) {
         for (const { statement, wildcardReason } of this.statementsFor(access)) {
@@ -403,6 +416,10 @@ export class ControlPlane extends Construct {
     this.handlers = handlers;
     this.functions = functions;
     this.deadLetterQueues = deadLetterQueues;
+    // The native engine: ECS invokes the hook through this role only; the native function names both in UpdateService.
+    this.nativeHookInvokeRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [functions['native-hook'].functionArn] }));
+    functions.native.addEnvironment('CUTOVER_NATIVE_HOOK_FUNCTION_ARN', functions['native-hook'].functionArn);
+    functions.native.addEnvironment('CUTOVER_NATIVE_HOOK_ROLE_ARN', this.nativeHookInvokeRole.roleArn);
 
     // --- Event-driven triggers: one rule per kind, patterns list the configured names ----------
     const rules: Partial<Record<EventTrigger, Rule>> = {};
@@ -410,20 +427,18 @@ export class ControlPlane extends Construct {
     for (const name of HANDLER_NAMES) {
       const trigger = HANDLERS[name].trigger;
       // State machines invoke theirs; lib/scaling.ts wires the scale handler below.
-      if (trigger.kind === 'stateMachine' || trigger.kind === 'scaling') continue;
+      // ECS invokes the native hook directly (no rule).
+      if (trigger.kind === 'stateMachine' || trigger.kind === 'scaling' || trigger.kind === 'ecsLifecycleHook') continue;
       let rule = rules[trigger.kind];
       if (rule === undefined) {
         const pattern = this.patternFor(trigger.kind, patternMax);
         patterns[trigger.kind] = pattern;
-        rule = new Rule(this, trigger.kind === 'ecrPush' ? 'EcrPushRule' : 'AlarmStateChangeRule', {
-          description:
-            trigger.kind === 'ecrPush'
-              ? 'Cutover: ECR pushes to the configured repositories start deployments'
-              : 'Cutover: configured alarms going to ALARM roll back in-flight deployments',
+        rule = new Rule(this, RULE_IDS[trigger.kind], {
+          description: RULE_DESCRIPTIONS[trigger.kind],
           eventPattern: pattern.pattern,
           // With no service configured (`services: []`) there is nothing to deploy or roll back: the
           // rules exist but are disabled, so no push or alarm of the account invokes a handler.
-          enabled: this.config.services.length > 0,
+          enabled: trigger.kind === 'ecsDeploymentStateChange' ? this.iamScope.ecsNativeServices.length > 0 : this.config.services.length > 0,
         });
         rules[trigger.kind] = rule;
       }
@@ -612,8 +627,16 @@ export class ControlPlane extends Construct {
     return `${prefix}-${suffix}`;
   }
 
-  private patternFor(kind: 'ecrPush' | 'alarmStateChange', maxChars: number): ListenPattern {
+  private patternFor(kind: EventTrigger, maxChars: number): ListenPattern {
     switch (kind) {
+      case 'ecsDeploymentStateChange': {
+        // The services that may deploy natively, by ARN (ECS puts the service ARN in `resources`);
+        // past the pattern quota the handler filters (it ignores a service the configuration does not name).
+        const base = { source: ['aws.ecs'], detailType: ['ECS Deployment State Change'], account: [Stack.of(this).account] };
+        const named = { ...base, resources: [...this.iamScope.ecsNativeServices] };
+        const fits = JSON.stringify(Stack.of(this).resolve(named)).length <= maxChars && this.iamScope.ecsNativeServices.length > 0;
+        return fits ? { pattern: named, filteredByName: true } : { pattern: base, filteredByName: false };
+      }
       case 'ecrPush':
         return ecrPushPattern(
           this.config.services.map((s) => s.repository),
@@ -874,6 +897,24 @@ export class ControlPlane extends Construct {
       }
       case 'invokeHooks':
         return this.writeStatements(['lambda:InvokeFunction'], this.hookFunctions.arns);
+      case 'ecsNative': {
+        const on = (actions: readonly string[], resources: readonly string[]) => this.writeStatements(access.actions.filter((a) => actions.includes(a)), resources);
+        return [
+          ...on(['ecs:UpdateService', 'ecs:ListServiceDeployments'], this.iamScope.ecsNativeServices),
+          ...on(['ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment'], this.iamScope.ecsNativeDeployments),
+          ...on(['ecs:DescribeServiceRevisions'], this.iamScope.ecsNativeRevisions),
+        ];
+      }
+      case 'passNativeHookRole':
+        return [
+          {
+            statement: new PolicyStatement({
+              actions: ['iam:PassRole'],
+              resources: [this.nativeHookInvokeRole.roleArn],
+              conditions: { StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } },
+            }),
+          },
+        ];
       case 'cloudWatch':
         return [
           {
@@ -966,7 +1007,13 @@ function listDefinitions(dir: string): string[] {
 }
 
 /** Event-driven triggers that get one rule each. */
-type EventTrigger = 'ecrPush' | 'alarmStateChange';
+type EventTrigger = 'ecrPush' | 'alarmStateChange' | 'ecsDeploymentStateChange';
+const RULE_IDS: Record<EventTrigger, string> = { ecrPush: 'EcrPushRule', alarmStateChange: 'AlarmStateChangeRule', ecsDeploymentStateChange: 'EcsDeploymentStateChangeRule' };
+const RULE_DESCRIPTIONS: Record<EventTrigger, string> = {
+  ecrPush: 'Cutover: ECR pushes to the configured repositories start deployments',
+  alarmStateChange: 'Cutover: configured alarms going to ALARM roll back in-flight deployments',
+  ecsDeploymentStateChange: "Cutover: ECS's own deployments of the managed services ending answer the deploy state machine's wait (native engine)",
+};
 
 /** A handler's Lambda timeout in seconds (1-900). */
 function timeoutOf(name: string, spec: HandlerSpec, config: CutoverConfig): number {

@@ -34,6 +34,9 @@ export const HANDLER_NAMES = [
   'cleanup',
   'scale',
   'release',
+  'native',
+  'native-hook',
+  'native-event',
 ] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
@@ -124,7 +127,24 @@ export type Access =
    */
   | { readonly kind: 'scalableTargets' }
   /** `lambda:InvokeFunction` on the configured hook functions only (none when no hook is configured). */
-  | { readonly kind: 'invokeHooks' };
+  | { readonly kind: 'invokeHooks' }
+  /**
+   * The native engine (issue #17), on the services that may deploy natively (lib/iam-scope.ts
+   * `ecsNativeServices`): UpdateService and ListServiceDeployments on the services,
+   * DescribeServiceDeployments and StopServiceDeployment on their service deployments,
+   * DescribeServiceRevisions on their service revisions.
+   */
+  | { readonly kind: 'ecsNative'; readonly actions: readonly EcsNativeAction[] }
+  /** `iam:PassRole` of the role ECS assumes to invoke Cutover's lifecycle hook (UpdateService lifecycleHooks[].roleArn), to ECS only. */
+  | { readonly kind: 'passNativeHookRole' };
+
+/** ECS actions of the native engine (ECS API reference; Service Authorization Reference for their resource types). */
+export type EcsNativeAction =
+  | 'ecs:UpdateService'
+  | 'ecs:ListServiceDeployments'
+  | 'ecs:DescribeServiceDeployments'
+  | 'ecs:StopServiceDeployment'
+  | 'ecs:DescribeServiceRevisions';
 
 /** What invokes a handler. */
 export type Trigger =
@@ -139,7 +159,11 @@ export type Trigger =
    * scaling rules' alarms going to ALARM, one EventBridge Scheduler schedule per scaling rule with a
    * `schedule`, and a rule on Cutover's bus for the deployment events of scaled services.
    */
-  | { readonly kind: 'scaling' };
+  | { readonly kind: 'scaling' }
+  /** An EventBridge rule on `ECS Deployment State Change` of the services that may deploy natively (asynchronous). */
+  | { readonly kind: 'ecsDeploymentStateChange' }
+  /** ECS invokes it as the lifecycle hook of a native deployment, assuming the hook-invoke role (synchronous; no rule). */
+  | { readonly kind: 'ecsLifecycleHook' };
 
 export interface HandlerSpec {
   /** `functions/handlers/<name>.ts`, relative to the handlers folder. */
@@ -395,7 +419,8 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     entry: 'alarm-watcher.ts',
     description: 'Cutover: fails the bake of every in-flight deployment that watches an alarm gone to ALARM',
     trigger: { kind: 'alarmStateChange' },
-    access: [READ_WRITE, { kind: 'taskResponse' }],
+    // StopServiceDeployment ROLLBACK: an alarm on a native deployment rolls it back at once (issue #17).
+    access: [READ_WRITE, { kind: 'taskResponse' }, { kind: 'ecsNative', actions: ['ecs:StopServiceDeployment'] }],
     stateMachineArns: ['deploy'],
   },
   control: {
@@ -477,6 +502,39 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     // operator's approve or abort goes through the control state machine, whose function answers the
     // release's approval token (issue #14, item 4); invoking this function answers no token.
     access: [{ kind: 'table', mode: 'readWrite', partitions: 'releases' }, PUT_EVENTS],
+    stateMachineArns: [],
+  },
+  native: {
+    entry: 'native.ts',
+    description: "Cutover: starts ECS's own deployment of an ECS-controller service and follows it to its end (native engine)",
+    trigger: STATE_MACHINE,
+    access: [
+      {
+        kind: 'ecsNative',
+        actions: ['ecs:UpdateService', 'ecs:ListServiceDeployments', 'ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment', 'ecs:DescribeServiceRevisions'],
+      },
+      { kind: 'ecsServices', actions: ['ecs:DescribeServices'] },
+      // UpdateService names the role ECS assumes to invoke Cutover's hook.
+      { kind: 'passNativeHookRole' },
+      // Answers its own wait when the deployment already ended; wakes the deployment parked on the lock.
+      { kind: 'taskResponse' },
+      READ_WRITE,
+      PUT_EVENTS,
+    ],
+    stateMachineArns: [],
+  },
+  'native-hook': {
+    entry: 'native-hook.ts',
+    description: "Cutover: the lifecycle hook ECS invokes during a native deployment (health, alarms, bake)",
+    trigger: { kind: 'ecsLifecycleHook' },
+    access: [READ_WRITE, { kind: 'cloudWatch', actions: ['cloudwatch:DescribeAlarms'] }],
+    stateMachineArns: [],
+  },
+  'native-event': {
+    entry: 'native-event.ts',
+    description: "Cutover: an ECS deployment state change of a managed service answers the deploy state machine's wait (native engine)",
+    trigger: { kind: 'ecsDeploymentStateChange' },
+    access: [READ_WRITE, { kind: 'taskResponse' }, { kind: 'ecsNative', actions: ['ecs:DescribeServiceDeployments'] }],
     stateMachineArns: [],
   },
 };

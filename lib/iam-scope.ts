@@ -70,6 +70,15 @@ export interface ScopedResources {
   readonly migrationClusters: readonly string[];
   /** Task ARNs (`task/C/*`) in {@link migrationClusters} (the `.sync` integration watches and stops them). */
   readonly migrationTasks: readonly string[];
+  /**
+   * The native engine (issue #17): service ARNs of the services that may deploy with ECS's own
+   * deployments (every service whose `engine` is not `task-set`: the engine is detected at Inspect),
+   * for UpdateService and ListServiceDeployments; their service deployments
+   * (`service-deployment/C/S/*`) and service revisions (`service-revision/C/S/*`). Exact at every level.
+   */
+  readonly ecsNativeServices: readonly string[];
+  readonly ecsNativeDeployments: readonly string[];
+  readonly ecsNativeRevisions: readonly string[];
   /** Why the wildcards at this level are needed (for the cdk-nag acknowledgement of the read lists). */
   readonly wildcardReason: string;
   /** Why the write lists have wildcards (task sets' generated ids, tasks' generated ids). */
@@ -108,8 +117,12 @@ export function resourcesAt(level: ScopeLevel, config: CutoverConfig, env: ArnEn
   const ecsWrite = unique(
     config.services.flatMap((s) => [ecsArn(`service/${s.cluster}/${s.service}`), ecsArn(`task-set/${s.cluster}/${s.service}/*`)]),
   );
+  const native = config.services.filter((s) => s.engine !== 'task-set');
   const writes = {
     ecsWrite,
+    ecsNativeServices: unique(native.map((s) => ecsArn(`service/${s.cluster}/${s.service}`))),
+    ecsNativeDeployments: unique(native.map((s) => ecsArn(`service-deployment/${s.cluster}/${s.service}/*`))),
+    ecsNativeRevisions: unique(native.map((s) => ecsArn(`service-revision/${s.cluster}/${s.service}/*`))),
     ecrWrite: repositories,
     elbRouting: unique([...listeners, ...rules]),
     elbTestListeners: testListeners,

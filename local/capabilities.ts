@@ -6,5 +6,6 @@ import type { RehearsalCapabilityFactory } from './capability.js';
 import { deployPath } from './deploy-path.js';
 import { gates } from './gates-runtime.js';
 import { maintenance } from './maintenance.js';
+import { nativeEngine } from './native-engine.js';
 
-export const CAPABILITIES = [deployPath, maintenance, gates] as const satisfies readonly RehearsalCapabilityFactory<object, object>[];
+export const CAPABILITIES = [deployPath, nativeEngine, maintenance, gates] as const satisfies readonly RehearsalCapabilityFactory<object, object>[];

@@ -558,6 +558,7 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
       ...(svc.testListenerArn ? { testListenerArn: svc.testListenerArn } : {}),
       requestsPerMinute: ws.requestsPerMinute,
       ...(ws.productionForward ? { productionForward: ws.productionForward } : {}),
+      ...(ws.deploymentController === 'ECS' ? { deploymentController: 'ECS' as const } : {}),
     });
     return svc;
   });

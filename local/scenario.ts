@@ -224,6 +224,11 @@ export const ScenarioSchema = z.strictObject({
         /** Only for a worker (a config service with no listener): its metrics and queue (WorkerSchema). */
         worker: z.optional(WorkerSchema),
         /**
+         * The service's deployment controller (issue #17). Default EXTERNAL (task sets). ECS: ECS's own
+         * deployments (local/world/ecs-native.ts), the config's second target group as the alternate one.
+         */
+        deploymentController: z.optional(z.enum(['EXTERNAL', 'ECS'])),
+        /**
          * A container health check on the service's container (ContainerDefinition.healthCheck): tasks
          * report healthStatus, HEALTHY one interval after they run, or, for an image with `healthy:
          * false`, UNHEALTHY after startPeriod + interval x retries, when ECS stops ("Task failed

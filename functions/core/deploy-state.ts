@@ -50,6 +50,15 @@ export interface DeployContext {
   readonly startedAt: string;
   /** Optional gates the service has (migration, hooks); absent when none (Choice states test IsPresent). */
   readonly gates?: DeployGates;
+  /** `native`: an ECS-controller service, deployed by ECS's own deployment (issue #17); absent: task sets. */
+  readonly engine?: 'native';
+  /** The native deployment's configuration (functions/core/native.ts strategyFor), set by Inspect when `engine` is native. */
+  readonly native?: {
+    readonly serviceArn: string;
+    readonly deploymentConfiguration: Record<string, unknown>;
+    readonly lifecycleStages: readonly string[];
+    readonly hookTimeoutMinutes: number;
+  };
 }
 
 export interface DeployState {
@@ -78,6 +87,8 @@ export interface DeployState {
   readonly migration?: MigrationState;
   /** Progress through the pre-traffic hooks (PreTrafficHooks loop). */
   readonly hooks?: HookProgress;
+  /** The native deployment (engine native): its service deployment ARN, and how it ended once it did. */
+  readonly native?: { readonly serviceDeploymentArn: string; readonly ended?: { readonly terminal: boolean; readonly status: string } };
   /** Set by a Catch (ResultPath $.error): the error that sends the deployment to rollback or failure. */
   readonly error?: { readonly Error: string; readonly Cause?: string };
 }

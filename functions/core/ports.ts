@@ -509,3 +509,49 @@ export interface ScalingStateStore {
 export interface ExecutionStopper {
   stop(executionArn: string, error: string, cause: string): Promise<void>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The native engine (issue #17): ECS's own deployments of an ECS-controller service.
+// ---------------------------------------------------------------------------------------------
+
+/** An ECS-controller service as DescribeServices reads it (what the native engine keeps of it). */
+export interface NativeServiceInfo {
+  readonly arn: string;
+  readonly deploymentController: string;
+  readonly taskDefinitionArn?: string;
+  readonly desiredCount: number;
+  /** The production target group of its load balancer, and the alternate one (advancedConfiguration); absent: headless. */
+  readonly targetGroupArn?: string;
+  readonly alternateTargetGroupArn?: string;
+}
+
+/** One service deployment, as DescribeServiceDeployments reads it. */
+export interface NativeDeploymentInfo {
+  readonly arn: string;
+  /** PENDING, IN_PROGRESS, ROLLBACK_REQUESTED, ROLLBACK_IN_PROGRESS, ROLLBACK_SUCCESSFUL, ROLLBACK_FAILED, SUCCESSFUL, STOPPED, STOP_REQUESTED. */
+  readonly status: string;
+  readonly statusReason?: string;
+  readonly lifecycleStage?: string;
+  readonly targetTaskDefinitionArn?: string;
+  readonly rollbackReason?: string;
+  readonly triggeredAlarmNames?: readonly string[];
+}
+
+export interface NativeUpdate {
+  readonly cluster: string;
+  readonly service: string;
+  readonly taskDefinitionArn: string;
+  /** The deploymentConfiguration fields Cutover sets (strategy, its configuration, bake, lifecycle hooks). */
+  readonly deploymentConfiguration: Record<string, unknown>;
+}
+
+export interface NativeDeployments {
+  describeService(cluster: string, service: string): Promise<NativeServiceInfo>;
+  /** UpdateService with the new revision and strategy; returns the service deployment it started (or the one in progress for that revision: idempotent). */
+  startDeployment(input: NativeUpdate): Promise<NativeDeploymentInfo>;
+  describeDeployment(arn: string): Promise<NativeDeploymentInfo | undefined>;
+  /** The service's deployments not yet ended, newest first. */
+  listInProgress(cluster: string, service: string): Promise<NativeDeploymentInfo[]>;
+  /** StopServiceDeployment with stopType ROLLBACK; one already ended is not an error. */
+  stopWithRollback(arn: string): Promise<void>;
+}

@@ -9,11 +9,13 @@
  * refuses (malformed, foreign, wrong source or detail-type) is answered `rejected`, not thrown
  * (shared/rejection.ts): a retry would fail the same way.
  */
-import { type ClientOptions, clientOptionsFromEnv } from '../aws/clients.js';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
+import { EcsNativeDeployments } from '../aws/ecs-native.js';
 import { AlarmStateChangeEvent, parseEvent } from '../core/events.js';
 import type { WaitingFor } from '../core/model.js';
 import { ALARM_ENTRY_KIND } from '../core/recorded-alarm.js';
-import type { Clock, DeploymentStore, Orchestrator } from '../core/ports.js';
+import type { Clock, DeploymentStore, NativeDeployments, Orchestrator } from '../core/ports.js';
 import { orchestratorFor } from './shared/clients.js';
 import { storeFor } from './shared/store.js';
 import { entry } from './shared/deploy.js';
@@ -21,6 +23,7 @@ import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type DeploymentMetrics, emfMetrics } from './shared/metrics.js';
 import { parseOrReject, type RejectedEvent } from './shared/rejection.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
+import { NATIVE_DECISION_KIND, nativeDeploymentOf } from './shared/native.js';
 
 /**
  * The waits an alarm ends. All three hold green in production: a bake and an approval (or an
@@ -34,6 +37,8 @@ export interface AlarmWatcherDeps {
   readonly clock: Clock;
   readonly store: DeploymentStore;
   readonly orchestrator: Orchestrator;
+  /** ECS's own deployments (engine native): StopServiceDeployment ROLLBACK at once. */
+  readonly native?: Pick<NativeDeployments, 'stopWithRollback'>;
   /** `RejectedEvents` (EMF). */
   readonly deploymentMetrics?: DeploymentMetrics;
   readonly logLevel?: string;
@@ -69,6 +74,18 @@ export function createHandler(deps: AlarmWatcherDeps): Handler<unknown, AlarmWat
       const now = deps.clock.now();
       await deps.store.appendTimeline(record.service, record.environment, record.deploymentId,
         entry(`alarm-${alarmName}-${event.id}`, ALARM_ENTRY_KIND, now, { alarmName, reason: state.reason }));
+      const serviceDeployment = nativeDeploymentOf(record);
+      if (serviceDeployment && deps.native) {
+        // A native deployment (issue #17): ECS rolls back at once on StopServiceDeployment ROLLBACK;
+        // the deploy state machine follows it to ROLLED_BACK with this alarm as the reason.
+        const message = `Alarm ${alarmName} is in ALARM: ${state.reason}`;
+        await deps.store.appendTimeline(record.service, record.environment, record.deploymentId,
+          entry(`native-stop-${alarmName}-${event.id}`, NATIVE_DECISION_KIND, now, { code: 'AlarmTriggered', message, alarmName, serviceDeploymentArn: serviceDeployment }));
+        await deps.native.stopWithRollback(serviceDeployment);
+        logger.info('native deployment stopped with rollback', { deploymentId: record.deploymentId });
+        failed.push(record.deploymentId);
+        continue;
+      }
       if (!record.taskToken || !record.waitingFor || !WATCHED_WAITS.includes(record.waitingFor)) {
         // No wait holds a token (a Shift, an Analyze, a Promote, health checks run): the entry just
         // appended is the record. Shift, Analyze, Promote and the start of every wait read it before
@@ -89,7 +106,7 @@ export function createHandler(deps: AlarmWatcherDeps): Handler<unknown, AlarmWat
 }
 
 export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): AlarmWatcherDeps {
-  return { env, clock, store: storeFor(opts, env), orchestrator: orchestratorFor(opts), deploymentMetrics: emfMetrics('cutover-alarm-watcher') };
+  return { env, clock, store: storeFor(opts, env), orchestrator: orchestratorFor(opts), native: new EcsNativeDeployments(makeClient(ECSClient, opts)), deploymentMetrics: emfMetrics('cutover-alarm-watcher') };
 }
 
 export const handler = lazy(() => createHandler(makeDeps(clientOptionsFromEnv(), envFromProcess())));

@@ -12,6 +12,7 @@ import * as z from 'zod/mini';
 import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
 import { EcrImages } from '../aws/ecr.js';
 import { EcsTaskDefinitions, EcsTaskSets } from '../aws/ecs.js';
+import { EcsNativeDeployments } from '../aws/ecs-native.js';
 import { ElbTrafficRouter } from '../aws/elb.js';
 import { revisionProblems } from '../core/boundary.js';
 import { type RollbackProof, rollbackProof } from '../core/rollback-proof.js';
@@ -23,9 +24,10 @@ import { gatesOf, imageGateVerdict, SCAN_POLL_SECONDS, scanResultOf } from '../c
 import { resolveLiveSide, resolveWorkerLiveSide } from '../core/live-side.js';
 import { loadBalancerDimension } from '../core/metrics-dimensions.js';
 import { type DeploymentRecord, DeploymentStatus, isTerminal, LifecycleEvent, type Route, type Side, type TargetGroupWeight } from '../core/model.js';
+import { engineOf, strategyFor } from '../core/native.js';
 import { planSteps, weightsFor, workerPlan } from '../core/plan.js';
 import { trafficKindOf } from '../core/services.js';
-import type { Clock, DeploymentStore, EventPublisher, ImageRegistry, TaskDefinitions, TaskSets, TrafficRouter } from '../core/ports.js';
+import type { Clock, DeploymentStore, EventPublisher, ImageRegistry, NativeDeployments, TaskDefinitions, TaskSets, TrafficRouter } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
 import { entry, eventDetail, sameWeights, serviceFor } from './shared/deploy.js';
 import { publisherFor } from './shared/clients.js';
@@ -44,6 +46,8 @@ export interface PrepareDeps {
   readonly taskDefinitions: Pick<TaskDefinitions, 'describeRevision'>;
   readonly store: DeploymentStore;
   readonly events: EventPublisher;
+  /** ECS's own deployments (engine native): the live service's revision and target groups. */
+  readonly native?: Pick<NativeDeployments, 'describeService'>;
   readonly deploymentMetrics?: DeploymentMetrics;
   readonly logLevel?: string;
 }
@@ -275,9 +279,10 @@ async function addGreenAtZero(
 async function inspectWorker(deps: PrepareDeps, state: DeployState, svc: ServiceConfig): Promise<DeployState> {
   const now = deps.clock.now();
   const service = await deps.taskSets.describeService(svc.cluster, svc.service);
-  if (service.deploymentController !== 'EXTERNAL') {
+  // CODE_DEPLOY refused with the steps to switch; a configured engine that disagrees: EngineMismatch.
+  if (engineOf({ serviceName: `${svc.cluster}/${svc.service}`, deploymentController: { type: service.deploymentController } }, svc.engine) === 'native') {
     throw new LiveStateInvalid(
-      `ECS service ${svc.cluster}/${svc.service} uses the ${service.deploymentController} deployment controller; Cutover needs EXTERNAL`,
+      `ECS service ${svc.cluster}/${svc.service} uses the ECS deployment controller; the native engine does not deploy services with no load balancer yet (issue #17: headless blue/green); use the EXTERNAL controller for this worker`,
     );
   }
   const live = resolveWorkerLiveSide(service.taskSets);
@@ -335,11 +340,10 @@ async function inspect(deps: PrepareDeps, state: DeployState): Promise<DeploySta
     deps.router.readWeights(route),
     deps.taskSets.describeService(svc.cluster, svc.service),
   ]);
-  if (service.deploymentController !== 'EXTERNAL') {
-    throw new LiveStateInvalid(
-      `ECS service ${svc.cluster}/${svc.service} uses the ${service.deploymentController} deployment controller; Cutover needs EXTERNAL`,
-    );
-  }
+  // The engine per service (issue #17): task sets for EXTERNAL, ECS's own deployments for ECS;
+  // CODE_DEPLOY refused with the steps to switch in place; a configured engine that disagrees: EngineMismatch.
+  const engine = engineOf({ serviceName: `${svc.cluster}/${svc.service}`, deploymentController: { type: service.deploymentController } }, svc.engine);
+  if (engine === 'native') return inspectNative(deps, state, svc, route, weights);
   const primarySet = service.taskSets.find((t) => t.status === 'PRIMARY');
   const primaryTg = primarySet?.targetGroupArns.find((tg) => targetGroupArns.includes(tg));
   const live = resolveLiveSide(weights, targetGroupArns, primaryTg);
@@ -404,6 +408,74 @@ async function inspect(deps: PrepareDeps, state: DeployState): Promise<DeploySta
   return { ...state, ctx };
 }
 
+/**
+ * Inspect for an ECS-controller service (engine native): ECS moves the traffic, so Cutover reads the
+ * service as it is (its revision, production and alternate target groups, listener rule), gates the
+ * image, and maps the strategy (strategyFor; a step list ECS cannot express was refused at synth and
+ * is refused here again). Nothing on the route or the service is written.
+ */
+async function inspectNative(deps: PrepareDeps, state: DeployState, svc: ServiceConfig, route: Route, weights: readonly TargetGroupWeight[]): Promise<DeployState> {
+  if (!deps.native) throw new LiveStateInvalid('the native engine is not available to this function (no ECS native adapter)');
+  const now = deps.clock.now();
+  const live = await deps.native.describeService(svc.cluster, svc.service);
+  await gateImage(deps, svc, state);
+  const targetGroupArns = svc.targetGroupArns as readonly [string, string];
+  // Blue: the target group holding production on the rule (ECS alternates the two from one deployment to the next).
+  const onProd = [...weights].sort((a, b) => b.weight - a.weight)[0]?.targetGroupArn ?? live.targetGroupArn ?? targetGroupArns[0];
+  const blueTg = targetGroupArns.includes(onProd) ? onProd : targetGroupArns[0];
+  const greenTg = targetGroupArns.find((t) => t !== blueTg) as string;
+  if (!live.taskDefinitionArn) {
+    throw new LiveStateInvalid(`ECS service ${svc.cluster}/${svc.service} runs no task definition yet; the native engine deploys a service that already runs`);
+  }
+  const blue: Side = { targetGroupArn: blueTg, taskDefinitionArn: live.taskDefinitionArn };
+  const plan = isRollback(state) ? ROLLBACK_PLAN : planSteps(svc.strategy);
+  const mapping = strategyFor(isRollback(state) ? { type: 'all-at-once', bakeSeconds: 0 } as ServiceConfig['strategy'] : svc.strategy, {
+    analyse: svc.analysis.enabled && !isRollback(state),
+    healthTimeoutSeconds: svc.healthTimeoutSeconds,
+  });
+  const ctx: DeployContext = {
+    cluster: svc.cluster,
+    ecsService: svc.service,
+    containerName: svc.containerName,
+    route,
+    ...(svc.testListenerArn ? { testListenerArn: svc.testListenerArn } : {}),
+    targetGroupArns,
+    blue,
+    greenTargetGroupArn: greenTg,
+    firstDeployment: false,
+    plan,
+    capacity: svc.capacity,
+    desiredCount: live.desiredCount,
+    healthTimeoutSeconds: svc.healthTimeoutSeconds,
+    terminationWaitSeconds: 0,
+    alarmNames: watchedAlarms(svc, state),
+    analysis: svc.analysis,
+    loadBalancerDimension: loadBalancerDimension(route.arn),
+    image: state.request.image as DeployContext['image'],
+    startedAt: new Date(now).toISOString(),
+    engine: 'native',
+    native: {
+      serviceArn: live.arn,
+      deploymentConfiguration: { ...mapping.deploymentConfiguration },
+      lifecycleStages: mapping.lifecycleStages,
+      hookTimeoutMinutes: mapping.hookTimeoutMinutes,
+    },
+  };
+  const { service: name, environment, deploymentId } = state.request;
+  await deps.store.updateDeployment(name, environment, deploymentId, {
+    status: DeploymentStatus.IN_PROGRESS,
+    plan,
+    blue,
+    green: { targetGroupArn: greenTg },
+    ...(state.executionArn ? { executionArn: state.executionArn } : {}),
+  });
+  await deps.store.appendTimeline(name, environment, deploymentId,
+    entry('started', 'started', now, { engine: 'native', weights, blue, greenTargetGroupArn: greenTg, plan: plan.steps, deploymentConfiguration: mapping.deploymentConfiguration, gates: mapping.gates }));
+  await deps.events.publish(LifecycleEvent.Started, eventDetail(state, { strategy: plan.strategy, firstDeployment: false, engine: 'native' }));
+  deps.deploymentMetrics?.put(METRIC.started, 1, 'Count', { service: name, environment });
+  return { ...state, ctx };
+}
+
 export function createHandler(deps: PrepareDeps): Handler<unknown, DeployState> {
   const logger = makeLogger('cutover-prepare', deps.logLevel);
   return wrap(logger, async (event: unknown) => {
@@ -429,6 +501,7 @@ export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { 
     taskDefinitions: new EcsTaskDefinitions(makeClient(ECSClient, opts)),
     store: storeFor(opts, env),
     events: publisherFor(opts, env),
+    native: new EcsNativeDeployments(makeClient(ECSClient, opts)),
     deploymentMetrics: emfMetrics('cutover-prepare'),
   };
 }

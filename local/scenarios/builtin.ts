@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { ScenarioInput } from '../scenario.js';
 import { MAINTENANCE_SCENARIOS } from './maintenance.js';
 import { GATE_SCENARIOS } from './gates.js';
+import { NATIVE_SCENARIOS } from './native.js';
 import { WORKER_SCENARIOS } from './workers.js';
 
 export const ACCOUNT = '123456789012';
@@ -260,6 +261,8 @@ export const BUILTIN_SCENARIOS: ScenarioInput[] = [
   ...GATE_SCENARIOS,
   // Workers with no load balancer, by share of tasks (local/scenarios/workers.ts, issue #18).
   ...WORKER_SCENARIOS,
+  // ECS-controller services deployed by ECS's own deployments (local/scenarios/native.ts, issue #17).
+  ...NATIVE_SCENARIOS,
 ];
 
 export function builtinScenario(name: string): ScenarioInput | undefined {

@@ -10,6 +10,9 @@ import * as finish from '../../functions/handlers/finish.js';
 import * as green from '../../functions/handlers/green.js';
 import * as intake from '../../functions/handlers/intake.js';
 import * as lock from '../../functions/handlers/lock.js';
+import * as native from '../../functions/handlers/native.js';
+import * as nativeEvent from '../../functions/handlers/native-event.js';
+import * as nativeHook from '../../functions/handlers/native-hook.js';
 import * as prepare from '../../functions/handlers/prepare.js';
 import * as promote from '../../functions/handlers/promote.js';
 import * as register from '../../functions/handlers/register.js';
@@ -30,6 +33,7 @@ const PORT_METHODS: Record<string, string[]> = {
   store: ['createDeployment', 'getDeployment', 'updateDeployment', 'appendTimeline', 'setTaskToken', 'finish', 'acquireLock', 'releaseLock', 'setStable'],
   events: ['publish'],
   orchestrator: ['start', 'sendTaskSuccess', 'sendTaskFailure'],
+  native: ['describeService', 'startDeployment', 'describeDeployment', 'listInProgress', 'stopWithRollback'],
 };
 
 type Module = { makeDeps: (o: typeof OPTS, e: ReturnType<typeof testEnv>) => Record<string, unknown>; createHandler: (d: never) => unknown; handler: unknown };
@@ -46,6 +50,9 @@ const modules: Array<[string, Module, string[]]> = [
   ['promote', promote as unknown as Module, ['taskSets', 'store']],
   ['rollback', rollback as unknown as Module, ['router', 'taskSets', 'store', 'events']],
   ['finish', finish as unknown as Module, ['taskSets', 'store', 'events']],
+  ['native', native as unknown as Module, ['native', 'store', 'events', 'orchestrator']],
+  ['native-hook', nativeHook as unknown as Module, ['alarms', 'store']],
+  ['native-event', nativeEvent as unknown as Module, ['store', 'orchestrator']],
 ];
 
 describe('makeDeps', () => {

@@ -274,11 +274,21 @@ describe('prepare inspect', () => {
     });
   });
 
-  it('LiveStateInvalid when the ECS service does not use the EXTERNAL deployment controller', async () => {
+  it('an ECS-controller service goes to the native engine (issue #17): without the native adapter, LiveStateInvalid and nothing published', async () => {
     const g = await World.create(db);
     g.seed();
     g.taskSets.addService(CLUSTER, ECS_SERVICE, { desiredCount: 4, deploymentController: 'ECS' });
-    await expect(g.inspected(g.request(1))).rejects.toThrow(LiveStateInvalid);
+    await expect(g.inspected(g.request(1))).rejects.toThrow(/native engine is not available/);
+    expect(g.events.published).toEqual([]);
+  });
+
+  it('a CODE_DEPLOY service is refused with CodeDeployNotSupported, naming the steps to switch to the ECS controller', async () => {
+    const g = await World.create(db);
+    g.seed();
+    g.taskSets.addService(CLUSTER, ECS_SERVICE, { desiredCount: 4, deploymentController: 'CODE_DEPLOY' });
+    const error = await g.inspected(g.request(1)).then(() => undefined, (e: unknown) => e as Error);
+    expect(error?.name).toBe('CodeDeployNotSupported');
+    expect(error?.message).toMatch(/switch it in place to the ECS controller/);
     expect(g.events.published).toEqual([]);
   });
 

@@ -214,8 +214,8 @@ describe('ControlPlane with the example configuration', () => {
 
   it('asynchronous handlers have an encrypted, TLS-only dead-letter queue on both the rule target and the function', () => {
     const queues = ofType(template, 'AWS::SQS::Queue');
-    // intake, alarm-watcher, scale, and the schedule rules' queue
-    expect(queues).toHaveLength(4);
+    // intake, alarm-watcher, scale, native-event (the ECS deployment state change rule), and the schedule rules' queue
+    expect(queues).toHaveLength(5);
     for (const [, q] of queues) expect(q.Properties?.SqsManagedSseEnabled).toBe(true);
     for (const [queueId] of queues) {
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -227,7 +227,7 @@ describe('ControlPlane with the example configuration', () => {
         },
       });
     }
-    for (const handler of ['intake', 'alarm-watcher']) {
+    for (const handler of ['intake', 'alarm-watcher', 'native-event']) {
       const fnId = functionId(template, handler);
       const rule = ofType(template, 'AWS::Events::Rule').find(([, r]) =>
         JSON.stringify(r.Properties?.Targets).includes(fnId),
@@ -244,9 +244,10 @@ describe('ControlPlane with the example configuration', () => {
   });
 
   it('state-machine-invoked handlers have no dead-letter queue (the state machine retries and catches)', () => {
-    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 3);
-    expect(Object.keys(stack.controlPlane.deadLetterQueues).sort()).toEqual(['alarm-watcher', 'intake', 'scale']);
-    expect(HANDLER_NAMES.filter((n) => HANDLERS[n].trigger.kind !== 'stateMachine').sort()).toEqual(['alarm-watcher', 'intake', 'scale']);
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 4);
+    expect(Object.keys(stack.controlPlane.deadLetterQueues).sort()).toEqual(['alarm-watcher', 'intake', 'native-event', 'scale']);
+    // native-hook: ECS invokes it synchronously (the answer is the hook's status), so no dead-letter queue either.
+    expect(HANDLER_NAMES.filter((n) => HANDLERS[n].trigger.kind !== 'stateMachine').sort()).toEqual(['alarm-watcher', 'intake', 'native-event', 'native-hook', 'scale']);
   });
 
   it('loads the deploy state machine with ALL-level logging without execution data, and tracing', () => {
@@ -461,8 +462,9 @@ describe('ControlPlane resources do not grow with the configured services', () =
     const ecrRule = ofType(template, 'AWS::Events::Rule').find(([, r]) => r.Properties?.EventPattern.source[0] === 'aws.ecr');
     expect(ecrRule?.[1].Properties?.EventPattern.detail['repository-name']).toBeUndefined();
     expect(stack.controlPlane.patterns.ecrPush?.filteredByName).toBe(false);
-    // ECR push, alarm state change, forwarding of Cutover's own alarms, the reconcile and cleanup schedules
-    template.resourceCountIs('AWS::Events::Rule', 5);
+    // ECR push, alarm state change, ECS deployment state change, forwarding of Cutover's own alarms, the reconcile and cleanup schedules
+    template.resourceCountIs('AWS::Events::Rule', 6);
+    expect(stack.controlPlane.patterns.ecsDeploymentStateChange?.filteredByName).toBe(false);
   });
 
   it('an environment-agnostic configuration synthesizes with account and region from the deploy environment', () => {

@@ -198,7 +198,9 @@ describe('every handler role', () => {
         for (const a of [s.Action].flat()) expect(a, `${name}: ${a}`).not.toMatch(/\*/);
       }
       const passRole = statementFor(statements, 'iam:PassRole');
-      if (passRole) expect(passRole.Condition, name).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
+      // native passes the role ECS assumes to invoke Cutover's hook, to ECS itself (issue #17).
+      const service = name === 'native' ? 'ecs.amazonaws.com' : 'ecs-tasks.amazonaws.com';
+      if (passRole) expect(passRole.Condition, name).toEqual({ StringEquals: { 'iam:PassedToService': service } });
     }
   });
 

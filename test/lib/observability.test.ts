@@ -42,7 +42,8 @@ describe('CutoverObservability', () => {
 
   it("forwards the state changes of Cutover's own alarms (and only those) to Cutover's bus", () => {
     const rules = ofType(template, 'AWS::Events::Rule');
-    const forward = rules.find((r) => JSON.stringify(r.Properties?.EventPattern ?? {}).includes('"resources"'));
+    // (The native engine's rule on ECS deployment state changes names services in `resources` too.)
+    const forward = rules.find((r) => JSON.stringify(r.Properties?.EventPattern ?? {}).includes('"resources"') && (r.Properties?.EventPattern as { source?: string[] } | undefined)?.source?.[0] === 'aws.cloudwatch');
     const pattern = forward?.Properties?.EventPattern as { source: string[]; resources: unknown[] };
     expect(pattern.source).toEqual(['aws.cloudwatch']);
     expect(pattern.resources).toHaveLength(ofType(template, 'AWS::CloudWatch::Alarm').length);

@@ -80,6 +80,8 @@ describe.each([1, 40, 120])('writes at %i services (3 clusters)', (count) => {
           const ok =
             !resource.includes('*') ||
             /:task-set\/[^/*]+\/[^/*]+\/\*$/.test(resource) ||
+            // The native engine (issue #17): a configured service's service deployments and revisions (ids ECS generates).
+            /:service-(deployment|revision)\/[^/*]+\/[^/*]+\/\*$/.test(resource) ||
             /:task\/[^/*]+\/\*$/.test(resource) ||
             /:task-definition\/[^*]*\*$/.test(resource);
           expect(ok, `${id}: ${actions.join(',')} on ${resource}`).toBe(true);

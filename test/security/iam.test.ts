@@ -223,6 +223,10 @@ const ANSWER_TOKENS: Need[] = [
 /** An execution of the deploy state machine (execution names are deployment ids). */
 const DEPLOY_EXECUTION = `${DEPLOY_STATE_MACHINE.replace(':stateMachine:', ':execution:')}:checkout-production-01JABCDEFGHJKMNPQRSTVWXYZ`;
 const PASS_TO_ECS = { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' };
+/** The native engine (issue #17): a service deployment and a service revision of checkout, and the role ECS assumes to invoke Cutover's hook. */
+const NATIVE_DEPLOYMENT = `${ECS}:service-deployment/shop/checkout/0123456789abcdef012345`;
+const NATIVE_REVISION = `${ECS}:service-revision/shop/checkout/1234567890123456789`;
+const NATIVE_HOOK_ROLE = resolved(stack.controlPlane.nativeHookInvokeRole.roleArn);
 
 const NEEDS: Record<HandlerName, Need[]> = {
   intake: [['states:StartExecution', DEPLOY_STATE_MACHINE]],
@@ -301,7 +305,8 @@ const NEEDS: Record<HandlerName, Need[]> = {
     ...TABLE_RW,
     PUBLISH,
   ],
-  'alarm-watcher': [QUERY_INFLIGHT, UPDATE, ['states:SendTaskFailure', '*']],
+  // A native deployment is stopped with ROLLBACK at once (issue #17).
+  'alarm-watcher': [QUERY_INFLIGHT, UPDATE, ['states:SendTaskFailure', '*'], ['ecs:StopServiceDeployment', NATIVE_DEPLOYMENT]],
   // functions/handlers/control.ts (and shared/recovery.ts): the in-flight records, the lock, the
   // token a deployment waits on, a stop of a deploy execution with no token, the rollback deployment
   // it starts, and blue read from ECS when a record lost it.
@@ -367,6 +372,26 @@ const NEEDS: Record<HandlerName, Need[]> = {
   // functions/handlers/release.ts: its release record (create, read, stages, approval token, finish),
   // the deployments it waits on, events. It answers no token: the control function does (issue #14, item 4).
   release: [['dynamodb:PutItem', TABLE, RELEASE_ITEM], GET, ['dynamodb:UpdateItem', TABLE, RELEASE_ITEM], PUBLISH],
+  // functions/handlers/native.ts (issue #17): UpdateService with the revision and Cutover's hook (passing
+  // the hook-invoke role to ECS), the service deployments it follows and stops, the record, the wait's token.
+  native: [
+    ['ecs:UpdateService', CHECKOUT],
+    ['ecs:UpdateService', SEARCH],
+    ['ecs:ListServiceDeployments', CHECKOUT],
+    ['ecs:ListServiceDeployments', SEARCH],
+    ['ecs:DescribeServiceDeployments', NATIVE_DEPLOYMENT],
+    ['ecs:StopServiceDeployment', NATIVE_DEPLOYMENT],
+    ['ecs:DescribeServiceRevisions', NATIVE_REVISION],
+    ['iam:PassRole', NATIVE_HOOK_ROLE, { 'iam:PassedToService': 'ecs.amazonaws.com' }],
+    ...DESCRIBE_SERVICES,
+    ...ANSWER_TOKENS,
+    ...TABLE_RW,
+    PUBLISH,
+  ],
+  // functions/handlers/native-hook.ts: the in-flight record and its timeline, the watched alarms.
+  'native-hook': [QUERY_INFLIGHT, UPDATE, ['cloudwatch:DescribeAlarms', ALARM]],
+  // functions/handlers/native-event.ts: the in-flight record, its service deployment, the wait's token.
+  'native-event': [QUERY_INFLIGHT, UPDATE, ['ecs:DescribeServiceDeployments', NATIVE_DEPLOYMENT], ['states:SendTaskSuccess', '*']],
 };
 
 /** What every Lambda needs whatever it does: its own log stream, X-Ray. */
@@ -450,6 +475,10 @@ const label = ([action, resource, context]: Need) =>
 const EXCEPTIONS: Partial<Record<HandlerName, ReadonlyArray<readonly [need: Need, reason: string]>>> = {
   cleanup: [[['ecr:BatchDeleteImage', REPOSITORY], 'deletes the unused images of the configured repositories (functions/core/cleanup.ts plans which)']],
   scale: [[['ecs:UpdateService', CHECKOUT], "sets the desired count of a service that configures scaling, within its bounds"]],
+  native: [
+    [['ecs:UpdateService', CHECKOUT], "starts ECS's own deployment of a managed service (engine native, issue #17): its task definition, strategy and Cutover's hook"],
+    [['ecs:UpdateService', SEARCH], "starts ECS's own deployment of a managed service (engine native, issue #17)"],
+  ],
 };
 const exceptionLabels = (handler: HandlerName): Set<string> => new Set((EXCEPTIONS[handler] ?? []).map(([need]) => label(need)));
 
@@ -490,7 +519,8 @@ describe('IAM: every handler role is allowed what its handler calls, and nothing
         expect(needs.has(label(need)), `${handler}: ${label(need)} (${reason}) is in its NEEDS`).toBe(true);
         expect(NEVER.map(label), `${label(need)} is a generic denial`).toContain(label(need));
         const others: string[] = [];
-        for (const h of HANDLER_NAMES) if (h !== handler && (await decide(roleOf(h), need[0], need[1], need[2])) === 'Allowed') others.push(h);
+        // A handler with the same exception (its own reason) is allowed it too.
+        for (const h of HANDLER_NAMES) if (h !== handler && !exceptionLabels(h).has(label(need)) && (await decide(roleOf(h), need[0], need[1], need[2])) === 'Allowed') others.push(h);
         expect(others, label(need)).toEqual([]);
       }
     }
@@ -558,7 +588,7 @@ describe('IAM: every handler role is allowed what its handler calls, and nothing
     // Every role that answers tokens, by name.
     const answering: string[] = [];
     for (const h of HANDLER_NAMES) if ((await decide(roleOf(h), 'states:SendTaskSuccess', '*')) === 'Allowed') answering.push(h);
-    expect(answering.sort()).toEqual(['alarm-watcher', 'control', 'finish', 'lock', 'rollback']);
+    expect(answering.sort()).toEqual(['alarm-watcher', 'control', 'finish', 'lock', 'native', 'native-event', 'rollback']);
   });
 
   it('the partition prefixes the policies name are the store adapters\' keys', () => {
@@ -573,6 +603,24 @@ describe('IAM: every handler role is allowed what its handler calls, and nothing
     for (const role of [UNRELATED_ROLE, ...LOOKALIKE_ROLES]) expect(await decide(deploy, 'iam:PassRole', role, PASS_TO_ECS), role).not.toBe('Allowed');
     expect(await decide(deploy, 'iam:PassRole', TASK_ROLE, { 'iam:PassedToService': 'lambda.amazonaws.com' })).not.toBe('Allowed');
     expect(await decide(deploy, 'ecs:RunTask', TASK_DEFINITION, { 'ecs:cluster': OTHER_CLUSTER })).not.toBe('Allowed');
+  });
+
+  it("native engine (issue #17): ECS may invoke only Cutover's native hook through the hook-invoke role; only native passes that role, to ECS only; nobody stops an unmanaged service's deployment", async () => {
+    const hookRole = roleFrom(stack.controlPlane.nativeHookInvokeRole, '', 'native hook invoke role');
+    const hookFn = resolved(stack.controlPlane.functions['native-hook'].functionArn);
+    expect(await decide(hookRole, 'lambda:InvokeFunction', hookFn)).toBe('Allowed');
+    for (const other of [resolved(stack.controlPlane.functions.native.functionArn), HOOK, `${LAMBDA}:anything`]) {
+      expect(await decide(hookRole, 'lambda:InvokeFunction', other), other).not.toBe('Allowed');
+    }
+    const trust = RESOURCES[stack.getLogicalId(stack.controlPlane.nativeHookInvokeRole.node.defaultChild as never)]?.Properties?.AssumeRolePolicyDocument;
+    expect(JSON.stringify(trust)).toContain('ecs.amazonaws.com');
+    expect((trust as { Statement: unknown[] }).Statement).toHaveLength(1);
+    const passers: string[] = [];
+    for (const h of HANDLER_NAMES) if ((await decide(roleOf(h), 'iam:PassRole', NATIVE_HOOK_ROLE, { 'iam:PassedToService': 'ecs.amazonaws.com' })) === 'Allowed') passers.push(h);
+    expect(passers).toEqual(['native']);
+    expect(await decide(roleOf('native'), 'iam:PassRole', NATIVE_HOOK_ROLE, { 'iam:PassedToService': 'lambda.amazonaws.com' })).not.toBe('Allowed');
+    const unmanaged = `${ECS}:service-deployment/shop/payments/0123456789abcdef012345`;
+    for (const h of HANDLER_NAMES) expect(await decide(roleOf(h), 'ecs:StopServiceDeployment', unmanaged), h).not.toBe('Allowed');
   });
 
   it('the simulator is not trivially denying: a role with no policy is denied what a handler is allowed', async () => {

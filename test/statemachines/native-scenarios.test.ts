@@ -1,0 +1,96 @@
+/**
+ * The native engine end to end (issue #17): the built-in native scenarios run through the real deploy
+ * state machine, the native and native-hook handlers, the alarm watcher and the in-memory world's
+ * ECS deployments; what ECS did is read back from the world (service deployments, hook invocations,
+ * the deployment state change events).
+ */
+import { describe, expect, it } from 'vitest';
+import { runScenario } from '../../local/rehearsal.js';
+import { parseScenario } from '../../local/scenario.js';
+import { NATIVE_SCENARIOS } from '../../local/scenarios/native.js';
+import type { World } from '../../local/world/world.js';
+
+async function run(name: string) {
+  const input = NATIVE_SCENARIOS.find((s) => s.name === name);
+  let world: World | undefined;
+  const trace = await runScenario(parseScenario(input, name), { actions: [{ at: 0, run: (ctx) => { world = ctx.world; } }] });
+  const w = world as World;
+  const serviceArn = 'arn:aws:ecs:us-east-1:123456789012:service/demo/api';
+  const arns = w.native.deploymentArns(serviceArn);
+  const deployments = arns.length === 0 ? [] : (w.native.describeServiceDeployments({ serviceDeploymentArns: arns }).serviceDeployments ?? []);
+  const record = trace.records.find((r) => r.service === 'api');
+  return { trace, world: w, deployments, record, invocations: w.native.invocations };
+}
+
+describe('native engine scenarios (ECS-controller service, ECS\'s own deployments)', () => {
+  it('native-alb-canary: one CANARY service deployment with Cutover\'s hook, SUCCESSFUL; the record SUCCEEDED; production on the alternate target group', async () => {
+    // Act
+    const { trace, deployments, record, invocations } = await run('native-alb-canary');
+    // Assess
+    expect(trace.summary.invariantViolations).toEqual([]);
+    expect(trace.summary.deployments.map((d) => [d.status, d.reasonCode])).toEqual([['SUCCEEDED', 'Promoted']]);
+    expect(deployments).toHaveLength(1);
+    const d = deployments[0];
+    expect(d?.status).toBe('SUCCESSFUL');
+    expect(d?.deploymentConfiguration?.strategy).toBe('CANARY');
+    expect(d?.deploymentConfiguration?.canaryConfiguration).toEqual({ canaryPercent: 10, canaryBakeTimeInMinutes: 5 });
+    expect(d?.deploymentConfiguration?.bakeTimeInMinutes).toBe(1);
+    expect(d?.deploymentConfiguration?.lifecycleHooks?.[0]?.hookTargetArn).toBe('arn:aws:lambda:us-east-1:123456789012:function:cutover-native-hook');
+    // The hook gated health after scale-up and held the 10 % step (IN_PROGRESS) before answering SUCCEEDED.
+    const stages = invocations.map((i) => i.payload.lifecycleStage);
+    expect(stages[0]).toBe('POST_SCALE_UP');
+    expect(stages).toContain('PRODUCTION_TRAFFIC_SHIFT');
+    expect(invocations.some((i) => (i.answer as { hookStatus?: string }).hookStatus === 'IN_PROGRESS')).toBe(true);
+    expect(invocations.every((i) => (i.answer as { hookStatus?: string }).hookStatus !== 'FAILED')).toBe(true);
+    const keys = (record?.timeline ?? []).map((e) => e.key);
+    expect(keys).toContain('native-started');
+    expect(keys).toContain('native-hook-POST_SCALE_UP-0-passed');
+    expect(keys).toContain('native-hook-PRODUCTION_TRAFFIC_SHIFT-10-waiting');
+    expect(keys).toContain('native-hook-PRODUCTION_TRAFFIC_SHIFT-10-passed');
+    // The state machine followed the deployment: the wait's token was answered by the ECS deployment
+    // state change event (NativeEnded right after the wait, at the event's second); DescribeServiceDeployments
+    // ran only after each 300 s wait timed out (the late-event fallback).
+    const deploy = trace.executions.find((e) => e.stateMachineArn.endsWith(':cutover-deploy'));
+    const entered = (deploy?.statesEntered ?? []).map((x) => x.name);
+    expect(entered.slice(-3)).toEqual(['NativeEnded', 'NativeSucceeded', 'Succeeded']);
+    expect(entered[entered.length - 4]).toBe('WaitForNativeDeployment');
+    const waits = entered.filter((n) => n === 'WaitForNativeDeployment').length;
+    expect(entered.filter((n) => n === 'CheckNativeDeployment').length).toBe(waits - 1);
+    expect(entered).not.toContain('CreateGreen');
+    // All of production on the alternate target group (api-b) at the end.
+    const last = trace.weights.filter((w) => w.service === 'api').at(-1);
+    expect(last?.weights.find((w) => w.weight === 100)?.targetGroupArn).toMatch(/targetgroup\/api-b\//);
+  });
+
+  it('native-alarm-during-bake: the alarm watcher stops the deployment with ROLLBACK; ROLLED_BACK AlarmTriggered; production back on blue', async () => {
+    // Act
+    const { trace, deployments, record } = await run('native-alarm-during-bake');
+    // Assess
+    expect(trace.summary.invariantViolations).toEqual([]);
+    expect(trace.summary.deployments.map((d) => [d.status, d.reasonCode])).toEqual([['ROLLED_BACK', 'AlarmTriggered']]);
+    expect(record?.reason?.message).toMatch(/^Alarm api-5xx-b is in ALARM/);
+    expect(deployments[0]?.status).toBe('ROLLBACK_SUCCESSFUL');
+    expect(deployments[0]?.rollback?.reason).toMatch(/StopServiceDeployment/);
+    // The stop came at the alarm event (same virtual second), not at ECS's next alarm poll.
+    const alarmAt = record?.timeline.find((e) => e.kind === 'alarm')?.at;
+    const stopAt = record?.timeline.find((e) => e.kind === 'native-decision')?.at;
+    expect(stopAt).toBeDefined();
+    expect(stopAt).toBe(alarmAt);
+    const last = trace.weights.filter((w) => w.service === 'api').at(-1);
+    expect(last?.weights.find((w) => w.weight === 100)?.targetGroupArn).toMatch(/targetgroup\/api-a\//);
+  });
+
+  it('native-alarm-already-firing: the hook answers FAILED at POST_SCALE_UP; ROLLED_BACK AlarmTriggered before any production traffic moved', async () => {
+    // Act
+    const { trace, deployments, invocations } = await run('native-alarm-already-firing');
+    // Assess
+    expect(trace.summary.invariantViolations).toEqual([]);
+    expect(trace.summary.deployments.map((d) => [d.status, d.reasonCode])).toEqual([['ROLLED_BACK', 'AlarmTriggered']]);
+    expect(deployments[0]?.status).toBe('ROLLBACK_SUCCESSFUL');
+    expect(invocations.map((i) => [i.payload.lifecycleStage, (i.answer as { hookStatus?: string }).hookStatus])).toEqual([['POST_SCALE_UP', 'FAILED']]);
+    // Green never had production traffic.
+    for (const w of trace.weights.filter((x) => x.service === 'api')) {
+      expect(w.weights.find((x) => /targetgroup\/api-b\//.test(x.targetGroupArn))?.weight ?? 0).toBe(0);
+    }
+  });
+});
