@@ -39,6 +39,11 @@
  * | hold | waits for approve/abort (environment's approval timeout and action) | nothing to do | NotBaking | NotBaking |
  * | approve | NotWaitingForApproval | approves | NotWaitingForApproval | NotWaitingForApproval |
  * | abort | rollback, reason Aborted | same | rollback (a weight flip) | stop the execution, then roll it back |
+ *
+ * A native deployment (engine native, issue #17) waits for ECS (`waitingFor: native`): abort answers
+ * that token with Aborted (the deploy state machine calls StopServiceDeployment ROLLBACK); approve is
+ * recorded on the deployment and Cutover's lifecycle hook passes its approval gate at its next call;
+ * promote, promote-fully, extend and hold are NotBaking (ECS holds the steps).
  */
 import * as z from 'zod/mini';
 import { EXECUTION_NAME } from './deploy-state.js';
@@ -220,6 +225,8 @@ function describeWait(view: InFlightView): string {
       return 'waiting for approval';
     case 'termination':
       return 'promoted and in its termination wait (blue still running)';
+    case 'native':
+      return "deploying through ECS's own deployment (engine native: ECS moves the traffic, Cutover's lifecycle hook holds the bakes and approvals)";
     default:
       return 'between steps (health checks, a traffic shift or an analysis)';
   }
@@ -282,18 +289,21 @@ export function decideControl(input: ControlInput, view: InFlightView, by: strin
     }
     case ControlAction.Promote:
     case ControlAction.PromoteFully:
+      if (waiting === 'native') throw nativeRefusal(view, input.action);
       if (waiting === 'bake' || waiting === 'approval' || waiting === 'termination') return succeed({ action: input.action, by });
       throw new NotBaking(
         `Deployment ${id} is ${doing}; ${input.action} applies to a bake, an approval or the termination wait. Try again when it bakes, or abort`,
         { details: { deploymentId: id, status: view.status, waitingFor: view.waitingFor ?? null } },
       );
     case ControlAction.Extend:
+      if (waiting === 'native') throw nativeRefusal(view, input.action);
       if (waiting === 'bake') return succeed({ action: 'extend', by, seconds: input.extendSeconds });
       throw new NotBaking(
         `Deployment ${id} is ${doing}; extend applies to a bake only${waiting === 'approval' ? ' (approve, promote or abort the approval instead)' : ''}`,
         { details: { deploymentId: id, status: view.status, waitingFor: view.waitingFor ?? null } },
       );
     case ControlAction.Hold:
+      if (waiting === 'native') throw nativeRefusal(view, input.action);
       if (waiting === 'bake') return succeed({ action: 'hold', by, timeoutSeconds: hold.timeoutSeconds, onTimeout: hold.onTimeout });
       if (waiting === 'approval') return { kind: 'none', why: `deployment ${id} is already waiting for approval` };
       throw new NotBaking(`Deployment ${id} is ${doing}; hold applies to a bake (it then waits for approve or abort)`, {
@@ -301,6 +311,9 @@ export function decideControl(input: ControlInput, view: InFlightView, by: strin
       });
     case ControlAction.Approve:
       if (waiting === 'approval') return succeed({ action: 'approve', by });
+      // Native: the approval is held by Cutover's lifecycle hook, which reads the approve recorded
+      // on the deployment (decide records it) at its next call (at most 60 s later).
+      if (waiting === 'native') return { kind: 'none', why: `deployment ${id} deploys through ECS's own deployment: the approval is recorded; Cutover's lifecycle hook lets ECS go on at its next call (within 60 s) when it holds an approval` };
       throw new NotWaitingForApproval(
         `Deployment ${id} is ${doing}, not waiting for approval${waiting === 'bake' ? '; use promote to end the bake now, or hold to wait for an approval' : ''}`,
         { details: { deploymentId: id, status: view.status, waitingFor: view.waitingFor ?? null } },
@@ -310,6 +323,14 @@ export function decideControl(input: ControlInput, view: InFlightView, by: strin
       throw new TypeError(`unhandled control action ${JSON.stringify(never)}`);
     }
   }
+}
+
+/** promote / extend / hold on a native deployment: ECS holds the traffic steps; say what works instead. */
+function nativeRefusal(view: InFlightView, action: string): NotBaking {
+  return new NotBaking(
+    `Deployment ${view.deploymentId} deploys through ECS's own deployment (engine native): ECS moves the traffic and Cutover's lifecycle hook holds the bakes, so ${action} does not apply; approve an approval step, or abort (StopServiceDeployment ROLLBACK)`,
+    { details: { deploymentId: view.deploymentId, status: view.status, waitingFor: 'native' } },
+  );
 }
 
 /**

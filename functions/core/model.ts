@@ -109,7 +109,12 @@ export interface DeploymentRecord {
  * `approval` (an approval step of the plan, or an operator's hold), or the `termination` wait after
  * promotion (blue still running: a rollback is a weight flip; alarms armed).
  */
-export type WaitingFor = 'bake' | 'approval' | 'termination';
+/**
+ * What a deployment's stored task token waits for. `native`: the deploy state machine follows ECS's
+ * own deployment (engine native, issue #17); ECS and Cutover's lifecycle hook hold its bakes and
+ * approvals, so only an abort (SendTaskFailure: StopServiceDeployment ROLLBACK) answers that token.
+ */
+export type WaitingFor = 'bake' | 'approval' | 'termination' | 'native';
 
 export interface OperatorAction {
   readonly action: string;

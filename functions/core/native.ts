@@ -197,23 +197,25 @@ function refuse(strategy: StrategyConfig, reason: string): never {
  * {@link NativeStrategyRefused} with the reason when ECS cannot express the step list.
  *
  * ECS moves production traffic in one of three shapes: all at once (BLUE_GREEN), one canary step
- * then the rest (CANARY), or equal steps with equal bakes (LINEAR, steps of at least 3 %). ECS bakes
- * in whole minutes; bakes at 0 % and approvals are held by Cutover's hook (IN_PROGRESS), so any
- * number of seconds works there.
+ * then the rest (CANARY), or equal steps (LINEAR, steps of at least 3 %). Every bake before 100 %
+ * (at 0 % and between steps) and every approval is held by Cutover's hook (IN_PROGRESS, any number
+ * of seconds), with ECS's own canary / step bake at 0: the bake runs once, counted from the moment
+ * the hook first sees the traffic point, whichever order ECS uses between its step bake and the
+ * PRODUCTION_TRAFFIC_SHIFT hook. Only the bake after 100 % is ECS's (bakeTimeInMinutes, whole minutes).
  *
  * Worked examples:
  * - canary `{ percent: 10, bakeSeconds: 300, finalBakeSeconds: 60 }` -> CANARY canaryPercent 10,
- *   canaryBakeTimeInMinutes 5, bakeTimeInMinutes 1; gates: POST_SCALE_UP (health) and
+ *   canaryBakeTimeInMinutes 0, bakeTimeInMinutes 1; gates: POST_SCALE_UP (health) and
  *   PRODUCTION_TRAFFIC_SHIFT at 10 % (bake 300 s, analysis) before the rest moves
  * - linear `{ stepPercent: 30, intervalSeconds: 120 }` -> LINEAR stepPercent 30,
- *   stepBakeTimeInMinutes 2 (ECS moves 30, 60, 90, 100); gates at 30, 60 and 90 %
+ *   stepBakeTimeInMinutes 0 (ECS moves 30, 60, 90, 100); gates at 30, 60 and 90 % (120 s each)
  * - blue-green `{ bakeSeconds: 300, finalBakeSeconds: 120 }` -> BLUE_GREEN bakeTimeInMinutes 2; the
  *   300 s bake at 0 % is held at POST_TEST_TRAFFIC_SHIFT
- * - steps `[{ percent: 10, bakeSeconds: 60 }, { approval }, { percent: 100 }]` -> CANARY 10 % for
- *   1 minute; the approval is held at PRODUCTION_TRAFFIC_SHIFT at 10 % after the bake and analysis
+ * - steps `[{ percent: 10, bakeSeconds: 60 }, { approval }, { percent: 100 }]` -> CANARY 10 %; the
+ *   hook holds 60 s, the analysis, then the approval at PRODUCTION_TRAFFIC_SHIFT at 10 %
  * - refused: steps `[10, 25, 100]` (neither one canary step nor equal steps); linear
- *   `{ stepPercent: 2 }` (ECS's smallest linear step is 3 %); canary `{ bakeSeconds: 90 }` (not whole
- *   minutes); any 1-99 % step on a headless service (blue/green only)
+ *   `{ stepPercent: 2 }` (ECS's smallest linear step is 3 %); a final bake of 90 s (ECS's
+ *   bakeTimeInMinutes is whole minutes); any 1-99 % step on a headless service (blue/green only)
  */
 export function strategyFor(strategy: StrategyConfig, options: StrategyOptions = {}): NativeStrategy {
   const analyseEnabled = options.analyse ?? true;
@@ -260,13 +262,11 @@ export function strategyFor(strategy: StrategyConfig, options: StrategyOptions =
   if (zero && options.headless) gates[0] = { ...zero, healthTimeoutSeconds };
   else if (zero) gates.push(zero);
 
-  // Between shifts: ECS bakes (canary or linear bake), the hook checks the bake ran, analyses and
-  // holds any approval before the next shift.
+  // Between shifts: Cutover's hook holds the bake (IN_PROGRESS) from the moment production reached
+  // the step, then analyses and holds any approval, before ECS moves the next step; ECS's own step
+  // bake is set to 0 (below), so the bake runs once whichever order ECS uses between its step bake
+  // and the PRODUCTION_TRAFFIC_SHIFT hook, and takes any number of seconds.
   for (const seg of middle) {
-    const bake = bakeSum(seg.steps);
-    if (!wholeMinutes(bake)) {
-      refuse(strategy, `a ${bake} s bake at ${seg.percent} %: ECS bakes between traffic steps in whole minutes up to ${ECS_LIMITS.maxBakeMinutes}; use ${Math.max(60, Math.round(bake / 60) * 60)} s`);
-    }
     const gate = gateOf('PRODUCTION_TRAFFIC_SHIFT', seg, seg.steps);
     if (gate) gates.push(gate);
   }
@@ -287,20 +287,16 @@ export function strategyFor(strategy: StrategyConfig, options: StrategyOptions =
   let deploymentConfiguration: EcsDeploymentStrategy;
   const linearStep = percents[0] as number;
   const isLinear = percents.length === Math.ceil(100 / linearStep) && percents.every((p, i) => p === Math.min((i + 1) * linearStep, 100));
-  const middleBakes = middle.map((s) => bakeSum(s.steps));
   // One shift (all at once, or linear { stepPercent: 100 }) is BLUE_GREEN: the same traffic, and the only shape a headless service has.
   if (percents.length > 1 && (strategy.type === 'linear' || (percents.length > 2 && isLinear))) {
     if (!isLinear) refuse(strategy, `production moves ${percents.join(', ')} %, not in equal steps`);
     if (linearStep < ECS_LIMITS.minLinearStepPercent) {
       refuse(strategy, `a linear step of ${linearStep} %: ECS's linear steps are ${ECS_LIMITS.minLinearStepPercent}-100 % (LinearConfiguration.stepPercent); use stepPercent ${ECS_LIMITS.minLinearStepPercent} or more, a canary, or engine "task-set"`);
     }
-    if (new Set(middleBakes).size > 1) {
-      refuse(strategy, `bakes of ${middleBakes.join(', ')} s between the linear steps: ECS bakes every linear step for the same time (stepBakeTimeInMinutes); make them equal`);
-    }
     deploymentConfiguration = {
       strategy: 'LINEAR',
       bakeTimeInMinutes,
-      linearConfiguration: { stepPercent: linearStep, stepBakeTimeInMinutes: (middleBakes[0] ?? 0) / 60 },
+      linearConfiguration: { stepPercent: linearStep, stepBakeTimeInMinutes: 0 },
     };
   } else if (percents.length === 1) {
     deploymentConfiguration = { strategy: 'BLUE_GREEN', bakeTimeInMinutes };
@@ -308,7 +304,7 @@ export function strategyFor(strategy: StrategyConfig, options: StrategyOptions =
     deploymentConfiguration = {
       strategy: 'CANARY',
       bakeTimeInMinutes,
-      canaryConfiguration: { canaryPercent: linearStep, canaryBakeTimeInMinutes: (middleBakes[0] as number) / 60 },
+      canaryConfiguration: { canaryPercent: linearStep, canaryBakeTimeInMinutes: 0 },
     };
   } else {
     refuse(

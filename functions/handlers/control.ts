@@ -217,7 +217,7 @@ export function createHandler(deps: ControlDeps): Handler<unknown, ControlState>
       // By service: the deployment when one waits for approval (approve) or is in flight (abort);
       // else the release waiting for approval before this environment with this service in it.
       const mine = (await deps.store.listInFlight()).filter((r) => r.service === input.service && r.environment === input.environment);
-      const deploymentFirst = input.action === 'approve' ? mine.some((r) => r.waitingFor === 'approval') : mine.length > 0;
+      const deploymentFirst = input.action === 'approve' ? mine.some((r) => r.waitingFor === 'approval' || r.waitingFor === 'native') : mine.length > 0;
       if (!deploymentFirst) {
         const release = waitingReleaseFor(input.service, input.environment, await deps.releases.listWaitingReleases());
         if (release) {

@@ -8,19 +8,26 @@
  *
  * It reads the deployment record and the facts — the watched alarms (one already in ALARM fails
  * the gate, which ECS's own alarm check ignores), green's health (ECS enters POST_SCALE_UP once the
- * target revision is steady, so it is healthy there), when the gate was first seen (the bake) — and
- * answers with hookAnswer (functions/core/native.ts). Every stage's first wait and its final answer
- * go on the deployment's timeline; a FAILED answer is the rollback's reason (`native-decision`).
- * Not wired yet: the canary analysis verdict and approvals (a gate that analyses or waits for an
- * approval fails when its grace or timeout runs out).
+ * target revision is steady, so it is healthy there), when the gate was first seen (the bake runs
+ * from there: the traffic point), the canary analysis once the bake is over (the same judge as the
+ * task-set engine: green's and blue's target groups on an ALB, the user's version-tagged metrics
+ * (`analysis.metrics`) where the shape has no per-revision metric), an operator's approve or abort
+ * recorded on the deployment — and answers with hookAnswer (functions/core/native.ts). Every
+ * stage's first wait, each analysis and the final answer go on the deployment's timeline; a FAILED
+ * answer is the rollback's reason (`native-decision`).
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import * as z from 'zod/mini';
 import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
-import { CloudWatchAlarms } from '../aws/cloudwatch.js';
+import { CloudWatchAlarms, CloudWatchMetrics } from '../aws/cloudwatch.js';
 import type { StrategyConfig } from '../core/config.js';
-import { type HookFacts, gateAt, hookAnswer, strategyFor } from '../core/native.js';
-import type { Alarms, Clock, DeploymentStore } from '../core/ports.js';
+import { analysisWindow, assess, decideAfterVerdict } from '../core/analysis.js';
+import { loadBalancerDimension, targetGroupDimension } from '../core/metrics-dimensions.js';
+import type { DeploymentRecord } from '../core/model.js';
+import { type HookFacts, type NativeGate, gateAt, hookAnswer, readHookState, strategyFor } from '../core/native.js';
+import type { Alarms, Clock, DeploymentStore, MetricSource } from '../core/ports.js';
+import { versionQueries } from '../core/traffic.js';
+import type { ServiceConfig } from '../core/config.js';
 import { parseOrThrow } from '../core/validation.js';
 import { entry } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
@@ -33,6 +40,8 @@ export interface NativeHookDeps {
   readonly clock: Clock;
   readonly store: DeploymentStore;
   readonly alarms: Alarms;
+  /** The canary analysis's metrics (GetMetricData). */
+  readonly metrics: MetricSource;
   readonly logLevel?: string;
 }
 
@@ -79,12 +88,21 @@ export function createHandler(deps: NativeHookDeps): Handler<unknown, NativeHook
     const gate = gateAt(mapping, p.lifecycleStage, percent);
     const watched = record.alarmNames;
     const alarms = watched.length === 0 ? [] : await deps.alarms.describe(watched);
+    // The gate's first call (hookDetails carry it between IN_PROGRESS answers): the bake, the
+    // analysis window and the approval all count from there (the traffic point).
+    const key = gate ? `${gate.stage}@${gate.percent}` : `${p.lifecycleStage}@-`;
+    const prior = readHookState(p.hookDetails);
+    const since = prior && prior.gate === key ? prior.firstSeenAt : now;
+    const controls = (record.controls ?? []).filter((c) => Date.parse(c.at) >= since);
+    const verdict = gate?.analyse && now >= since + gate.bakeSeconds * 1000 ? await analyse(deps, svc, record, gate, since, now) : undefined;
     const facts: HookFacts = {
       now,
       gate,
       alarmsInAlarm: alarms.filter((a) => a.state === 'ALARM').map((a) => a.name),
       greenHealth: 'healthy',
-      aborted: (record.controls ?? []).some((c) => (c as { action?: string }).action === 'abort'),
+      ...(verdict ? { verdict } : {}),
+      ...(gate?.approval ? { approval: controls.some((c) => c.action === 'approve') ? ('approved' as const) : ('pending' as const) } : {}),
+      aborted: (record.controls ?? []).some((c) => c.action === 'abort' || c.action === 'rollback'),
     };
     const answer = hookAnswer(p.lifecycleStage, facts, p.hookDetails);
     const base = `native-hook-${p.lifecycleStage}-${percent}`;
@@ -103,8 +121,56 @@ export function createHandler(deps: NativeHookDeps): Handler<unknown, NativeHook
   });
 }
 
+/**
+ * The canary analysis at a native gate, once its bake is over: green against blue over the whole
+ * minutes since the traffic point (analysisWindow), judged by assess / decideAfterVerdict as the
+ * task-set engine's Analyze step judges. Green and blue are the target groups Inspect recorded (an
+ * ALB: per-target-group metrics), or the user's version-tagged metrics (`analysis.metrics`; green's
+ * version is the deployment id, CUTOVER_VERSION) where the shape has none per revision (NLB,
+ * Service Connect, no load balancer). `pass` / `fail`, or undefined while the verdict needs more
+ * data (the hook holds up to ANALYSIS_GRACE_SECONDS more). Each verdict goes on the timeline.
+ */
+async function analyse(deps: NativeHookDeps, svc: ServiceConfig, record: DeploymentRecord, gate: NativeGate, since: number, now: number): Promise<'pass' | 'fail' | undefined> {
+  const key = `analysis-native-${gate.percent}-${Math.floor(now / 60_000)}`;
+  const note = async (detail: Record<string, unknown>) =>
+    deps.store.appendTimeline(record.service, record.environment, record.deploymentId, entry(key, 'analysis', now, { percent: gate.percent, engine: 'native', ...detail }));
+  const window = analysisWindow(since, now);
+  if (window.minutes === 0) return undefined;
+  const metrics = svc.analysis.metrics;
+  const route = svc.listenerRuleArn ?? svc.listenerArn;
+  const blueTg = record.blue?.targetGroupArn;
+  const greenTg = record.green?.targetGroupArn;
+  let read: (side: 'green' | 'blue') => ReturnType<MetricSource['targetGroupSamples']>;
+  if (metrics) {
+    const blueVersion = record.blue?.version;
+    if (!blueVersion || !deps.metrics.versionSamples) {
+      await note({ verdict: 'Skipped', why: "blue's revision carries no CUTOVER_VERSION, so its metrics cannot be told from green's (the next deployment, registered by Cutover, will)" });
+      return 'pass';
+    }
+    const versionSamples = deps.metrics.versionSamples.bind(deps.metrics);
+    read = (side) => versionSamples(versionQueries(metrics, side === 'green' ? record.deploymentId : blueVersion), window.startMs, window.endMs);
+  } else if (route && route.includes(':listener') && route.includes('/app/') && blueTg && greenTg) {
+    const lb = loadBalancerDimension(route);
+    read = (side) => deps.metrics.targetGroupSamples(lb, targetGroupDimension(side === 'green' ? greenTg : blueTg), window.startMs, window.endMs);
+  } else {
+    await note({ verdict: 'Skipped', why: 'this traffic shape publishes no per-revision request metric (NLB, Service Connect, no load balancer); set analysis.metrics (version-tagged) to analyse it' });
+    return 'pass';
+  }
+  const [green, blue] = await Promise.all([read('green'), read('blue')]);
+  const verdict = assess({ green, blue }, svc.analysis);
+  const decision = decideAfterVerdict(verdict, svc.analysis, 0);
+  await note({
+    verdict: verdict.kind,
+    decision,
+    ...verdict,
+    window: { start: new Date(window.startMs).toISOString(), end: new Date(window.endMs).toISOString(), minutes: window.minutes },
+  } as Record<string, unknown>);
+  return decision === 'extend' ? undefined : decision;
+}
+
 export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): NativeHookDeps {
-  return { env, clock, store: storeFor(opts, env), alarms: new CloudWatchAlarms(makeClient(CloudWatchClient, opts)) };
+  const cloudwatch = makeClient(CloudWatchClient, opts);
+  return { env, clock, store: storeFor(opts, env), alarms: new CloudWatchAlarms(cloudwatch), metrics: new CloudWatchMetrics(cloudwatch) };
 }
 
 export const handler = lazy(() => createHandler(makeDeps(clientOptionsFromEnv(), envFromProcess())));

@@ -59,6 +59,18 @@ function rollbackReason(record: DeploymentRecord | undefined, d: NativeDeploymen
   return { code: ErrorName.DeploymentFailed, message: `ECS ended the service deployment ${d?.status ?? 'MISSING'}: ${d?.rollbackReason ?? d?.statusReason ?? 'no reason given'}` };
 }
 
+/** The message of a Catch's error: the Cause's errorMessage when it is a Lambda / SendTaskFailure JSON, else the Cause. */
+function messageOf(error: DeployState['error']): string {
+  const cause = error?.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: the Cause as it is
+  }
+  return cause || (error?.Error ?? 'unknown error');
+}
+
 function serviceDeploymentArn(state: DeployState): string {
   const arn = state.native?.serviceDeploymentArn;
   if (!arn) throw new LiveStateInvalid('deploy state: native.serviceDeploymentArn is missing (StartNativeDeployment sets it)');
@@ -98,7 +110,9 @@ export function createHandler(deps: NativeDeps): Handler<unknown, unknown> {
       }
       case 'wait': {
         if (!payload.taskToken) throw new LiveStateInvalid('native wait: taskToken is required (waitForTaskToken)');
-        await deps.store.setTaskToken(service, environment, deploymentId, payload.taskToken);
+        // waitingFor native: an operator's abort answers this token (SendTaskFailure Aborted), and the
+        // Catch stops the ECS deployment with ROLLBACK (functions/core/control.ts).
+        await deps.store.setTaskToken(service, environment, deploymentId, payload.taskToken, 'native');
         // An event that came before the token was stored would be lost: look once now.
         const ended = endedOf(await deps.native.describeDeployment(serviceDeploymentArn(state)));
         if (ended.terminal) {
@@ -110,9 +124,15 @@ export function createHandler(deps: NativeDeps): Handler<unknown, unknown> {
       case 'check':
         return endedOf(await deps.native.describeDeployment(serviceDeploymentArn(state)));
       case 'stop': {
+        await deps.store.setTaskToken(service, environment, deploymentId, undefined);
         await deps.native.stopWithRollback(serviceDeploymentArn(state));
+        // An operator's abort or rollback keeps its name as the reason; any other error while
+        // following the deployment is a DeploymentFailed.
+        const error = state.error?.Error;
+        const operator = error === ErrorName.Aborted || error === ErrorName.RollbackRequested;
+        const message = operator ? messageOf(state.error) : `StopServiceDeployment ROLLBACK after ${error ?? 'an error'} while following the deployment${state.error?.Cause ? `: ${messageOf(state.error)}` : ''}`;
         await deps.store.appendTimeline(service, environment, deploymentId,
-          entry(`native-stop-${now}`, NATIVE_DECISION_KIND, now, { code: ErrorName.DeploymentFailed, message: `StopServiceDeployment ROLLBACK after ${state.error?.Error ?? 'an error'} while following the deployment` }));
+          entry(`native-stop-${error ?? 'error'}`, NATIVE_DECISION_KIND, now, { code: operator ? error : ErrorName.DeploymentFailed, message }));
         return state;
       }
       case 'succeed':

@@ -1,6 +1,12 @@
 /**
- * Elastic Load Balancing v2 (ALB) in memory: load balancers, listeners, listener rules, target
- * groups and target health.
+ * Elastic Load Balancing v2 in memory: Application Load Balancers (`app/`) and Network Load
+ * Balancers (`net/`), their listeners, listener rules (ALB), target groups and target health.
+ *
+ * A Network Load Balancer (type `network`, ARNs `loadbalancer/net/NAME/ID`, `listener/net/NAME/ID/LID`,
+ * CloudWatch dimension `net/NAME/ID`) has TCP, TLS, UDP or TCP_UDP listeners whose only action is
+ * `forward`, to target groups of those protocols; the forward may name several target groups with
+ * weights 0..999 (NLB weighted target groups, Nov 2024: ModifyListener DefaultActions ForwardConfig),
+ * which is how ECS shifts traffic on an NLB listener (docs/aws-behaviour.md, "ECS's own deployments").
  *
  * Targets are not registered by hand: each RUNNING task of a task set attached to a target group is a
  * target (as ECS registers them). A target is `initial` for the group's health lag (interval x
@@ -49,11 +55,16 @@ export interface WeightedGroup {
   readonly weight: number;
 }
 
+export type LoadBalancerType = 'application' | 'network';
+/** Listener and target-group protocols of a Network Load Balancer (ELB API reference, CreateListener / CreateTargetGroup). */
+export const NLB_PROTOCOLS = new Set(['TCP', 'TLS', 'UDP', 'TCP_UDP']);
+
 interface LbRec {
   readonly arn: string;
   readonly name: string;
   readonly id: string;
-  /** `app/NAME/ID`: the CloudWatch `LoadBalancer` dimension. */
+  readonly type: LoadBalancerType;
+  /** `app/NAME/ID` or `net/NAME/ID`: the CloudWatch `LoadBalancer` dimension. */
   readonly fullName: string;
   readonly dnsName: string;
   readonly createdAt: number;
@@ -98,6 +109,8 @@ export interface TargetGroupSpec {
   readonly arn?: string;
   readonly name?: string;
   readonly port?: number;
+  /** Default HTTP (ALB); TCP for a Network Load Balancer's groups. */
+  readonly protocol?: string;
   readonly healthCheckIntervalSeconds?: number;
   readonly healthyThresholdCount?: number;
   readonly deregistrationDelaySeconds?: number;
@@ -106,6 +119,8 @@ export interface ListenerSpec {
   readonly arn?: string;
   /** Load balancer name when the listener (and its load balancer) are new and no ARN is given. */
   readonly loadBalancerName?: string;
+  /** With `loadBalancerName` (no ARN): the new load balancer's type. Default application. */
+  readonly loadBalancerType?: LoadBalancerType;
   readonly port?: number;
   readonly protocol?: string;
   readonly defaultActions: Action[];
@@ -122,26 +137,27 @@ const TERMINAL = new Set(['forward', 'redirect', 'fixed-response']);
 const ACTION_TYPES = new Set(['forward', 'redirect', 'fixed-response', 'authenticate-oidc', 'authenticate-cognito', 'jwt-validation']);
 const ELB_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/;
 
-/** Parse `...:listener/app/NAME/LBID/LID`, `...:listener-rule/app/NAME/LBID/LID/RID`, `...:targetgroup/NAME/ID`. */
+/** Parse `...:listener/{app|net}/NAME/LBID/LID`, `...:listener-rule/{app|net}/NAME/LBID/LID/RID`, `...:targetgroup/NAME/ID`. */
 export function parseElbArn(arn: string):
-  | { kind: 'listener'; prefix: string; lbName: string; lbId: string; listenerId: string }
-  | { kind: 'rule'; prefix: string; lbName: string; lbId: string; listenerId: string; ruleId: string }
+  | { kind: 'listener'; prefix: string; lbType: LoadBalancerType; lbName: string; lbId: string; listenerId: string }
+  | { kind: 'rule'; prefix: string; lbType: LoadBalancerType; lbName: string; lbId: string; listenerId: string; ruleId: string }
   | { kind: 'targetgroup'; prefix: string; name: string; id: string }
-  | { kind: 'loadbalancer'; prefix: string; lbName: string; lbId: string }
+  | { kind: 'loadbalancer'; prefix: string; lbType: LoadBalancerType; lbName: string; lbId: string }
   | undefined {
   const m = /^(arn:[^:]+:elasticloadbalancing:[^:]+:\d{12}):(.+)$/.exec(arn);
   if (!m) return undefined;
   const prefix = m[1] as string;
   const parts = (m[2] as string).split('/');
   const [res, ...rest] = parts;
-  if (res === 'listener' && rest[0] === 'app' && rest.length === 4) {
-    return { kind: 'listener', prefix, lbName: rest[1] as string, lbId: rest[2] as string, listenerId: rest[3] as string };
+  const lbType: LoadBalancerType | undefined = rest[0] === 'app' ? 'application' : rest[0] === 'net' ? 'network' : undefined;
+  if (res === 'listener' && lbType && rest.length === 4) {
+    return { kind: 'listener', prefix, lbType, lbName: rest[1] as string, lbId: rest[2] as string, listenerId: rest[3] as string };
   }
-  if (res === 'listener-rule' && rest[0] === 'app' && rest.length === 5) {
-    return { kind: 'rule', prefix, lbName: rest[1] as string, lbId: rest[2] as string, listenerId: rest[3] as string, ruleId: rest[4] as string };
+  if (res === 'listener-rule' && lbType && rest.length === 5) {
+    return { kind: 'rule', prefix, lbType, lbName: rest[1] as string, lbId: rest[2] as string, listenerId: rest[3] as string, ruleId: rest[4] as string };
   }
   if (res === 'targetgroup' && rest.length === 2) return { kind: 'targetgroup', prefix, name: rest[0] as string, id: rest[1] as string };
-  if (res === 'loadbalancer' && rest[0] === 'app' && rest.length === 3) return { kind: 'loadbalancer', prefix, lbName: rest[1] as string, lbId: rest[2] as string };
+  if (res === 'loadbalancer' && lbType && rest.length === 3) return { kind: 'loadbalancer', prefix, lbType, lbName: rest[1] as string, lbId: rest[2] as string };
   return undefined;
 }
 
@@ -167,15 +183,22 @@ export class ElbWorld implements TargetGroupPort {
   }
 
   // ------------------------------------------------------------------ seeding
-  ensureLoadBalancer(name: string, id?: string, prefix = this.prefix): LbRec {
-    for (const lb of this.lbs.values()) if (lb.name === name && (id === undefined || lb.id === id)) return lb;
+  ensureLoadBalancer(name: string, id?: string, prefix = this.prefix, type: LoadBalancerType = 'application'): LbRec {
+    for (const lb of this.lbs.values()) {
+      if (lb.name === name && (id === undefined || lb.id === id)) {
+        if (lb.type !== type) throw new Error(`load balancer ${name} is of type ${lb.type}, not ${type}`);
+        return lb;
+      }
+    }
     if (!ELB_NAME.test(name)) throw new Error(`load balancer name '${name}' is invalid`);
     const lbId = id ?? this.ctx.ids.hex(16);
+    const seg = type === 'network' ? 'net' : 'app';
     const rec: LbRec = {
-      arn: `${prefix}:loadbalancer/app/${name}/${lbId}`,
+      arn: `${prefix}:loadbalancer/${seg}/${name}/${lbId}`,
       name,
       id: lbId,
-      fullName: `app/${name}/${lbId}`,
+      type,
+      fullName: `${seg}/${name}/${lbId}`,
       dnsName: `${name}-${this.ctx.ids.digits(10)}.${this.ctx.region}.elb.amazonaws.com`,
       createdAt: this.now,
       vpcId: `vpc-0${this.ctx.ids.hex(16)}`,
@@ -198,7 +221,7 @@ export class ElbWorld implements TargetGroupPort {
       id,
       fullName: `targetgroup/${name}/${id}`,
       port: spec.port ?? 80,
-      protocol: 'HTTP',
+      protocol: spec.protocol ?? 'HTTP',
       vpcId: `vpc-0${this.ctx.ids.hex(16)}`,
       healthCheckIntervalSeconds: spec.healthCheckIntervalSeconds ?? this.ctx.settings.healthCheckIntervalSeconds,
       healthyThresholdCount: spec.healthyThresholdCount ?? this.ctx.settings.healthyThresholdCount,
@@ -216,18 +239,21 @@ export class ElbWorld implements TargetGroupPort {
     if (spec.arn && this.listeners.has(spec.arn)) throw new Error(`listener ${spec.arn} already exists`);
     const parsed = spec.arn ? parseElbArn(spec.arn) : undefined;
     if (spec.arn && parsed?.kind !== 'listener') throw new Error(`'${spec.arn}' is not a listener ARN`);
+    const type = parsed?.kind === 'listener' ? parsed.lbType : (spec.loadBalancerType ?? 'application');
     const lb =
       parsed?.kind === 'listener'
-        ? this.ensureLoadBalancer(parsed.lbName, parsed.lbId, parsed.prefix)
-        : this.ensureLoadBalancer(spec.loadBalancerName ?? `alb-${this.ctx.ids.hex(6)}`);
+        ? this.ensureLoadBalancer(parsed.lbName, parsed.lbId, parsed.prefix, type)
+        : this.ensureLoadBalancer(spec.loadBalancerName ?? `${type === 'network' ? 'nlb' : 'alb'}-${this.ctx.ids.hex(6)}`, undefined, this.prefix, type);
     const listenerId = parsed?.kind === 'listener' ? parsed.listenerId : this.ctx.ids.hex(16);
     const arn = spec.arn ?? `${lb.arn.replace(':loadbalancer/', ':listener/')}/${listenerId}`;
+    const protocol = spec.protocol ?? (type === 'network' ? 'TCP' : 'HTTPS');
+    this.checkListenerProtocol(lb, protocol);
     const actions = this.validateActions(spec.defaultActions, [], lb.arn, 'DefaultActions');
     const rec: ListenerRec = {
       arn,
       lbArn: lb.arn,
-      port: spec.port ?? 443,
-      protocol: spec.protocol ?? 'HTTPS',
+      port: spec.port ?? (type === 'network' ? 80 : 443),
+      protocol,
       defaultActions: actions,
       defaultRuleArn: `${arn.replace(':listener/', ':listener-rule/')}/${this.ctx.ids.hex(16)}`,
     };
@@ -240,6 +266,7 @@ export class ElbWorld implements TargetGroupPort {
     if (spec.arn && this.rules.has(spec.arn)) throw new Error(`rule ${spec.arn} already exists`);
     const listener = this.listeners.get(spec.listenerArn);
     if (!listener) throw new Error(`listener ${spec.listenerArn} does not exist`);
+    if (this.lbs.get(listener.lbArn)?.type === 'network') throw new Error(`createRule: ${spec.listenerArn} is a Network Load Balancer listener; the world models NLB listeners with their default action only`);
     const parsed = spec.arn ? parseElbArn(spec.arn) : undefined;
     if (spec.arn && parsed?.kind !== 'rule') throw new Error(`'${spec.arn}' is not a listener-rule ARN`);
     const arn = spec.arn ?? `${listener.arn.replace(':listener/', ':listener-rule/')}/${this.ctx.ids.hex(16)}`;
@@ -289,6 +316,17 @@ export class ElbWorld implements TargetGroupPort {
   }
   listenerOfRule(ruleArn: string): string | undefined {
     return this.rules.get(ruleArn)?.listenerArn;
+  }
+  /** The type of the load balancer a listener, rule or target group belongs to (a target group on no listener: undefined). */
+  loadBalancerType(arn: string): LoadBalancerType | undefined {
+    const l = this.listeners.get(arn) ?? this.listeners.get(this.rules.get(arn)?.listenerArn ?? '');
+    if (l) return this.lbs.get(l.lbArn)?.type;
+    const lbArn = this.lbArnsOf(arn)[0];
+    return lbArn ? this.lbs.get(lbArn)?.type : undefined;
+  }
+  /** A target group's protocol (HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP). */
+  targetGroupProtocol(arn: string): string | undefined {
+    return this.tgs.get(arn)?.protocol;
   }
 
   /** The forward weights of a route now (a plain forward to one group reads as that group at weight 1 as AWS stores it). */
@@ -387,9 +425,26 @@ export class ElbWorld implements TargetGroupPort {
   }
 
   // ------------------------------------------------------------------ validation
+  /** ALB listeners are HTTP or HTTPS; NLB listeners TCP, TLS, UDP or TCP_UDP (ELB API reference, CreateListener Protocol). */
+  private checkListenerProtocol(lb: LbRec, protocol: string): void {
+    const ok = lb.type === 'network' ? NLB_PROTOCOLS.has(protocol) : protocol === 'HTTP' || protocol === 'HTTPS';
+    if (!ok) {
+      throw fault(
+        'InvalidConfigurationRequestException',
+        `Protocol '${protocol}' is not supported for load balancers of type '${lb.type}'; use ${lb.type === 'network' ? 'TCP, TLS, UDP or TCP_UDP' : 'HTTP or HTTPS'}`,
+      );
+    }
+  }
+
   /** Validate actions like ELB and return what to store (secrets resolved, forward normalized). */
   private validateActions(actions: Action[] | undefined, existing: Action[], lbArn: string, field: string): Action[] {
     if (!actions || actions.length === 0) throw fault('ValidationError', `${field} must contain at least one action`);
+    if (this.lbs.get(lbArn)?.type === 'network') {
+      // A Network Load Balancer's listener has one action, a forward (ELB API reference, Action Type).
+      if (actions.length !== 1 || actions[0]?.Type !== 'forward') {
+        throw fault('InvalidLoadBalancerActionException', `A listener of a Network Load Balancer supports a single forward action (got ${actions.map((a) => a.Type).join(', ')})`);
+      }
+    }
     if (actions.length > 1 && actions.some((a) => a.Order === undefined)) {
       throw fault('ValidationError', `An order must be specified for each action when ${field} contains more than one action`);
     }
@@ -430,6 +485,11 @@ export class ElbWorld implements TargetGroupPort {
           if (seen.has(arn)) throw fault('ValidationError', `Target group '${arn}' is named more than once in ForwardConfig`);
           seen.add(arn);
           if (!this.tgs.has(arn)) throw fault('TargetGroupNotFoundException', `Target groups '${arn}' not found`);
+          const network = this.lbs.get(lbArn)?.type === 'network';
+          const tgProtocol = (this.tgs.get(arn) as TgRec).protocol;
+          if (network !== NLB_PROTOCOLS.has(tgProtocol)) {
+            throw fault('InvalidConfigurationRequestException', `The protocol of target group '${arn}' (${tgProtocol}) is not supported by a load balancer of type '${network ? 'network' : 'application'}'`);
+          }
           const w = (t as { Weight?: number }).Weight;
           if (w !== undefined && (!Number.isInteger(w) || w < 0 || w > 999)) {
             throw fault('ValidationError', `1 validation error detected: Value '${w}' at 'weight' failed to satisfy constraint: Member must have value between 0 and 999`);
@@ -514,9 +574,9 @@ export class ElbWorld implements TargetGroupPort {
       Scheme: 'internet-facing',
       VpcId: lb.vpcId,
       State: { Code: 'active' },
-      Type: 'application',
+      Type: lb.type,
       AvailabilityZones: ['a', 'b', 'c'].map((z) => ({ ZoneName: `${this.ctx.region}${z}`, SubnetId: `subnet-0${z}${lb.id.slice(0, 15)}` })),
-      SecurityGroups: [...lb.securityGroups],
+      ...(lb.type === 'application' ? { SecurityGroups: [...lb.securityGroups] } : {}),
       IpAddressType: 'ipv4',
     };
   }
@@ -569,6 +629,7 @@ export class ElbWorld implements TargetGroupPort {
 
   modifyListener(i: ModifyListenerCommandInput): Out<ModifyListenerCommandOutput> {
     const l = this.listener(i.ListenerArn);
+    if (i.Protocol !== undefined) this.checkListenerProtocol(this.lbs.get(l.lbArn) as LbRec, i.Protocol);
     const actions = i.DefaultActions !== undefined ? this.validateActions(i.DefaultActions, l.defaultActions, l.lbArn, 'DefaultActions') : undefined;
     if (i.Port !== undefined) {
       if (!Number.isInteger(i.Port) || i.Port < 1 || i.Port > 65535) throw fault('ValidationError', 'Port must be between 1 and 65535');
@@ -649,18 +710,16 @@ export class ElbWorld implements TargetGroupPort {
       Protocol: tg.protocol as TargetGroup['Protocol'],
       Port: tg.port,
       VpcId: tg.vpcId,
-      HealthCheckProtocol: 'HTTP',
+      HealthCheckProtocol: NLB_PROTOCOLS.has(tg.protocol) ? 'TCP' : 'HTTP',
       HealthCheckPort: 'traffic-port',
       HealthCheckEnabled: true,
       HealthCheckIntervalSeconds: tg.healthCheckIntervalSeconds,
       HealthCheckTimeoutSeconds: 5,
       HealthyThresholdCount: tg.healthyThresholdCount,
       UnhealthyThresholdCount: tg.unhealthyThresholdCount,
-      HealthCheckPath: tg.healthCheckPath,
-      Matcher: { HttpCode: '200' },
+      ...(NLB_PROTOCOLS.has(tg.protocol) ? {} : { HealthCheckPath: tg.healthCheckPath, Matcher: { HttpCode: '200' }, ProtocolVersion: 'HTTP1' }),
       LoadBalancerArns: this.lbArnsOf(tg.arn),
       TargetType: 'ip',
-      ProtocolVersion: 'HTTP1',
       IpAddressType: 'ipv4',
     };
   }

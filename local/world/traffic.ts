@@ -13,8 +13,27 @@
  * reference lists their dimensions: host counts exist per target group only. Like ALB, count
  * metrics with no requests are not published at all.
  * Noise is seeded per target group and minute, so a run is reproducible.
+ *
+ * A route on a Network Load Balancer publishes what NLB publishes instead (AWS/NetworkELB, the
+ * Elastic Load Balancing guide "CloudWatch metrics for your Network Load Balancer"): per
+ * TargetGroup + LoadBalancer only HealthyHostCount and UnHealthyHostCount; per LoadBalancer
+ * NewFlowCount (one flow per request: the world's model), ActiveFlowCount (Average: flows per second
+ * x their duration), ProcessedBytes ({@link NLB_BYTES_PER_FLOW} a flow), TCP_Target_Reset_Count
+ * (a failing request is a reset from the target: the world's model) and TCP_ELB_Reset_Count (flows
+ * with no target to go to). NLB has no HTTP codes and no response time.
  */
 import { ALB_NAMESPACE, type MetricStore } from './cloudwatch.js';
+
+export const NLB_NAMESPACE = 'AWS/NetworkELB';
+/** Bytes a flow carries through the NLB (request, response and TCP/IP headers): the world's constant. */
+export const NLB_BYTES_PER_FLOW = 4_096;
+interface NlbAcc {
+  flows: number;
+  resets: number;
+  elbResets: number;
+  /** Flow-seconds (sum of each flow's duration). */
+  flowSeconds: number;
+}
 import { DEFAULT_TAIL_RATIO, lognormalFor, MAX_TAIL_RATIO, mixtureQuantile } from './latency.js';
 import type { ElbWorld } from './elb.js';
 import { streamFor } from './random.js';
@@ -55,11 +74,16 @@ export class TrafficModel {
     const acc = new Map<string, TgAcc>();
     const elb5xx = new Map<string, number>();
     const lbRequests = new Map<string, number>();
+    const nlb = new Map<string, NlbAcc>();
     for (const [route, rpm] of this.rpm) {
       if (rpm <= 0) continue;
       const lb = this.elb.loadBalancerOfRoute(route);
       const created = this.elb.routeCreatedAt(route);
       if (!lb || created === undefined) continue;
+      if (this.elb.loadBalancerType(route) === 'network') {
+        this.runNlbRoute(route, rpm, created, minuteStart, nlb.get(lb.fullName) ?? nlb.set(lb.fullName, { flows: 0, resets: 0, elbResets: 0, flowSeconds: 0 }).get(lb.fullName) as NlbAcc);
+        continue;
+      }
       for (let s = 0; s < SLICES; s++) {
         const t = minuteStart + ((s + 0.5) * MINUTE_MS) / SLICES;
         if (t < created) continue;
@@ -107,7 +131,60 @@ export class TrafficModel {
         this.metrics.put(ALB_NAMESPACE, 'HTTPCode_ELB_503_Count', { LoadBalancer: lbName }, minuteStart, count(errors));
       }
     }
+    for (const [lbName, a] of nlb) this.recordNlb(lbName, a, minuteStart);
     this.recordHostCounts(minuteStart);
+  }
+
+  /** One NLB route's minute: flows split by weight, each target answering per its image's profile. */
+  private runNlbRoute(route: string, rpm: number, created: number, minuteStart: number, a: NlbAcc): void {
+    for (let s = 0; s < SLICES; s++) {
+      const t = minuteStart + ((s + 0.5) * MINUTE_MS) / SLICES;
+      if (t < created) continue;
+      const groups = (this.elb.weightsAt(route, t) ?? []).filter((g) => g.weight > 0);
+      const total = groups.reduce((n, g) => n + g.weight, 0);
+      const flows = rpm / SLICES;
+      if (total === 0) {
+        a.elbResets += flows;
+        continue;
+      }
+      for (const g of groups) {
+        const req = (flows * g.weight) / total;
+        const targets = this.elb.targets(g.targetGroupArn, t);
+        const healthy = targets.filter((x) => x.state === 'healthy');
+        // NLB fails open to all registered targets when none is healthy.
+        const serving = healthy.length > 0 ? healthy : targets.filter((x) => x.state === 'unhealthy' || x.state === 'initial');
+        if (serving.length === 0) {
+          a.elbResets += req;
+          continue;
+        }
+        for (const x of serving) {
+          const p = this.ctx.profile(x.target.digest);
+          const r = req / serving.length;
+          a.flows += r;
+          a.resets += r * Math.min(1, Math.max(0, p.errorRate));
+          a.flowSeconds += (r * p.latencyMs) / 1000;
+        }
+      }
+    }
+  }
+
+  private recordNlb(lbName: string, a: NlbAcc, minuteStart: number): void {
+    const dims = { LoadBalancer: lbName };
+    const rng = streamFor(this.ctx.seed, `traffic-nlb|${lbName}|${minuteStart}`);
+    const flows = Math.round(a.flows);
+    const rate = a.flows > 0 ? a.resets / a.flows : 0;
+    const mean = flows * rate;
+    const resets = Math.min(flows, Math.max(0, Math.round(mean + rng.normal() * Math.sqrt(mean * (1 - rate)))));
+    const active = a.flowSeconds / 60;
+    // ActiveFlowCount is reported always; the counts only when not zero (as NLB reports them).
+    this.metrics.put(NLB_NAMESPACE, 'ActiveFlowCount', dims, minuteStart, { sum: active, count: 1, min: active, max: active });
+    if (flows > 0) {
+      this.metrics.put(NLB_NAMESPACE, 'NewFlowCount', dims, minuteStart, count(flows));
+      this.metrics.put(NLB_NAMESPACE, 'ProcessedBytes', dims, minuteStart, count(flows * NLB_BYTES_PER_FLOW));
+    }
+    if (resets > 0) this.metrics.put(NLB_NAMESPACE, 'TCP_Target_Reset_Count', dims, minuteStart, count(resets));
+    const elbResets = Math.round(a.elbResets);
+    if (elbResets > 0) this.metrics.put(NLB_NAMESPACE, 'TCP_ELB_Reset_Count', dims, minuteStart, count(elbResets));
   }
 
   private recordTargetGroup(tgArn: string, a: TgAcc, minuteStart: number): void {
@@ -161,10 +238,11 @@ export class TrafficModel {
       }
       for (const lb of lbs) {
         const dims = { TargetGroup: tgName, LoadBalancer: lb.fullName };
+        const ns = lb.fullName.startsWith('net/') ? NLB_NAMESPACE : ALB_NAMESPACE;
         const h = healthy / SLICES;
         const u = unhealthy / SLICES;
-        this.metrics.put(ALB_NAMESPACE, 'HealthyHostCount', dims, minuteStart, { sum: h, count: 1, min: h, max: h });
-        this.metrics.put(ALB_NAMESPACE, 'UnHealthyHostCount', dims, minuteStart, { sum: u, count: 1, min: u, max: u });
+        this.metrics.put(ns, 'HealthyHostCount', dims, minuteStart, { sum: h, count: 1, min: h, max: h });
+        this.metrics.put(ns, 'UnHealthyHostCount', dims, minuteStart, { sum: u, count: 1, min: u, max: u });
       }
     }
   }

@@ -94,6 +94,12 @@ export interface WorldSettings {
    * (deploymentConfiguration.alarms): ECS polls them. Default 60 s (local/world/ecs-native.ts).
    */
   readonly nativeAlarmPollMs: number;
+  /**
+   * The delay ECS adds to TEST_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT when a native deployment's
+   * load balancer is a Network Load Balancer (ECS developer guide, "Network Load Balancer resources
+   * for Amazon ECS blue/green, linear and canary deployments": 10 minutes). Default 600 s.
+   */
+  readonly nativeNlbShiftDelayMs: number;
 }
 export const DEFAULT_SETTINGS: WorldSettings = {
   taskStartDelayMs: 20_000,
@@ -105,6 +111,7 @@ export const DEFAULT_SETTINGS: WorldSettings = {
   familyRegistrationMs: 0,
   targetGroupAssociationMs: 1_000,
   nativeAlarmPollMs: 60_000,
+  nativeNlbShiftDelayMs: 600_000,
 };
 
 /** What every service of the world can reach. */

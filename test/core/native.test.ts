@@ -68,7 +68,7 @@ describe('engineOf', () => {
 describe('strategyFor: examples', () => {
   it('canary -> CANARY with percent and whole-minute bakes; the hook gates the canary point', () => {
     const m = strategyFor({ type: 'canary', percent: 10, bakeSeconds: 300, finalBakeSeconds: 60 });
-    expect(m.deploymentConfiguration).toEqual({ strategy: 'CANARY', bakeTimeInMinutes: 1, canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 5 } });
+    expect(m.deploymentConfiguration).toEqual({ strategy: 'CANARY', bakeTimeInMinutes: 1, canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 0 } });
     expect(m.productionPercents).toEqual([10, 100]);
     expect(m.gates).toEqual([
       { stage: 'POST_SCALE_UP', percent: 0, healthTimeoutSeconds: 600, bakeSeconds: 0, analyse: false },
@@ -81,7 +81,7 @@ describe('strategyFor: examples', () => {
 
   it('linear -> LINEAR with the step and its bake; ECS moves 30, 60, 90, 100', () => {
     const m = strategyFor({ type: 'linear', stepPercent: 30, intervalSeconds: 120 });
-    expect(m.deploymentConfiguration).toEqual({ strategy: 'LINEAR', bakeTimeInMinutes: 0, linearConfiguration: { stepPercent: 30, stepBakeTimeInMinutes: 2 } });
+    expect(m.deploymentConfiguration).toEqual({ strategy: 'LINEAR', bakeTimeInMinutes: 0, linearConfiguration: { stepPercent: 30, stepBakeTimeInMinutes: 0 } });
     expect(m.productionPercents).toEqual([30, 60, 90, 100]);
     expect(m.gates.filter((g) => g.stage === 'PRODUCTION_TRAFFIC_SHIFT').map((g) => g.percent)).toEqual([30, 60, 90]);
   });
@@ -103,7 +103,7 @@ describe('strategyFor: examples', () => {
         { percent: 100, bakeSeconds: 180 },
       ],
     });
-    expect(m.deploymentConfiguration).toEqual({ strategy: 'CANARY', bakeTimeInMinutes: 3, canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 1 } });
+    expect(m.deploymentConfiguration).toEqual({ strategy: 'CANARY', bakeTimeInMinutes: 3, canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 0 } });
     expect(gateAt(m, 'PRODUCTION_TRAFFIC_SHIFT', 10)).toEqual({
       stage: 'PRODUCTION_TRAFFIC_SHIFT',
       percent: 10,
@@ -125,13 +125,20 @@ describe('strategyFor: examples', () => {
   const refused: Array<[string, StrategyConfig, boolean, RegExp]> = [
     ['uneven steps', { type: 'steps', steps: [{ percent: 10, bakeSeconds: 60 }, { percent: 25, bakeSeconds: 60 }, { percent: 100, bakeSeconds: 0 }] }, false, /moves 10, 25, 100 %.*CANARY.*LINEAR/],
     ['a 2 % linear step', { type: 'linear', stepPercent: 2, intervalSeconds: 60 }, false, /linear step of 2 %.*3-100 %/],
-    ['a canary bake that is not whole minutes', { type: 'canary', percent: 10, bakeSeconds: 90, finalBakeSeconds: 0 }, false, /90 s bake at 10 %.*whole minutes/],
     ['a final bake that is not whole minutes', { type: 'all-at-once', bakeSeconds: 45 }, false, /45 s bake after 100 %/],
-    ['unequal linear bakes', { type: 'steps', steps: [{ percent: 25, bakeSeconds: 60 }, { percent: 50, bakeSeconds: 120 }, { percent: 75, bakeSeconds: 60 }, { percent: 100, bakeSeconds: 0 }] }, false, /same time/],
     ['canary on a headless service', { type: 'canary', percent: 10, bakeSeconds: 300, finalBakeSeconds: 0 }, true, /no load balancer.*blue\/green only/],
     ['linear on a headless service', { type: 'linear', stepPercent: 50, intervalSeconds: 60 }, true, /blue\/green only/],
     ['a bake after an approval at one point', { type: 'steps', steps: [{ percent: 10, bakeSeconds: 0 }, { approval: { timeoutSeconds: 60, onTimeout: 'abort' } }, { percent: 10, bakeSeconds: 60 }, { percent: 100, bakeSeconds: 0 }] }, false, /bake after the approval at 10 %/],
   ];
+  it("bakes between steps are the hook's: any seconds, unequal per step, ECS's own step bake 0 (one bake, whichever order ECS runs its bake and the hook)", () => {
+    const c = strategyFor({ type: 'canary', percent: 10, bakeSeconds: 90, finalBakeSeconds: 0 }, { analyse: false });
+    expect(c.deploymentConfiguration).toEqual({ strategy: 'CANARY', bakeTimeInMinutes: 0, canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 0 } });
+    expect(gateAt(c, 'PRODUCTION_TRAFFIC_SHIFT', 10)?.bakeSeconds).toBe(90);
+    const l = strategyFor({ type: 'steps', steps: [{ percent: 25, bakeSeconds: 60 }, { percent: 50, bakeSeconds: 120 }, { percent: 75, bakeSeconds: 60 }, { percent: 100, bakeSeconds: 0 }] }, { analyse: false });
+    expect(l.deploymentConfiguration).toMatchObject({ strategy: 'LINEAR', linearConfiguration: { stepPercent: 25, stepBakeTimeInMinutes: 0 } });
+    expect(l.gates.filter((g) => g.stage === 'PRODUCTION_TRAFFIC_SHIFT').map((g) => [g.percent, g.bakeSeconds])).toEqual([[25, 60], [50, 120], [75, 60]]);
+  });
+
   it.each(refused)('refuses %s with the reason', (_name, strategy, headless, reason) => {
     const e = refusal(() => strategyFor(strategy, { headless }));
     expect(e.name).toBe('NativeStrategyRefused');
@@ -186,7 +193,7 @@ function ecsPercents(c: EcsDeploymentStrategy): number[] {
 function ecsStepBakes(c: EcsDeploymentStrategy): number[] {
   const n = ecsPercents(c).length - 1;
   if (c.strategy === 'CANARY') return [c.canaryConfiguration.canaryBakeTimeInMinutes * 60];
-  if (c.strategy === 'LINEAR') return Array(n).fill(c.linearConfiguration.stepBakeTimeInMinutes * 60);
+  if (c.strategy === 'LINEAR') return Array(Math.max(0, n)).fill(c.linearConfiguration.stepBakeTimeInMinutes * 60);
   return [];
 }
 /** The plan's distinct shifts, and the bake seconds before the first shift, between shifts, and after 100 %. */
@@ -232,14 +239,16 @@ describe('strategyFor: properties', () => {
         const c = m.deploymentConfiguration;
         expect(ecsPercents(c)).toEqual(shape.percents);
         expect(m.productionPercents).toEqual(shape.percents);
-        expect(ecsStepBakes(c)).toEqual(shape.between);
+        // ECS bakes nothing between its shifts: the hook holds each of those bakes, once.
+        expect(ecsStepBakes(c).every((b) => b === 0)).toBe(true);
         const held = (stage: string): number => m.gates.filter((g) => g.stage === stage).reduce((s, g) => s + g.bakeSeconds, 0);
         expect(c.bakeTimeInMinutes * 60 + held('POST_PRODUCTION_TRAFFIC_SHIFT')).toBe(shape.after);
         expect(held(headless ? 'POST_SCALE_UP' : 'POST_TEST_TRAFFIC_SHIFT')).toBe(shape.before);
-        // Each gate between shifts checks the same bake ECS runs there.
-        for (const g of m.gates.filter((x) => x.stage === 'PRODUCTION_TRAFFIC_SHIFT')) {
-          expect(g.bakeSeconds).toBe(shape.between[shape.percents.indexOf(g.percent)]);
-        }
+        // Each bake between shifts is held by the hook's gate at that point (no gate: no bake there).
+        shape.percents.slice(0, -1).forEach((p, i) => {
+          const g = m.gates.find((x) => x.stage === 'PRODUCTION_TRAFFIC_SHIFT' && x.percent === p);
+          expect(g?.bakeSeconds ?? 0).toBe(shape.between[i]);
+        });
         if (headless) expect(c.strategy).toBe('BLUE_GREEN');
         expect(m.hookTimeoutMinutes * 60).toBeGreaterThan(Math.max(...m.gates.map(gateHoldSeconds)));
         expect(m.hookTimeoutMinutes).toBeLessThanOrEqual(20160);

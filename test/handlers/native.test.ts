@@ -11,7 +11,7 @@ import { createHandler as createAlarmWatcher } from '../../functions/handlers/al
 import { createHandler as createNativeEvent } from '../../functions/handlers/native-event.js';
 import { createHandler as createNativeHook } from '../../functions/handlers/native-hook.js';
 import { NATIVE_STARTED } from '../../functions/handlers/shared/native.js';
-import { ACCOUNT, CLUSTER, digestOf, ECS_SERVICE, REGION, REPOSITORY, useDynalite, WEB_ALARMS, World } from '../helpers/fakes.js';
+import { ACCOUNT, ARN, CLUSTER, digestOf, ECS_SERVICE, FakeMetrics, REGION, REPOSITORY, samples, useDynalite, WEB_ALARMS, World } from '../helpers/fakes.js';
 
 const SERVICE_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${CLUSTER}/${ECS_SERVICE}`;
 const SD_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:service-deployment/${CLUSTER}/${ECS_SERVICE}/0123456789abcdef012345`;
@@ -59,6 +59,8 @@ async function inFlight(opts: { started?: boolean; token?: string } = {}): Promi
     image: { repository: REPOSITORY, digest: digestOf(id), uri: `x@${digestOf(id)}` },
     strategy: 'canary',
     alarmNames: [...WEB_ALARMS],
+    blue: { targetGroupArn: ARN.webBlue, taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:1' },
+    green: { targetGroupArn: ARN.webGreen },
     timeline: opts.started === false ? [] : [{ key: NATIVE_STARTED, kind: 'native', at, detail: { serviceDeploymentArn: SD_ARN } }],
     createdAt: at,
     updatedAt: at,
@@ -120,7 +122,11 @@ describe('native-event', () => {
 });
 
 describe('native-hook', () => {
-  const handler = () => createNativeHook({ env: w.env, clock: w.clock, store: w.store, alarms: w.alarms, logLevel: 'SILENT' });
+  let metrics: FakeMetrics;
+  beforeEach(() => {
+    metrics = new FakeMetrics();
+  });
+  const handler = () => createNativeHook({ env: w.env, clock: w.clock, store: w.store, alarms: w.alarms, metrics, logLevel: 'SILENT' });
 
   it('POST_SCALE_UP with no watched alarm in ALARM: SUCCEEDED, recorded on the timeline', async () => {
     const id = await inFlight();
@@ -138,15 +144,57 @@ describe('native-hook', () => {
     expect(decision?.detail).toMatchObject({ code: 'AlarmTriggered', stage: 'POST_SCALE_UP' });
   });
 
-  it('the canary step (10 %, bake 300 s): IN_PROGRESS with a callBackDelay and hookDetails, then SUCCEEDED after the bake', async () => {
-    await inFlight();
+  it('the canary step (10 %, bake 300 s): IN_PROGRESS with a callBackDelay and hookDetails, then the analysis: green as good as blue -> SUCCEEDED', async () => {
+    const id = await inFlight();
     const first = await handler()(hookPayload('PRODUCTION_TRAFFIC_SHIFT', 10));
     expect(first.hookStatus).toBe('IN_PROGRESS');
     expect(first.callBackDelay).toBe(60);
+    metrics.set(ARN.webGreen, samples({ minutes: 3, perMinute: 120, errorRate: 0.002, latencyS: 0.08 }));
+    metrics.set(ARN.webBlue, samples({ minutes: 3, perMinute: 1080, errorRate: 0.002, latencyS: 0.08 }));
     w.clock.advance(300_000);
     const again = await handler()(hookPayload('PRODUCTION_TRAFFIC_SHIFT', 10, first.hookDetails));
-    // The analysis is on by default and the hook reads no verdict yet: it waits for one (then fails after the grace).
-    expect(again.hookStatus).toBe('IN_PROGRESS');
+    expect(again.hookStatus).toBe('SUCCEEDED');
+    // Green's and blue's target groups, over the whole minutes since the traffic point.
+    expect(new Set(metrics.queries.map((q) => q.targetGroup))).toEqual(new Set([ARN.webGreen, ARN.webBlue].map((a) => a.split(':').slice(5).join(':'))));
+    const analysis = (await w.store.getDeployment('web', 'production', id))?.timeline.find((e) => e.kind === 'analysis');
+    expect(analysis?.detail).toMatchObject({ verdict: 'Pass', decision: 'pass', engine: 'native', percent: 10 });
+  });
+
+  it('the analysis finds green worse than blue: FAILED with AnalysisFailed as the rollback decision', async () => {
+    const id = await inFlight();
+    const first = await handler()(hookPayload('PRODUCTION_TRAFFIC_SHIFT', 10));
+    metrics.set(ARN.webGreen, samples({ minutes: 3, perMinute: 120, errorRate: 0.08, latencyS: 0.08 }));
+    metrics.set(ARN.webBlue, samples({ minutes: 3, perMinute: 1080, errorRate: 0.002, latencyS: 0.08 }));
+    w.clock.advance(300_000);
+    const again = await handler()(hookPayload('PRODUCTION_TRAFFIC_SHIFT', 10, first.hookDetails));
+    expect(again.hookStatus).toBe('FAILED');
+    const decision = (await w.store.getDeployment('web', 'production', id))?.timeline.find((e) => e.kind === 'native-decision');
+    expect(decision?.detail).toMatchObject({ code: 'AnalysisFailed', percent: 10 });
+  });
+
+  it('no data yet after the bake: IN_PROGRESS (the verdict waits), never SUCCEEDED on no data', async () => {
+    await inFlight();
+    const first = await handler()(hookPayload('PRODUCTION_TRAFFIC_SHIFT', 10));
+    w.clock.advance(300_000);
+    const again = await handler()(hookPayload('PRODUCTION_TRAFFIC_SHIFT', 10, first.hookDetails));
+    expect(again.hookStatus).not.toBe('SUCCEEDED');
+  });
+
+  it('an approval step: held IN_PROGRESS until an operator approve is recorded after the gate began, then SUCCEEDED', async () => {
+    const env = { ...w.env, config: { ...w.env.config, services: w.env.config.services.map((s) => (s.name === 'web' && s.environment === 'production' ? { ...s, analysis: { ...s.analysis, enabled: false }, strategy: { type: 'steps' as const, steps: [{ percent: 10, bakeSeconds: 60 }, { approval: { timeoutSeconds: 3600, onTimeout: 'abort' as const } }, { percent: 100, bakeSeconds: 0 }] } } : s)) } };
+    const hook = createNativeHook({ env, clock: w.clock, store: w.store, alarms: w.alarms, metrics, logLevel: 'SILENT' });
+    const id = await inFlight();
+    // An approve recorded before the gate began does not count.
+    await w.store.recordControl('web', 'production', id, { action: 'approve', by: 'early', at: w.clock.iso() });
+    w.clock.advance(1000);
+    const first = await hook(hookPayload('PRODUCTION_TRAFFIC_SHIFT', 10));
+    w.clock.advance(61_000);
+    const waiting = await hook(hookPayload('PRODUCTION_TRAFFIC_SHIFT', 10, first.hookDetails));
+    expect(waiting.hookStatus).toBe('IN_PROGRESS');
+    await w.store.recordControl('web', 'production', id, { action: 'approve', by: 'alice', at: w.clock.iso() });
+    w.clock.advance(30_000);
+    const approved = await hook(hookPayload('PRODUCTION_TRAFFIC_SHIFT', 10, waiting.hookDetails));
+    expect(approved.hookStatus).toBe('SUCCEEDED');
   });
 
   it('no in-flight Cutover deployment follows the service deployment: FAILED (ECS rolls back)', async () => {
