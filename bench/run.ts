@@ -8,13 +8,13 @@
  * Progress goes to stderr. The report is also written to .bench/report.json, the bundles, their
  * metafiles and the generated bare entries under .bench/bundles/ and .bench/bare/ (gitignored).
  *
- * Flags: `--only=bundles,canary,rollbackReaction,limits,synth,concurrent` (a subset), `--load-runs=N`
+ * Flags: `--only=bundles,canary,rollbackReaction,native,limits,synth,concurrent` (a subset), `--load-runs=N`
  * (fresh node processes per bundle for the load time; default 11, at least 10), `--services=N`
  * (deployments of the concurrency run; default 100), `--concurrent-mode=push-each|one-repo`,
  * `--concurrent-timeout=S` (the concurrency run goes in its own process; default 1200 s), `--check` (exit 1 when a budget is exceeded),
  * `--help`.
  *
- * Report keys: `bundles`, `canary`, `rollbackReaction`, `limits`, `synth`, `concurrent`, `budgets` (each
+ * Report keys: `bundles`, `canary`, `rollbackReaction`, `native`, `limits`, `synth`, `concurrent`, `budgets` (each
  * budget and whether it holds), `environment`. See bench/README.md.
  */
 import { spawn } from 'node:child_process';
@@ -32,7 +32,7 @@ process.env.AWS_EC2_METADATA_DISABLED ??= 'true';
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT_DIR = join(PROJECT_ROOT, '.bench');
 
-export const SECTIONS = ['bundles', 'canary', 'rollbackReaction', 'limits', 'synth', 'concurrent'] as const;
+export const SECTIONS = ['bundles', 'canary', 'rollbackReaction', 'native', 'limits', 'synth', 'concurrent'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchArgs {
@@ -237,6 +237,26 @@ async function main(): Promise<number> {
       holds: rollback.withinBudget,
     });
   }
+  if (has('native')) {
+    const { benchNative } = await import('./native.js');
+    const native = await timed('native engine beside task sets (good-canary, native-alb-canary, bad-release-alarm, native-alarm-during-bake)', benchNative);
+    report.native = native;
+    save(report);
+    const { taskSet, native: ecs } = native.canary;
+    budgets.push({
+      budget: 'native canary state transitions',
+      limit: `< task-set canary's (${taskSet.stateTransitions}), both SUCCEEDED`,
+      actual: `${ecs.stateTransitions} (${ecs.status})`,
+      holds: native.withinBudget.transitions,
+    });
+    const r = native.reaction.native;
+    budgets.push({
+      budget: 'native rollback reaction',
+      limit: '0 s and 0 states from the alarm to StopServiceDeployment ROLLBACK, ROLLED_BACK by AlarmTriggered',
+      actual: `${r.reactionSeconds ?? 'n/a'} s, ${r.transitions ?? 'n/a'} states (${r.status} ${r.reasonCode ?? ''})`.trimEnd(),
+      holds: native.withinBudget.reaction,
+    });
+  }
   if (has('limits')) {
     const { benchLimits } = await import('./limits.js');
     const limits = await timed("Step Functions margins at the schema's extremes (4 deployments)", () =>
@@ -322,6 +342,36 @@ export function table(headers: readonly string[], rows: ReadonlyArray<readonly (
 
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 
+/** The native engine beside the task-set engine, same units, one column each. */
+function renderNative(n: import('./native.js').NativeResult): string {
+  const { taskSet: t, native: e } = n.canary;
+  const { taskSet: rt, native: re } = n.reaction;
+  const l = (c: import('./native.js').EngineCanary) => c.lambdaInvocations;
+  const v = (x: number | null) => (x === null ? 'n/a' : String(x));
+  const rows: Array<[string, string, string]> = [
+    ['scenario', t.scenario, e.scenario],
+    ['status', t.status, e.status],
+    ['state transitions (deploy execution)', String(t.stateTransitions), String(e.stateTransitions)],
+    ['Lambda: deploy Task states', String(l(t).stateMachine), String(l(e).stateMachine)],
+    ['Lambda: intake / alarm watcher / native-event', `${l(t).intake} / ${l(t).alarmWatcher} / ${l(t).nativeEvent}`, `${l(e).intake} / ${l(e).alarmWatcher} / ${l(e).nativeEvent}`],
+    ['Lambda: lifecycle hook (invoked by ECS)', String(l(t).lifecycleHook), String(l(e).lifecycleHook)],
+    ['Lambda: total', String(l(t).total), String(l(e).total)],
+    ['API calls', String(t.apiCalls), String(e.apiCalls)],
+    ['virtual seconds (push to end)', String(t.virtualSeconds), String(e.virtualSeconds)],
+    ['states entered while traffic waited', String(t.transitionsWhileWaiting), `${e.transitionsWhileWaiting} (${e.fallbackChecks} fallback check)`],
+    ['rollback: scenario', rt.scenario, re.scenario],
+    ['rollback: status', `${rt.status} ${rt.reasonCode ?? ''}`.trimEnd(), `${re.status} ${re.reasonCode ?? ''}`.trimEnd()],
+    ['rollback: alarm to the call taking production off green (s)', v(rt.reactionSeconds), v(re.reactionSeconds)],
+    ['rollback: states from the alarm to that call', v(rt.transitions), v(re.transitions)],
+    ['rollback: alarm to ECS ROLLBACK_SUCCESSFUL (s)', 'n/a', v(re.rollbackCompleteSeconds)],
+    ['rollback: alarm to the execution end (s)', v(rt.executionEndSeconds), v(re.executionEndSeconds)],
+  ];
+  return [
+    'Two engines on the local rehearsal runtime (task sets: EXTERNAL controller; native: ECS deployments with Cutover\'s hook)',
+    table(['measure', 'task sets', 'native'], rows),
+  ].join('\n');
+}
+
 function renderTables(report: Report): string {
   const out: string[] = [];
   const bundles = report.bundles as
@@ -364,6 +414,8 @@ function renderTables(report: Report): string {
     out.push(table(['measure', 'value'], rows));
     out.push('');
   }
+  const native = report.native as import('./native.js').NativeResult | undefined;
+  if (native) out.push(renderNative(native), '');
   const limits = report.limits as import('./limits.js').LimitsResult[] | undefined;
   if (limits) {
     out.push("Step Functions margins at the schema's extremes (1 % linear steps or 50 explicit steps, 100 alarms, names at maximum length)");

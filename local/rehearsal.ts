@@ -542,6 +542,20 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
         initialImage: { repository: svc.repository, digest: ws.initialDigest, ...(image?.tags[0] ? { tag: image.tags[0] } : {}) },
         ...(containerHealthCheck ? { healthCheck: containerHealthCheck } : {}),
         ...(ws.worker ? { metrics: { ...ws.worker, dimensions: ws.worker.dimensions ?? { service: svc.service, version: '{version}' } } } : {}),
+        // Headless native (no serviceConnect) or Service Connect native (issue #17).
+        ...(ws.deploymentController === 'ECS' ? { deploymentController: 'ECS' as const } : {}),
+        ...(ws.serviceConnect
+          ? {
+              serviceConnect: {
+                namespace: ws.serviceConnect.namespace,
+                discoveryName: ws.serviceConnect.discoveryName,
+                port: ws.serviceConnect.port ?? ws.containerPort,
+                ...(ws.serviceConnect.portName ? { portName: ws.serviceConnect.portName } : {}),
+                requestsPerMinute: ws.requestsPerMinute,
+              },
+            }
+          : {}),
+        ...(ws.versionMetrics ? { versionMetrics: { namespace: ws.versionMetrics.namespace, dimensions: ws.versionMetrics.dimensions ?? { service: svc.service, version: '{version}' } } } : {}),
       });
       return svc;
     }
@@ -559,6 +573,7 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
       requestsPerMinute: ws.requestsPerMinute,
       ...(ws.productionForward ? { productionForward: ws.productionForward } : {}),
       ...(ws.deploymentController === 'ECS' ? { deploymentController: 'ECS' as const } : {}),
+      ...(ws.versionMetrics ? { versionMetrics: { namespace: ws.versionMetrics.namespace, dimensions: ws.versionMetrics.dimensions ?? { service: svc.service, version: '{version}' } } } : {}),
     });
     return svc;
   });

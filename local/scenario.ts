@@ -226,8 +226,41 @@ export const ScenarioSchema = z.strictObject({
         /**
          * The service's deployment controller (issue #17). Default EXTERNAL (task sets). ECS: ECS's own
          * deployments (local/world/ecs-native.ts), the config's second target group as the alternate one.
+         * The traffic shape follows the config service: a listener rule is an ALB (productionListenerRule
+         * the rule); a `listener/net/` listenerArn is a Network Load Balancer (productionListenerRule the
+         * listener, the config's testListenerArn the test listener, TCP target groups); no listener and
+         * `serviceConnect` is Service Connect; no listener and no `serviceConnect` is headless (BLUE_GREEN).
          */
         deploymentController: z.optional(z.enum(['EXTERNAL', 'ECS'])),
+        /**
+         * ECS controller, a config service with no listener: a Service Connect client-server service
+         * (local/world/native-traffic.ts). Its clients send it `requestsPerMinute`, split between the
+         * revisions by the deployment's production weights; the world publishes AWS/ECS RequestCount
+         * (DiscoveryName), HTTPCode_Target_2XX/5XX_Count and TargetResponseTime (TargetDiscoveryName).
+         */
+        serviceConnect: z.optional(
+          z.strictObject({
+            namespace: z.string().check(z.minLength(1)),
+            discoveryName: z.string().check(z.regex(/^[a-z0-9_][a-z0-9_-]{0,63}$/, 'must be 1-64 lowercase letters, digits, _ and -, not starting with -')),
+            /** The port mapping's port. Default containerPort. */
+            port: z.optional(z.int().check(z.minimum(1), z.maximum(65535))),
+            /** The port mapping's name (ServiceConnectService.portName). Default http. */
+            portName: z.optional(z.string().check(z.minLength(1))),
+          }),
+        ),
+        /**
+         * A native web service's own request metrics per version (local/world/native-traffic.ts): per
+         * minute and CUTOVER_VERSION (the initial revision's is `initial`), Requests and Errors (Sum) and
+         * Latency (ms, Average) in `namespace` with `dimensions` (`{version}` in a value), from the
+         * requests each version served; what a config's analysis.metrics reads.
+         */
+        versionMetrics: z.optional(
+          z.strictObject({
+            namespace: z.string().check(z.regex(/^(?!AWS\/)[^:]{1,255}$/, 'must be a custom CloudWatch namespace (not AWS/...)')),
+            /** Default `{ "service": "<service>", "version": "{version}" }`. */
+            dimensions: z.optional(z.record(z.string(), z.string())),
+          }),
+        ),
         /**
          * A container health check on the service's container (ContainerDefinition.healthCheck): tasks
          * report healthStatus, HEALTHY one interval after they run, or, for an image with `healthy:
@@ -398,6 +431,15 @@ export function parseScenario(raw: unknown, source = '(inline)'): Scenario {
     }
     if (!result.data.world.images.some((im) => im.digest === s.initialDigest)) {
       problems.push(`world.services[${i}].initialDigest: not listed in world.images`);
+    }
+    if (s.serviceConnect) {
+      if (svc && !isWorkerService(svc)) problems.push(`world.services[${i}].serviceConnect: "${s.service}" has a listener in the config; Service Connect is for a config service with no listener and no target groups`);
+      if (s.deploymentController !== 'ECS') problems.push(`world.services[${i}].serviceConnect: needs deploymentController "ECS" (ECS's own deployments shift Service Connect traffic)`);
+      if (s.worker) problems.push(`world.services[${i}].serviceConnect: a Service Connect service takes requests, not a worker's queue; remove worker (use versionMetrics for its per-version metrics)`);
+    }
+    if (s.versionMetrics) {
+      if (svc && isWorkerService(svc) && !s.serviceConnect) problems.push(`world.services[${i}].versionMetrics: "${s.service}" has no listener and no serviceConnect: a worker publishes its per-version metrics through worker`);
+      if (!Object.values(s.versionMetrics.dimensions ?? { version: '{version}' }).some((v) => v.includes('{version}'))) problems.push(`world.services[${i}].versionMetrics.dimensions: no value holds {version}; add e.g. "version": "{version}"`);
     }
   });
   result.data.world.alarms.forEach((a, i) => {

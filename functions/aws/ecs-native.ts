@@ -54,6 +54,23 @@ export class EcsNativeDeployments implements NativeDeployments {
       ...(svc.taskDefinition ? { taskDefinitionArn: svc.taskDefinition } : {}),
       ...(lb?.targetGroupArn ? { targetGroupArn: lb.targetGroupArn } : {}),
       ...(lb?.advancedConfiguration?.alternateTargetGroupArn ? { alternateTargetGroupArn: lb.advancedConfiguration.alternateTargetGroupArn } : {}),
+      ...(lb?.advancedConfiguration?.productionListenerRule ? { productionListenerRule: lb.advancedConfiguration.productionListenerRule } : {}),
+      // Service Connect is per deployment in DescribeServices (Deployment.serviceConnectConfiguration).
+      ...((svc.deployments ?? []).some((d) => d.status === 'PRIMARY' && d.serviceConnectConfiguration?.enabled) ? { serviceConnect: true } : {}),
+      placement: {
+        ...(svc.launchType ? { launchType: svc.launchType } : {}),
+        ...(svc.networkConfiguration?.awsvpcConfiguration
+          ? {
+              networkConfiguration: {
+                awsvpcConfiguration: {
+                  ...(svc.networkConfiguration.awsvpcConfiguration.subnets ? { subnets: [...svc.networkConfiguration.awsvpcConfiguration.subnets] } : {}),
+                  ...(svc.networkConfiguration.awsvpcConfiguration.securityGroups ? { securityGroups: [...svc.networkConfiguration.awsvpcConfiguration.securityGroups] } : {}),
+                  ...(svc.networkConfiguration.awsvpcConfiguration.assignPublicIp ? { assignPublicIp: svc.networkConfiguration.awsvpcConfiguration.assignPublicIp } : {}),
+                },
+              },
+            }
+          : {}),
+      },
     };
   }
 

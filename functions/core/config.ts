@@ -373,6 +373,12 @@ export const Service = z.strictObject({
    * express (functions/core/native.ts strategyFor), checked at synth with the reason.
    */
   engine: z.optional(z.enum(['task-set', 'native'])),
+  /**
+   * `engine: native` with no load balancer here: `true` when the service takes its traffic through
+   * Service Connect (ECS moves it between revisions: canary and linear work), absent or false when it
+   * takes none (ECS deploys it blue/green only). Inspect checks it against the live service.
+   */
+  serviceConnect: z.optional(z.boolean()),
 });
 
 export const Environment = z.strictObject({
@@ -533,13 +539,17 @@ function crossFieldProblems(config: CutoverConfig): string[] {
         problems.push(`${at}.strategy.steps: the last traffic step must be percent 100 (found ${last}); add { "percent": 100 }`);
       }
     }
-    if (worker && s.analysis.enabled && s.analysis.metrics === undefined) {
+    // A Network Load Balancer publishes no per-target-group request, 5xx or latency metric
+    // (AWS/NetworkELB has flows, bytes and resets): like a worker, such a service is analysed on
+    // the metrics its application publishes per version.
+    const nlb = /:listener\/net\//.test(s.listenerArn ?? '');
+    if ((worker || nlb) && s.analysis.enabled && s.analysis.metrics === undefined) {
       problems.push(
-        `${at}.analysis.metrics: a worker (no load balancer) is analysed on the metrics its application publishes per version; set analysis.metrics { "processed": { "namespace", "metricName", "dimensions": { ..., "version": "{version}" } } }, or set analysis.enabled false`,
+        `${at}.analysis.metrics: ${nlb ? 'a service behind a Network Load Balancer (no per-target-group request metrics)' : 'a worker (no load balancer)'} is analysed on the metrics its application publishes per version; set analysis.metrics { "processed": { "namespace", "metricName", "dimensions": { ..., "version": "{version}" } } }, or set analysis.enabled false`,
       );
     }
-    if (!worker && s.analysis.metrics !== undefined) {
-      problems.push(`${at}.analysis.metrics: only for a worker (a service with no load balancer); a web service is analysed on its target groups' ALB metrics: remove analysis.metrics`);
+    if (!worker && !nlb && s.analysis.metrics !== undefined) {
+      problems.push(`${at}.analysis.metrics: only for a worker (a service with no load balancer) or a service behind a Network Load Balancer; a web service behind an ALB is analysed on its target groups' ALB metrics: remove analysis.metrics`);
     }
     if (s.analysis.metrics) {
       const m = s.analysis.metrics;
@@ -561,9 +571,12 @@ function crossFieldProblems(config: CutoverConfig): string[] {
         }
       }
     }
+    if (s.serviceConnect !== undefined && (s.engine !== 'native' || !worker)) {
+      problems.push(`${at}.serviceConnect: only for engine "native" with no load balancer in the configuration (ECS shifts Service Connect traffic between revisions); remove it, or set engine "native" and remove the listener and target groups`);
+    }
     if (s.engine === 'native') {
       try {
-        strategyFor(s.strategy, { headless: worker, analyse: s.analysis.enabled, healthTimeoutSeconds: s.healthTimeoutSeconds });
+        strategyFor(s.strategy, { headless: worker && s.serviceConnect !== true, analyse: s.analysis.enabled, healthTimeoutSeconds: s.healthTimeoutSeconds });
       } catch (e) {
         // A step list that is not a plan at all (ValidationError) is already reported above.
         if (e instanceof NativeStrategyRefused) problems.push(`${at}.strategy: ${e.message}`);

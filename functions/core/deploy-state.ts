@@ -11,7 +11,7 @@ import type { DeployRequest } from './deploy-request.js';
 import type { ImageRef, Plan, PlanStep, Route, Side } from './model.js';
 import type { DeployGates, MigrationState } from './gates.js';
 import type { HookProgress } from './hooks.js';
-import type { TrafficKind } from './ports.js';
+import type { NativeServiceInfo, TrafficKind } from './ports.js';
 
 export const DIGEST = /^sha256:[0-9a-f]{64}$/;
 /** Step Functions execution names: 1-80 characters of letters, digits, - and _. */
@@ -58,6 +58,10 @@ export interface DeployContext {
     readonly deploymentConfiguration: Record<string, unknown>;
     readonly lifecycleStages: readonly string[];
     readonly hookTimeoutMinutes: number;
+    /** The service's launch type and network, read at Inspect: a migration task runs the same way. */
+    readonly placement?: NativeServiceInfo['placement'];
+    /** How ECS moves the traffic of this service: an ALB rule, an NLB listener, Service Connect, or none (blue/green only). */
+    readonly shape: 'alb' | 'nlb' | 'service-connect' | 'headless';
   };
 }
 

@@ -523,6 +523,15 @@ export interface NativeServiceInfo {
   /** The production target group of its load balancer, and the alternate one (advancedConfiguration); absent: headless. */
   readonly targetGroupArn?: string;
   readonly alternateTargetGroupArn?: string;
+  /** advancedConfiguration.productionListenerRule: the rule (ALB) or listener (NLB) ECS shifts production on. */
+  readonly productionListenerRule?: string;
+  /** Service Connect is on (ECS shifts production between revisions at the Service Connect proxy). */
+  readonly serviceConnect?: boolean;
+  /** Where the service's tasks run (a migration task runs the same way): launch type and awsvpc network. */
+  readonly placement?: {
+    readonly launchType?: string;
+    readonly networkConfiguration?: { readonly awsvpcConfiguration?: { readonly subnets?: readonly string[]; readonly securityGroups?: readonly string[]; readonly assignPublicIp?: string } };
+  };
 }
 
 /** One service deployment, as DescribeServiceDeployments reads it. */

@@ -49,7 +49,10 @@ async function prepare(deps: MigrationDeps, state: DeployState): Promise<DeployS
   }
   if (!state.taskDefinitionArn) throw new LiveStateInvalid('taskDefinitionArn is missing: RegisterTaskDefinition sets it');
   let placement: TaskPlacement;
-  if (ctx.blue?.taskSetId) {
+  if (ctx.engine === 'native') {
+    // An ECS-controller service has no task sets: the service's own launch type and network (Inspect read them).
+    placement = (ctx.native?.placement ?? {}) as TaskPlacement;
+  } else if (ctx.blue?.taskSetId) {
     placement = (await deps.taskSets.describeTaskSetTemplate(ctx.cluster, ctx.ecsService, ctx.blue.taskSetId)).template as TaskPlacement;
   } else {
     const boot = svc.bootstrap;

@@ -94,7 +94,8 @@ export function createHandler(deps: NativeHookDeps): Handler<unknown, NativeHook
     const prior = readHookState(p.hookDetails);
     const since = prior && prior.gate === key ? prior.firstSeenAt : now;
     const controls = (record.controls ?? []).filter((c) => Date.parse(c.at) >= since);
-    const verdict = gate?.analyse && now >= since + gate.bakeSeconds * 1000 ? await analyse(deps, svc, record, gate, since, now) : undefined;
+    const judged = gate?.analyse && now >= since + gate.bakeSeconds * 1000 ? await analyse(deps, svc, record, gate, since, now) : undefined;
+    const verdict = judged?.decision;
     const facts: HookFacts = {
       now,
       gate,
@@ -106,7 +107,9 @@ export function createHandler(deps: NativeHookDeps): Handler<unknown, NativeHook
     };
     const answer = hookAnswer(p.lifecycleStage, facts, p.hookDetails);
     const base = `native-hook-${p.lifecycleStage}-${percent}`;
-    const detail = { stage: p.lifecycleStage, percent, hookStatus: answer.hookStatus, code: answer.reason.code, message: answer.reason.message, executionId: p.executionId };
+    // A failed analysis names what it found (the same words as the task-set engine's AnalysisFailed).
+    const message = answer.reason.code === 'AnalysisFailed' && judged?.reasons.length ? `Canary analysis Fail at ${percent} %: ${judged.reasons.join('; ')}` : answer.reason.message;
+    const detail = { stage: p.lifecycleStage, percent, hookStatus: answer.hookStatus, code: answer.reason.code, message, executionId: p.executionId };
     if (answer.hookStatus === 'FAILED') {
       await deps.store.appendTimeline(record.service, record.environment, record.deploymentId, entry(`${base}-failed`, NATIVE_DECISION_KIND, now, detail));
     } else {
@@ -130,12 +133,19 @@ export function createHandler(deps: NativeHookDeps): Handler<unknown, NativeHook
  * Service Connect, no load balancer). `pass` / `fail`, or undefined while the verdict needs more
  * data (the hook holds up to ANALYSIS_GRACE_SECONDS more). Each verdict goes on the timeline.
  */
-async function analyse(deps: NativeHookDeps, svc: ServiceConfig, record: DeploymentRecord, gate: NativeGate, since: number, now: number): Promise<'pass' | 'fail' | undefined> {
+async function analyse(
+  deps: NativeHookDeps,
+  svc: ServiceConfig,
+  record: DeploymentRecord,
+  gate: NativeGate,
+  since: number,
+  now: number,
+): Promise<{ readonly decision: 'pass' | 'fail' | undefined; readonly reasons: readonly string[] }> {
   const key = `analysis-native-${gate.percent}-${Math.floor(now / 60_000)}`;
   const note = async (detail: Record<string, unknown>) =>
     deps.store.appendTimeline(record.service, record.environment, record.deploymentId, entry(key, 'analysis', now, { percent: gate.percent, engine: 'native', ...detail }));
   const window = analysisWindow(since, now);
-  if (window.minutes === 0) return undefined;
+  if (window.minutes === 0) return { decision: undefined, reasons: [] };
   const metrics = svc.analysis.metrics;
   const route = svc.listenerRuleArn ?? svc.listenerArn;
   const blueTg = record.blue?.targetGroupArn;
@@ -144,8 +154,9 @@ async function analyse(deps: NativeHookDeps, svc: ServiceConfig, record: Deploym
   if (metrics) {
     const blueVersion = record.blue?.version;
     if (!blueVersion || !deps.metrics.versionSamples) {
-      await note({ verdict: 'Skipped', why: "blue's revision carries no CUTOVER_VERSION, so its metrics cannot be told from green's (the next deployment, registered by Cutover, will)" });
-      return 'pass';
+      const why = "blue's revision carries no CUTOVER_VERSION, so its metrics cannot be told from green's (the next deployment, registered by Cutover, will)";
+      await note({ verdict: 'Skipped', why });
+      return { decision: 'pass', reasons: [why] };
     }
     const versionSamples = deps.metrics.versionSamples.bind(deps.metrics);
     read = (side) => versionSamples(versionQueries(metrics, side === 'green' ? record.deploymentId : blueVersion), window.startMs, window.endMs);
@@ -153,8 +164,9 @@ async function analyse(deps: NativeHookDeps, svc: ServiceConfig, record: Deploym
     const lb = loadBalancerDimension(route);
     read = (side) => deps.metrics.targetGroupSamples(lb, targetGroupDimension(side === 'green' ? greenTg : blueTg), window.startMs, window.endMs);
   } else {
-    await note({ verdict: 'Skipped', why: 'this traffic shape publishes no per-revision request metric (NLB, Service Connect, no load balancer); set analysis.metrics (version-tagged) to analyse it' });
-    return 'pass';
+    const why = 'this traffic shape publishes no per-revision request metric (NLB, Service Connect, no load balancer); set analysis.metrics (version-tagged) to analyse it';
+    await note({ verdict: 'Skipped', why });
+    return { decision: 'pass', reasons: [why] };
   }
   const [green, blue] = await Promise.all([read('green'), read('blue')]);
   const verdict = assess({ green, blue }, svc.analysis);
@@ -165,7 +177,7 @@ async function analyse(deps: NativeHookDeps, svc: ServiceConfig, record: Deploym
     ...verdict,
     window: { start: new Date(window.startMs).toISOString(), end: new Date(window.endMs).toISOString(), minutes: window.minutes },
   } as Record<string, unknown>);
-  return decision === 'extend' ? undefined : decision;
+  return { decision: decision === 'extend' ? undefined : decision, reasons: verdict.reasons };
 }
 
 export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): NativeHookDeps {

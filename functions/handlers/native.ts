@@ -23,7 +23,7 @@ import { type DeploymentReason, type DeploymentRecord, DeploymentStatus, Lifecyc
 import type { Clock, DeploymentStore, EventPublisher, NativeDeploymentInfo, NativeDeployments, Orchestrator } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
 import { orchestratorFor, publisherFor } from './shared/clients.js';
-import { ctxOf, entry, eventDetail, finishOnce, publishOnce } from './shared/deploy.js';
+import { ctxOf, entry, eventDetail, finishOnce, publishOnce, reasonFromError } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { wakeLockWaiter } from './shared/lock-wake.js';
 import { type DeploymentMetrics, emfMetrics, METRIC } from './shared/metrics.js';
@@ -57,18 +57,6 @@ function rollbackReason(record: DeploymentRecord | undefined, d: NativeDeploymen
   if (last?.code) return { code: last.code, message: last.message ?? last.code };
   if (d?.triggeredAlarmNames?.length) return { code: ErrorName.AlarmTriggered, message: `ECS deployment alarm(s) ${d.triggeredAlarmNames.join(', ')} in ALARM: ${d.rollbackReason ?? d.statusReason ?? ''}` };
   return { code: ErrorName.DeploymentFailed, message: `ECS ended the service deployment ${d?.status ?? 'MISSING'}: ${d?.rollbackReason ?? d?.statusReason ?? 'no reason given'}` };
-}
-
-/** The message of a Catch's error: the Cause's errorMessage when it is a Lambda / SendTaskFailure JSON, else the Cause. */
-function messageOf(error: DeployState['error']): string {
-  const cause = error?.Cause ?? '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // not JSON: the Cause as it is
-  }
-  return cause || (error?.Error ?? 'unknown error');
 }
 
 function serviceDeploymentArn(state: DeployState): string {
@@ -127,23 +115,27 @@ export function createHandler(deps: NativeDeps): Handler<unknown, unknown> {
         await deps.store.setTaskToken(service, environment, deploymentId, undefined);
         await deps.native.stopWithRollback(serviceDeploymentArn(state));
         // An operator's abort or rollback keeps its name as the reason; any other error while
-        // following the deployment is a DeploymentFailed.
-        const error = state.error?.Error;
-        const operator = error === ErrorName.Aborted || error === ErrorName.RollbackRequested;
-        const message = operator ? messageOf(state.error) : `StopServiceDeployment ROLLBACK after ${error ?? 'an error'} while following the deployment${state.error?.Cause ? `: ${messageOf(state.error)}` : ''}`;
+        // following the deployment is a DeploymentFailed naming it.
+        const why = reasonFromError(state.error);
+        const operator = why.code === ErrorName.Aborted || why.code === ErrorName.RollbackRequested;
         await deps.store.appendTimeline(service, environment, deploymentId,
-          entry(`native-stop-${error ?? 'error'}`, NATIVE_DECISION_KIND, now, { code: operator ? error : ErrorName.DeploymentFailed, message }));
+          entry(`native-stop-${why.code}`, NATIVE_DECISION_KIND, now, operator ? { code: why.code, message: why.message } : { code: ErrorName.DeploymentFailed, message: `StopServiceDeployment ROLLBACK after ${why.code}: ${why.message}` }));
         return state;
       }
       case 'succeed':
       case 'rolled-back': {
-        const d = await deps.native.describeDeployment(serviceDeploymentArn(state));
+        // No service deployment yet: a gate before StartNativeDeployment failed (the migration); nothing on the service changed.
+        const started = state.native?.serviceDeploymentArn;
+        const d = started ? await deps.native.describeDeployment(started) : undefined;
         const record = await deps.store.getDeployment(service, environment, deploymentId);
         const success = payload.action === 'succeed';
+        if (success && !started) throw new LiveStateInvalid('deploy state: native.serviceDeploymentArn is missing (StartNativeDeployment sets it)');
         const status = success ? DeploymentStatus.SUCCEEDED : DeploymentStatus.ROLLED_BACK;
         const reason: DeploymentReason = success
           ? { code: 'Promoted', message: `${state.request.image.digest} is live: ECS service deployment ${d?.arn ?? ''} ${d?.status ?? ''}` }
-          : rollbackReason(record, d);
+          : started
+            ? rollbackReason(record, d)
+            : reasonFromError(state.error);
         await deps.store.setTaskToken(service, environment, deploymentId, undefined).catch(() => undefined);
         if (success && state.taskDefinitionArn) {
           await deps.store.setStable(service, environment, {

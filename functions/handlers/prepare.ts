@@ -281,9 +281,8 @@ async function inspectWorker(deps: PrepareDeps, state: DeployState, svc: Service
   const service = await deps.taskSets.describeService(svc.cluster, svc.service);
   // CODE_DEPLOY refused with the steps to switch; a configured engine that disagrees: EngineMismatch.
   if (engineOf({ serviceName: `${svc.cluster}/${svc.service}`, deploymentController: { type: service.deploymentController } }, svc.engine) === 'native') {
-    throw new LiveStateInvalid(
-      `ECS service ${svc.cluster}/${svc.service} uses the ECS deployment controller; the native engine does not deploy services with no load balancer yet (issue #17: headless blue/green); use the EXTERNAL controller for this worker`,
-    );
+    // No load balancer in the configuration: Service Connect or no traffic at all (blue/green only).
+    return inspectNative(deps, state, svc, undefined);
   }
   const live = resolveWorkerLiveSide(service.taskSets);
   const { service: name, environment, deploymentId } = state.request;
@@ -343,7 +342,7 @@ async function inspect(deps: PrepareDeps, state: DeployState): Promise<DeploySta
   // The engine per service (issue #17): task sets for EXTERNAL, ECS's own deployments for ECS;
   // CODE_DEPLOY refused with the steps to switch in place; a configured engine that disagrees: EngineMismatch.
   const engine = engineOf({ serviceName: `${svc.cluster}/${svc.service}`, deploymentController: { type: service.deploymentController } }, svc.engine);
-  if (engine === 'native') return inspectNative(deps, state, svc, route, weights);
+  if (engine === 'native') return inspectNative(deps, state, svc, { route, weights });
   const primarySet = service.taskSets.find((t) => t.status === 'PRIMARY');
   const primaryTg = primarySet?.targetGroupArns.find((tg) => targetGroupArns.includes(tg));
   const live = resolveLiveSide(weights, targetGroupArns, primaryTg);
@@ -410,69 +409,98 @@ async function inspect(deps: PrepareDeps, state: DeployState): Promise<DeploySta
 
 /**
  * Inspect for an ECS-controller service (engine native): ECS moves the traffic, so Cutover reads the
- * service as it is (its revision, production and alternate target groups, listener rule), gates the
- * image, and maps the strategy (strategyFor; a step list ECS cannot express was refused at synth and
- * is refused here again). Nothing on the route or the service is written.
+ * service as it is — its revision, its traffic shape (an ALB rule or NLB listener with production and
+ * alternate target groups, Service Connect, or none), where its tasks run — gates the image and maps
+ * the strategy (strategyFor; a step list ECS cannot express was refused at synth and is refused here
+ * again). Nothing on the load balancer or the service is written; a configuration that names other
+ * target groups or another rule than the service's own is refused (LiveStateInvalid, both named).
  */
-async function inspectNative(deps: PrepareDeps, state: DeployState, svc: ServiceConfig, route: Route, weights: readonly TargetGroupWeight[]): Promise<DeployState> {
+async function inspectNative(
+  deps: PrepareDeps,
+  state: DeployState,
+  svc: ServiceConfig,
+  lb: { readonly route: Route; readonly weights: readonly TargetGroupWeight[] } | undefined,
+): Promise<DeployState> {
   if (!deps.native) throw new LiveStateInvalid('the native engine is not available to this function (no ECS native adapter)');
   const now = deps.clock.now();
   const live = await deps.native.describeService(svc.cluster, svc.service);
-  await gateImage(deps, svc, state);
-  const targetGroupArns = svc.targetGroupArns as readonly [string, string];
-  // Blue: the target group holding production on the rule (ECS alternates the two from one deployment to the next).
-  const onProd = [...weights].sort((a, b) => b.weight - a.weight)[0]?.targetGroupArn ?? live.targetGroupArn ?? targetGroupArns[0];
-  const blueTg = targetGroupArns.includes(onProd) ? onProd : targetGroupArns[0];
-  const greenTg = targetGroupArns.find((t) => t !== blueTg) as string;
+  const name = `${svc.cluster}/${svc.service}`;
   if (!live.taskDefinitionArn) {
-    throw new LiveStateInvalid(`ECS service ${svc.cluster}/${svc.service} runs no task definition yet; the native engine deploys a service that already runs`);
+    throw new LiveStateInvalid(`ECS service ${name} runs no task definition yet; the native engine deploys a service that already runs (create it with its first revision)`);
   }
-  const blue: Side = { targetGroupArn: blueTg, taskDefinitionArn: live.taskDefinitionArn };
-  const plan = isRollback(state) ? ROLLBACK_PLAN : planSteps(svc.strategy);
-  const mapping = strategyFor(isRollback(state) ? { type: 'all-at-once', bakeSeconds: 0 } as ServiceConfig['strategy'] : svc.strategy, {
+  const shape = live.serviceConnect ? 'service-connect' : live.targetGroupArn ? (/\/net\//.test(live.productionListenerRule ?? '') ? 'nlb' : 'alb') : 'headless';
+  const liveTgs = [live.targetGroupArn, live.alternateTargetGroupArn].filter((t): t is string => !!t);
+  if (lb) {
+    const configured = svc.targetGroupArns ?? [];
+    if (liveTgs.length !== 2 || configured.some((t) => !liveTgs.includes(t))) {
+      throw new LiveStateInvalid(
+        `ECS service ${name}: the configuration names target groups ${configured.join(', ')} but the service's load balancer uses ${liveTgs.join(', ') || 'none'} (production and advancedConfiguration.alternateTargetGroupArn); Cutover keeps the service's own: fix targetGroupArns`,
+        { details: { configured, live: liveTgs } },
+      );
+    }
+    if (live.productionListenerRule && live.productionListenerRule !== lb.route.arn) {
+      throw new LiveStateInvalid(
+        `ECS service ${name}: the configuration's ${lb.route.kind === 'rule' ? 'listenerRuleArn' : 'listenerArn'} is ${lb.route.arn} but ECS shifts production on ${live.productionListenerRule} (advancedConfiguration.productionListenerRule); set it to the service's own`,
+        { details: { configured: lb.route.arn, live: live.productionListenerRule } },
+      );
+    }
+  } else if ((shape === 'service-connect') !== (svc.serviceConnect === true)) {
+    throw new LiveStateInvalid(
+      `ECS service ${name} ${shape === 'service-connect' ? 'takes its traffic through Service Connect: set serviceConnect true' : 'has no Service Connect: remove serviceConnect (it deploys blue/green only)'} in the configuration`,
+      { details: { live: shape, configured: svc.serviceConnect ?? false } },
+    );
+  } else if (shape === 'alb' || shape === 'nlb') {
+    throw new LiveStateInvalid(
+      `ECS service ${name} has a load balancer (${live.productionListenerRule ?? live.targetGroupArn}); name it in the configuration (listenerRuleArn or listenerArn, and targetGroupArns ${liveTgs.join(', ')}) so Cutover follows its traffic and watches the right target groups`,
+      { details: { live: liveTgs } },
+    );
+  }
+  await gateImage(deps, svc, state);
+  // Blue: the target group holding production on the rule or listener (ECS alternates the two from one deployment to the next).
+  const onProd = lb ? [...lb.weights].sort((a, b) => b.weight - a.weight)[0]?.targetGroupArn : undefined;
+  const blueTg = onProd && liveTgs.includes(onProd) ? onProd : live.targetGroupArn;
+  const greenTg = liveTgs.find((t) => t !== blueTg);
+  const revision = await deps.taskDefinitions.describeRevision(live.taskDefinitionArn);
+  const version = revision?.containers.find((c) => c.name === svc.containerName)?.environment?.CUTOVER_VERSION;
+  const blue: Side = { taskDefinitionArn: live.taskDefinitionArn, ...(blueTg ? { targetGroupArn: blueTg } : {}), ...(version ? { version } : {}) };
+  const plan = planFor(state, false, () => planSteps(svc.strategy));
+  const mapping = strategyFor(isRollback(state) ? ({ type: 'all-at-once', bakeSeconds: 0 } as ServiceConfig['strategy']) : svc.strategy, {
     analyse: svc.analysis.enabled && !isRollback(state),
     healthTimeoutSeconds: svc.healthTimeoutSeconds,
+    headless: shape === 'headless',
   });
   const ctx: DeployContext = {
     cluster: svc.cluster,
     ecsService: svc.service,
     containerName: svc.containerName,
-    route,
+    ...(lb ? { route: lb.route, loadBalancerDimension: loadBalancerDimension(lb.route.arn), targetGroupArns: svc.targetGroupArns as readonly [string, string] } : { traffic: 'task-share' as const }),
     ...(svc.testListenerArn ? { testListenerArn: svc.testListenerArn } : {}),
-    targetGroupArns,
     blue,
-    greenTargetGroupArn: greenTg,
-    firstDeployment: false,
-    plan,
-    capacity: svc.capacity,
-    desiredCount: live.desiredCount,
-    healthTimeoutSeconds: svc.healthTimeoutSeconds,
+    ...(greenTg ? { greenTargetGroupArn: greenTg } : {}),
+    ...commonContext(svc, state, { plan, firstDeployment: false, desiredCount: live.desiredCount, now }),
     terminationWaitSeconds: 0,
-    alarmNames: watchedAlarms(svc, state),
-    analysis: svc.analysis,
-    loadBalancerDimension: loadBalancerDimension(route.arn),
-    image: state.request.image as DeployContext['image'],
-    startedAt: new Date(now).toISOString(),
     engine: 'native',
     native: {
       serviceArn: live.arn,
       deploymentConfiguration: { ...mapping.deploymentConfiguration },
       lifecycleStages: mapping.lifecycleStages,
       hookTimeoutMinutes: mapping.hookTimeoutMinutes,
+      shape,
+      ...(live.placement ? { placement: live.placement } : {}),
     },
   };
-  const { service: name, environment, deploymentId } = state.request;
-  await deps.store.updateDeployment(name, environment, deploymentId, {
+  const { service: svcName, environment, deploymentId } = state.request;
+  await deps.store.updateDeployment(svcName, environment, deploymentId, {
     status: DeploymentStatus.IN_PROGRESS,
     plan,
     blue,
-    green: { targetGroupArn: greenTg },
+    green: { ...(greenTg ? { targetGroupArn: greenTg } : {}), version: deploymentId },
     ...(state.executionArn ? { executionArn: state.executionArn } : {}),
   });
-  await deps.store.appendTimeline(name, environment, deploymentId,
-    entry('started', 'started', now, { engine: 'native', weights, blue, greenTargetGroupArn: greenTg, plan: plan.steps, deploymentConfiguration: mapping.deploymentConfiguration, gates: mapping.gates }));
+  await deps.store.appendTimeline(svcName, environment, deploymentId,
+    entry('started', 'started', now, { engine: 'native', shape, weights: lb?.weights ?? null, blue, greenTargetGroupArn: greenTg ?? null, plan: plan.steps, deploymentConfiguration: mapping.deploymentConfiguration, gates: mapping.gates }));
   await deps.events.publish(LifecycleEvent.Started, eventDetail(state, { strategy: plan.strategy, firstDeployment: false, engine: 'native' }));
-  deps.deploymentMetrics?.put(METRIC.started, 1, 'Count', { service: name, environment });
+  deps.deploymentMetrics?.put(METRIC.started, 1, 'Count', { service: svcName, environment });
   return { ...state, ctx };
 }
 

@@ -2,7 +2,8 @@
  * Native-engine scenarios (issue #17): an ECS-controller service behind an ALB listener rule,
  * deployed by Cutover from an ECR push through ECS's own canary deployment, with Cutover's lifecycle
  * hook at the gated stages and the alarm watcher's StopServiceDeployment ROLLBACK.
- * The analysis is off here: the hook does not read an analysis verdict yet (functions/handlers/native-hook.ts).
+ * The canary analysis is on (the default): the hook judges green's target group against blue's at
+ * the 10 % point after the bake, as the task-set engine's Analyze step does.
  */
 import { createHash } from 'node:crypto';
 import type { ScenarioInput } from '../scenario.js';
@@ -26,6 +27,7 @@ function nativeScenario(
   timeline: ScenarioInput['timeline'],
   expect: NonNullable<ScenarioInput['expect']>['deployments'],
   settings?: NonNullable<ScenarioInput['world']['settings']>,
+  service: Record<string, unknown> = {},
 ): ScenarioInput {
   return {
     name,
@@ -51,9 +53,9 @@ function nativeScenario(
           alarms: ALARMS,
           // ECS's CANARY: 10 % for 5 minutes, then the rest; 1 minute of ECS bake time after 100 %.
           strategy: { type: 'canary', percent: 10, bakeSeconds: 300, finalBakeSeconds: 60 },
-          analysis: { enabled: false },
           healthTimeoutSeconds: 300,
           terminationWaitSeconds: 0,
+          ...service,
         },
       ],
     },
@@ -104,5 +106,22 @@ export const NATIVE_SCENARIOS: ScenarioInput[] = [
       push(10, NEXT, 'v2', { profile: goodProfile }),
     ],
     [{ service: 'api', status: 'ROLLED_BACK', reasonCode: 'AlarmTriggered' }],
+  ),
+  nativeScenario(
+    'native-analysis-fail',
+    "A release 20 times as error-prone as the live one, too few errors at 10 % to trip the 5xx alarms (about 5 a minute, threshold 10): after the 5-minute canary bake Cutover's hook judges green's target group against blue's, answers FAILED, and ECS rolls back: ROLLED_BACK AnalysisFailed before the rest of production moves.",
+    [push(10, NEXT, 'v2', { profile: { errorRate: 0.04, latencyMs: 84 } })],
+    [{ service: 'api', status: 'ROLLED_BACK', reasonCode: 'AnalysisFailed' }],
+  ),
+  nativeScenario(
+    'native-approval',
+    "An approval step on an ECS-controller service: ECS's CANARY moves 10 %, Cutover's hook holds the 5-minute bake and the analysis, then holds the approval (IN_PROGRESS, asked again every minute) with 90 % still on blue; an operator approves at 16:40 (the control state machine records it on the deployment) and the hook lets ECS move the rest: SUCCEEDED.",
+    [
+      push(10, NEXT, 'v2', { profile: goodProfile }),
+      { at: 1000, kind: 'operator', action: 'approve', service: 'api', environment: 'production', by: 'alice' },
+    ],
+    [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }],
+    undefined,
+    { strategy: { type: 'steps', steps: [{ percent: 10, bakeSeconds: 300 }, { approval: { timeoutSeconds: 3600, onTimeout: 'abort' } }, { percent: 100, bakeSeconds: 60 }] } },
   ),
 ];

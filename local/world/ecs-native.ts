@@ -19,6 +19,14 @@
  * - traffic shifts on the ALB production listener rule (and the test listener rule) between the
  *   production and the alternate target group of advancedConfiguration; the roles alternate from one
  *   deployment to the next, as ECS runs the new revision on the target group without traffic;
+ * - behind a Network Load Balancer, productionListenerRule (and testListenerRule) is the NLB
+ *   listener's ARN and the shift rewrites the listener's default forward (weighted target groups);
+ *   ECS adds `settings.nativeNlbShiftDelayMs` (10 min) to TEST_TRAFFIC_SHIFT and every
+ *   PRODUCTION_TRAFFIC_SHIFT step;
+ * - with Service Connect (serviceConnectConfiguration, no load balancer) the shift happens at the
+ *   Service Connect proxy: no listener is rewritten, the production (and test) weights per revision
+ *   are what the deployment reports and what {@link NativeDeployments.productionSharesAt} gives the
+ *   world's traffic models;
  * - rollback on a FAILED hook, StopServiceDeployment (ROLLBACK) or a deployment alarm in ALARM
  *   (polled every `nativeAlarmPollMs`; an alarm already in ALARM when the deployment starts is
  *   ignored until it has left ALARM: the issue's statement of ECS's behaviour);
@@ -29,6 +37,7 @@
  */
 import type {
   DeploymentConfiguration,
+  ServiceConnectConfiguration,
   DeploymentLifecycleHook,
   DeploymentLifecycleHookDetail,
   DescribeServiceDeploymentsCommandInput,
@@ -173,6 +182,9 @@ interface DeploymentRec {
   readonly replaced?: string;
 }
 
+/** How a native service's traffic reaches it (what the shift rewrites). */
+export type NativeTrafficShape = 'alb' | 'nlb' | 'service-connect' | 'headless';
+
 interface NativeServiceRec {
   readonly arn: string;
   readonly cluster: string;
@@ -181,6 +193,10 @@ interface NativeServiceRec {
   readonly controller: 'ECS' | 'CODE_DEPLOY';
   config: DeploymentConfiguration;
   readonly loadBalancers: LoadBalancer[];
+  readonly serviceConnect?: ServiceConnectConfiguration;
+  readonly shape: NativeTrafficShape;
+  /** Production weights per revision over time (what the Service Connect proxy or the listener routes). */
+  readonly prodHistory: Array<{ at: number; weights: Record<string, number> }>;
   current: RevisionRec | undefined;
   readonly revisions: RevisionRec[];
   readonly deployments: DeploymentRec[];
@@ -190,8 +206,10 @@ interface NativeServiceRec {
 export interface NativeSeed {
   readonly cluster: string;
   readonly service: string;
-  /** The service's load balancer, with advancedConfiguration for BLUE_GREEN, CANARY and LINEAR. Omit: headless. */
+  /** The service's load balancer, with advancedConfiguration for BLUE_GREEN, CANARY and LINEAR. Omit: headless or Service Connect. */
   readonly loadBalancers?: LoadBalancer[];
+  /** Service Connect (a client-server service: `services` names its endpoint); no load balancer. */
+  readonly serviceConnectConfiguration?: ServiceConnectConfiguration;
   readonly deploymentConfiguration?: DeploymentConfiguration;
 }
 
@@ -199,6 +217,8 @@ export class NativeDeployments implements NativeEnginePort {
   private readonly services = new Map<string, NativeServiceRec>();
   private readonly deployments = new Map<string, DeploymentRec>();
   private readonly revisions = new Map<string, RevisionRec>();
+  /** Revision ARN to the task set it ran as (kept after the revision is retired, for traffic history). */
+  private readonly taskSetOf = new Map<string, string>();
   private invoker: HookInvoker | undefined;
   /** Every hook invocation, in order. */
   readonly invocations: HookInvocationRecord[] = [];
@@ -231,7 +251,9 @@ export class NativeDeployments implements NativeEnginePort {
     if (rec.controller === 'EXTERNAL') throw new Error(`native: ${seed.cluster}/${seed.service} uses the EXTERNAL deployment controller`);
     const config = structuredClone(seed.deploymentConfiguration ?? {});
     const loadBalancers = structuredClone(seed.loadBalancers ?? []);
-    if (rec.controller === 'ECS') this.validateConfig(config, loadBalancers, 'createService');
+    const sc = seed.serviceConnectConfiguration ? structuredClone(seed.serviceConnectConfiguration) : undefined;
+    if (sc) this.validateServiceConnect(sc, loadBalancers, this.ecs.revisionTaskSets(seed.cluster, seed.service)[0]?.taskDefinitionArn, 'createService');
+    if (rec.controller === 'ECS') this.validateConfig(config, loadBalancers, 'createService', sc);
     const svc: NativeServiceRec = {
       arn: rec.arn,
       cluster: rec.cluster,
@@ -240,6 +262,9 @@ export class NativeDeployments implements NativeEnginePort {
       controller: rec.controller,
       config: { maximumPercent: 200, minimumHealthyPercent: 100, strategy: 'ROLLING', ...config },
       loadBalancers,
+      ...(sc ? { serviceConnect: sc } : {}),
+      shape: this.shapeOf(loadBalancers, sc),
+      prodHistory: [],
       current: undefined,
       revisions: [],
       deployments: [],
@@ -249,7 +274,9 @@ export class NativeDeployments implements NativeEnginePort {
     if (running) {
       const rev = this.newRevision(svc, { ...running, targetGroupArn: running.loadBalancers[0]?.targetGroupArn });
       rev.taskSetId = running.id;
+      this.taskSetOf.set(rev.arn, running.id);
       svc.current = rev;
+      svc.prodHistory.push({ at: Number.NEGATIVE_INFINITY, weights: { [rev.arn]: 100 } });
     }
     return { serviceArn: svc.arn, ...(svc.current ? { serviceRevisionArn: svc.current.arn } : {}) };
   }
@@ -276,7 +303,49 @@ export class NativeDeployments implements NativeEnginePort {
   }
 
   // ------------------------------------------------------------------ validation
-  private validateConfig(c: DeploymentConfiguration, lbs: readonly LoadBalancer[], op: string): void {
+  private shapeOf(lbs: readonly LoadBalancer[], sc: ServiceConnectConfiguration | undefined): NativeTrafficShape {
+    const lb = lbs[0];
+    if (lb) {
+      const rule = lb.advancedConfiguration?.productionListenerRule;
+      const tg = lb.targetGroupArn;
+      const type = (rule ? this.elb.loadBalancerType(rule) : undefined) ?? (tg ? this.elb.loadBalancerType(tg) : undefined);
+      return type === 'network' ? 'nlb' : 'alb';
+    }
+    return sc?.enabled && (sc.services ?? []).length > 0 ? 'service-connect' : 'headless';
+  }
+
+  /**
+   * ServiceConnectConfiguration as ECS takes it (ECS API reference, ServiceConnectConfiguration,
+   * ServiceConnectService, ServiceConnectClientAlias, ServiceConnectTestTrafficRules): `enabled`;
+   * the namespace (the world has no cluster default namespace: required); each service's `portName`
+   * names a portMappings `name` of the task definition; `discoveryName` unique, at most 64 of
+   * lowercase letters, digits, `_` and `-`, not starting with `-`; client alias ports 1-65535; a test
+   * traffic rule needs a header name.
+   */
+  private validateServiceConnect(sc: ServiceConnectConfiguration, lbs: readonly LoadBalancer[], taskDefinitionArn: string | undefined, op: string): void {
+    const bad = (m: string) => fault('InvalidParameterException', `${op}: serviceConnectConfiguration.${m}`);
+    if (typeof sc.enabled !== 'boolean') throw bad('enabled is required (true or false).');
+    if (!sc.enabled) return;
+    if (!sc.namespace) throw bad('namespace is required: the Cloud Map namespace the service registers in (the world models no cluster default namespace).');
+    if (lbs.length > 0) throw fault('InvalidParameterException', `${op}: the local world models Service Connect on services without a load balancer only (ECS's own deployments shift traffic at the Service Connect proxy).`);
+    const td = taskDefinitionArn ? this.ecs.taskDefinitionRecord(taskDefinitionArn) : undefined;
+    const portNames = new Set((td?.containerDefinitions ?? []).flatMap((c) => (c.portMappings ?? []).map((m) => m.name)).filter((n): n is string => !!n));
+    const seen = new Set<string>();
+    (sc.services ?? []).forEach((svc, k) => {
+      if (!svc.portName) throw bad(`services[${k}].portName is required: the name of a portMappings entry of the task definition.`);
+      if (td && !portNames.has(svc.portName)) throw bad(`services[${k}].portName '${svc.portName}' is not the name of a port mapping in ${td.taskDefinitionArn} (names: ${[...portNames].join(', ') || 'none'}).`);
+      const dn = svc.discoveryName ?? svc.portName;
+      if (!/^[a-z0-9_][a-z0-9_-]{0,63}$/.test(dn)) throw bad(`services[${k}].discoveryName '${dn}' must be 1-64 lowercase letters, digits, _ and -, not starting with -.`);
+      if (seen.has(dn)) throw bad(`services[${k}].discoveryName '${dn}' is used twice.`);
+      seen.add(dn);
+      (svc.clientAliases ?? []).forEach((a, j) => {
+        if (!(Number.isInteger(a.port) && (a.port as number) >= 1 && (a.port as number) <= 65535)) throw bad(`services[${k}].clientAliases[${j}].port must be 1-65535 (got ${String(a.port)}).`);
+        if (a.testTrafficRules && !a.testTrafficRules.header?.name) throw bad(`services[${k}].clientAliases[${j}].testTrafficRules.header.name is required (the HTTP header that marks test traffic).`);
+      });
+    });
+  }
+
+  private validateConfig(c: DeploymentConfiguration, lbs: readonly LoadBalancer[], op: string, sc?: ServiceConnectConfiguration): void {
     const bad = (m: string) => fault('InvalidParameterException', `${op}: ${m}`);
     const strategy = c.strategy ?? 'ROLLING';
     if (!STRATEGIES.has(strategy)) throw bad(`deploymentConfiguration.strategy must be one of ROLLING, BLUE_GREEN, LINEAR, CANARY (got ${String(strategy)}).`);
@@ -315,16 +384,48 @@ export class NativeDeployments implements NativeEnginePort {
     if (strategy !== 'ROLLING') {
       const lb = lbs[0];
       if (!lb) {
-        if (strategy !== 'BLUE_GREEN') throw bad(`strategy ${strategy} shifts traffic in steps and needs a load balancer (the world models headless services with BLUE_GREEN only).`);
+        const meshed = sc?.enabled === true && (sc.services ?? []).length > 0;
+        if (strategy !== 'BLUE_GREEN' && !meshed) {
+          throw bad(`strategy ${strategy} shifts traffic in steps and needs a load balancer or Service Connect with a services entry (a headless service deploys with BLUE_GREEN only).`);
+        }
       } else {
         const a = lb.advancedConfiguration;
         if (!a?.alternateTargetGroupArn || !a.productionListenerRule || !a.roleArn) {
           throw bad(`strategy ${strategy} with a load balancer needs loadBalancers[].advancedConfiguration with alternateTargetGroupArn, productionListenerRule and roleArn.`);
         }
-        if (!this.elb.hasRule(a.productionListenerRule)) throw bad(`advancedConfiguration.productionListenerRule ${a.productionListenerRule} is not a listener rule.`);
-        if (a.testListenerRule && !this.elb.hasRule(a.testListenerRule)) throw bad(`advancedConfiguration.testListenerRule ${a.testListenerRule} is not a listener rule.`);
+        // AdvancedConfiguration: productionListenerRule / testListenerRule are a listener rule's ARN for
+        // an Application Load Balancer and a listener's ARN for a Network Load Balancer.
+        const type = this.elb.loadBalancerType(a.productionListenerRule);
+        if (type === 'network') {
+          if (!this.elb.hasListener(a.productionListenerRule)) {
+            throw bad(`advancedConfiguration.productionListenerRule ${a.productionListenerRule} is a listener rule of a Network Load Balancer; for a Network Load Balancer give the listener's ARN.`);
+          }
+          if (a.testListenerRule) {
+            if (!this.elb.hasListener(a.testListenerRule) || this.elb.loadBalancerType(a.testListenerRule) !== 'network') {
+              throw bad(`advancedConfiguration.testListenerRule ${a.testListenerRule} must be a listener ARN of the same Network Load Balancer.`);
+            }
+            if (a.testListenerRule === a.productionListenerRule) throw bad('advancedConfiguration.testListenerRule must be another listener than productionListenerRule (test traffic has its own listener port).');
+            if (this.elb.loadBalancerOfRoute(a.testListenerRule)?.arn !== this.elb.loadBalancerOfRoute(a.productionListenerRule)?.arn) {
+              throw bad(`advancedConfiguration.testListenerRule ${a.testListenerRule} must be a listener of the same Network Load Balancer as productionListenerRule.`);
+            }
+          }
+        } else {
+          if (!this.elb.hasRule(a.productionListenerRule)) {
+            throw bad(
+              this.elb.hasListener(a.productionListenerRule)
+                ? `advancedConfiguration.productionListenerRule ${a.productionListenerRule} is an Application Load Balancer listener; for an ALB give a listener rule's ARN (a listener ARN is for a Network Load Balancer).`
+                : `advancedConfiguration.productionListenerRule ${a.productionListenerRule} is not a listener rule.`,
+            );
+          }
+          if (a.testListenerRule && !this.elb.hasRule(a.testListenerRule)) throw bad(`advancedConfiguration.testListenerRule ${a.testListenerRule} is not a listener rule.`);
+        }
         if (!this.elb.hasTargetGroup(a.alternateTargetGroupArn)) throw bad(`advancedConfiguration.alternateTargetGroupArn ${a.alternateTargetGroupArn} does not exist.`);
         if (a.alternateTargetGroupArn === lb.targetGroupArn) throw bad('advancedConfiguration.alternateTargetGroupArn must differ from the production target group.');
+        const tgType = (arn: string | undefined) => (arn ? this.elb.targetGroupProtocol(arn) : undefined);
+        const nlbTg = (arn: string | undefined) => ['TCP', 'TLS', 'UDP', 'TCP_UDP'].includes(tgType(arn) ?? '');
+        if (type === 'network' && (!nlbTg(lb.targetGroupArn) || !nlbTg(a.alternateTargetGroupArn))) {
+          throw bad(`the target groups of a Network Load Balancer service must use TCP, TLS, UDP or TCP_UDP (${lb.targetGroupArn}: ${tgType(lb.targetGroupArn)}, ${a.alternateTargetGroupArn}: ${tgType(a.alternateTargetGroupArn)}).`);
+        }
       }
     }
   }
@@ -342,13 +443,14 @@ export class NativeDeployments implements NativeEnginePort {
       return;
     }
     if (i.loadBalancers !== undefined) throw fault('InvalidParameterException', 'The local world keeps the load balancers a service was seeded with; UpdateService loadBalancers is not modelled.');
+    if (i.serviceConnectConfiguration !== undefined) throw fault('InvalidParameterException', 'The local world keeps the Service Connect configuration a service was seeded with; UpdateService serviceConnectConfiguration is not modelled.');
     if (i.desiredCount !== undefined && !(Number.isInteger(i.desiredCount) && i.desiredCount >= 0)) throw fault('InvalidParameterException', 'desiredCount must be a non-negative integer.');
     const config: DeploymentConfiguration = i.deploymentConfiguration ? { ...svc.config, ...structuredClone(i.deploymentConfiguration) } : svc.config;
     if (i.deploymentConfiguration) {
       // A strategy change drops the other strategy's configuration.
       if (config.strategy !== 'LINEAR' && !i.deploymentConfiguration.linearConfiguration) delete config.linearConfiguration;
       if (config.strategy !== 'CANARY' && !i.deploymentConfiguration.canaryConfiguration) delete config.canaryConfiguration;
-      this.validateConfig(config, svc.loadBalancers, 'UpdateService');
+      this.validateConfig(config, svc.loadBalancers, 'UpdateService', svc.serviceConnect);
     }
     let taskDefinitionArn: string | undefined;
     if (i.taskDefinition !== undefined) {
@@ -462,7 +564,7 @@ export class NativeDeployments implements NativeEnginePort {
       POST_SCALE_UP: hooksThen('TEST_TRAFFIC_SHIFT'),
       TEST_TRAFFIC_SHIFT: () => {
         this.shift(d, 'test', 100);
-        hooksThen('POST_TEST_TRAFFIC_SHIFT')();
+        this.afterShift(d, hooksThen('POST_TEST_TRAFFIC_SHIFT'));
       },
       POST_TEST_TRAFFIC_SHIFT: hooksThen('PRODUCTION_TRAFFIC_SHIFT'),
       PRODUCTION_TRAFFIC_SHIFT: () => this.productionStep(d),
@@ -478,20 +580,27 @@ export class NativeDeployments implements NativeEnginePort {
     const pct = d.steps[d.stepIndex] as number;
     this.runHooks(d, 'PRE_PRODUCTION_TRAFFIC_SHIFT', () => {
       this.shift(d, 'prod', pct);
-      this.runHooks(d, 'PRODUCTION_TRAFFIC_SHIFT', () => {
+      this.afterShift(d, () => this.runHooks(d, 'PRODUCTION_TRAFFIC_SHIFT', () => {
         if (d.stepIndex + 1 >= d.steps.length) return this.enter(d, 'POST_PRODUCTION_TRAFFIC_SHIFT');
         const bake = d.strategy === 'CANARY' ? (d.config.canaryConfiguration?.canaryBakeTimeInMinutes ?? 10) : (d.config.linearConfiguration?.stepBakeTimeInMinutes ?? 6);
         d.stepIndex++;
         this.after(d, bake * 60_000, () => this.productionStep(d));
-      });
+      }));
     });
+  }
+
+  /** Run `then` after ECS's added delay at a traffic-shift stage behind a Network Load Balancer (at once otherwise). */
+  private afterShift(d: DeploymentRec, then: () => void): void {
+    const delay = d.svc.shape === 'nlb' ? this.ctx.settings.nativeNlbShiftDelayMs : 0;
+    if (delay > 0) this.after(d, delay, then);
+    else then();
   }
 
   private launchTarget(d: DeploymentRec): void {
     const lb = d.svc.loadBalancers[0];
     const tg = d.target.targetGroupArn;
     const loadBalancers = lb && tg ? [{ targetGroupArn: tg, containerName: lb.containerName, containerPort: lb.containerPort }] : [];
-    d.target.taskSetId = this.ecs.launchRevision(d.svc.cluster, d.svc.name, {
+    d.target.taskSetId = this.launchRecorded(d, {
       taskDefinitionArn: d.target.taskDefinitionArn,
       loadBalancers,
       ...(d.target.networkConfiguration ? { networkConfiguration: d.target.networkConfiguration } : {}),
@@ -500,6 +609,12 @@ export class NativeDeployments implements NativeEnginePort {
       scalePercent: 100,
     });
     d.scaleUpSince = this.now;
+  }
+
+  private launchRecorded(d: DeploymentRec, spec: Parameters<EcsWorld['launchRevision']>[2]): string {
+    const id = this.ecs.launchRevision(d.svc.cluster, d.svc.name, spec);
+    this.taskSetOf.set(d.target.arn, id);
+    return id;
   }
 
   private waitSteady(d: DeploymentRec, then: () => void): void {
@@ -522,8 +637,36 @@ export class NativeDeployments implements NativeEnginePort {
     if (d.source) w[d.source.arn] = round1(100 - pct);
     const a = d.svc.loadBalancers[0]?.advancedConfiguration;
     const rule = which === 'prod' ? a?.productionListenerRule : a?.testListenerRule;
-    if (rule && d.target.targetGroupArn) this.writeWeights(rule, d.target.targetGroupArn, pct, d.source?.targetGroupArn);
+    if (rule && d.target.targetGroupArn) {
+      if (d.svc.shape === 'nlb') this.writeListenerWeights(rule, d.target.targetGroupArn, pct, d.source?.targetGroupArn);
+      else this.writeWeights(rule, d.target.targetGroupArn, pct, d.source?.targetGroupArn);
+    }
+    if (which === 'prod') d.svc.prodHistory.push({ at: this.now, weights: { ...d.prod } });
     d.updatedAt = this.now;
+  }
+
+  /** NLB: rewrite the listener's default forward (weighted target groups, integer weights). */
+  private writeListenerWeights(listenerArn: string, targetTg: string, pct: number, otherTg: string | undefined): void {
+    const listener = this.elb.describeListeners({ ListenerArns: [listenerArn] }).Listeners?.[0];
+    if (!listener) throw new Error(`native: no listener ${listenerArn}`);
+    const onTarget = Math.round(pct);
+    const fwd = (listener.DefaultActions ?? []).find((x) => x.Type === 'forward');
+    const groups = fwd?.ForwardConfig?.TargetGroups ?? (fwd?.TargetGroupArn ? [{ TargetGroupArn: fwd.TargetGroupArn }] : []);
+    const arns = new Set(groups.map((g) => g.TargetGroupArn as string));
+    if (otherTg) arns.add(otherTg);
+    arns.add(targetTg);
+    this.elb.modifyListener({
+      ListenerArn: listenerArn,
+      DefaultActions: [
+        {
+          Type: 'forward',
+          ForwardConfig: {
+            TargetGroups: [...arns].map((arn) => ({ TargetGroupArn: arn, Weight: arn === targetTg ? onTarget : 100 - onTarget })),
+            ...(fwd?.ForwardConfig?.TargetGroupStickinessConfig ? { TargetGroupStickinessConfig: fwd.ForwardConfig.TargetGroupStickinessConfig } : {}),
+          },
+        },
+      ],
+    });
   }
 
   /** Rewrite the rule's forward: `targetTg` at `pct`, the other group at the rest (ALB weights are integers). */
@@ -663,6 +806,7 @@ export class NativeDeployments implements NativeEnginePort {
     if (d.source?.taskSetId) this.ecs.retireRevision(d.source.taskSetId);
     if (d.source) d.source.taskSetId = undefined;
     d.svc.current = d.target;
+    if (d.prod[d.target.arn] !== 100) d.svc.prodHistory.push({ at: this.now, weights: { [d.target.arn]: 100 } });
     d.status = 'SUCCESSFUL';
     d.statusReason = 'Service deployment completed successfully.';
     d.finishedAt = this.now;
@@ -861,6 +1005,7 @@ export class NativeDeployments implements NativeEnginePort {
         ...(r.launchType ? { launchType: r.launchType as ServiceRevision['launchType'] } : {}),
         ...(r.platformVersion ? { platformVersion: r.platformVersion } : {}),
         loadBalancers: structuredClone(r.loadBalancers),
+        ...(this.services.get(r.serviceArn)?.serviceConnect ? { serviceConnectConfiguration: structuredClone(this.services.get(r.serviceArn)?.serviceConnect) } : {}),
         ...(r.networkConfiguration ? { networkConfiguration: structuredClone(r.networkConfiguration) } : {}),
         containerImages: (td?.containerDefinitions ?? []).map((c) => ({
           containerName: c.name,
@@ -889,14 +1034,55 @@ export class NativeDeployments implements NativeEnginePort {
     if (!svc) return undefined;
     const inFlight = svc.deployments.find((d) => !TERMINAL.has(d.status));
     const td = inFlight?.target.taskDefinitionArn ?? svc.current?.taskDefinitionArn;
+    // Deployments as DescribeServices lists them: PRIMARY (the newest), ACTIVE (the one it replaces);
+    // Service Connect is per deployment there (Deployment.serviceConnectConfiguration).
+    const last = [...svc.deployments].reverse().find((d) => d.target.arn === svc.current?.arn);
+    const entry = (rev: RevisionRec, status: 'PRIMARY' | 'ACTIVE', id: string, rollout: 'IN_PROGRESS' | 'COMPLETED') => ({
+      id,
+      status,
+      taskDefinition: rev.taskDefinitionArn,
+      createdAt: new Date(rev.createdAt),
+      updatedAt: new Date(rev.createdAt),
+      rolloutState: rollout,
+      ...(svc.serviceConnect ? { serviceConnectConfiguration: structuredClone(svc.serviceConnect) } : {}),
+    });
+    const deployments = [
+      ...(inFlight ? [entry(inFlight.target, 'PRIMARY', inFlight.deploymentId, 'IN_PROGRESS')] : []),
+      ...(svc.current ? [entry(svc.current, inFlight ? 'ACTIVE' : 'PRIMARY', last?.deploymentId ?? `ecs-svc/${svc.current.arn.split('/').pop()}`, 'COMPLETED')] : []),
+    ];
     return {
       loadBalancers: structuredClone(svc.loadBalancers),
       deploymentConfiguration: structuredClone(svc.config),
       ...(td ? { taskDefinition: td } : {}),
+      deployments,
     };
   }
 
   // ------------------------------------------------------------------ getters for tests and invariants
+  /** How the service's traffic is shifted (alb, nlb, service-connect, headless); undefined: not a native service. */
+  shapeOfService(serviceArn: string): NativeTrafficShape | undefined {
+    return this.services.get(serviceArn)?.shape;
+  }
+  /** The service's Service Connect configuration as seeded. */
+  serviceConnectOf(serviceArn: string): ServiceConnectConfiguration | undefined {
+    const sc = this.services.get(serviceArn)?.serviceConnect;
+    return sc ? structuredClone(sc) : undefined;
+  }
+  /**
+   * The production weights (percent) per task set at virtual time `at`, as the Service Connect proxy
+   * (or the listener) routes them: what the world's traffic models split a service's requests by.
+   */
+  productionSharesAt(serviceArn: string, at: number): Array<{ taskSetId: string; revisionArn: string; weight: number }> {
+    const h = this.services.get(serviceArn)?.prodHistory ?? [];
+    let found: Record<string, number> | undefined;
+    for (const e of h) {
+      if (e.at <= at) found = e.weights;
+      else break;
+    }
+    return Object.entries(found ?? {})
+      .map(([revisionArn, weight]) => ({ revisionArn, weight, taskSetId: this.taskSetOf.get(revisionArn) as string }))
+      .filter((x) => x.taskSetId !== undefined);
+  }
   /** The service's current (last successful) revision ARN. */
   currentRevision(serviceArn: string): string | undefined {
     return this.services.get(serviceArn)?.current?.arn;

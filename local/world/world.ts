@@ -26,6 +26,7 @@ import { EcrWorld, type ScanSpec } from './ecr.js';
 import { EcsWorld } from './ecs.js';
 import { type HookInvoker, NativeDeployments } from './ecs-native.js';
 import { ElbWorld, parseElbArn } from './elb.js';
+import { NativeTrafficModel } from './native-traffic.js';
 import {
   AwsFault,
   responseMetadata,
@@ -42,7 +43,7 @@ import { FaultBook, type WorldFaultSpec } from './faults.js';
 import { type Rng, streamFor } from './random.js';
 import { SfnWorld, type StepFunctionsBackendWithList } from './sfn.js';
 import { floorTo, MINUTE_MS } from './time.js';
-import { TrafficModel } from './traffic.js';
+import { NLB_NAMESPACE, TrafficModel } from './traffic.js';
 import { WorkerModel, type WorkerSpec } from './workers.js';
 import { MAX_TAIL_RATIO } from './latency.js';
 import {
@@ -133,6 +134,25 @@ export interface CreateServiceSpec {
   readonly deploymentConfiguration?: DeploymentConfiguration;
   /** ECS controller: also a test listener rule (header `x-cutover-test: 1`, on the production listener). */
   readonly nativeTestRule?: boolean;
+  /**
+   * The load balancer's type when `listener.arn` does not say it (a `listener/net/` ARN is a
+   * Network Load Balancer). `network`: a TCP listener (port `listener.port`, default 80) forwarding
+   * to TCP target groups; with the ECS controller, advancedConfiguration.productionListenerRule is
+   * the listener's ARN (and testListenerRule the `testListenerArn`). Default application.
+   */
+  readonly loadBalancerType?: 'application' | 'network';
+  /** The application's own metrics per version (local/world/native-traffic.ts); the initial revision runs CUTOVER_VERSION `initialVersion`. */
+  readonly versionMetrics?: VersionMetricsOptions;
+  /** CUTOVER_VERSION of the initial revision when `versionMetrics` is given. Default `initial`. */
+  readonly initialVersion?: string;
+}
+
+/** What a native web service's application publishes per version (local/world/native-traffic.ts VERSION_METRICS). */
+export interface VersionMetricsOptions {
+  /** Custom CloudWatch namespace (not AWS/...). */
+  readonly namespace: string;
+  /** Default `{ service: <service>, version: "{version}" }`. */
+  readonly dimensions?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -158,6 +178,26 @@ export interface CreateWorkerServiceSpec {
   readonly deploymentController?: 'EXTERNAL' | 'ECS' | 'CODE_DEPLOY';
   /** ECS controller: the service's deploymentConfiguration. */
   readonly deploymentConfiguration?: DeploymentConfiguration;
+  /**
+   * ECS controller: a Service Connect client-server service (no load balancer): the task definition
+   * gets a port mapping named `portName` on `port`, the service serviceConnectConfiguration
+   * { enabled, namespace, services: [{ portName, discoveryName, clientAliases }] }; its clients send
+   * it `requestsPerMinute`, split between revisions by the deployment's production weights, and the
+   * world publishes the Service Connect metrics (local/world/native-traffic.ts).
+   */
+  readonly serviceConnect?: {
+    readonly namespace: string;
+    readonly discoveryName: string;
+    readonly port: number;
+    /** Default `http`. */
+    readonly portName?: string;
+    /** Default [{ port, dnsName: discoveryName }]. */
+    readonly clientAliases?: ReadonlyArray<{ readonly port: number; readonly dnsName?: string; readonly testTrafficRules?: { readonly header: { readonly name: string; readonly value?: { readonly exact: string } } } }>;
+    /** Default settings.requestsPerMinute. */
+    readonly requestsPerMinute?: number;
+  };
+  /** The application's own request metrics per version (a Service Connect service; local/world/native-traffic.ts). */
+  readonly versionMetrics?: VersionMetricsOptions;
   /** What the application publishes and the queue it consumes; omit for a worker without metrics. */
   readonly metrics?: {
     readonly namespace: string;
@@ -319,6 +359,8 @@ export class World {
   readonly traffic: TrafficModel;
   /** Worker services' application metrics and queue ages (local/world/workers.ts). */
   readonly workers: WorkerModel;
+  /** Service Connect traffic and per-version application metrics of native web services (local/world/native-traffic.ts). */
+  readonly nativeTraffic: NativeTrafficModel;
 
   /**
    * The client plugin: `client.middlewareStack.use(world.plugin)`.
@@ -376,6 +418,7 @@ export class World {
     this.traffic = new TrafficModel(ctx, this.elb, this.cloudwatch.metrics);
     this.autoscaling = new AutoScalingWorld(ctx, this.ecs);
     this.workers = new WorkerModel(ctx, this.ecs, this.cloudwatch.metrics);
+    this.nativeTraffic = new NativeTrafficModel(ctx, this.ecs, this.elb, this.native, this.traffic, this.cloudwatch.metrics);
     this.ops = {
       ECS: { ...this.ecs.operations(), ...this.native.operations() },
       ElasticLoadBalancingV2: this.elb.operations(),
@@ -544,9 +587,16 @@ export class World {
    */
   createService(spec: CreateServiceSpec): SeededService {
     if (spec.listener && spec.rule) throw new Error('createService: give listener or rule, not both');
+    const fromArn = spec.listener?.arn ? parseElbArn(spec.listener.arn) : undefined;
+    const network = spec.loadBalancerType === 'network' || (fromArn?.kind === 'listener' && fromArn.lbType === 'network');
+    if (network && spec.loadBalancerType === 'application') throw new Error(`createService: ${spec.listener?.arn} is a Network Load Balancer listener (listener/net/), not an application one`);
+    if (network && (spec.rule || spec.nativeTestRule || spec.extraActions?.length)) {
+      throw new Error('createService: a Network Load Balancer service takes production on the listener itself: no rule, no nativeTestRule, no extraActions (an NLB listener has one forward action)');
+    }
     const hc = spec.healthCheck ?? {};
     const tgSpec = (arn: string | undefined, suffix: string) => ({
       ...(arn ? { arn } : { name: `${spec.service.slice(0, 26)}-${suffix}`.replace(/[^A-Za-z0-9-]/g, '-') }),
+      ...(network ? { protocol: 'TCP' } : {}),
       port: spec.containerPort,
       ...(hc.intervalSeconds !== undefined ? { healthCheckIntervalSeconds: hc.intervalSeconds } : {}),
       ...(hc.healthyThreshold !== undefined ? { healthyThresholdCount: hc.healthyThreshold } : {}),
@@ -576,7 +626,7 @@ export class World {
       },
     };
     const actions = [...extra, forward];
-    const lbName = (spec.loadBalancerName ?? `${spec.service}-alb`).slice(0, 32).replace(/-+$/, '');
+    const lbName = (spec.loadBalancerName ?? `${spec.service}-${network ? 'nlb' : 'alb'}`).slice(0, 32).replace(/-+$/, '');
 
     let listenerArn: string;
     let ruleArn: string | undefined;
@@ -605,9 +655,9 @@ export class World {
       }).arn;
     } else {
       listenerArn = this.elb.createListener({
-        ...(spec.listener?.arn ? { arn: spec.listener.arn } : { loadBalancerName: lbName }),
-        port: spec.listener?.port ?? 443,
-        protocol: 'HTTPS',
+        ...(spec.listener?.arn ? { arn: spec.listener.arn } : { loadBalancerName: lbName, ...(network ? { loadBalancerType: 'network' as const } : {}) }),
+        port: spec.listener?.port ?? (network ? 80 : 443),
+        protocol: network ? 'TCP' : 'HTTPS',
         defaultActions: actions,
       }).arn;
     }
@@ -622,7 +672,7 @@ export class World {
       if (p?.kind !== 'listener' || prod?.kind !== 'listener' || p.lbId !== prod.lbId || p.lbName !== prod.lbName) {
         throw new Error('createService: testListenerArn must be a listener ARN on the same load balancer as production');
       }
-      testListenerArn = this.elb.createListener({ arn: spec.testListenerArn, port: 8443, protocol: 'HTTPS', defaultActions: [structuredClone(forward)] }).arn;
+      testListenerArn = this.elb.createListener({ arn: spec.testListenerArn, port: 8443, protocol: network ? 'TCP' : 'HTTPS', defaultActions: [structuredClone(forward)] }).arn;
       this.traffic.setRequestsPerMinute(testListenerArn, 0);
     }
 
@@ -634,13 +684,16 @@ export class World {
       const { repository, digest, tag } = spec.initialImage;
       if (!this.ecr.hasImage(repository, digest)) this.ecr.pushImage(repository, digest, tag ? [tag] : []);
       imageUri = this.ecr.imageUri(repository, digest);
-      taskDefinitionArn = this.ecs.register(this.taskDefinitionInput(spec, imageUri), `arn:aws:iam::${this.accountId}:root`).taskDefinitionArn as string;
+      const env = spec.versionMetrics ? [{ name: 'CUTOVER_VERSION', value: spec.initialVersion ?? 'initial' }] : undefined;
+      taskDefinitionArn = this.ecs.register(this.taskDefinitionInput({ ...spec, ...(env ? { env } : {}) }, imageUri), `arn:aws:iam::${this.accountId}:root`).taskDefinitionArn as string;
     }
     const controller = spec.deploymentController ?? 'EXTERNAL';
     if (controller !== 'EXTERNAL' && (!spec.initialImage || spec.initialTaskSet === false)) {
       throw new Error(`createService: a ${controller}-controller service needs initialImage (the world seeds it running its first revision)`);
     }
-    if (controller === 'ECS' && !ruleArn) throw new Error('createService: an ECS-controller service needs `rule` (advancedConfiguration.productionListenerRule is a listener rule)');
+    if (controller === 'ECS' && !ruleArn && !network) {
+      throw new Error('createService: an ECS-controller service behind an ALB needs `rule` (advancedConfiguration.productionListenerRule is a listener rule for an ALB, the listener for an NLB)');
+    }
     if (controller === 'EXTERNAL' && (spec.deploymentConfiguration || spec.nativeTestRule)) throw new Error('createService: deploymentConfiguration and nativeTestRule need deploymentController ECS');
     if (spec.initialImage && spec.initialTaskSet !== false && taskDefinitionArn) {
       seeded = this.ecs.seedService({
@@ -680,7 +733,8 @@ export class World {
                 containerPort: spec.containerPort,
                 advancedConfiguration: {
                   alternateTargetGroupArn: green.arn,
-                  productionListenerRule: ruleArn as string,
+                  productionListenerRule: network ? listenerArn : (ruleArn as string),
+                  ...(network && testListenerArn ? { testListenerRule: testListenerArn } : {}),
                   ...(testRuleArn ? { testListenerRule: testRuleArn } : {}),
                   roleArn: `arn:aws:iam::${this.accountId}:role/ecsInfrastructureRoleForLoadBalancers`,
                 },
@@ -696,6 +750,16 @@ export class World {
     }
     const routeArn = ruleArn ?? listenerArn;
     this.traffic.setRequestsPerMinute(routeArn, spec.requestsPerMinute ?? this.settings.requestsPerMinute);
+    if (spec.versionMetrics) {
+      this.nativeTraffic.addVersionMetrics({
+        cluster: cluster.name,
+        service: spec.service,
+        containerName: spec.containerName,
+        namespace: spec.versionMetrics.namespace,
+        dimensions: spec.versionMetrics.dimensions ?? { service: spec.service, version: '{version}' },
+        routeArn,
+      });
+    }
     return {
       clusterArn: cluster.arn,
       serviceArn: seeded.serviceArn,
@@ -715,7 +779,7 @@ export class World {
   }
 
   private taskDefinitionInput(
-    spec: { service: string; containerName: string; containerPort?: number; taskDefinition?: TaskDefinitionOverrides; containerHealthCheck?: HealthCheck; env?: KeyValuePair[] },
+    spec: { service: string; containerName: string; containerPort?: number; portName?: string; taskDefinition?: TaskDefinitionOverrides; containerHealthCheck?: HealthCheck; env?: KeyValuePair[] },
     imageUri: string,
   ): RegisterTaskDefinitionCommandInput {
     const o = spec.taskDefinition ?? {};
@@ -735,7 +799,9 @@ export class World {
           name: spec.containerName,
           image: imageUri,
           essential: true,
-          ...(spec.containerPort !== undefined ? { portMappings: [{ containerPort: spec.containerPort, protocol: 'tcp' as const }] } : {}),
+          ...(spec.containerPort !== undefined
+            ? { portMappings: [{ containerPort: spec.containerPort, protocol: 'tcp' as const, ...(spec.portName ? { name: spec.portName, appProtocol: 'http' as const } : {}) }] }
+            : {}),
           environment: [...base.filter((e) => !env.some((x) => x.name === e.name)), ...env],
           ...(spec.containerHealthCheck ? { healthCheck: structuredClone(spec.containerHealthCheck) } : {}),
           ...(o.secrets ? { secrets: o.secrets } : {}),
@@ -769,8 +835,19 @@ export class World {
         { name: 'CUTOVER_VERSION', value: spec.initialVersion ?? 'initial' },
         { name: 'CUTOVER_COLOR', value: 'blue' },
       ];
+      const sc = spec.serviceConnect;
       taskDefinitionArn = this.ecs.register(
-        this.taskDefinitionInput({ service: spec.service, containerName: spec.containerName, env, ...(spec.taskDefinition ? { taskDefinition: spec.taskDefinition } : {}), ...(spec.healthCheck ? { containerHealthCheck: spec.healthCheck } : {}) }, imageUri),
+        this.taskDefinitionInput(
+          {
+            service: spec.service,
+            containerName: spec.containerName,
+            env,
+            ...(sc ? { containerPort: sc.port, portName: sc.portName ?? 'http' } : {}),
+            ...(spec.taskDefinition ? { taskDefinition: spec.taskDefinition } : {}),
+            ...(spec.healthCheck ? { containerHealthCheck: spec.healthCheck } : {}),
+          },
+          imageUri,
+        ),
         `arn:aws:iam::${this.accountId}:root`,
       ).taskDefinitionArn as string;
     }
@@ -790,12 +867,39 @@ export class World {
     let serviceRevisionArn: string | undefined;
     if ((spec.deploymentController ?? 'EXTERNAL') !== 'EXTERNAL') {
       if (!seeded.taskSetId) throw new Error(`createWorkerService: a ${spec.deploymentController}-controller service needs initialImage`);
+      const sc = spec.serviceConnect;
       serviceRevisionArn = this.native.register({
         cluster: cluster.name,
         service: spec.service,
         ...(spec.deploymentConfiguration ? { deploymentConfiguration: spec.deploymentConfiguration } : {}),
+        ...(sc
+          ? {
+              serviceConnectConfiguration: {
+                enabled: true,
+                namespace: sc.namespace,
+                services: [
+                  {
+                    portName: sc.portName ?? 'http',
+                    discoveryName: sc.discoveryName,
+                    clientAliases: (sc.clientAliases ?? [{ port: sc.port, dnsName: sc.discoveryName }]).map((a) => structuredClone(a) as never),
+                  },
+                ],
+              },
+            }
+          : {}),
       }).serviceRevisionArn;
-    } else if (spec.deploymentConfiguration) throw new Error('createWorkerService: deploymentConfiguration needs deploymentController ECS');
+      if (sc) this.nativeTraffic.addServiceConnect({ cluster: cluster.name, service: spec.service, discoveryName: sc.discoveryName, requestsPerMinute: sc.requestsPerMinute ?? this.settings.requestsPerMinute });
+    } else if (spec.deploymentConfiguration || spec.serviceConnect) throw new Error('createWorkerService: deploymentConfiguration and serviceConnect need deploymentController ECS');
+    if (spec.versionMetrics) {
+      if (!spec.serviceConnect) throw new Error('createWorkerService: versionMetrics are request metrics of a Service Connect service; a worker publishes `metrics`');
+      this.nativeTraffic.addVersionMetrics({
+        cluster: cluster.name,
+        service: spec.service,
+        containerName: spec.containerName,
+        namespace: spec.versionMetrics.namespace,
+        dimensions: spec.versionMetrics.dimensions ?? { service: spec.service, version: '{version}' },
+      });
+    }
     if (spec.metrics) {
       const worker: WorkerSpec = {
         cluster: cluster.name,
@@ -851,6 +955,31 @@ export class World {
     // load balancer as its LoadBalancer dimension: the metric appears once a listener names it.
     const lb = this.elb.loadBalancersOf(spec.targetGroupArn)[0] ?? this.serviceLoadBalancer.get(spec.targetGroupArn);
     if (!lb) throw new Error(`createAlarm: target group ${spec.targetGroupArn} is not behind a load balancer`);
+    if (lb.fullName.startsWith('net/')) {
+      // AWS/NetworkELB publishes only the host counts per target group (no HTTP codes, no response time).
+      if (spec.metric !== 'HealthyHostCount' && spec.metric !== 'UnHealthyHostCount') {
+        throw new Error(`createAlarm ${spec.name}: ${spec.metric} does not exist for a Network Load Balancer's target group (AWS/NetworkELB has HealthyHostCount and UnHealthyHostCount per target group); alarm on those, or on the application's version metrics (createMetricAlarm)`);
+      }
+      if (spec.serviceTargetGroupArns) throw new Error(`createAlarm ${spec.name}: serviceTargetGroupArns is not modelled for a Network Load Balancer; alarm per target group`);
+      this.cloudwatch.putMetricAlarm({
+        AlarmName: spec.name,
+        ...(spec.description ? { AlarmDescription: spec.description } : {}),
+        Namespace: NLB_NAMESPACE,
+        MetricName: spec.metric,
+        Dimensions: [
+          { Name: 'TargetGroup', Value: tgName },
+          { Name: 'LoadBalancer', Value: lb.fullName },
+        ],
+        Statistic: (spec.statistic ?? 'Average') as Statistic,
+        Period: spec.periodSeconds ?? 60,
+        EvaluationPeriods: spec.evaluationPeriods ?? 1,
+        DatapointsToAlarm: spec.datapointsToAlarm ?? spec.evaluationPeriods ?? 1,
+        Threshold: spec.threshold,
+        ComparisonOperator: spec.comparison ?? 'GreaterThanThreshold',
+        TreatMissingData: spec.treatMissingData ?? 'notBreaching',
+      });
+      return { alarmName: spec.name, alarmArn: `arn:aws:cloudwatch:${this.region}:${this.accountId}:alarm:${spec.name}` };
+    }
     const period = spec.periodSeconds ?? 60;
     const dims = [
       { Name: 'TargetGroup', Value: tgName },
@@ -966,6 +1095,7 @@ export class World {
     for (; this.nextMinute <= limit; this.nextMinute += MINUTE_MS) {
       this.traffic.runMinute(this.nextMinute);
       this.workers.runMinute(this.nextMinute);
+      this.nativeTraffic.runMinute(this.nextMinute);
     }
     this.cloudwatch.evaluate();
   }

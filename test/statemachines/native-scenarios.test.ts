@@ -6,12 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../local/rehearsal.js';
-import { parseScenario } from '../../local/scenario.js';
+import { parseScenario, type ScenarioInput } from '../../local/scenario.js';
 import { NATIVE_SCENARIOS } from '../../local/scenarios/native.js';
 import type { World } from '../../local/world/world.js';
 
-async function run(name: string) {
-  const input = NATIVE_SCENARIOS.find((s) => s.name === name);
+async function run(name: string, edit: (input: ScenarioInput) => ScenarioInput = (i) => i) {
+  const input = edit(structuredClone(NATIVE_SCENARIOS.find((s) => s.name === name) as ScenarioInput));
   let world: World | undefined;
   const trace = await runScenario(parseScenario(input, name), { actions: [{ at: 0, run: (ctx) => { world = ctx.world; } }] });
   const w = world as World;
@@ -33,7 +33,7 @@ describe('native engine scenarios (ECS-controller service, ECS\'s own deployment
     const d = deployments[0];
     expect(d?.status).toBe('SUCCESSFUL');
     expect(d?.deploymentConfiguration?.strategy).toBe('CANARY');
-    expect(d?.deploymentConfiguration?.canaryConfiguration).toEqual({ canaryPercent: 10, canaryBakeTimeInMinutes: 5 });
+    expect(d?.deploymentConfiguration?.canaryConfiguration).toEqual({ canaryPercent: 10, canaryBakeTimeInMinutes: 0 });
     expect(d?.deploymentConfiguration?.bakeTimeInMinutes).toBe(1);
     expect(d?.deploymentConfiguration?.lifecycleHooks?.[0]?.hookTargetArn).toBe('arn:aws:lambda:us-east-1:123456789012:function:cutover-native-hook');
     // The hook gated health after scale-up and held the 10 % step (IN_PROGRESS) before answering SUCCEEDED.
@@ -47,6 +47,10 @@ describe('native engine scenarios (ECS-controller service, ECS\'s own deployment
     expect(keys).toContain('native-hook-POST_SCALE_UP-0-passed');
     expect(keys).toContain('native-hook-PRODUCTION_TRAFFIC_SHIFT-10-waiting');
     expect(keys).toContain('native-hook-PRODUCTION_TRAFFIC_SHIFT-10-passed');
+    // The bake ran once (held by the hook from the 10 % point; ECS's own canary bake is 0), then the analysis passed.
+    const at = (key: string) => Date.parse(record?.timeline.find((e) => e.key.startsWith(key))?.at ?? '');
+    expect((at('native-hook-PRODUCTION_TRAFFIC_SHIFT-10-passed') - at('native-hook-PRODUCTION_TRAFFIC_SHIFT-10-waiting')) / 1000).toBe(300);
+    expect(record?.timeline.find((e) => e.kind === 'analysis')?.detail).toMatchObject({ verdict: 'Pass', engine: 'native', percent: 10 });
     // The state machine followed the deployment: the wait's token was answered by the ECS deployment
     // state change event (NativeEnded right after the wait, at the event's second); DescribeServiceDeployments
     // ran only after each 300 s wait timed out (the late-event fallback).
@@ -92,5 +96,47 @@ describe('native engine scenarios (ECS-controller service, ECS\'s own deployment
     for (const w of trace.weights.filter((x) => x.service === 'api')) {
       expect(w.weights.find((x) => /targetgroup\/api-b\//.test(x.targetGroupArn))?.weight ?? 0).toBe(0);
     }
+  });
+
+  it('native-analysis-fail: the hook judges green worse than blue after the bake, answers FAILED; ROLLED_BACK AnalysisFailed with 90 % never moved', async () => {
+    const { trace, deployments, record } = await run('native-analysis-fail');
+    expect(trace.summary.invariantViolations).toEqual([]);
+    expect(trace.summary.deployments.map((d) => [d.status, d.reasonCode])).toEqual([['ROLLED_BACK', 'AnalysisFailed']]);
+    expect(record?.reason?.message).toMatch(/^Canary analysis Fail at 10 %: error rate: green/);
+    expect(deployments[0]?.status).toBe('ROLLBACK_SUCCESSFUL');
+    for (const w of trace.weights.filter((x) => x.service === 'api')) {
+      expect(w.weights.find((x) => /targetgroup\/api-b\//.test(x.targetGroupArn))?.weight ?? 0).toBeLessThanOrEqual(10);
+    }
+  });
+
+  it('native-approval: held at 10 % (IN_PROGRESS) until the operator approves through the control state machine, then SUCCEEDED', async () => {
+    const { trace, deployments, record, invocations } = await run('native-approval');
+    expect(trace.summary.invariantViolations).toEqual([]);
+    expect(trace.summary.deployments.map((d) => [d.status, d.reasonCode])).toEqual([['SUCCEEDED', 'Promoted']]);
+    expect(deployments[0]?.status).toBe('SUCCESSFUL');
+    expect(record?.controls?.map((c) => [c.action, c.by])).toContainEqual(['approve', 'alice']);
+    // The hook held the 10 % point past the bake and the analysis, waiting for the approval, and let it go only after it.
+    const approvedAt = Date.parse(record?.controls?.find((c) => c.action === 'approve')?.at ?? '');
+    const at10 = invocations.filter((i) => i.payload.lifecycleStage === 'PRODUCTION_TRAFFIC_SHIFT' && i.payload.executionDetails.productionTrafficWeights[i.payload.executionDetails.targetServiceRevisionArn] === 10);
+    const passed = at10.find((i) => (i.answer as { hookStatus?: string }).hookStatus === 'SUCCEEDED');
+    expect(passed?.at).toBeGreaterThanOrEqual(approvedAt);
+    expect((passed?.at ?? 0) - approvedAt).toBeLessThanOrEqual(60_000);
+    expect(at10.filter((i) => (i.answer as { hookStatus?: string }).hookStatus === 'IN_PROGRESS').length).toBeGreaterThan(10);
+  });
+
+  it('an operator abort of a native deployment: the control state machine fails the wait, the deploy machine calls StopServiceDeployment ROLLBACK; ROLLED_BACK Aborted, production back on blue', async () => {
+    const { trace, deployments, record } = await run('native-approval', (input) => ({
+      ...input,
+      timeline: input.timeline.map((t) => (t.kind === 'operator' ? { ...t, action: 'abort', at: 600 } : t)),
+      expect: { deployments: [{ service: 'api', status: 'ROLLED_BACK', reasonCode: 'Aborted' }] },
+    }));
+    expect(trace.summary.invariantViolations).toEqual([]);
+    expect(trace.summary.deployments.map((d) => [d.status, d.reasonCode])).toEqual([['ROLLED_BACK', 'Aborted']]);
+    expect(record?.reason?.message).toMatch(/Aborted by alice/);
+    expect(deployments[0]?.status).toBe('ROLLBACK_SUCCESSFUL');
+    const deploy = trace.executions.find((e) => e.stateMachineArn.endsWith(':cutover-deploy'));
+    expect((deploy?.statesEntered ?? []).map((x) => x.name)).toContain('StopNativeDeployment');
+    const last = trace.weights.filter((w) => w.service === 'api').at(-1);
+    expect(last?.weights.find((w) => w.weight === 100)?.targetGroupArn).toMatch(/targetgroup\/api-a\//);
   });
 });
