@@ -99,7 +99,15 @@ async function run(name: string): Promise<Run> {
   if (!input) throw new Error(`no built-in scenario ${name}`);
   let world: World | undefined;
   const trace = await runScenario(parseScenario(input, name), {
-    actions: [{ at: 0, label: 'bench: the world', run: (ctx) => void (world = ctx.world) }],
+    actions: [
+      {
+        at: 0,
+        label: 'bench: the world',
+        run: (ctx) => {
+          world = ctx.world;
+        },
+      },
+    ],
   });
   if (!world) throw new Error(`${name}: the rehearsal never ran the bench's action at 0 s`);
   return { trace, world };

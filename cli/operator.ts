@@ -593,7 +593,7 @@ async function control(ctx: OperatorContext, action: ControlAction): Promise<num
   if ((action === 'approve' || action === 'abort') && input.deploymentId === undefined) {
     // No deployment waits for approval (approve) or is in flight (abort): the release waiting before
     // this environment, as the control function will find it (functions/handlers/control.ts).
-    const deploymentFirst = action === 'approve' ? inFlight.some((r) => r.waitingFor === 'approval') : inFlight.length > 0;
+    const deploymentFirst = action === 'approve' ? inFlight.some((r) => r.waitingFor === 'approval' || r.waitingFor === 'native') : inFlight.length > 0;
     const release = deploymentFirst ? undefined : waitingReleaseFor(service, environment, await (await ctx.releases()).listWaitingReleases());
     if (release) return controlRelease(ctx, action, release, input);
   }
@@ -604,7 +604,9 @@ async function control(ctx: OperatorContext, action: ControlAction): Promise<num
     timeoutSeconds: envConfig?.approvalTimeoutSeconds ?? 24 * 3600,
     onTimeout: envConfig?.onApprovalTimeout ?? 'abort',
   });
-  if (decision.kind === 'none') {
+  // A native deployment's approve is 'none' for the signal but must reach the control function,
+  // which records it on the deployment for Cutover's lifecycle hook (functions/core/control.ts).
+  if (decision.kind === 'none' && !(action === 'approve' && target.waitingFor === 'native')) {
     write(ctx, `nothing to do: ${decision.why}`);
     return 0;
   }

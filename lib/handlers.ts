@@ -410,6 +410,8 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
           'ecs:UpdateServicePrimaryTaskSet',
         ],
       },
+      // A native deployment (an orphan the sweep found) is rolled back by ECS: StopServiceDeployment ROLLBACK.
+      { kind: 'ecsNative', actions: ['ecs:StopServiceDeployment'] },
       READ_WRITE,
       PUT_EVENTS,
     ],
@@ -525,9 +527,10 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
   },
   'native-hook': {
     entry: 'native-hook.ts',
-    description: "Cutover: the lifecycle hook ECS invokes during a native deployment (health, alarms, bake)",
+    description: 'Cutover: the lifecycle hook ECS invokes during a native deployment (health, alarms, bake, analysis, approval)',
     trigger: { kind: 'ecsLifecycleHook' },
-    access: [READ_WRITE, { kind: 'cloudWatch', actions: ['cloudwatch:DescribeAlarms'] }],
+    // DescribeAlarms: the watched alarms; GetMetricData: the canary analysis (no resource-level permission).
+    access: [READ_WRITE, { kind: 'cloudWatch', actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData'] }],
     stateMachineArns: [],
   },
   'native-event': {

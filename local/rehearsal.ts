@@ -543,7 +543,7 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
         ...(containerHealthCheck ? { healthCheck: containerHealthCheck } : {}),
         ...(ws.worker ? { metrics: { ...ws.worker, dimensions: ws.worker.dimensions ?? { service: svc.service, version: '{version}' } } } : {}),
         // Headless native (no serviceConnect) or Service Connect native (issue #17).
-        ...(ws.deploymentController === 'ECS' ? { deploymentController: 'ECS' as const } : {}),
+        ...(ws.deploymentController && ws.deploymentController !== 'EXTERNAL' ? { deploymentController: ws.deploymentController } : {}),
         ...(ws.serviceConnect
           ? {
               serviceConnect: {
@@ -572,7 +572,7 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
       ...(svc.testListenerArn ? { testListenerArn: svc.testListenerArn } : {}),
       requestsPerMinute: ws.requestsPerMinute,
       ...(ws.productionForward ? { productionForward: ws.productionForward } : {}),
-      ...(ws.deploymentController === 'ECS' ? { deploymentController: 'ECS' as const } : {}),
+      ...(ws.deploymentController && ws.deploymentController !== 'EXTERNAL' ? { deploymentController: ws.deploymentController } : {}),
       ...(ws.versionMetrics ? { versionMetrics: { namespace: ws.versionMetrics.namespace, dimensions: ws.versionMetrics.dimensions ?? { service: svc.service, version: '{version}' } } } : {}),
     });
     return svc;

@@ -231,7 +231,7 @@ export const ScenarioSchema = z.strictObject({
          * listener, the config's testListenerArn the test listener, TCP target groups); no listener and
          * `serviceConnect` is Service Connect; no listener and no `serviceConnect` is headless (BLUE_GREEN).
          */
-        deploymentController: z.optional(z.enum(['EXTERNAL', 'ECS'])),
+        deploymentController: z.optional(z.enum(['EXTERNAL', 'ECS', 'CODE_DEPLOY'])),
         /**
          * ECS controller, a config service with no listener: a Service Connect client-server service
          * (local/world/native-traffic.ts). Its clients send it `requestsPerMinute`, split between the

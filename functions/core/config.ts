@@ -30,7 +30,7 @@ const ECS_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 const ALARM_NAME = /^[^\s](?:[\x20-\x7E]{0,253}[^\s])?$/;
 const ALARM_NAME_MESSAGE = 'must be a CloudWatch alarm name (1-255 printable characters, no leading or trailing blank)';
 const LISTENER_ARN_MESSAGE =
-  'must be an ALB listener ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/ID/ID)';
+  'must be an ALB listener ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/ID/ID), or an NLB one (listener/net/...) with engine "native"';
 const LISTENER_RULE_ARN_MESSAGE =
   'must be an ALB listener-rule ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener-rule/app/NAME/ID/ID/ID)';
 const TARGET_GROUP_ARN_MESSAGE =
@@ -543,6 +543,9 @@ function crossFieldProblems(config: CutoverConfig): string[] {
     // (AWS/NetworkELB has flows, bytes and resets): like a worker, such a service is analysed on
     // the metrics its application publishes per version.
     const nlb = /:listener\/net\//.test(s.listenerArn ?? '');
+    if ((nlb || /:listener\/net\//.test(s.testListenerArn ?? '')) && s.engine !== 'native') {
+      problems.push(`${at}.listenerArn: a Network Load Balancer listener is for engine "native" (ECS's own deployments shift its forward); Cutover's task sets need an ALB listener or rule: set engine "native" (an ECS-controller service) or use an ALB`);
+    }
     if ((worker || nlb) && s.analysis.enabled && s.analysis.metrics === undefined) {
       problems.push(
         `${at}.analysis.metrics: ${nlb ? 'a service behind a Network Load Balancer (no per-target-group request metrics)' : 'a worker (no load balancer)'} is analysed on the metrics its application publishes per version; set analysis.metrics { "processed": { "namespace", "metricName", "dimensions": { ..., "version": "{version}" } } }, or set analysis.enabled false`,

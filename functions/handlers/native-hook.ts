@@ -83,7 +83,10 @@ export function createHandler(deps: NativeHookDeps): Handler<unknown, NativeHook
     if (!record) return fail(`no in-flight Cutover deployment of ${svc.name}/${svc.environment} follows ${p.resourceArn}`);
     logger.appendKeys({ deploymentId: record.deploymentId, cutoverService: record.service, stage: p.lifecycleStage });
     const strategy: StrategyConfig = record.plan?.strategy === 'rollback' ? ({ type: 'all-at-once', bakeSeconds: 0 } as StrategyConfig) : svc.strategy;
-    const mapping = strategyFor(strategy, { analyse: svc.analysis.enabled && record.plan?.strategy !== 'rollback', healthTimeoutSeconds: svc.healthTimeoutSeconds });
+    // The same mapping Inspect made (functions/handlers/prepare.ts inspectNative): a service with no
+    // load balancer and no Service Connect is headless (its 0 % bake is held at POST_SCALE_UP).
+    const headless = (svc.targetGroupArns ?? []).length === 0 && svc.serviceConnect !== true;
+    const mapping = strategyFor(strategy, { analyse: svc.analysis.enabled && record.plan?.strategy !== 'rollback', healthTimeoutSeconds: svc.healthTimeoutSeconds, headless });
     const percent = p.executionDetails.productionTrafficWeights[p.executionDetails.targetServiceRevisionArn] ?? 0;
     const gate = gateAt(mapping, p.lifecycleStage, percent);
     const watched = record.alarmNames;

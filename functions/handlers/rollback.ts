@@ -12,14 +12,16 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import * as z from 'zod/mini';
 import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
 import { EcsTaskSets } from '../aws/ecs.js';
+import { EcsNativeDeployments } from '../aws/ecs-native.js';
 import { ElbTrafficRouter } from '../aws/elb.js';
 import type { DeployState } from '../core/deploy-state.js';
 import { DeploymentStatus, isTerminal, LifecycleEvent } from '../core/model.js';
 import { trafficFor, trafficKindOfCtx } from '../core/traffic.js';
-import type { Clock, DeploymentStore, EventPublisher, Orchestrator, TaskSets, TrafficRouter } from '../core/ports.js';
+import type { Clock, DeploymentStore, EventPublisher, NativeDeployments, Orchestrator, TaskSets, TrafficRouter } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
 import { orchestratorFor, publisherFor } from './shared/clients.js';
 import { wakeLockWaiter } from './shared/lock-wake.js';
+import { nativeDeploymentOf } from './shared/native.js';
 import { storeFor } from './shared/store.js';
 import { ctxOf, entry, eventDetail, finishOnce, publishOnce, reasonFromError } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
@@ -35,6 +37,8 @@ export interface RollbackDeps {
   readonly events: EventPublisher;
   /** Wakes the deployment parked on the lock once it is released. */
   readonly orchestrator?: Orchestrator;
+  /** ECS's own deployments (engine native): a native deployment is rolled back by ECS. */
+  readonly native?: Pick<NativeDeployments, 'stopWithRollback'>;
   readonly deploymentMetrics?: DeploymentMetrics;
   readonly logLevel?: string;
 }
@@ -61,7 +65,15 @@ export function createHandler(deps: RollbackDeps): Handler<unknown, DeployState>
     const blue = ctx?.blue ?? record?.blue;
     const greenTg = ctx?.greenTargetGroupArn ?? record?.green?.targetGroupArn;
 
-    if (ctx && trafficKindOfCtx(ctx) === 'task-share') {
+    const serviceDeployment = nativeDeploymentOf(record);
+    if (serviceDeployment || ctx?.engine === 'native') {
+      // A native deployment (issue #17; e.g. an orphan the sweep found after its execution stopped):
+      // ECS owns the traffic and the revisions, so ECS rolls it back (StopServiceDeployment ROLLBACK;
+      // one that already ended is no error). Nothing on the listener or the task sets is written.
+      if (serviceDeployment && deps.native) await deps.native.stopWithRollback(serviceDeployment);
+      await deps.store.appendTimeline(service, environment, deploymentId,
+        entry('rollback-native', 'rollback', deps.clock.now(), { serviceDeploymentArn: serviceDeployment ?? null, stopped: !!(serviceDeployment && deps.native), reason }));
+    } else if (ctx && trafficKindOfCtx(ctx) === 'task-share') {
       // 1. Work first: blue back to 100 % of the tasks, green to 0 (deleted below), read back.
       const greenId = state.green?.taskSetId ?? record?.green?.taskSetId;
       const traffic = trafficFor(
@@ -82,7 +94,7 @@ export function createHandler(deps: RollbackDeps): Handler<unknown, DeployState>
       await deps.store.appendTimeline(service, environment, deploymentId,
         entry('rollback-traffic', 'rollback', deps.clock.now(), { traffic: traffic.kind, weights: reading.detail.weights, reason }));
     }
-    if (ctx) {
+    if (ctx && !serviceDeployment && ctx.engine !== 'native') {
       // 2. Blue primary at full scale again (a failed promotion may have moved it).
       const svc = await deps.taskSets.describeService(ctx.cluster, ctx.ecsService);
       const blueSet = blue?.taskSetId ? svc.taskSets.find((t) => t.id === blue.taskSetId) : undefined;
@@ -137,11 +149,13 @@ export function createHandler(deps: RollbackDeps): Handler<unknown, DeployState>
 }
 
 export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): RollbackDeps {
+  const ecs = makeClient(ECSClient, opts);
   return {
     env,
     clock,
     router: new ElbTrafficRouter(makeClient(ElasticLoadBalancingV2Client, opts)),
-    taskSets: new EcsTaskSets(makeClient(ECSClient, opts)),
+    taskSets: new EcsTaskSets(ecs),
+    native: new EcsNativeDeployments(ecs),
     store: storeFor(opts, env),
     events: publisherFor(opts, env),
     orchestrator: orchestratorFor(opts),

@@ -15,6 +15,27 @@ const digestOf = (label: string): string => `sha256:${createHash('sha256').updat
 const elb = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}`;
 const ruleArn = (lb: string, port: number, rule: string) => `${elb}:listener-rule/app/${lb}/${hex16(lb)}/${hex16(`${lb}:${port}`)}/${hex16(rule)}`;
 const targetGroupArn = (name: string) => `${elb}:targetgroup/${name}/${hex16(name)}`;
+const nlbListenerArn = (lb: string, port: number) => `${elb}:listener/net/${lb}/${hex16(lb)}/${hex16(`${lb}:${port}`)}`;
+/** The application's version-tagged metrics (CUTOVER_VERSION as `version`), as the world publishes them (`versionMetrics`). */
+const versionMetric = (metricName: string) => ({ namespace: 'Shop', metricName, dimensions: { service: 'api', version: '{version}' } });
+const VERSION_METRICS = { processed: versionMetric('Requests'), errors: versionMetric('Errors'), latency: versionMetric('Latency') };
+
+/**
+ * The same service with another traffic shape: `config` replaces fields of the configured service
+ * (undefined removes one), `world` of the world's service; no 5xx alarms (those are ALB target-group
+ * metrics; an NLB, Service Connect or a service with no load balancer has none per target group).
+ */
+function reshaped(base: ScenarioInput, config: Record<string, unknown>, world: Record<string, unknown>): ScenarioInput {
+  const strip = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  const baseConfig = base.config as { services: Record<string, unknown>[] };
+  const svc = baseConfig.services[0] as Record<string, unknown>;
+  const ws = base.world.services[0] as Record<string, unknown>;
+  return {
+    ...base,
+    config: { ...baseConfig, services: [strip({ ...svc, alarms: [], ...config })] },
+    world: { ...base.world, alarms: [], services: [strip({ ...ws, ...world }) as never] },
+  };
+}
 
 const GOOD = digestOf('shop/api:v1');
 const NEXT = digestOf('shop/api:v2');
@@ -28,6 +49,7 @@ function nativeScenario(
   expect: NonNullable<ScenarioInput['expect']>['deployments'],
   settings?: NonNullable<ScenarioInput['world']['settings']>,
   service: Record<string, unknown> = {},
+  controller: 'ECS' | 'CODE_DEPLOY' = 'ECS',
 ): ScenarioInput {
   return {
     name,
@@ -55,13 +77,13 @@ function nativeScenario(
           strategy: { type: 'canary', percent: 10, bakeSeconds: 300, finalBakeSeconds: 60 },
           healthTimeoutSeconds: 300,
           terminationWaitSeconds: 0,
-          ...service,
+          ...Object.fromEntries(Object.entries(service).filter(([, v]) => v !== undefined)),
         },
       ],
     },
     world: {
       ...(settings ? { settings } : {}),
-      services: [{ service: 'api', desiredCount: 4, requestsPerMinute: 1200, initialDigest: GOOD, deploymentController: 'ECS' }],
+      services: [{ service: 'api', desiredCount: 4, requestsPerMinute: 1200, initialDigest: GOOD, deploymentController: controller }],
       images: [{ repository: 'shop/api', digest: GOOD, tags: ['v1'], profile: { errorRate: 0.002, latencyMs: 80 } }],
       alarms: ALARMS.map((alarm) => ({
         name: alarm,
@@ -123,5 +145,60 @@ export const NATIVE_SCENARIOS: ScenarioInput[] = [
     [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }],
     undefined,
     { strategy: { type: 'steps', steps: [{ percent: 10, bakeSeconds: 300 }, { approval: { timeoutSeconds: 3600, onTimeout: 'abort' } }, { percent: 100, bakeSeconds: 60 }] } },
+  ),
+  reshaped(
+    nativeScenario(
+      'native-nlb-blue-green',
+      "An ECS-controller service behind a Network Load Balancer: ECS's BLUE_GREEN moves the NLB listener's forward from the production to the alternate target group (ECS waits 10 minutes at each NLB traffic shift), Cutover's hook gates health; NLB has no per-target-group request metric, so the application's version-tagged metrics are what Cutover would judge; SUCCEEDED.",
+      [push(10, NEXT, 'v2', { profile: goodProfile })],
+      [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }],
+    ),
+    {
+      listenerRuleArn: undefined,
+      listenerArn: nlbListenerArn('shop-nlb', 443),
+      strategy: { type: 'blue-green', bakeSeconds: 0, finalBakeSeconds: 60 },
+      analysis: { metrics: VERSION_METRICS },
+    },
+    { versionMetrics: { namespace: 'Shop' } },
+  ),
+  reshaped(
+    nativeScenario(
+      'native-service-connect-linear',
+      "An ECS-controller service reached through Service Connect (no load balancer): ECS's LINEAR moves 25 % of the Service Connect traffic at a time; at each step Cutover's hook holds the 4-minute bake and judges green against blue on the application's version-tagged metrics (Service Connect publishes none per revision); SUCCEEDED.",
+      [push(10, NEXT, 'v2', { profile: goodProfile })],
+      [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }],
+    ),
+    {
+      listenerRuleArn: undefined,
+      targetGroupArns: undefined,
+      serviceConnect: true,
+      strategy: { type: 'linear', stepPercent: 25, intervalSeconds: 240 },
+      analysis: { metrics: VERSION_METRICS },
+    },
+    { serviceConnect: { namespace: 'prod.local', discoveryName: 'api' }, versionMetrics: { namespace: 'Shop' } },
+  ),
+  reshaped(
+    nativeScenario(
+      'native-headless-blue-green',
+      "An ECS-controller service with no load balancer and no Service Connect (a queue worker): ECS deploys it blue/green only; Cutover's hook gates the new revision's health after scale-up and the 2-minute bake before ECS retires the old one; SUCCEEDED.",
+      [push(10, NEXT, 'v2', { profile: goodProfile })],
+      [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }],
+    ),
+    {
+      listenerRuleArn: undefined,
+      targetGroupArns: undefined,
+      strategy: { type: 'blue-green', bakeSeconds: 120, finalBakeSeconds: 60 },
+      analysis: { enabled: false },
+    },
+    { requestsPerMinute: undefined },
+  ),
+  nativeScenario(
+    'native-codedeploy-refused',
+    "A service still on the CODE_DEPLOY deployment controller: Cutover refuses it at Inspect (CodeDeployNotSupported) with the steps to switch it in place to the ECS controller; nothing on the service changes, the deployment ends FAILED.",
+    [push(10, NEXT, 'v2', { profile: goodProfile })],
+    [{ service: 'api', status: 'FAILED', reasonCode: 'CodeDeployNotSupported' }],
+    undefined,
+    { engine: undefined },
+    'CODE_DEPLOY',
   ),
 ];

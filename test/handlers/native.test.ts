@@ -10,6 +10,7 @@ import type { NativeDeploymentInfo, NativeDeployments } from '../../functions/co
 import { createHandler as createAlarmWatcher } from '../../functions/handlers/alarm-watcher.js';
 import { createHandler as createNativeEvent } from '../../functions/handlers/native-event.js';
 import { createHandler as createNativeHook } from '../../functions/handlers/native-hook.js';
+import { createHandler as createRollback } from '../../functions/handlers/rollback.js';
 import { NATIVE_STARTED } from '../../functions/handlers/shared/native.js';
 import { ACCOUNT, ARN, CLUSTER, digestOf, ECS_SERVICE, FakeMetrics, REGION, REPOSITORY, samples, useDynalite, WEB_ALARMS, World } from '../helpers/fakes.js';
 
@@ -226,5 +227,25 @@ describe('alarm-watcher on a native deployment', () => {
     expect(w.orchestrator.signals).toEqual([]);
     const decision = (await w.store.getDeployment('web', 'production', id))?.timeline.find((e) => e.kind === 'native-decision');
     expect(decision?.detail).toMatchObject({ code: 'AlarmTriggered', alarmName: WEB_ALARMS[0], serviceDeploymentArn: SD_ARN });
+  });
+});
+
+describe('rollback of a native deployment (an orphan the sweep found, its execution stopped)', () => {
+  it('asks ECS to roll it back (StopServiceDeployment ROLLBACK) and writes nothing on the listener or the task sets; ROLLED_BACK with the reason', async () => {
+    // Prepare
+    const id = await inFlight();
+    const rollback = createRollback({ ...w, native, logLevel: 'SILENT' });
+    const routeBefore = JSON.stringify(w.router.weightsOf({ kind: 'listener', arn: ARN.listener }));
+    const request = { deploymentId: id, service: 'web', environment: 'production', image: { repository: REPOSITORY, digest: digestOf(id), uri: `x@${digestOf(id)}` }, requestedAt: w.clock.iso(), trigger: { kind: 'ecr-push', eventId: 'e' } };
+    // Act
+    const out = await rollback({ state: { request, error: { Error: 'ExecutionStopped', Cause: JSON.stringify({ errorType: 'ExecutionStopped', errorMessage: 'the execution stopped' }) } } });
+    // Assess
+    expect(native.stopped).toEqual([SD_ARN]);
+    expect(JSON.stringify(w.router.weightsOf({ kind: 'listener', arn: ARN.listener }))).toBe(routeBefore);
+    expect(w.router.heldWrites({ kind: 'listener', arn: ARN.listener })).toEqual([]);
+    const rec = await w.store.getDeployment('web', 'production', id);
+    expect(rec?.status).toBe('ROLLED_BACK');
+    expect(rec?.timeline.find((e) => e.key === 'rollback-native')?.detail).toMatchObject({ serviceDeploymentArn: SD_ARN, stopped: true });
+    expect((out as { outcome?: { status: string } }).outcome?.status).toBe('ROLLED_BACK');
   });
 });

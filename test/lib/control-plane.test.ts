@@ -458,7 +458,10 @@ describe('ControlPlane resources do not grow with the configured services', () =
   });
 
   it('a repository list past the pattern quota leaves the filtering to intake, with the same resources', () => {
-    const { template, stack } = synthStack({ config: parseConfig(manyServices(200)) });
+    // 200 services: the rollback role's exact writes (task sets, routes and, since the native engine,
+    // StopServiceDeployment per service) need more than IAM's default 10 managed policies per role;
+    // the quota raised to 20 as the synth error says (never a wider write).
+    const { template, stack } = synthStack({ config: parseConfig(manyServices(200)), controlPlane: { maxManagedPoliciesPerRole: 20 } });
     const ecrRule = ofType(template, 'AWS::Events::Rule').find(([, r]) => r.Properties?.EventPattern.source[0] === 'aws.ecr');
     expect(ecrRule?.[1].Properties?.EventPattern.detail['repository-name']).toBeUndefined();
     expect(stack.controlPlane.patterns.ecrPush?.filteredByName).toBe(false);

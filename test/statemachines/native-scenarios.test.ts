@@ -139,4 +139,39 @@ describe('native engine scenarios (ECS-controller service, ECS\'s own deployment
     const last = trace.weights.filter((w) => w.service === 'api').at(-1);
     expect(last?.weights.find((w) => w.weight === 100)?.targetGroupArn).toMatch(/targetgroup\/api-a\//);
   });
+
+  it('native-nlb-blue-green: ECS moves the NLB listener from the production to the alternate target group; SUCCEEDED, nothing on the listener written by Cutover', async () => {
+    const { trace, deployments, record } = await run('native-nlb-blue-green');
+    expect(trace.summary.invariantViolations).toEqual([]);
+    expect(trace.summary.deployments.map((d) => [d.status, d.reasonCode])).toEqual([['SUCCEEDED', 'Promoted']]);
+    expect(deployments[0]?.deploymentConfiguration?.strategy).toBe('BLUE_GREEN');
+    expect(record?.timeline.find((e) => e.key === 'started')?.detail).toMatchObject({ engine: 'native', shape: 'nlb' });
+  });
+
+  it('native-service-connect-linear: LINEAR 25 % steps on Service Connect, each held and judged on version-tagged metrics; SUCCEEDED', async () => {
+    const { trace, deployments, record } = await run('native-service-connect-linear');
+    expect(trace.summary.invariantViolations).toEqual([]);
+    expect(trace.summary.deployments.map((d) => [d.status, d.reasonCode])).toEqual([['SUCCEEDED', 'Promoted']]);
+    expect(deployments[0]?.deploymentConfiguration).toMatchObject({ strategy: 'LINEAR', linearConfiguration: { stepPercent: 25, stepBakeTimeInMinutes: 0 } });
+    expect(record?.timeline.find((e) => e.key === 'started')?.detail).toMatchObject({ shape: 'service-connect' });
+    const verdicts = (record?.timeline ?? []).filter((e) => e.kind === 'analysis').map((e) => [(e.detail as { percent?: number }).percent, (e.detail as { verdict?: string }).verdict]);
+    expect(verdicts.filter(([, v]) => v === 'Pass').map(([p]) => p)).toEqual([25, 50, 75]);
+  });
+
+  it('native-headless-blue-green: no load balancer; the hook holds the 2-minute bake after health at POST_SCALE_UP; SUCCEEDED', async () => {
+    const { trace, deployments, record } = await run('native-headless-blue-green');
+    expect(trace.summary.invariantViolations).toEqual([]);
+    expect(trace.summary.deployments.map((d) => [d.status, d.reasonCode])).toEqual([['SUCCEEDED', 'Promoted']]);
+    expect(deployments[0]?.deploymentConfiguration?.strategy).toBe('BLUE_GREEN');
+    const at = (key: string) => Date.parse(record?.timeline.find((e) => e.key === key)?.at ?? '');
+    expect((at('native-hook-POST_SCALE_UP-0-passed') - at('native-hook-POST_SCALE_UP-0-waiting')) / 1000).toBe(120);
+  });
+
+  it('native-codedeploy-refused: CodeDeployNotSupported with the steps to switch in place; no service deployment started', async () => {
+    const { trace, deployments, record } = await run('native-codedeploy-refused');
+    expect(trace.summary.invariantViolations).toEqual([]);
+    expect(trace.summary.deployments.map((d) => [d.status, d.reasonCode])).toEqual([['FAILED', 'CodeDeployNotSupported']]);
+    expect(record?.reason?.message).toMatch(/\(1\) give the service an ECS infrastructure role.*\(6\) update the service's deployment controller to ECS/);
+    expect(deployments).toEqual([]);
+  });
 });
