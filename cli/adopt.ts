@@ -121,11 +121,13 @@ export async function inspectService(
   const controller = svc.deploymentController?.type ?? 'ECS';
   found.push(`service ${input.service} in cluster ${input.cluster}: deployment controller ${controller}, desired count ${svc.desiredCount ?? 0}, ${(svc.taskSets ?? []).length} task set(s)`);
   if (controller === 'ECS') {
-    changes.push(
-      'the service uses the ECS deployment controller; Cutover\'s task-set engine needs EXTERNAL, which ECS only sets when a service is created: recreate it with deploymentController EXTERNAL (docs/onboarding.md, "Moving a service to EXTERNAL"). The native engine that deploys ECS-controller services in place is issue #17, not built yet.',
+    found.push(
+      'the ECS deployment controller: Cutover deploys this service with its native engine (ECS\'s own blue/green, canary or linear, gated by Cutover\'s lifecycle hook), in place: nothing on the service or its load balancer changes; set engine "native" (README, "Two engines")',
     );
   } else if (controller !== 'EXTERNAL') {
-    changes.push(`the service uses the ${controller} deployment controller (CodeDeploy); recreate it with EXTERNAL for Cutover's task-set engine (docs/onboarding.md)`);
+    changes.push(
+      `the service uses the ${controller} deployment controller (CodeDeploy), which Cutover cannot drive: switch it in place to the ECS controller (ECS developer guide, "Migrating from a CodeDeploy blue/green to an Amazon ECS blue/green service deployment"; the steps are in Cutover's CodeDeployNotSupported error) for the native engine, or recreate it with EXTERNAL for the task-set engine (docs/onboarding.md)`,
+    );
   }
   const binding = bindingOf(svc);
   if (binding.targetGroupArn === undefined) {

@@ -11,7 +11,6 @@ import {
   type DeploymentConfiguration,
   DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
-  DescribeServicesCommand,
   type ECSClient,
   ListServiceDeploymentsCommand,
   type ServiceDeployment,
@@ -22,6 +21,7 @@ import {
 import { LiveStateInvalid } from '../core/errors.js';
 import type { NativeDeploymentInfo, NativeDeployments, NativeServiceInfo, NativeUpdate } from '../core/ports.js';
 import { awsCall, awsCallExpecting } from './aws-errors.js';
+import { describeNativeService } from './ecs-native-service.js';
 
 /** Statuses of a service deployment that has not ended (ECS API reference, ServiceDeployment.status). */
 export const NATIVE_IN_FLIGHT = ['PENDING', 'IN_PROGRESS', 'ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS', 'STOP_REQUESTED'] as const;
@@ -41,37 +41,7 @@ export class EcsNativeDeployments implements NativeDeployments {
   constructor(private readonly client: ECSClient) {}
 
   async describeService(cluster: string, service: string): Promise<NativeServiceInfo> {
-    const out = await awsCall('ECS:DescribeServices', () => this.client.send(new DescribeServicesCommand({ cluster, services: [service] })));
-    const svc = out.services?.[0];
-    if (svc === undefined || svc.status === 'INACTIVE' || svc.status === 'DRAINING') {
-      throw new LiveStateInvalid(`ECS service ${service} not found in cluster ${cluster}`, { details: { cluster, service } });
-    }
-    const lb = svc.loadBalancers?.[0];
-    return {
-      arn: svc.serviceArn ?? '',
-      deploymentController: svc.deploymentController?.type ?? 'ECS',
-      desiredCount: svc.desiredCount ?? 0,
-      ...(svc.taskDefinition ? { taskDefinitionArn: svc.taskDefinition } : {}),
-      ...(lb?.targetGroupArn ? { targetGroupArn: lb.targetGroupArn } : {}),
-      ...(lb?.advancedConfiguration?.alternateTargetGroupArn ? { alternateTargetGroupArn: lb.advancedConfiguration.alternateTargetGroupArn } : {}),
-      ...(lb?.advancedConfiguration?.productionListenerRule ? { productionListenerRule: lb.advancedConfiguration.productionListenerRule } : {}),
-      // Service Connect is per deployment in DescribeServices (Deployment.serviceConnectConfiguration).
-      ...((svc.deployments ?? []).some((d) => d.status === 'PRIMARY' && d.serviceConnectConfiguration?.enabled) ? { serviceConnect: true } : {}),
-      placement: {
-        ...(svc.launchType ? { launchType: svc.launchType } : {}),
-        ...(svc.networkConfiguration?.awsvpcConfiguration
-          ? {
-              networkConfiguration: {
-                awsvpcConfiguration: {
-                  ...(svc.networkConfiguration.awsvpcConfiguration.subnets ? { subnets: [...svc.networkConfiguration.awsvpcConfiguration.subnets] } : {}),
-                  ...(svc.networkConfiguration.awsvpcConfiguration.securityGroups ? { securityGroups: [...svc.networkConfiguration.awsvpcConfiguration.securityGroups] } : {}),
-                  ...(svc.networkConfiguration.awsvpcConfiguration.assignPublicIp ? { assignPublicIp: svc.networkConfiguration.awsvpcConfiguration.assignPublicIp } : {}),
-                },
-              },
-            }
-          : {}),
-      },
-    };
+    return describeNativeService(this.client, cluster, service);
   }
 
   /** The task definition each in-flight deployment targets (DescribeServiceRevisions of their target revisions). */

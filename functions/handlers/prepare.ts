@@ -12,7 +12,7 @@ import * as z from 'zod/mini';
 import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
 import { EcrImages } from '../aws/ecr.js';
 import { EcsTaskDefinitions, EcsTaskSets } from '../aws/ecs.js';
-import { EcsNativeDeployments } from '../aws/ecs-native.js';
+import { describeNativeService } from '../aws/ecs-native-service.js';
 import { ElbTrafficRouter } from '../aws/elb.js';
 import { revisionProblems } from '../core/boundary.js';
 import { type RollbackProof, rollbackProof } from '../core/rollback-proof.js';
@@ -520,16 +520,17 @@ export function createHandler(deps: PrepareDeps): Handler<unknown, DeployState> 
 }
 
 export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): PrepareDeps {
+  const ecs = makeClient(ECSClient, opts);
   return {
     env,
     clock,
     router: new ElbTrafficRouter(makeClient(ElasticLoadBalancingV2Client, opts)),
-    taskSets: new EcsTaskSets(makeClient(ECSClient, opts)),
+    taskSets: new EcsTaskSets(ecs),
     images: new EcrImages(makeClient(ECRClient, opts)),
-    taskDefinitions: new EcsTaskDefinitions(makeClient(ECSClient, opts)),
+    taskDefinitions: new EcsTaskDefinitions(ecs),
     store: storeFor(opts, env),
     events: publisherFor(opts, env),
-    native: new EcsNativeDeployments(makeClient(ECSClient, opts)),
+    native: { describeService: (cluster, service) => describeNativeService(ecs, cluster, service) },
     deploymentMetrics: emfMetrics('cutover-prepare'),
   };
 }
