@@ -8,9 +8,12 @@ export const PARTITION = '(aws|aws-cn|aws-us-gov)';
 export const REGION = '[a-z]{2}(-[a-z]+)+-\\d';
 export const ACCOUNT = '\\d{12}';
 export const ARN_PATTERNS = {
-  /** An ALB listener (`app/`), or an NLB one (`net/`, the native engine only: functions/core/config.ts). */
   listener: new RegExp(
-    `^arn:${PARTITION}:elasticloadbalancing:(${REGION}):(${ACCOUNT}):listener/(?:app|net)/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}/[0-9a-f]{16}$`,
+    `^arn:${PARTITION}:elasticloadbalancing:(${REGION}):(${ACCOUNT}):listener/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}/[0-9a-f]{16}$`,
+  ),
+  /** A Network Load Balancer's listener: the native engine only (functions/core/config.ts). */
+  nlbListener: new RegExp(
+    `^arn:${PARTITION}:elasticloadbalancing:(${REGION}):(${ACCOUNT}):listener/net/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}/[0-9a-f]{16}$`,
   ),
   listenerRule: new RegExp(
     `^arn:${PARTITION}:elasticloadbalancing:(${REGION}):(${ACCOUNT}):listener-rule/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}/[0-9a-f]{16}/[0-9a-f]{16}$`,

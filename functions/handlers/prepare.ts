@@ -473,7 +473,10 @@ async function inspectNative(
     cluster: svc.cluster,
     ecsService: svc.service,
     containerName: svc.containerName,
-    ...(lb ? { route: lb.route, loadBalancerDimension: loadBalancerDimension(lb.route.arn), targetGroupArns: svc.targetGroupArns as readonly [string, string] } : { traffic: 'task-share' as const }),
+    // The CloudWatch LoadBalancer dimension is an ALB's (an NLB has no per-target-group request metric).
+    ...(lb
+      ? { route: lb.route, targetGroupArns: svc.targetGroupArns as readonly [string, string], ...(shape === 'alb' ? { loadBalancerDimension: loadBalancerDimension(lb.route.arn) } : {}) }
+      : { traffic: 'task-share' as const }),
     ...(svc.testListenerArn ? { testListenerArn: svc.testListenerArn } : {}),
     blue,
     ...(greenTg ? { greenTargetGroupArn: greenTg } : {}),

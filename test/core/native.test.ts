@@ -451,6 +451,23 @@ describe('config: engine', () => {
     expect(problems(config({ engine: 'task-set', strategy: { type: 'canary', percent: 10, bakeSeconds: 600 } }, false))).toEqual([]);
   });
 
+  it('Service Connect (serviceConnect true, no load balancer): canary and linear accepted; serviceConnect refused elsewhere with what to do', () => {
+    expect(problems(config({ engine: 'native', serviceConnect: true, strategy: { type: 'linear', stepPercent: 25, intervalSeconds: 240 } }, false))).toEqual([]);
+    expect(problems(config({ engine: 'native', serviceConnect: true, strategy: { type: 'canary', percent: 10, bakeSeconds: 300 } }, false))).toEqual([]);
+    expect(problems(config({ engine: 'native', serviceConnect: true, strategy: { type: 'blue-green' } }))[0]).toMatch(/^services\[0\]\.serviceConnect: only for engine "native" with no load balancer/);
+    expect(problems(config({ serviceConnect: true, strategy: { type: 'blue-green' } }, false))[0]).toMatch(/serviceConnect: only for engine "native"/);
+  });
+
+  it('an NLB listener: only with engine native, and analysed on version-tagged metrics (NLB has no per-target-group request metric)', () => {
+    const NLB = `${ELB}:listener/net/orders-nlb/50dc6c495c0c9188/f2f7dc8efc522ab2`;
+    const metrics = { processed: METRIC('Requests'), errors: METRIC('Errors'), latency: METRIC('Latency') };
+    expect(problems(config({ engine: 'native', listenerArn: NLB, analysis: { metrics }, strategy: { type: 'canary', percent: 10, bakeSeconds: 300 } }))).toEqual([]);
+    expect(problems(config({ listenerArn: NLB, analysis: { metrics }, strategy: { type: 'canary', percent: 10, bakeSeconds: 300 } }))[0]).toMatch(/Network Load Balancer listener is for engine "native"/);
+    expect(problems(config({ engine: 'native', listenerArn: NLB, strategy: { type: 'canary', percent: 10, bakeSeconds: 300 } }))[0]).toMatch(/analysis\.metrics: a service behind a Network Load Balancer/);
+    // ALB services keep their target groups' metrics: analysis.metrics there is refused.
+    expect(problems(config({ engine: 'native', analysis: { metrics }, strategy: { type: 'canary', percent: 10, bakeSeconds: 300 } }))[0]).toMatch(/analysis\.metrics: only for a worker.*or a service behind a Network Load Balancer/);
+  });
+
   it('refuses an unknown engine by name', () => {
     expect(problems(config({ engine: 'codedeploy', strategy: { type: 'blue-green' } })).join('\n')).toMatch(/engine/);
   });
