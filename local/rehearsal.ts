@@ -1154,6 +1154,7 @@ function metricsTrace(world: World, services: ServiceConfig[], startMs: number, 
   const ns = 'AWS/ApplicationELB';
   for (const svc of services) {
     if (!svc.targetGroupArns) continue; // a worker: no load balancer metrics
+    if (/:listener\/net\//.test(routeArnOf(svc))) continue; // an NLB: no per-target-group request metrics
     const lb = loadBalancerDimension(routeArnOf(svc));
     for (const tg of svc.targetGroupArns) {
       const dims = { TargetGroup: targetGroupDimension(tg), LoadBalancer: lb };

@@ -13,7 +13,7 @@
  */
 import type { ServiceConfig } from './config.js';
 import { type DeployContext, type DeployState, imageUri } from './deploy-state.js';
-import { loadBalancerDimension } from './metrics-dimensions.js';
+import { albDimensionOf } from './metrics-dimensions.js';
 import type { DeploymentRecord, Route } from './model.js';
 import type { RevisionDescription } from './ports.js';
 import { familyOf, familyOfArn, trafficKindOf } from './services.js';
@@ -69,7 +69,7 @@ export function ctxProblems(svc: ServiceConfig, state: DeployState, ctx: DeployC
     expect('ctx.route.kind', ctx.route?.kind, route.kind);
     expect('ctx.route.arn', ctx.route?.arn, route.arn);
     expect('ctx.testListenerArn', ctx.testListenerArn, svc.testListenerArn);
-    expect('ctx.loadBalancerDimension', ctx.loadBalancerDimension, loadBalancerDimension(route.arn));
+    expect('ctx.loadBalancerDimension', ctx.loadBalancerDimension, albDimensionOf(route.arn));
     const tgs = (svc.targetGroupArns ?? []) as readonly string[];
     const given = ctx.targetGroupArns ?? [];
     if (given.length !== 2 || !given.every((t) => tgs.includes(t)) || given[0] === given[1]) {

@@ -58,3 +58,14 @@ export function loadBalancerDimension(listenerOrRuleArn: string): string {
     `"${listenerOrRuleArn}" is not an ALB listener, listener-rule or load balancer ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/ID/ID)`,
   ]);
 }
+
+/**
+ * The ALB `LoadBalancer` dimension of a production route, or undefined for a Network Load
+ * Balancer's listener (the native engine: NLB publishes no per-target-group request metric, so the
+ * deployment has no ALB dimension). Anything else throws as {@link loadBalancerDimension} does.
+ *
+ * Example: `...:listener/net/shop/50dc6c495c0c9188/f2f7dc8efc522ab2` -> undefined.
+ */
+export function albDimensionOf(routeArn: string): string | undefined {
+  return ARN_PATTERNS.nlbListener.test(routeArn) ? undefined : loadBalancerDimension(routeArn);
+}

@@ -22,7 +22,7 @@ import { type DeployContext, type DeployState, imageUri, MAX_REQUESTED_AT_SKEW_S
 import { ImageNotFound, ImageRejected, ImageScanPending, LiveStateInvalid, ValidationError, WeightVerificationFailed } from '../core/errors.js';
 import { gatesOf, imageGateVerdict, SCAN_POLL_SECONDS, scanResultOf } from '../core/gates.js';
 import { resolveLiveSide, resolveWorkerLiveSide } from '../core/live-side.js';
-import { loadBalancerDimension } from '../core/metrics-dimensions.js';
+import { albDimensionOf, loadBalancerDimension } from '../core/metrics-dimensions.js';
 import { type DeploymentRecord, DeploymentStatus, isTerminal, LifecycleEvent, type Route, type Side, type TargetGroupWeight } from '../core/model.js';
 import { engineOf, strategyFor } from '../core/native.js';
 import { planSteps, weightsFor, workerPlan } from '../core/plan.js';
@@ -475,7 +475,7 @@ async function inspectNative(
     containerName: svc.containerName,
     // The CloudWatch LoadBalancer dimension is an ALB's (an NLB has no per-target-group request metric).
     ...(lb
-      ? { route: lb.route, targetGroupArns: svc.targetGroupArns as readonly [string, string], ...(shape === 'alb' ? { loadBalancerDimension: loadBalancerDimension(lb.route.arn) } : {}) }
+      ? { route: lb.route, targetGroupArns: svc.targetGroupArns as readonly [string, string], ...(albDimensionOf(lb.route.arn) ? { loadBalancerDimension: albDimensionOf(lb.route.arn) } : {}) }
       : { traffic: 'task-share' as const }),
     ...(svc.testListenerArn ? { testListenerArn: svc.testListenerArn } : {}),
     blue,

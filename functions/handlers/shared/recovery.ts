@@ -12,7 +12,7 @@
 import type { ServiceConfig } from '../../core/config.js';
 import { findService, trafficKindOf } from '../../core/services.js';
 import type { DeployContext, DeployRequest, DeployState } from '../../core/deploy-state.js';
-import { loadBalancerDimension } from '../../core/metrics-dimensions.js';
+import { albDimensionOf } from '../../core/metrics-dimensions.js';
 import { type DeploymentReason, type DeploymentRecord, isTerminal, type Route, type Side } from '../../core/model.js';
 import type { Clock, DeploymentStore, TaskSets } from '../../core/ports.js';
 import type { HandlerEnv } from './env.js';
@@ -75,7 +75,7 @@ export function contextFromRecord(svc: ServiceConfig, record: DeploymentRecord, 
     // The configuration's, not the record's (a table write does not choose the alarms; ctxOf checks).
     alarmNames: [...svc.alarms],
     analysis: svc.analysis,
-    ...(route ? { loadBalancerDimension: loadBalancerDimension(route.arn) } : {}),
+    ...(route && albDimensionOf(route.arn) ? { loadBalancerDimension: albDimensionOf(route.arn) } : {}),
     image: record.image,
     startedAt: record.createdAt,
   };
