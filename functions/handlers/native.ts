@@ -152,11 +152,21 @@ export function createHandler(deps: NativeDeps): Handler<unknown, unknown> {
         await wakeLockWaiter(deps.store, deps.orchestrator, service, environment);
         await publishOnce(deps.store, deps.events, state, success ? LifecycleEvent.Succeeded : LifecycleEvent.RolledBack, eventDetail(state, { status, reason, engine: 'native' }), now);
         if (record && record.status !== status) {
+          // DORA, as the task-set engine counts them (finish.ts, rollback.ts): lead time from the
+          // push to live; time to restore from the alarm to ECS's rollback having ended (this call
+          // runs when the ROLLBACK_SUCCESSFUL state change arrives).
           const dims = { service, environment };
-          if (success) deps.deploymentMetrics?.put(METRIC.succeeded, 1, 'Count', dims);
-          else {
+          if (success) {
+            deps.deploymentMetrics?.put(METRIC.succeeded, 1, 'Count', dims);
+            const pushedAt = Date.parse(state.request.requestedAt);
+            if (!Number.isNaN(pushedAt)) deps.deploymentMetrics?.put(METRIC.leadTime, Math.max(0, (now - pushedAt) / 1000), 'Seconds', dims);
+          } else {
             deps.deploymentMetrics?.put(METRIC.rolledBack, 1, 'Count', dims);
             deps.deploymentMetrics?.put(METRIC.rollbackReason, 1, 'Count', { reason: reason.code });
+            const alarm = record.timeline.find((e) => e.kind === 'alarm');
+            if (reason.code === ErrorName.AlarmTriggered && alarm && started) {
+              deps.deploymentMetrics?.put(METRIC.timeToRestore, Math.max(0, (now - Date.parse(alarm.at)) / 1000), 'Seconds', dims);
+            }
           }
         }
         return { ...state, outcome: { status, code: reason.code, message: success ? reason.message : `${reason.code}: ${reason.message}` } };

@@ -174,4 +174,18 @@ describe('native engine scenarios (ECS-controller service, ECS\'s own deployment
     expect(record?.reason?.message).toMatch(/\(1\) give the service an ECS infrastructure role.*\(6\) update the service's deployment controller to ECS/);
     expect(deployments).toEqual([]);
   });
+
+  it('DORA metrics as the task-set engine publishes them: a lead time on success; on an alarm rollback the reason and the time to restore', async () => {
+    const { trace: good } = await run('native-alb-canary');
+    const lead = good.deploymentMetrics.find((m) => m.name === 'LeadTimeSeconds');
+    expect(lead?.value).toBeCloseTo(good.summary.deployments[0]?.virtualSeconds ?? 0, -1);
+    expect(lead?.dimensions).toEqual({ service: 'api', environment: 'production' });
+    const { trace: bad, record } = await run('native-alarm-during-bake');
+    expect(bad.deploymentMetrics.find((m) => m.name === 'RollbackReason')?.dimensions).toEqual({ reason: 'AlarmTriggered' });
+    const restore = bad.deploymentMetrics.find((m) => m.name === 'TimeToRestoreSeconds');
+    const alarmAt = Date.parse(record?.timeline.find((e) => e.kind === 'alarm')?.at ?? '');
+    const endedAt = Date.parse(record?.timeline.find((e) => e.key === 'rolled_back')?.at ?? '');
+    expect(restore?.value).toBe((endedAt - alarmAt) / 1000);
+    expect(bad.deploymentMetrics.some((m) => m.name === 'DeploymentSucceeded')).toBe(false);
+  });
 });
