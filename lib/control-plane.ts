@@ -417,7 +417,18 @@ export class ControlPlane extends Construct {
     this.functions = functions;
     this.deadLetterQueues = deadLetterQueues;
     // The native engine: ECS invokes the hook through this role only; the native function names both in UpdateService.
-    this.nativeHookInvokeRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [functions['native-hook'].functionArn] }));
+    // It also invokes the services' own hooks (services[].hooks) that the native engine adds as ECS
+    // lifecycle hooks after Cutover's (functions/core/native.ts userLifecycleHooks): exactly those ARNs.
+    const nativeUserHooks = [
+      ...new Set(
+        this.config.services
+          .filter((s) => s.engine !== 'task-set')
+          .flatMap((s) => [...s.hooks.afterHealthy, ...s.hooks.afterTestTraffic, ...s.hooks.beforeShift, ...s.hooks.afterFullTraffic]),
+      ),
+    ].sort();
+    this.nativeHookInvokeRole.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [functions['native-hook'].functionArn, ...nativeUserHooks] }),
+    );
     functions.native.addEnvironment('CUTOVER_NATIVE_HOOK_FUNCTION_ARN', functions['native-hook'].functionArn);
     functions.native.addEnvironment('CUTOVER_NATIVE_HOOK_ROLE_ARN', this.nativeHookInvokeRole.roleArn);
 

@@ -29,6 +29,24 @@
  * (The alternative — a `CfnListener` whose forward action is set once, plus a cdk.json flag or an
  * escape hatch to stop re-rendering it — only holds as long as nobody changes that listener, and a
  * forgotten flag is an outage. The custom resource cannot drift back.)
+ *
+ * ## `engine: 'native'`: an ECS-controller service (issue #17)
+ *
+ * With `engine: 'native'` the service uses ECS's own deployment controller instead, set up for ECS's
+ * blue/green, canary and linear deployments behind the same ALB: `DeploymentController` ECS, a
+ * `DeploymentConfiguration` strategy mapped from `strategy` ({@link nativeDeploymentConfiguration}),
+ * the task definition and the load balancer on the service itself (target group A, with
+ * `AdvancedConfiguration` naming B as the alternate target group, the production listener rule, and
+ * an ECS infrastructure role for load balancers). ECS moves the weights of that rule; the bootstrap
+ * creates the rule just the same (Create only, A 100 / B 0) and nothing else: no task set, no test
+ * listener (ECS would shift a test listener *rule*, which the demo does not set up), so the output
+ * has no `testListenerArn`. Cutover's lifecycle hook is not in the template: Cutover adds it with
+ * the strategy on each deployment's UpdateService. The CDK L2 (`AlternateTarget`,
+ * `ListenerRuleConfiguration`) takes a CloudFormation-managed `ApplicationListenerRule`, whose
+ * forward weights a later deploy would write back (the trap above), so the service is the L1
+ * `CfnService`. A later `cdk deploy` that changes the task definition starts an ECS deployment of
+ * the template's revision (CloudFormation owns that property of a native service); deploy images
+ * through Cutover.
  */
 import { Aws, type CfnResource, CfnOutput, CustomResource, Duration, Fn, RemovalPolicy, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
@@ -42,7 +60,7 @@ import {
   ListenerAction,
   TargetType,
 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
@@ -65,6 +83,12 @@ export interface DemoServiceStackProps extends StackProps {
    * @default 'public.ecr.aws/nginx/nginx:stable-alpine'
    */
   readonly initialImage?: string;
+  /**
+   * Which deployment controller the service uses: `task-set` (EXTERNAL, Cutover's task sets) or
+   * `native` (ECS, ECS's own blue/green, canary or linear gated by Cutover's lifecycle hook).
+   * @default 'task-set'
+   */
+  readonly engine?: 'task-set' | 'native';
   /** The port the container listens on. @default 80 */
   readonly containerPort?: number;
   /** Health-check path of both target groups. @default '/' */
@@ -88,10 +112,13 @@ export interface DemoServiceConfigInput {
   readonly containerName: string;
   readonly repository: string;
   readonly listenerRuleArn: string;
-  readonly testListenerArn: string;
+  /** Absent with engine native (the demo sets up no test listener rule for ECS). */
+  readonly testListenerArn?: string;
   readonly targetGroupArns: readonly [string, string];
   readonly alarms: readonly string[];
   readonly strategy: Readonly<Record<string, unknown>>;
+  /** Written only when `native` (the default, task-set, is what Inspect detects for an EXTERNAL service). */
+  readonly engine?: 'task-set' | 'native';
 }
 
 /** The service entry for cutover.config.json (plain data: tokens at synth, ARNs once deployed). */
@@ -106,10 +133,68 @@ export function demoServiceConfig(input: DemoServiceConfigInput): Record<string,
     tagFilter: '*',
     listenerRuleArn: input.listenerRuleArn,
     targetGroupArns: [...input.targetGroupArns],
-    testListenerArn: input.testListenerArn,
+    ...(input.testListenerArn !== undefined ? { testListenerArn: input.testListenerArn } : {}),
     alarms: [...input.alarms],
     strategy: { ...input.strategy },
+    ...(input.engine === 'native' ? { engine: 'native' } : {}),
   };
+}
+
+/** ECS's `DeploymentConfiguration` fields for a native service (the ones Cutover's UpdateService also sets). */
+export interface NativeDeploymentConfiguration {
+  readonly strategy: 'BLUE_GREEN' | 'CANARY' | 'LINEAR';
+  readonly bakeTimeInMinutes: number;
+  readonly canaryConfiguration?: { readonly canaryPercent: number; readonly canaryBakeTimeInMinutes: number };
+  readonly linearConfiguration?: { readonly stepPercent: number; readonly stepBakeTimeInMinutes: number };
+}
+
+/**
+ * The service's deployment configuration for a Cutover strategy, as Cutover's native engine maps it
+ * (functions/core/native.ts `strategyFor`, which lib/ may not import; a test holds the two equal):
+ * ECS's canary and step bakes are 0 (Cutover's hook holds those bakes), the bake after 100 % is
+ * ECS's `bakeTimeInMinutes`. Used for the deployments ECS starts itself (a CloudFormation update);
+ * Cutover sets its own on each deployment.
+ *
+ * Worked examples:
+ * - `{ type: 'canary', percent: 10, bakeSeconds: 300 }` -> CANARY, canaryPercent 10, bakes 0
+ * - `{ type: 'blue-green', bakeSeconds: 300, finalBakeSeconds: 120 }` -> BLUE_GREEN, bakeTimeInMinutes 2
+ * - `{ type: 'linear', stepPercent: 25 }` -> LINEAR, stepPercent 25, bakes 0
+ * - `{ type: 'all-at-once', bakeSeconds: 120 }` -> BLUE_GREEN, bakeTimeInMinutes 2 (its bake is after 100 %)
+ * - refused (an Error naming `strategy`): a step list, a linear step under 3 %, a final bake that is
+ *   not whole minutes up to 1440
+ */
+export function nativeDeploymentConfiguration(strategy: Readonly<Record<string, unknown>>): NativeDeploymentConfiguration {
+  const at = `DemoServiceStack strategy (engine native): ${JSON.stringify(strategy)}`;
+  // The bake after 100 %: all-at-once's bakeSeconds, else finalBakeSeconds (linear has none).
+  const finalKey = strategy.type === 'all-at-once' ? 'bakeSeconds' : 'finalBakeSeconds';
+  const finalBake = strategy.type === 'linear' ? 0 : (strategy[finalKey] ?? 0);
+  if (typeof finalBake !== 'number' || !Number.isInteger(finalBake / 60) || finalBake < 0 || finalBake > 1440 * 60) {
+    throw new Error(`${at}: ${finalKey} ${String(finalBake)} must be whole minutes up to 1440 (ECS's bakeTimeInMinutes)`);
+  }
+  const bakeTimeInMinutes = finalBake / 60;
+  switch (strategy.type) {
+    case 'canary': {
+      const percent = strategy.percent;
+      if (typeof percent !== 'number' || !Number.isInteger(percent) || percent < 1 || percent > 99) {
+        throw new Error(`${at}: percent must be a whole number from 1 to 99`);
+      }
+      return { strategy: 'CANARY', bakeTimeInMinutes, canaryConfiguration: { canaryPercent: percent, canaryBakeTimeInMinutes: 0 } };
+    }
+    case 'linear': {
+      const step = strategy.stepPercent;
+      if (typeof step !== 'number' || !Number.isInteger(step) || step < 3 || step > 100) {
+        throw new Error(`${at}: stepPercent must be a whole number from 3 to 100 (ECS's LinearConfiguration.stepPercent starts at 3)`);
+      }
+      // One step of 100 % is one shift: BLUE_GREEN, as Cutover maps it.
+      if (step === 100) return { strategy: 'BLUE_GREEN', bakeTimeInMinutes };
+      return { strategy: 'LINEAR', bakeTimeInMinutes, linearConfiguration: { stepPercent: step, stepBakeTimeInMinutes: 0 } };
+    }
+    case 'blue-green':
+    case 'all-at-once':
+      return { strategy: 'BLUE_GREEN', bakeTimeInMinutes };
+    default:
+      throw new Error(`${at}: the demo's native service maps "canary", "linear", "blue-green" or "all-at-once"; use one of those (a step list is mapped by Cutover itself, engine "native")`);
+  }
 }
 
 /** Port of the test listener (inside the VPC only). */
@@ -146,13 +231,13 @@ const p=ev.ResourceProperties;let id=ev.PhysicalResourceId,Data={};
 try{
 if(ev.RequestType==='Create'){
 id=(await elb.send(new E.CreateRuleCommand({ListenerArn:p.ListenerArn,Priority:1,Conditions:[{Field:'path-pattern',PathPatternConfig:{Values:['/*']}}],Actions:forward({...p,W:100})}))).Rules[0].RuleArn;
-await elb.send(new E.CreateListenerCommand({LoadBalancerArn:p.LoadBalancerArn,Protocol:'HTTP',Port:Number(p.TestPort),DefaultActions:forward({...p,W:0})}));
+if(p.Engine!=='native'){await elb.send(new E.CreateListenerCommand({LoadBalancerArn:p.LoadBalancerArn,Protocol:'HTTP',Port:Number(p.TestPort),DefaultActions:forward({...p,W:0})}));
 const t=await ecs.send(new X.CreateTaskSetCommand({cluster:p.Cluster,service:p.Service,taskDefinition:p.TaskDefinition,launchType:'FARGATE',externalId:'cutover-demo-initial',clientToken:ev.RequestId.slice(0,36),networkConfiguration:{awsvpcConfiguration:{subnets:p.Subnets,securityGroups:p.SecurityGroups,assignPublicIp:'DISABLED'}},loadBalancers:[{targetGroupArn:p.TargetGroupA,containerName:p.ContainerName,containerPort:Number(p.ContainerPort)}],scale:{unit:'PERCENT',value:100}}));
-await ecs.send(new X.UpdateServicePrimaryTaskSetCommand({cluster:p.Cluster,service:p.Service,primaryTaskSet:t.taskSet.taskSetArn}));
+await ecs.send(new X.UpdateServicePrimaryTaskSetCommand({cluster:p.Cluster,service:p.Service,primaryTaskSet:t.taskSet.taskSetArn}))}
 }else if(ev.RequestType==='Delete'){
 const l=await testListener(p);if(l)await elb.send(new E.DeleteListenerCommand({ListenerArn:l.ListenerArn})).catch(gone);
 if(/^arn:/.test(id))await elb.send(new E.DeleteRuleCommand({RuleArn:id})).catch(gone);
-const s=(await ecs.send(new X.DescribeServicesCommand({cluster:p.Cluster,services:[p.Service]}))).services||[];
+const s=p.Engine==='native'?[]:(await ecs.send(new X.DescribeServicesCommand({cluster:p.Cluster,services:[p.Service]}))).services||[];
 for(const t of (s[0]&&s[0].taskSets)||[])await ecs.send(new X.DeleteTaskSetCommand({cluster:p.Cluster,service:p.Service,taskSet:t.id,force:true})).catch(gone);
 }
 if(ev.RequestType!=='Delete'){const l=await testListener(p);Data={ProductionRuleArn:id,TestListenerArn:l?l.ListenerArn:''}}
@@ -168,9 +253,18 @@ export class DemoServiceStack extends Stack {
   readonly service: CfnService;
   readonly repository: Repository;
   readonly alarms: readonly Alarm[];
-  /** The production listener rule Cutover shifts (created by the bootstrap custom resource). */
+  /** The production listener rule Cutover (task-set) or ECS (native) shifts (created by the bootstrap custom resource). */
   readonly productionRuleArn: string;
-  readonly testListenerArn: string;
+  /** The test listener (task-set only; engine native sets up none). */
+  readonly testListenerArn?: string;
+  /** Which deployment controller the service uses (the `engine` prop). */
+  readonly engine: 'task-set' | 'native';
+  /**
+   * Engine native: the ECS infrastructure role for load balancers (trusted by ecs.amazonaws.com, with
+   * the AWS managed policy AmazonECSInfrastructureRolePolicyForLoadBalancers) that ECS uses to move
+   * the production rule's weights between the two target groups.
+   */
+  readonly infrastructureRole?: Role;
   /** The `CutoverServiceConfig` entry (with tokens). */
   readonly serviceConfig: Record<string, unknown>;
   /**
@@ -191,7 +285,13 @@ export class DemoServiceStack extends Stack {
   }
 
   constructor(scope: Construct, id: string, props: DemoServiceStackProps = {}) {
-    super(scope, id, { description: 'Cutover demo: an ECS service (EXTERNAL deployment controller) behind an ALB', ...props });
+    const engine = props.engine ?? 'task-set';
+    const controller = engine === 'native' ? 'ECS deployment controller, blue/green, canary or linear by ECS' : 'EXTERNAL deployment controller';
+    super(scope, id, { description: `Cutover demo: an ECS service (${controller}) behind an ALB`, ...props });
+    this.engine = engine;
+    if (engine !== 'task-set' && engine !== 'native') {
+      throw new Error(`DemoServiceStack engine: "${String(engine)}" must be "task-set" (EXTERNAL controller) or "native" (ECS controller)`);
+    }
     const name = props.serviceName ?? 'web';
     const environment = props.environment ?? 'production';
     const port = props.containerPort ?? 80;
@@ -292,20 +392,27 @@ export class DemoServiceStack extends Stack {
       'AwsSolutions-IAM5[Resource::*]',
       'ecr:GetAuthorizationToken (to pull the images Cutover deploys from the repository) supports no resource-level permissions',
     );
-    this.service = new CfnService(this, 'Service', {
-      cluster: this.cluster.clusterName,
-      serviceName: name,
-      desiredCount,
-      deploymentController: { type: 'EXTERNAL' },
-      propagateTags: 'SERVICE',
-      enableEcsManagedTags: true,
-    });
+    const native = engine === 'native';
+    // Task-set: the EXTERNAL service comes first (the bootstrap creates its initial task set). Native:
+    // the service comes after the bootstrap, whose production rule it names (see below).
+    const externalService = native
+      ? undefined
+      : new CfnService(this, 'Service', {
+          cluster: this.cluster.clusterName,
+          serviceName: name,
+          desiredCount,
+          deploymentController: { type: 'EXTERNAL' },
+          propagateTags: 'SERVICE',
+          enableEcsManagedTags: true,
+        });
 
     // ---- the bootstrap: production rule, test listener, initial task set — once (see above)
     const bootstrapLogs = new LogGroup(this, 'BootstrapLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const bootstrapRole = new Role(this, 'BootstrapRole', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Cutover demo bootstrap: creates the production rule, the test listener and the initial task set once',
+      description: native
+        ? 'Cutover demo bootstrap: creates the production rule once (ECS shifts it)'
+        : 'Cutover demo bootstrap: creates the production rule, the test listener and the initial task set once',
     });
     bootstrapLogs.grantWrite(bootstrapRole);
     const lbArn = this.loadBalancer.loadBalancerArn;
@@ -313,24 +420,29 @@ export class DemoServiceStack extends Stack {
     const elbArn = (kind: string) => Stack.of(this).formatArn({ service: 'elasticloadbalancing', resource: kind, resourceName: `${lbPath}/*` });
     const serviceArn = Stack.of(this).formatArn({ service: 'ecs', resource: 'service', resourceName: `${prefix}/${name}` });
     const taskSetArn = Stack.of(this).formatArn({ service: 'ecs', resource: 'task-set', resourceName: `${prefix}/${name}/*` });
+    // Native: the rule only (the handler's Delete still removes a listener on the test port, if any).
     const statements = [
       new PolicyStatement({ actions: ['elasticloadbalancing:CreateRule'], resources: [production.listenerArn] }),
       new PolicyStatement({ actions: ['elasticloadbalancing:DeleteRule'], resources: [elbArn('listener-rule/app')] }),
-      new PolicyStatement({ actions: ['elasticloadbalancing:CreateListener'], resources: [lbArn] }),
+      ...(native ? [] : [new PolicyStatement({ actions: ['elasticloadbalancing:CreateListener'], resources: [lbArn] })]),
       new PolicyStatement({ actions: ['elasticloadbalancing:DeleteListener'], resources: [elbArn('listener/app')] }),
       new PolicyStatement({ actions: ['elasticloadbalancing:DescribeListeners'], resources: ['*'] }),
-      new PolicyStatement({ actions: ['ecs:CreateTaskSet', 'ecs:DescribeServices'], resources: [serviceArn] }),
-      new PolicyStatement({ actions: ['ecs:UpdateServicePrimaryTaskSet', 'ecs:DeleteTaskSet'], resources: [serviceArn, taskSetArn] }),
-      new PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: [taskDefinition.taskRole.roleArn, taskDefinition.obtainExecutionRole().roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-      }),
+      ...(native
+        ? []
+        : [
+            new PolicyStatement({ actions: ['ecs:CreateTaskSet', 'ecs:DescribeServices'], resources: [serviceArn] }),
+            new PolicyStatement({ actions: ['ecs:UpdateServicePrimaryTaskSet', 'ecs:DeleteTaskSet'], resources: [serviceArn, taskSetArn] }),
+            new PolicyStatement({
+              actions: ['iam:PassRole'],
+              resources: [taskDefinition.taskRole.roleArn, taskDefinition.obtainExecutionRole().roleArn],
+              conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+            }),
+          ]),
     ];
     const reasons = [
       'DeleteRule and DeleteListener on the rules and listeners of this load balancer only (their ids are generated)',
       'elasticloadbalancing:DescribeListeners supports no resource-level permissions',
-      'task sets of this service only (their ids are generated)',
+      ...(native ? [] : ['task sets of this service only (their ids are generated)']),
     ];
     for (const s of statements) {
       bootstrapRole.addToPolicy(s);
@@ -346,7 +458,9 @@ export class DemoServiceStack extends Stack {
       logGroup: bootstrapLogs,
       timeout: Duration.minutes(2),
       memorySize: 256,
-      description: 'Cutover demo bootstrap (custom resource): production rule, test listener, initial task set; Create only',
+      description: native
+        ? 'Cutover demo bootstrap (custom resource): production rule; Create only'
+        : 'Cutover demo bootstrap (custom resource): production rule, test listener, initial task set; Create only',
     });
     const privateSubnets = this.vpc.selectSubnets({ subnetType: SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
     // The request check (see BOOTSTRAP_HANDLER): this stack, and its resource's status.
@@ -361,19 +475,68 @@ export class DemoServiceStack extends Stack {
         TestPort: String(TEST_LISTENER_PORT),
         TargetGroupA: this.targetGroups[0].targetGroupArn,
         TargetGroupB: this.targetGroups[1].targetGroupArn,
-        Cluster: this.cluster.clusterName,
-        Service: name,
-        TaskDefinition: taskDefinition.taskDefinitionArn,
-        ContainerName: CONTAINER_NAME,
-        ContainerPort: String(port),
-        Subnets: privateSubnets,
-        SecurityGroups: [taskSg.securityGroupId],
+        // Native: the rule only, so a new task-definition revision never reaches the bootstrap.
+        ...(native
+          ? { Engine: 'native' }
+          : {
+              Cluster: this.cluster.clusterName,
+              Service: name,
+              TaskDefinition: taskDefinition.taskDefinitionArn,
+              ContainerName: CONTAINER_NAME,
+              ContainerPort: String(port),
+              Subnets: privateSubnets,
+              SecurityGroups: [taskSg.securityGroupId],
+            }),
       },
     });
-    bootstrap.node.addDependency(this.service, this.vpc, bootstrapRole);
+    bootstrap.node.addDependency(...(externalService ? [externalService] : []), this.vpc, bootstrapRole);
     bootstrapFn.addEnvironment('LOGICAL_ID', Stack.of(this).getLogicalId(bootstrap.node.defaultChild as CfnResource));
     this.productionRuleArn = bootstrap.getAttString('ProductionRuleArn');
-    this.testListenerArn = bootstrap.getAttString('TestListenerArn');
+    if (!native) this.testListenerArn = bootstrap.getAttString('TestListenerArn');
+
+    // ---- native: the ECS-controller service, on the bootstrap's rule (ECS moves its weights)
+    const strategy = props.strategy ?? { type: 'canary', percent: 10, bakeSeconds: 300 };
+    if (externalService) {
+      this.service = externalService;
+    } else {
+      this.infrastructureRole = new Role(this, 'EcsInfrastructureRole', {
+        assumedBy: new ServicePrincipal('ecs.amazonaws.com'),
+        managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('AmazonECSInfrastructureRolePolicyForLoadBalancers')],
+        description: 'Cutover demo: the ECS infrastructure role for load balancers (ECS shifts the production rule between the two target groups)',
+      });
+      acknowledge(
+        this.infrastructureRole,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers]',
+        'the AWS managed policy ECS documents for its infrastructure role for load balancers (blue/green, canary and linear deployments); AWS maintains it as ECS adds what it needs',
+      );
+      this.service = new CfnService(this, 'Service', {
+        cluster: this.cluster.clusterName,
+        serviceName: name,
+        desiredCount,
+        launchType: 'FARGATE',
+        taskDefinition: taskDefinition.taskDefinitionArn,
+        deploymentController: { type: 'ECS' },
+        deploymentConfiguration: { ...nativeDeploymentConfiguration(strategy) },
+        networkConfiguration: { awsvpcConfiguration: { subnets: privateSubnets, securityGroups: [taskSg.securityGroupId], assignPublicIp: 'DISABLED' } },
+        loadBalancers: [
+          {
+            containerName: CONTAINER_NAME,
+            containerPort: port,
+            targetGroupArn: this.targetGroups[0].targetGroupArn,
+            advancedConfiguration: {
+              alternateTargetGroupArn: this.targetGroups[1].targetGroupArn,
+              productionListenerRule: this.productionRuleArn,
+              roleArn: this.infrastructureRole.roleArn,
+            },
+          },
+        ],
+        healthCheckGracePeriodSeconds: 30,
+        propagateTags: 'SERVICE',
+        enableEcsManagedTags: true,
+      });
+      // The role's policy must exist before ECS uses the role (CloudFormation otherwise may create the service first).
+      this.service.node.addDependency(this.infrastructureRole);
+    }
 
     // ---- alarms: 5xx count and p99 latency of each target group
     const alarms: Alarm[] = [];
@@ -413,10 +576,11 @@ export class DemoServiceStack extends Stack {
       containerName: CONTAINER_NAME,
       repository: this.repository.repositoryName,
       listenerRuleArn: this.productionRuleArn,
-      testListenerArn: this.testListenerArn,
+      ...(this.testListenerArn !== undefined ? { testListenerArn: this.testListenerArn } : {}),
       targetGroupArns: [this.targetGroups[0].targetGroupArn, this.targetGroups[1].targetGroupArn],
       alarms: alarms.map((a) => a.alarmName),
-      strategy: props.strategy ?? { type: 'canary', percent: 10, bakeSeconds: 300 },
+      strategy,
+      ...(native ? { engine: 'native' as const } : {}),
     });
     new CfnOutput(this, 'CutoverServiceConfig', {
       description: 'Add this object to "services" in cutover.config.json, then cdk deploy CutoverStack',

@@ -21,8 +21,10 @@ export function nativeEngine(ctx: CapabilityContext): RehearsalCapability {
       const hookArn = native.hookTarget(ctx.env).functionArn;
       ctx.world.setHookInvoker(async (functionArn, payload) => {
         const fn = functionArn === hookArn ? ctx.invoke['native-hook'] : undefined;
-        if (!fn) throw new Error(`ResourceNotFoundException: Function not found: ${functionArn}`);
-        return fn(payload);
+        if (fn) return fn(payload);
+        // The service's own hooks (a scenario's scripted `world.hooks`), registered with the runner.
+        // An ARN nothing registered rejects: ECS then rolls the deployment back, as for a missing function.
+        return ctx.runner.invokeFunction(functionArn, payload, { recordErrors: false });
       });
       ctx.world.onAwsEvent((event) => {
         if (event.source === 'aws.ecs' && event['detail-type'] === DEPLOYMENT_STATE_CHANGE) ctx.deliver('native-event', `native-event ${event.id}`, event);

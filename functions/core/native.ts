@@ -322,6 +322,53 @@ export function strategyFor(strategy: StrategyConfig, options: StrategyOptions =
   return { deploymentConfiguration, gates, lifecycleStages, hookTimeoutMinutes, productionPercents: percents };
 }
 
+/** What {@link userLifecycleHooks} reads of `services[].hooks` (functions/core/config.ts Hooks). */
+export interface UserHooks {
+  readonly afterHealthy: readonly string[];
+  readonly afterTestTraffic: readonly string[];
+  readonly beforeShift: readonly string[];
+  readonly afterFullTraffic: readonly string[];
+  readonly timeoutSeconds: number;
+}
+
+/** One entry of ECS's `deploymentConfiguration.lifecycleHooks` (API reference, DeploymentLifecycleHook). */
+export interface EcsLifecycleHook {
+  readonly targetType: 'AWS_LAMBDA';
+  readonly hookTargetArn: string;
+  readonly roleArn: string;
+  readonly lifecycleStages: readonly GateStage[];
+  readonly timeoutConfiguration: { readonly timeoutInMinutes: number; readonly action: 'ROLLBACK' };
+}
+
+/** Where each kind of the user's hooks runs in ECS's lifecycle (the same moment as on the task-set engine). */
+export const USER_HOOK_STAGES: Readonly<Record<Exclude<keyof UserHooks, 'timeoutSeconds'>, GateStage>> = {
+  afterHealthy: 'POST_SCALE_UP',
+  afterTestTraffic: 'POST_TEST_TRAFFIC_SHIFT',
+  beforeShift: 'PRODUCTION_TRAFFIC_SHIFT',
+  afterFullTraffic: 'POST_PRODUCTION_TRAFFIC_SHIFT',
+};
+
+/**
+ * The service's own hooks (`services[].hooks`) as ECS lifecycle hooks after Cutover's: ECS invokes
+ * them with its lifecycle-hook payload and reads the same answers Cutover's hooks give
+ * (SUCCEEDED / FAILED / IN_PROGRESS with callBackDelay); a FAILED answer, an error or the timeout
+ * (the configured `timeoutSeconds`, rounded up to whole minutes) rolls the deployment back. The role
+ * is the one ECS assumes to invoke Cutover's hook (it may invoke exactly these functions).
+ *
+ * Example: `{ afterHealthy: [smoke], beforeShift: [], ..., timeoutSeconds: 300 }` -> one hook
+ * `{ hookTargetArn: smoke, lifecycleStages: ['POST_SCALE_UP'], timeoutConfiguration: { timeoutInMinutes: 5, action: 'ROLLBACK' } }`.
+ */
+export function userLifecycleHooks(hooks: UserHooks, roleArn: string): EcsLifecycleHook[] {
+  const timeoutInMinutes = Math.min(ECS_LIMITS.maxHookTimeoutMinutes, Math.max(1, Math.ceil(hooks.timeoutSeconds / 60)));
+  const out: EcsLifecycleHook[] = [];
+  for (const kind of ['afterHealthy', 'afterTestTraffic', 'beforeShift', 'afterFullTraffic'] as const) {
+    for (const arn of hooks[kind]) {
+      out.push({ targetType: 'AWS_LAMBDA', hookTargetArn: arn, roleArn, lifecycleStages: [USER_HOOK_STAGES[kind]], timeoutConfiguration: { timeoutInMinutes, action: 'ROLLBACK' } });
+    }
+  }
+  return out;
+}
+
 /**
  * The longest a gate may hold: health timeout + bake + analysis grace (when analysed) + approval timeout.
  *

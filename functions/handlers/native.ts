@@ -18,12 +18,13 @@ import * as z from 'zod/mini';
 import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/clients.js';
 import { EcsNativeDeployments } from '../aws/ecs-native.js';
 import type { DeployState } from '../core/deploy-state.js';
+import { userLifecycleHooks } from '../core/native.js';
 import { ErrorName, LiveStateInvalid } from '../core/errors.js';
 import { type DeploymentReason, type DeploymentRecord, DeploymentStatus, LifecycleEvent } from '../core/model.js';
 import type { Clock, DeploymentStore, EventPublisher, NativeDeploymentInfo, NativeDeployments, Orchestrator } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
 import { orchestratorFor, publisherFor } from './shared/clients.js';
-import { ctxOf, entry, eventDetail, finishOnce, publishOnce, reasonFromError } from './shared/deploy.js';
+import { ctxOf, entry, eventDetail, finishOnce, publishOnce, reasonFromError, serviceFor } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { wakeLockWaiter } from './shared/lock-wake.js';
 import { type DeploymentMetrics, emfMetrics, METRIC } from './shared/metrics.js';
@@ -51,10 +52,13 @@ const Payload = z.object({
 });
 
 /** Why a native deployment rolled back: Cutover's decision when it made one, else ECS's reason. */
-function rollbackReason(record: DeploymentRecord | undefined, d: NativeDeploymentInfo | undefined): DeploymentReason {
+function rollbackReason(record: DeploymentRecord | undefined, d: NativeDeploymentInfo | undefined, userHookArns: readonly string[]): DeploymentReason {
   const decisions = (record?.timeline ?? []).filter((t) => t.kind === NATIVE_DECISION_KIND);
   const last = decisions[decisions.length - 1]?.detail as { code?: string; message?: string } | undefined;
   if (last?.code) return { code: last.code, message: last.message ?? last.code };
+  const said = `${d?.rollbackReason ?? ''} ${d?.statusReason ?? ''}`;
+  const hook = userHookArns.find((arn) => said.includes(arn));
+  if (hook) return { code: ErrorName.HookFailed, message: `the service's hook ${hook} stopped ECS's deployment: ${d?.rollbackReason ?? d?.statusReason ?? ''}` };
   if (d?.triggeredAlarmNames?.length) return { code: ErrorName.AlarmTriggered, message: `ECS deployment alarm(s) ${d.triggeredAlarmNames.join(', ')} in ALARM: ${d.rollbackReason ?? d.statusReason ?? ''}` };
   return { code: ErrorName.DeploymentFailed, message: `ECS ended the service deployment ${d?.status ?? 'MISSING'}: ${d?.rollbackReason ?? d?.statusReason ?? 'no reason given'}` };
 }
@@ -74,6 +78,7 @@ export function createHandler(deps: NativeDeps): Handler<unknown, unknown> {
     const { service, environment, deploymentId } = state.request;
     logger.appendKeys({ deploymentId, cutoverService: service, environment });
     const ctx = ctxOf(state, deps.env);
+    const svc = serviceFor(deps.env, state);
     if (ctx.engine !== 'native' || !ctx.native) throw new LiveStateInvalid('deploy state: ctx.engine is not native (Inspect decides the engine)');
     const now = deps.clock.now();
     switch (payload.action) {
@@ -89,6 +94,8 @@ export function createHandler(deps: NativeDeps): Handler<unknown, unknown> {
               lifecycleStages: [...ctx.native.lifecycleStages],
               timeoutConfiguration: { timeoutInMinutes: ctx.native.hookTimeoutMinutes, action: 'ROLLBACK' },
             },
+            // The service's own hooks after Cutover's gate at each stage (functions/core/native.ts userLifecycleHooks).
+            ...userLifecycleHooks(svc.hooks, deps.hook.roleArn),
           ],
         };
         const d = await deps.native.startDeployment({ cluster: ctx.cluster, service: ctx.ecsService, taskDefinitionArn: state.taskDefinitionArn, deploymentConfiguration });
@@ -134,7 +141,7 @@ export function createHandler(deps: NativeDeps): Handler<unknown, unknown> {
         const reason: DeploymentReason = success
           ? { code: 'Promoted', message: `${state.request.image.digest} is live: ECS service deployment ${d?.arn ?? ''} ${d?.status ?? ''}` }
           : started
-            ? rollbackReason(record, d)
+            ? rollbackReason(record, d, userLifecycleHooks(svc.hooks, deps.hook.roleArn).map((h) => h.hookTargetArn))
             : reasonFromError(state.error);
         await deps.store.setTaskToken(service, environment, deploymentId, undefined).catch(() => undefined);
         if (success && state.taskDefinitionArn) {

@@ -13,7 +13,15 @@ import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, RegisterS
 import { CloudWatchClient, PutMetricDataCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
-import { DescribeServicesCommand, ECSClient, type NetworkConfiguration, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+import {
+  type DeploymentConfiguration,
+  DescribeServicesCommand,
+  ECSClient,
+  type NetworkConfiguration,
+  RunTaskCommand,
+  StopTaskCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
 import { type Action, CreateTargetGroupCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -24,6 +32,8 @@ import { EcrImages } from '../../functions/aws/ecr.js';
 import { EcrImageInventory } from '../../functions/aws/ecr-images.js';
 import { EcsTaskDefinitions, EcsTasks, EcsTaskSets } from '../../functions/aws/ecs.js';
 import { EcsServiceCapacity } from '../../functions/aws/ecs-capacity.js';
+import { EcsNativeDeployments, NATIVE_IN_FLIGHT } from '../../functions/aws/ecs-native.js';
+import { describeNativeService } from '../../functions/aws/ecs-native-service.js';
 import { EcsRevisions } from '../../functions/aws/ecs-revisions.js';
 import { ElbTargetHealth, ElbTrafficRouter } from '../../functions/aws/elb.js';
 import { EventBridgePublisher } from '../../functions/aws/events.js';
@@ -33,6 +43,7 @@ import { DynamoMaintenanceStore } from '../../functions/aws/store-maintenance.js
 import { createStoreTable } from '../../functions/aws/store-table.js';
 import { ConflictError, LiveStateInvalid, ValidationError } from '../../functions/core/errors.js';
 import type { DeploymentRecord, Route } from '../../functions/core/model.js';
+import { strategyFor } from '../../functions/core/native.js';
 import type { ReleaseRecord } from '../../functions/core/release.js';
 import { scaleFor, taskShare, trafficFor, versionQueries } from '../../functions/core/traffic.js';
 import { VirtualClockImpl } from '../../local/clock.js';
@@ -90,6 +101,23 @@ interface Backend {
    * worker model, 600 messages a minute).
    */
   readonly worker: { readonly cluster: string; readonly service: string; readonly desiredCount: number; readonly containerName: string; readonly taskDefinitionArn: string; readonly blueTaskSetId: string };
+  /**
+   * An ECS-controller service (issue #17, ECS's own deployments), cluster `native`, service `web`:
+   * revision 1 of family `web` running on FARGATE, 4 tasks, its load balancer blue's target group
+   * with advancedConfiguration { alternateTargetGroupArn: green, productionListenerRule: its path
+   * rule }. The world's Lambda lifecycle hooks answer IN_PROGRESS (a gate held), so a deployment
+   * stays in flight until it is stopped.
+   */
+  readonly native: {
+    readonly cluster: string;
+    readonly service: string;
+    readonly serviceArn: string;
+    readonly desiredCount: number;
+    readonly containerName: string;
+    readonly taskDefinitionArn: string;
+    readonly targetGroupArns: readonly [string, string];
+    readonly productionListenerRule: string;
+  };
 }
 
 /** The worker's application metrics, per version (`{version}` as a worker's config names them). */
@@ -144,6 +172,29 @@ async function worldBackend(): Promise<Backend & { world: World }> {
     initialImage: { repository: 'shop/api', digest: digests[0] },
     metrics: { namespace: 'Orders', processedPerMinute: 600, dimensions: { service: 'orders', version: '{version}' } },
   });
+  const web = world.createService({
+    cluster: 'native',
+    service: 'web',
+    desiredCount: 4,
+    rule: {},
+    containerName: 'app',
+    containerPort: 8080,
+    initialImage: { repository: 'shop/api', digest: digests[0] },
+    deploymentController: 'ECS',
+    deploymentConfiguration: { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 1 },
+  });
+  // A Service Connect service (no load balancer): the world-only case of moto gap 14.
+  world.createWorkerService({
+    cluster: 'native',
+    service: 'catalog',
+    desiredCount: 2,
+    containerName: 'app',
+    initialImage: { repository: 'shop/api', digest: digests[0] },
+    deploymentController: 'ECS',
+    serviceConnect: { namespace: 'shop.local', discoveryName: 'catalog', port: 8080 },
+  });
+  // Cutover's hook holds its gate: every lifecycle hook answers IN_PROGRESS.
+  world.setHookInvoker(() => ({ hookStatus: 'IN_PROGRESS', callBackDelay: 60 }));
   world.pushImage('shop/api', digests[1], ['v2']);
   world.pushImage('shop/api', digests[2], ['v3'], { scan: { status: 'COMPLETE', findingSeverityCounts: { CRITICAL: 2 } } });
   world.pushImage('shop/api', digests[3], ['v4'], { scan: null });
@@ -194,6 +245,16 @@ async function worldBackend(): Promise<Backend & { world: World }> {
       taskDefinitionArn: worker.taskDefinitionArn as string,
       blueTaskSetId: worker.taskSetId as string,
     },
+    native: {
+      cluster: 'native',
+      service: 'web',
+      serviceArn: web.serviceArn,
+      desiredCount: 4,
+      containerName: 'app',
+      taskDefinitionArn: web.taskDefinitionArn as string,
+      targetGroupArns: web.targetGroupArns,
+      productionListenerRule: web.ruleArn as string,
+    },
   };
 }
 
@@ -232,6 +293,8 @@ async function motoBackend(proxy: MotoProxy): Promise<Backend> {
   }
   // The worker, and the metrics its application published per version (moto has no application).
   const w = await createWorkerService(c, REGION, network, { name: 'orders', cluster: 'jobs', repository: 'shop/api', digest: v1 as string });
+  // The ECS-controller service (issue #17).
+  const web = await createService(c, REGION, network, { name: 'web', cluster: 'native', route: 'rule', controller: 'ECS', repository: 'shop/api', digest: v1 as string });
   const versionDims = [
     { Name: 'service', Value: 'orders' },
     { Name: 'version', Value: 'initial' },
@@ -268,6 +331,16 @@ async function motoBackend(proxy: MotoProxy): Promise<Backend> {
     resourceId: s.scalableResourceId,
     windowMs: [start, start + 10 * 60_000],
     worker: { cluster: w.cluster, service: w.service, desiredCount: w.desiredCount, containerName: w.containerName, taskDefinitionArn: w.taskDefinitionArn, blueTaskSetId: w.taskSetId },
+    native: {
+      cluster: web.cluster,
+      service: web.service,
+      serviceArn: web.serviceArn,
+      desiredCount: web.desiredCount,
+      containerName: web.containerName,
+      taskDefinitionArn: web.taskDefinitionArn,
+      targetGroupArns: web.targetGroupArns,
+      productionListenerRule: web.ruleArn as string,
+    },
   };
 }
 
@@ -277,6 +350,10 @@ interface Run {
   revision2?: string;
   /** The worker's green task set (created with no load balancer). */
   workerGreenTaskSetId?: string;
+  /** Revision 2 of the ECS-controller service's family. */
+  nativeRevision2?: string;
+  /** The service deployment startDeployment started (world). */
+  nativeDeploymentArn?: string;
 }
 
 interface Case {
@@ -289,6 +366,30 @@ interface Case {
    * what AWS would answer, and the proxy would only be answering its own question).
    */
   readonly worldOnly?: string;
+}
+
+/** An image of the shared repository by digest (`digests[i]`), as Cutover names one. */
+const imageOf = (b: Backend, i: 0 | 1 | 2 | 3): string => `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${b.repository}@${b.digests[i]}`;
+
+/**
+ * The deploymentConfiguration StartNativeDeployment sends (functions/handlers/native.ts): Cutover's
+ * strategy as ECS's (a 10 % canary, 300 s bake, 60 s final bake: CANARY, bakeTimeInMinutes 1) and
+ * Cutover's Lambda lifecycle hook at the stages it gates.
+ */
+function nativeConfiguration(): Record<string, unknown> {
+  const m = strategyFor({ type: 'canary', percent: 10, bakeSeconds: 300, finalBakeSeconds: 60 });
+  return {
+    ...m.deploymentConfiguration,
+    lifecycleHooks: [
+      {
+        targetType: 'AWS_LAMBDA',
+        hookTargetArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:cutover-native-hook`,
+        roleArn: `arn:aws:iam::${ACCOUNT}:role/cutover-ecs-invokes-hook`,
+        lifecycleStages: [...m.lifecycleStages],
+        timeoutConfiguration: { timeoutInMinutes: m.hookTimeoutMinutes, action: 'ROLLBACK' },
+      },
+    ],
+  };
 }
 
 const CASES: readonly Case[] = [
@@ -985,6 +1086,131 @@ const CASES: readonly Case[] = [
     behaviour: 'one lifecycle event on the cutover bus is accepted',
     run: async (b) => {
       await expect(new EventBridgePublisher(b.events, 'cutover').publish('Deployment Succeeded', { service: 'api', environment: 'production' })).resolves.toBeUndefined();
+    },
+  },
+  // ---------------------------------------------------------------- ECS: NativeDeployments (issue #17, ECS's own deployments)
+  {
+    port: 'NativeDeployments.describeService (describeNativeService)',
+    behaviour: "an ECS-controller service: controller ECS, its revision and desired count, blue's target group with the alternate and the production listener rule (advancedConfiguration), FARGATE; no Service Connect",
+    run: async (b) => {
+      const n = b.native;
+      const svc = await new EcsNativeDeployments(b.ecs).describeService(n.cluster, n.service);
+      expect(svc).toMatchObject({
+        arn: n.serviceArn,
+        deploymentController: 'ECS',
+        taskDefinitionArn: n.taskDefinitionArn,
+        desiredCount: n.desiredCount,
+        targetGroupArn: n.targetGroupArns[0],
+        alternateTargetGroupArn: n.targetGroupArns[1],
+        productionListenerRule: n.productionListenerRule,
+        placement: { launchType: 'FARGATE' },
+      });
+      expect(svc).not.toHaveProperty('serviceConnect');
+      // Inspect's own module reads the same.
+      expect(await describeNativeService(b.ecs, n.cluster, n.service)).toEqual(svc);
+    },
+  },
+  {
+    port: 'NativeDeployments.describeService',
+    behaviour: 'a service that does not exist is LiveStateInvalid',
+    run: async (b) => {
+      await expect(new EcsNativeDeployments(b.ecs).describeService(b.native.cluster, 'no-such-service')).rejects.toThrow(LiveStateInvalid);
+    },
+  },
+  {
+    port: 'NativeDeployments.describeService',
+    behaviour: 'a Service Connect service (no load balancer): serviceConnect read from the PRIMARY deployment, no target group',
+    worldOnly:
+      'moto gap 14 (moto-proxy.ts): moto 5.2.1 CreateService reads no serviceConnectConfiguration (moto/ecs/responses.py:286-317) and its deployments never carry one (moto/ecs/models.py:537-554), so DescribeServices cannot show Service Connect',
+    run: async (b) => {
+      const svc = await new EcsNativeDeployments(b.ecs).describeService(b.native.cluster, 'catalog');
+      expect(svc).toMatchObject({ deploymentController: 'ECS', serviceConnect: true });
+      expect(svc).not.toHaveProperty('targetGroupArn');
+      expect(svc).not.toHaveProperty('alternateTargetGroupArn');
+    },
+  },
+  {
+    port: 'NativeDeployments.startDeployment / listInProgress',
+    behaviour: 'UpdateService with revision 2, a 10 % canary and the hook starts one service deployment targeting revision 2; again: the same one (idempotent), listed in flight',
+    worldOnly:
+      'moto gap 11 (moto-proxy.ts): moto 5.2.1 has no ListServiceDeployments or DescribeServiceRevisions (no handler in moto/ecs/responses.py; moto/core/responses.py:563 raises NotImplementedError, answered as HTTP 500), and its UpdateService starts no service deployment (moto/ecs/models.py:1674-1711)',
+    run: async (b, r) => {
+      const n = b.native;
+      const world = (b as Backend & { world: World }).world;
+      const native = new EcsNativeDeployments(b.ecs);
+      r.nativeRevision2 ??= (await new EcsTaskDefinitions(b.ecs).registerWithImage(n.taskDefinitionArn, n.containerName, imageOf(b, 1))).arn;
+      expect(await native.listInProgress(n.cluster, n.service)).toEqual([]);
+      const input = { cluster: n.cluster, service: n.service, taskDefinitionArn: r.nativeRevision2, deploymentConfiguration: nativeConfiguration() };
+      const d = await native.startDeployment(input);
+      expect(d.arn).toMatch(new RegExp(`^arn:aws:ecs:${REGION}:${ACCOUNT}:service-deployment/${n.cluster}/${n.service}/`));
+      expect(d.targetTaskDefinitionArn).toBe(r.nativeRevision2);
+      expect(NATIVE_IN_FLIGHT).toContain(d.status);
+      expect(await native.startDeployment(input)).toMatchObject({ arn: d.arn, targetTaskDefinitionArn: r.nativeRevision2 });
+      expect(world.native.deploymentArns(n.serviceArn)).toEqual([d.arn]);
+      expect((await native.listInProgress(n.cluster, n.service)).map((x) => [x.arn, x.targetTaskDefinitionArn])).toEqual([[d.arn, r.nativeRevision2]]);
+      r.nativeDeploymentArn = d.arn;
+    },
+  },
+  {
+    port: 'NativeDeployments.describeDeployment',
+    behaviour: "in progress at POST_SCALE_UP while Cutover's hook holds it (IN_PROGRESS); a service deployment ECS does not know is undefined",
+    worldOnly:
+      'moto gap 12 (moto-proxy.ts): moto 5.2.1 has no DescribeServiceDeployments (no handler in moto/ecs/responses.py; moto/core/responses.py:563 raises NotImplementedError, answered as HTTP 500)',
+    run: async (b, r) => {
+      const native = new EcsNativeDeployments(b.ecs);
+      await advance(b, 120);
+      expect(await native.describeDeployment(r.nativeDeploymentArn as string)).toMatchObject({ arn: r.nativeDeploymentArn, status: 'IN_PROGRESS', lifecycleStage: 'POST_SCALE_UP' });
+      const unknown = `arn:aws:ecs:${REGION}:${ACCOUNT}:service-deployment/${b.native.cluster}/${b.native.service}/0123456789abcdef012345`;
+      expect(await native.describeDeployment(unknown)).toBeUndefined();
+    },
+  },
+  {
+    port: 'NativeDeployments.stopWithRollback',
+    behaviour: 'StopServiceDeployment ROLLBACK: rolled back (ROLLBACK_SUCCESSFUL, the stop as reason), nothing in flight, revision 1 again; stopping it again is not an error',
+    worldOnly:
+      'moto gap 13 (moto-proxy.ts): moto 5.2.1 has no StopServiceDeployment (no handler in moto/ecs/responses.py; moto/core/responses.py:563 raises NotImplementedError, answered as HTTP 500)',
+    run: async (b, r) => {
+      const n = b.native;
+      const native = new EcsNativeDeployments(b.ecs);
+      const arn = r.nativeDeploymentArn as string;
+      await native.stopWithRollback(arn);
+      expect(['ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_SUCCESSFUL']).toContain((await native.describeDeployment(arn))?.status);
+      await advance(b, 600);
+      const ended = await native.describeDeployment(arn);
+      expect(ended?.status).toBe('ROLLBACK_SUCCESSFUL');
+      expect(ended?.rollbackReason).toMatch(/StopServiceDeployment/);
+      expect(await native.listInProgress(n.cluster, n.service)).toEqual([]);
+      expect((await native.describeService(n.cluster, n.service)).taskDefinitionArn).toBe(n.taskDefinitionArn);
+      // Already ended: ECS answers ConflictException, which is not an error here.
+      await expect(native.stopWithRollback(arn)).resolves.toBeUndefined();
+    },
+  },
+  {
+    port: 'NativeDeployments.startDeployment (its UpdateService)',
+    behaviour: "UpdateService as startDeployment sends it (revision 2; CANARY 10 %, bake, Cutover's Lambda hook): accepted; the service reads back the revision and the deploymentConfiguration, its load balancers (advancedConfiguration) as the user set them",
+    run: async (b, r) => {
+      const n = b.native;
+      r.nativeRevision2 ??= (await new EcsTaskDefinitions(b.ecs).registerWithImage(n.taskDefinitionArn, n.containerName, imageOf(b, 1))).arn;
+      const describe = async () => (await b.ecs.send(new DescribeServicesCommand({ cluster: n.cluster, services: [n.service] }))).services?.[0];
+      const before = await describe();
+      const deploymentConfiguration = nativeConfiguration();
+      // The call of EcsNativeDeployments.startDeployment (functions/aws/ecs-native.ts), field for field:
+      // no loadBalancers, no networkConfiguration (the service's are the user's).
+      const out = await b.ecs.send(
+        new UpdateServiceCommand({ cluster: n.cluster, service: n.service, taskDefinition: r.nativeRevision2, deploymentConfiguration: deploymentConfiguration as DeploymentConfiguration }),
+      );
+      expect(out.service).toMatchObject({ serviceArn: n.serviceArn, taskDefinition: r.nativeRevision2, deploymentController: { type: 'ECS' } });
+      const after = await describe();
+      expect(after?.taskDefinition).toBe(r.nativeRevision2);
+      expect(after?.deploymentController?.type).toBe('ECS');
+      expect(after?.deploymentConfiguration).toMatchObject(deploymentConfiguration);
+      expect(after?.loadBalancers).toEqual(before?.loadBalancers);
+      expect(await new EcsNativeDeployments(b.ecs).describeService(n.cluster, n.service)).toMatchObject({
+        taskDefinitionArn: r.nativeRevision2,
+        targetGroupArn: n.targetGroupArns[0],
+        alternateTargetGroupArn: n.targetGroupArns[1],
+        productionListenerRule: n.productionListenerRule,
+      });
     },
   },
 ];

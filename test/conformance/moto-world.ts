@@ -2,7 +2,8 @@
  * A realistic Cutover world built in moto through the AWS APIs, as a team's own stack would have
  * it: a VPC with DNS hostnames and two subnets, a security group, an ALB with a production
  * listener (forwarding itself, or through a path rule), an optional test listener, two target
- * groups, an EXTERNAL-controller ECS service with its first task set, a task definition with
+ * groups, an EXTERNAL-controller ECS service with its first task set (or an ECS-controller one with
+ * the load balancer's advancedConfiguration, issue #17), a task definition with
  * secrets, environment, tags and both roles, three alarms, an ECR repository with images pushed
  * by manifest and digest, and a scalable target on the service's desired count.
  *
@@ -155,6 +156,13 @@ export interface MotoServiceSpec {
   readonly family?: string;
   readonly containerName?: string;
   readonly containerPort?: number;
+  /**
+   * `ECS`: an ECS-controller service (issue #17, ECS's own deployments) running the revision itself,
+   * launch type FARGATE in the awsvpc network, its load balancer blue's target group with
+   * advancedConfiguration { alternateTargetGroupArn: green, productionListenerRule: the rule (or the
+   * listener), roleArn }; no task set (`initialTaskSet` is ignored). Default EXTERNAL.
+   */
+  readonly controller?: 'EXTERNAL' | 'ECS';
 }
 
 export interface MotoService {
@@ -332,20 +340,45 @@ export async function createService(
     )
   ).taskDefinition;
   if (!td?.taskDefinitionArn) throw new Error('RegisterTaskDefinition returned no task definition');
+  const native = spec.controller === 'ECS';
   const svc = (
     await c.ecs.send(
-      new CreateServiceCommand({
-        cluster: spec.cluster,
-        serviceName: spec.name,
-        desiredCount,
-        deploymentController: { type: 'EXTERNAL' },
-      }),
+      new CreateServiceCommand(
+        native
+          ? {
+              cluster: spec.cluster,
+              serviceName: spec.name,
+              desiredCount,
+              taskDefinition: td.taskDefinitionArn,
+              launchType: 'FARGATE',
+              networkConfiguration: {
+                awsvpcConfiguration: { subnets: [...network.subnetIds], securityGroups: [network.securityGroupId], assignPublicIp: 'DISABLED' },
+              },
+              loadBalancers: [
+                {
+                  targetGroupArn: blue,
+                  containerName,
+                  containerPort,
+                  advancedConfiguration: {
+                    alternateTargetGroupArn: green,
+                    productionListenerRule: ruleArn ?? listener.ListenerArn,
+                    roleArn: `arn:aws:iam::${ACCOUNT}:role/ecsInfrastructureRoleForLoadBalancers`,
+                  },
+                },
+              ],
+              deploymentController: { type: 'ECS' },
+              // moto gap (docs/aws-behaviour.md, moto's departures): CreateService drops
+              // deploymentConfiguration; nothing here reads it back from the created service.
+              deploymentConfiguration: { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 1 },
+            }
+          : { cluster: spec.cluster, serviceName: spec.name, desiredCount, deploymentController: { type: 'EXTERNAL' } },
+      ),
     )
   ).service;
   if (!svc?.serviceArn) throw new Error('CreateService returned no service');
   let taskSetId: string | undefined;
   let taskSetArn: string | undefined;
-  if (spec.initialTaskSet !== false) {
+  if (spec.initialTaskSet !== false && !native) {
     const ts = (
       await c.ecs.send(
         new CreateTaskSetCommand({

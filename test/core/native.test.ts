@@ -18,6 +18,7 @@ import {
   type NativeGate,
   readHookState,
   strategyFor,
+  userLifecycleHooks,
   writeHookState,
 } from '../../functions/core/native.js';
 import { planSteps } from '../../functions/core/plan.js';
@@ -256,6 +257,22 @@ describe('strategyFor: properties', () => {
       { numRuns: 500 },
     );
     expect(mapped).toBeGreaterThan(50);
+  });
+});
+
+describe('userLifecycleHooks', () => {
+  it("maps the service's hooks to the ECS stages of the same moments, after Cutover's, with the timeout in whole minutes and ROLLBACK", () => {
+    const fn = (n: string) => `arn:aws:lambda:us-east-1:123456789012:function:${n}`;
+    const hooks = userLifecycleHooks({ afterHealthy: [fn('a')], afterTestTraffic: [fn('b')], beforeShift: [fn('c')], afterFullTraffic: [fn('d'), fn('e')], timeoutSeconds: 90 }, 'arn:aws:iam::123456789012:role/invoke');
+    expect(hooks.map((h) => [h.hookTargetArn.split(':').at(-1), h.lifecycleStages])).toEqual([
+      ['a', ['POST_SCALE_UP']],
+      ['b', ['POST_TEST_TRAFFIC_SHIFT']],
+      ['c', ['PRODUCTION_TRAFFIC_SHIFT']],
+      ['d', ['POST_PRODUCTION_TRAFFIC_SHIFT']],
+      ['e', ['POST_PRODUCTION_TRAFFIC_SHIFT']],
+    ]);
+    expect(new Set(hooks.map((h) => JSON.stringify([h.roleArn, h.timeoutConfiguration, h.targetType])))).toEqual(new Set([JSON.stringify(['arn:aws:iam::123456789012:role/invoke', { timeoutInMinutes: 2, action: 'ROLLBACK' }, 'AWS_LAMBDA'])]));
+    expect(userLifecycleHooks({ afterHealthy: [], afterTestTraffic: [], beforeShift: [], afterFullTraffic: [], timeoutSeconds: 300 }, 'r')).toEqual([]);
   });
 });
 

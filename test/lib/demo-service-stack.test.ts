@@ -4,12 +4,14 @@ import { Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../functions/core/config.js';
+import { parseConfig, Strategy } from '../../functions/core/config.js';
+import { strategyFor } from '../../functions/core/native.js';
 import {
   BOOTSTRAP_HANDLER,
   DemoServiceStack,
   type DemoServiceStackProps,
   demoServiceConfig,
+  nativeDeploymentConfiguration,
   TEST_LISTENER_PORT,
 } from '../../lib/demo-service-stack.js';
 import { testApp, unacknowledged, type ValidationReport } from '../helpers/cdk.js';
@@ -141,6 +143,186 @@ describe('DemoServiceStack', () => {
   ])('passes cdk-nag (AwsSolutions) %s', (_name, env) => {
     const app = testApp({ cfnValidation: false });
     new DemoServiceStack(app, 'CutoverDemoService', env ? { env } : {});
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    let threw = false;
+    try {
+      app.synth();
+    } catch {
+      threw = true;
+    }
+    const file = join(app.outdir, 'validation-report.json');
+    const report: ValidationReport = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { pluginReports: [] };
+    expect(unacknowledged(report)).toEqual([]);
+    expect(threw).toBe(false);
+  }, 120_000);
+});
+
+describe('DemoServiceStack engine native (issue #17): an ECS-controller service for ECS\'s own blue/green, canary and linear', () => {
+  type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
+  const resources = (template: Template) => (template.toJSON() as { Resources: Resources }).Resources;
+  const idOf = (template: Template, type: string, prefix: string) => {
+    const ids = Object.keys(template.findResources(type)).filter((k) => k.startsWith(prefix));
+    expect(ids, `one ${type} ${prefix}*`).toHaveLength(1);
+    return ids[0] as string;
+  };
+
+  it('runs the service with the ECS controller, the task definition, a CANARY strategy and the load balancer\'s advancedConfiguration', () => {
+    const { template } = synth({ engine: 'native' });
+    const bootstrap = idOf(template, 'Custom::CutoverDemoBootstrap', 'TrafficBootstrap');
+    const role = idOf(template, 'AWS::IAM::Role', 'EcsInfrastructureRole');
+    template.resourceCountIs('AWS::ECS::Service', 1);
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DeploymentController: { Type: 'ECS' },
+      DeploymentConfiguration: { Strategy: 'CANARY', BakeTimeInMinutes: 0, CanaryConfiguration: { CanaryPercent: 10, CanaryBakeTimeInMinutes: 0 } },
+      TaskDefinition: { Ref: Match.stringLikeRegexp('^TaskDefinition') },
+      LaunchType: 'FARGATE',
+      DesiredCount: 2,
+      ServiceName: 'web',
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }) },
+      LoadBalancers: [
+        {
+          ContainerName: 'app',
+          ContainerPort: 80,
+          TargetGroupArn: { Ref: Match.stringLikeRegexp('^TargetGroupA') },
+          AdvancedConfiguration: {
+            AlternateTargetGroupArn: { Ref: Match.stringLikeRegexp('^TargetGroupB') },
+            ProductionListenerRule: { 'Fn::GetAtt': [bootstrap, 'ProductionRuleArn'] },
+            RoleArn: { 'Fn::GetAtt': [role, 'Arn'] },
+          },
+        },
+      ],
+    });
+    // Created after its infrastructure role and the rule it names.
+    const service = Object.values(resources(template)).find((r) => r.Type === 'AWS::ECS::Service');
+    expect(service?.DependsOn ?? []).toContain(role);
+    template.resourceCountIs('AWS::ECS::TaskSet', 0);
+  });
+
+  it('the infrastructure role: only ecs.amazonaws.com may assume it, and it holds AmazonECSInfrastructureRolePolicyForLoadBalancers and nothing else', () => {
+    const { template } = synth({ engine: 'native' });
+    const id = idOf(template, 'AWS::IAM::Role', 'EcsInfrastructureRole');
+    const role = resources(template)[id]?.Properties as Record<string, unknown>;
+    expect(role.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ecs.amazonaws.com' } }],
+    });
+    expect(role.ManagedPolicyArns).toEqual([
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers']] },
+    ]);
+    expect(role.Policies).toBeUndefined();
+    const inline = Object.values(resources(template)).filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles).includes(id));
+    expect(inline).toEqual([]);
+  });
+
+  it('still holds no weights: the bootstrap creates the production rule only (no task set, no test listener), and may touch nothing of ECS', () => {
+    const { template } = synth({ engine: 'native' });
+    for (const type of ['AWS::ElasticLoadBalancingV2::ListenerRule', 'AWS::ECS::TaskSet', 'AWS::ECS::PrimaryTaskSet']) template.resourceCountIs(type, 0);
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/"Type":"forward"|"TargetGroupWeight"|"Weight":/);
+    template.hasResourceProperties('Custom::CutoverDemoBootstrap', {
+      Engine: 'native',
+      TargetGroupA: { Ref: Match.stringLikeRegexp('^TargetGroupA') },
+      TargetGroupB: { Ref: Match.stringLikeRegexp('^TargetGroupB') },
+      TaskDefinition: Match.absent(),
+      Service: Match.absent(),
+    });
+    const bootstrapRole = idOf(template, 'AWS::IAM::Role', 'BootstrapRole');
+    const actions = Object.values(resources(template))
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles).includes(bootstrapRole))
+      .flatMap((r) => (r.Properties?.PolicyDocument as { Statement: Array<{ Action: string | string[] }> }).Statement.flatMap((st) => [st.Action].flat()));
+    expect(actions).toContain('elasticloadbalancing:CreateRule');
+    expect(actions.filter((a) => /^ecs:|^iam:PassRole$|CreateListener$/.test(a))).toEqual([]);
+  });
+
+  it('a later deploy with a new task definition does not reach the bootstrap (the rule is ECS\'s after Create)', () => {
+    const first = synth({ engine: 'native' }).template.findResources('Custom::CutoverDemoBootstrap');
+    const later = synth({ engine: 'native', initialImage: 'public.ecr.aws/nginx/nginx:mainline', desiredCount: 3 }).template.findResources('Custom::CutoverDemoBootstrap');
+    expect(later).toEqual(first);
+  });
+
+  it('outputs engine "native", the listener rule and the two target groups (no test listener), and the config schema accepts the entry', () => {
+    const { stack, template } = synth({ engine: 'native' });
+    const bootstrap = idOf(template, 'Custom::CutoverDemoBootstrap', 'TrafficBootstrap');
+    const entry = stack.resolve(stack.serviceConfig) as Record<string, unknown>;
+    expect(entry).toMatchObject({
+      engine: 'native',
+      listenerRuleArn: { 'Fn::GetAtt': [bootstrap, 'ProductionRuleArn'] },
+      targetGroupArns: [{ Ref: expect.stringMatching(/^TargetGroupA/) }, { Ref: expect.stringMatching(/^TargetGroupB/) }],
+      strategy: { type: 'canary', percent: 10, bakeSeconds: 300 },
+    });
+    expect(entry).not.toHaveProperty('testListenerArn');
+    expect(stack.testListenerArn).toBeUndefined();
+    expect(JSON.stringify(template.toJSON().Outputs.CutoverServiceConfig.Value)).toContain('\\"engine\\":\\"native\\"');
+
+    const arn = 'arn:aws:elasticloadbalancing:us-east-1:123456789012';
+    const parsed = parseConfig({
+      account: '123456789012',
+      region: 'us-east-1',
+      services: [
+        demoServiceConfig({
+          name: 'web',
+          environment: 'production',
+          cluster: 'cutover-demo-web',
+          service: 'web',
+          containerName: 'app',
+          repository: 'cutover-demo/web',
+          listenerRuleArn: `${arn}:listener-rule/app/Cutov-LoadB-1/0123456789abcdef/0123456789abcdef/0123456789abcdef`,
+          targetGroupArns: [`${arn}:targetgroup/Cutov-Targe-A/0123456789abcdef`, `${arn}:targetgroup/Cutov-Targe-B/fedcba9876543210`],
+          alarms: ['cutover-demo-web-5xx-a'],
+          strategy: { type: 'canary', percent: 10, bakeSeconds: 300 },
+          engine: 'native',
+        }),
+      ],
+    }).services[0];
+    expect(parsed?.engine).toBe('native');
+    expect(parsed?.testListenerArn).toBeUndefined();
+  });
+
+  it.each([
+    [{ type: 'canary', percent: 10, bakeSeconds: 300 }],
+    [{ type: 'canary', percent: 25, bakeSeconds: 600, finalBakeSeconds: 180 }],
+    [{ type: 'blue-green', bakeSeconds: 300, finalBakeSeconds: 120 }],
+    [{ type: 'blue-green' }],
+    [{ type: 'linear', stepPercent: 25, intervalSeconds: 120 }],
+    [{ type: 'linear', stepPercent: 100 }],
+    [{ type: 'all-at-once', bakeSeconds: 120 }],
+  ])('the service\'s deployment configuration for %j is what Cutover\'s native engine sets (strategyFor)', (strategy) => {
+    const expected = strategyFor(Strategy.parse(strategy)).deploymentConfiguration;
+    expect(nativeDeploymentConfiguration(strategy)).toEqual(expected);
+    const { template } = synth({ engine: 'native', strategy });
+    const cfn = Object.fromEntries(Object.entries(expected).map(([k, v]) => [k[0]?.toUpperCase() + k.slice(1), v]));
+    const nested = (o: unknown): unknown =>
+      typeof o === 'object' && o !== null ? Object.fromEntries(Object.entries(o).map(([k, v]) => [k[0]?.toUpperCase() + k.slice(1), nested(v)])) : o;
+    template.hasResourceProperties('AWS::ECS::Service', { DeploymentConfiguration: nested(cfn) });
+  });
+
+  it('names the strategy ECS cannot take and the bad engine', () => {
+    expect(() => synth({ engine: 'native', strategy: { type: 'linear', stepPercent: 2 } })).toThrow(/strategy \(engine native\).*stepPercent must be a whole number from 3 to 100/);
+    expect(() => synth({ engine: 'native', strategy: { type: 'canary', percent: 10, finalBakeSeconds: 90 } })).toThrow(/finalBakeSeconds 90 must be whole minutes/);
+    expect(() => synth({ engine: 'native', strategy: { type: 'steps', steps: [{ percent: 100 }] } })).toThrow(/maps "canary", "linear", "blue-green" or "all-at-once"/);
+    expect(() => synth({ engine: 'blue' as never })).toThrow(/engine: "blue" must be "task-set" \(EXTERNAL controller\) or "native"/);
+    // The task-set engine writes the strategy as given (Cutover's schema checks it).
+    expect(() => synth({ strategy: { type: 'steps', steps: [{ percent: 100 }] } })).not.toThrow();
+  });
+
+  it('the default (task-set) is unchanged: EXTERNAL, no engine in the entry, the test listener kept, no infrastructure role', () => {
+    const { stack, template } = synth();
+    expect(stack.engine).toBe('task-set');
+    const entry = stack.resolve(stack.serviceConfig) as Record<string, unknown>;
+    expect(entry).not.toHaveProperty('engine');
+    expect(entry.testListenerArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^TrafficBootstrap/), 'TestListenerArn'] });
+    expect(Object.keys(entry)).toEqual(['name', 'environment', 'cluster', 'service', 'containerName', 'repository', 'tagFilter', 'listenerRuleArn', 'targetGroupArns', 'testListenerArn', 'alarms', 'strategy']);
+    template.hasResourceProperties('AWS::ECS::Service', { DeploymentController: { Type: 'EXTERNAL' }, DeploymentConfiguration: Match.absent() });
+    template.hasResourceProperties('Custom::CutoverDemoBootstrap', { Engine: Match.absent(), TaskDefinition: Match.anyValue() });
+    expect(Object.keys(template.findResources('AWS::IAM::Role')).filter((k) => k.startsWith('EcsInfrastructureRole'))).toEqual([]);
+    expect(template.toJSON().Description).toBe('Cutover demo: an ECS service (EXTERNAL deployment controller) behind an ALB');
+  });
+
+  it.each([
+    ['in an account and region', ENV],
+    ['environment-agnostic', undefined],
+  ])('passes cdk-nag (AwsSolutions) %s', (_name, env) => {
+    const app = testApp({ cfnValidation: false });
+    new DemoServiceStack(app, 'CutoverDemoService', { engine: 'native', ...(env ? { env } : {}) });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     let threw = false;
     try {
@@ -288,6 +470,29 @@ describe('the bootstrap custom resource', () => {
     });
 
     expect(writes(calls)).toEqual(['elb:DeleteListener', 'elb:DeleteRule', 'ecs:DeleteTaskSet', 'ecs:DeleteTaskSet']);
+    expect(replies).toEqual([expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: 'arn:rule-1' })]);
+  });
+
+  it('engine native, on Create: the production rule only (A 100 / B 0); ECS deploys the service itself', async () => {
+    const native = { LoadBalancerArn: 'arn:lb', ListenerArn: 'arn:listener-80', TestPort: '8080', TargetGroupA: 'arn:tg-a', TargetGroupB: 'arn:tg-b', Engine: 'native' };
+    const { calls, replies } = await runBootstrap(event('Create', { ResourceProperties: native }), {
+      CreateRule: () => ({ Rules: [{ RuleArn: 'arn:rule-1' }] }),
+      DescribeListeners: () => ({ Listeners: [{ Port: 80, ListenerArn: 'arn:listener-80' }] }),
+    });
+    expect(writes(calls)).toEqual(['elb:CreateRule']);
+    expect(calls.find((c) => c.command === 'CreateRule')?.input).toMatchObject({
+      Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: 'arn:tg-a', Weight: 100 }, { TargetGroupArn: 'arn:tg-b', Weight: 0 }] } }],
+    });
+    expect(replies).toEqual([expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: 'arn:rule-1', Data: { ProductionRuleArn: 'arn:rule-1', TestListenerArn: '' } })]);
+  });
+
+  it('engine native, on Delete: removes the rule and reads nothing of ECS (the service, deleted first, owns its tasks)', async () => {
+    const native = { LoadBalancerArn: 'arn:lb', ListenerArn: 'arn:listener-80', TestPort: '8080', TargetGroupA: 'arn:tg-a', TargetGroupB: 'arn:tg-b', Engine: 'native' };
+    const { calls, replies } = await runBootstrap(event('Delete', { PhysicalResourceId: 'arn:rule-1', ResourceProperties: native }), {
+      DescribeListeners: () => ({ Listeners: [{ Port: 80, ListenerArn: 'arn:listener-80' }] }),
+    });
+    expect(writes(calls)).toEqual(['elb:DeleteRule']);
+    expect(calls.filter((c) => c.service === 'ecs')).toEqual([]);
     expect(replies).toEqual([expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: 'arn:rule-1' })]);
   });
 

@@ -188,4 +188,30 @@ describe('native engine scenarios (ECS-controller service, ECS\'s own deployment
     expect(restore?.value).toBe((endedAt - alarmAt) / 1000);
     expect(bad.deploymentMetrics.some((m) => m.name === 'DeploymentSucceeded')).toBe(false);
   });
+
+  it("the service's own hooks run as ECS lifecycle hooks after Cutover's: a smoke test answering FAILED after scale-up rolls back before production moves (HookFailed); passing, the deployment SUCCEEDS", async () => {
+    const SMOKE = 'arn:aws:lambda:us-east-1:123456789012:function:api-smoke';
+    const withHook = (answer: 'pass' | 'fail') => (input: ScenarioInput): ScenarioInput => {
+      const config = input.config as { services: Record<string, unknown>[] };
+      return {
+        ...input,
+        config: { ...config, services: config.services.map((svc) => ({ ...svc, hooks: { afterHealthy: [SMOKE] } })) },
+        world: { ...input.world, hooks: [{ arn: SMOKE, answers: [answer] }] },
+        expect: { deployments: [{ service: 'api', status: answer === 'pass' ? 'SUCCEEDED' : 'ROLLED_BACK', ...(answer === 'fail' ? { reasonCode: 'HookFailed' } : {}) }] },
+      };
+    };
+    const failed = await run('native-alb-canary', withHook('fail'));
+    expect(failed.trace.summary.deployments.map((d) => [d.status, d.reasonCode])).toEqual([['ROLLED_BACK', 'HookFailed']]);
+    expect(failed.record?.reason?.message).toMatch(/api-smoke/);
+    expect(failed.deployments[0]?.deploymentConfiguration?.lifecycleHooks?.map((h) => [h.hookTargetArn?.split(':').at(-1), h.lifecycleStages])).toEqual([
+      ['cutover-native-hook', expect.arrayContaining(['POST_SCALE_UP'])],
+      ['api-smoke', ['POST_SCALE_UP']],
+    ]);
+    for (const w of failed.trace.weights.filter((x) => x.service === 'api')) {
+      expect(w.weights.find((x) => /targetgroup\/api-b\//.test(x.targetGroupArn))?.weight ?? 0).toBe(0);
+    }
+    const passed = await run('native-alb-canary', withHook('pass'));
+    expect(passed.trace.summary.deployments.map((d) => d.status)).toEqual(['SUCCEEDED']);
+    expect(passed.invocations.filter((i) => i.functionArn === SMOKE).map((i) => i.payload.lifecycleStage)).toEqual(['POST_SCALE_UP']);
+  });
 });
