@@ -534,8 +534,6 @@ export class DemoServiceStack extends Stack {
         propagateTags: 'SERVICE',
         enableEcsManagedTags: true,
       });
-      // The role's policy must exist before ECS uses the role (CloudFormation otherwise may create the service first).
-      this.service.node.addDependency(this.infrastructureRole);
     }
 
     // ---- alarms: 5xx count and p99 latency of each target group

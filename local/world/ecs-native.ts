@@ -1050,9 +1050,13 @@ export class NativeDeployments implements NativeEnginePort {
       ...(inFlight ? [entry(inFlight.target, 'PRIMARY', inFlight.deploymentId, 'IN_PROGRESS')] : []),
       ...(svc.current ? [entry(svc.current, inFlight ? 'ACTIVE' : 'PRIMARY', last?.deploymentId ?? `ecs-svc/${svc.current.arn.split('/').pop()}`, 'COMPLETED')] : []),
     ];
+    // The service's network and launch type are the current revision's (DescribeServices gives them at the service level).
+    const rev = inFlight?.target ?? svc.current;
     return {
       loadBalancers: structuredClone(svc.loadBalancers),
       deploymentConfiguration: structuredClone(svc.config),
+      ...(rev?.networkConfiguration ? { networkConfiguration: structuredClone(rev.networkConfiguration) } : {}),
+      ...(rev?.launchType ? { launchType: rev.launchType as Service['launchType'] } : {}),
       ...(td ? { taskDefinition: td } : {}),
       deployments,
     };

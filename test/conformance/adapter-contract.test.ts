@@ -1121,7 +1121,7 @@ const CASES: readonly Case[] = [
     port: 'NativeDeployments.describeService',
     behaviour: 'a Service Connect service (no load balancer): serviceConnect read from the PRIMARY deployment, no target group',
     worldOnly:
-      'moto gap 14 (moto-proxy.ts): moto 5.2.1 CreateService reads no serviceConnectConfiguration (moto/ecs/responses.py:286-317) and its deployments never carry one (moto/ecs/models.py:537-554), so DescribeServices cannot show Service Connect',
+      'moto gap 14 (moto-proxy.ts): moto 5.2.1 CreateService reads no serviceConnectConfiguration (moto/ecs/responses.py:286-317) and its deployments never carry one (moto/ecs/models.py:537-555), so DescribeServices cannot show Service Connect',
     run: async (b) => {
       const svc = await new EcsNativeDeployments(b.ecs).describeService(b.native.cluster, 'catalog');
       expect(svc).toMatchObject({ deploymentController: 'ECS', serviceConnect: true });
@@ -1133,7 +1133,7 @@ const CASES: readonly Case[] = [
     port: 'NativeDeployments.startDeployment / listInProgress',
     behaviour: 'UpdateService with revision 2, a 10 % canary and the hook starts one service deployment targeting revision 2; again: the same one (idempotent), listed in flight',
     worldOnly:
-      'moto gap 11 (moto-proxy.ts): moto 5.2.1 has no ListServiceDeployments or DescribeServiceRevisions (no handler in moto/ecs/responses.py; moto/core/responses.py:563 raises NotImplementedError, answered as HTTP 500), and its UpdateService starts no service deployment (moto/ecs/models.py:1674-1711)',
+      'moto gap 11 (moto-proxy.ts): moto 5.2.1 has no ListServiceDeployments or DescribeServiceRevisions (no handler in moto/ecs/responses.py; moto/core/responses.py:563 raises NotImplementedError, answered as HTTP 500), and its UpdateService starts no service deployment (moto/ecs/models.py:1674-1713)',
     run: async (b, r) => {
       const n = b.native;
       const world = (b as Backend & { world: World }).world;

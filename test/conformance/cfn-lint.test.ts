@@ -49,6 +49,8 @@ describe('cfn-lint over every template cdk synth writes', () => {
         const config = exampleConfig();
         new CutoverStack(app, 'CutoverStack', { config });
         new DemoServiceStack(app, 'CutoverDemoService', { env: envOf(config) });
+        // The ECS-controller variant (issue #17): ECS's own deployments on the same ALB shape.
+        new DemoServiceStack(app, 'CutoverDemoServiceNative', { env: envOf(config), engine: 'native' });
       }),
       ...synth('rich', (app) => {
         new CutoverStack(app, 'CutoverStack', { config: everyFeatureConfig() });
@@ -56,6 +58,7 @@ describe('cfn-lint over every template cdk synth writes', () => {
     ];
     expect(templates.map((t) => t.slice(out.length + 1)).sort()).toEqual([
       'default/CutoverDemoService.template.json',
+      'default/CutoverDemoServiceNative.template.json',
       'default/CutoverStack.template.json',
       'rich/CutoverStack.template.json',
     ]);

@@ -53,6 +53,30 @@
  *    proxy stops them) leaves stopCode out. The proxy answers ListTasks by a task-set id from the
  *    tasks it keeps and stopped for that task set (moto filtering desiredStatus), and DescribeTasks
  *    with their startedBy and, for the ones it stopped, that stopCode.
+ *
+ * Gaps it does not fill (ECS's own deployments, issue #17): filling them would mean the proxy
+ * modelling service deployments itself and answering its own question, so the adapter contract runs
+ * those cases on the world only (adapter-contract.test.ts, `worldOnly`, naming the gap). Paths are in
+ * moto 5.2.1's package (site-packages/moto/...):
+ * 11. ListServiceDeployments and DescribeServiceRevisions: moto has no handler (ecs/responses.py
+ *    defines neither; core/responses.py:563 raises NotImplementedError, which moto's server answers
+ *    as an HTTP 500 HTML page, a server fault to the SDK, AwsUnavailable to Cutover), and its
+ *    UpdateService of an ECS-controller service starts no service deployment: it sets the fields it
+ *    is sent on the service (ecs/models.py:1693-1704) and keeps the one `deployments` entry the
+ *    service was created with, taskDefinition included (ecs/models.py:537-555, 1705-1710: only
+ *    forceNewDeployment changes its id). NativeDeployments.startDeployment and listInProgress.
+ * 12. DescribeServiceDeployments: no handler (as in 11). NativeDeployments.describeDeployment.
+ * 13. StopServiceDeployment (and ContinueServiceDeployment): no handler (as in 11).
+ *    NativeDeployments.stopWithRollback.
+ * 14. Service Connect: CreateService reads no serviceConnectConfiguration (ecs/responses.py:286-317)
+ *    and a deployment never carries one (ecs/models.py:537-555), so DescribeServices cannot show it.
+ *    NativeDeployments.describeService of a Service Connect service.
+ * What moto does support of them, and the suite runs on both: DescribeServices of an ECS-controller
+ * service with its loadBalancers' advancedConfiguration kept as created (ecs/models.py:499), and
+ * UpdateService with taskDefinition and a deploymentConfiguration (strategy, canaryConfiguration,
+ * bakeTimeInMinutes, lifecycleHooks) read back as sent (ecs/models.py:1693-1704; CreateService,
+ * though, drops deploymentConfiguration: ecs/responses.py:286-317 does not read it).
+ *
  * It also counts the calls by operation, for tests that assert what reached "AWS".
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';

@@ -225,6 +225,14 @@ const DEPLOY_EXECUTION = `${DEPLOY_STATE_MACHINE.replace(':stateMachine:', ':exe
 const PASS_TO_ECS = { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' };
 /** The native engine (issue #17): a service deployment and a service revision of checkout, and the role ECS assumes to invoke Cutover's hook. */
 const NATIVE_DEPLOYMENT = `${ECS}:service-deployment/shop/checkout/0123456789abcdef012345`;
+const SEARCH_NATIVE_DEPLOYMENT = `${ECS}:service-deployment/shop/search/0123456789abcdef012345`;
+/** Service deployments Cutover does not manage: another service, the same name in another cluster, a longer name, another region and account. */
+const UNMANAGED_DEPLOYMENTS = [
+  `${ECS}:service-deployment/shop/payments/0123456789abcdef012345`,
+  `${ECS}:service-deployment/billing/checkout/0123456789abcdef012345`,
+  `${ECS}:service-deployment/shop/checkout-admin/0123456789abcdef012345`,
+  `arn:aws:ecs:eu-west-1:999999999999:service-deployment/shop/checkout/0123456789abcdef012345`,
+];
 const NATIVE_REVISION = `${ECS}:service-revision/shop/checkout/1234567890123456789`;
 const NATIVE_HOOK_ROLE = resolved(stack.controlPlane.nativeHookInvokeRole.roleArn);
 
@@ -302,11 +310,20 @@ const NEEDS: Record<HandlerName, Need[]> = {
     ['ecs:UpdateServicePrimaryTaskSet', CHECKOUT],
     ...ECS_TASK_SETS('ecs:UpdateTaskSet'),
     ...ECS_TASK_SETS('ecs:DeleteTaskSet'),
+    // An orphaned native deployment (found by the sweep) is rolled back by ECS: StopServiceDeployment ROLLBACK (issue #17).
+    ['ecs:StopServiceDeployment', NATIVE_DEPLOYMENT],
+    ['ecs:StopServiceDeployment', SEARCH_NATIVE_DEPLOYMENT],
     ...TABLE_RW,
     PUBLISH,
   ],
   // A native deployment is stopped with ROLLBACK at once (issue #17).
-  'alarm-watcher': [QUERY_INFLIGHT, UPDATE, ['states:SendTaskFailure', '*'], ['ecs:StopServiceDeployment', NATIVE_DEPLOYMENT]],
+  'alarm-watcher': [
+    QUERY_INFLIGHT,
+    UPDATE,
+    ['states:SendTaskFailure', '*'],
+    ['ecs:StopServiceDeployment', NATIVE_DEPLOYMENT],
+    ['ecs:StopServiceDeployment', SEARCH_NATIVE_DEPLOYMENT],
+  ],
   // functions/handlers/control.ts (and shared/recovery.ts): the in-flight records, the lock, the
   // token a deployment waits on, a stop of a deploy execution with no token, the rollback deployment
   // it starts, and blue read from ECS when a record lost it.
@@ -381,6 +398,7 @@ const NEEDS: Record<HandlerName, Need[]> = {
     ['ecs:ListServiceDeployments', SEARCH],
     ['ecs:DescribeServiceDeployments', NATIVE_DEPLOYMENT],
     ['ecs:StopServiceDeployment', NATIVE_DEPLOYMENT],
+    ['ecs:StopServiceDeployment', SEARCH_NATIVE_DEPLOYMENT],
     ['ecs:DescribeServiceRevisions', NATIVE_REVISION],
     ['iam:PassRole', NATIVE_HOOK_ROLE, { 'iam:PassedToService': 'ecs.amazonaws.com' }],
     ...DESCRIBE_SERVICES,
@@ -388,8 +406,9 @@ const NEEDS: Record<HandlerName, Need[]> = {
     ...TABLE_RW,
     PUBLISH,
   ],
-  // functions/handlers/native-hook.ts: the in-flight record and its timeline, the watched alarms.
-  'native-hook': [QUERY_INFLIGHT, UPDATE, ['cloudwatch:DescribeAlarms', ALARM]],
+  // functions/handlers/native-hook.ts: the in-flight record and its timeline, the watched alarms, the
+  // canary analysis's metrics (GetMetricData has no resource-level permission).
+  'native-hook': [QUERY_INFLIGHT, UPDATE, ['cloudwatch:DescribeAlarms', ALARM], ['cloudwatch:GetMetricData', '*']],
   // functions/handlers/native-event.ts: the in-flight record, its service deployment, the wait's token.
   'native-event': [QUERY_INFLIGHT, UPDATE, ['ecs:DescribeServiceDeployments', NATIVE_DEPLOYMENT], ['states:SendTaskSuccess', '*']],
 };
@@ -457,6 +476,11 @@ const NEVER: Need[] = [
   // search is configured but does not scale: its desired count is not Cutover's; nor is payments'.
   ['ecs:UpdateService', SEARCH],
   ['ecs:UpdateService', UNMANAGED_SERVICE],
+  ['ecs:UpdateService', `${ECS}:service/billing/checkout`],
+  // A managed service's deployment is stopped only by the roles that roll back (exceptions below); an
+  // unmanaged one by none (issue #17).
+  ['ecs:StopServiceDeployment', NATIVE_DEPLOYMENT],
+  ...UNMANAGED_DEPLOYMENTS.map((d): Need => ['ecs:StopServiceDeployment', d]),
   ['ecs:ListTasks', CONTAINER_INSTANCE, { 'ecs:cluster': OTHER_CLUSTER }],
   ['ecs:DescribeTasks', `${ECS}:task/billing/0123456789abcdef0123456789abcdef`],
   ['ecr:DescribeImages', OTHER_REPOSITORY],
@@ -478,7 +502,10 @@ const EXCEPTIONS: Partial<Record<HandlerName, ReadonlyArray<readonly [need: Need
   native: [
     [['ecs:UpdateService', CHECKOUT], "starts ECS's own deployment of a managed service (engine native, issue #17): its task definition, strategy and Cutover's hook"],
     [['ecs:UpdateService', SEARCH], "starts ECS's own deployment of a managed service (engine native, issue #17)"],
+    [['ecs:StopServiceDeployment', NATIVE_DEPLOYMENT], 'stops the native deployment it started (abort, failed analysis): ROLLBACK'],
   ],
+  rollback: [[['ecs:StopServiceDeployment', NATIVE_DEPLOYMENT], 'rolls back an orphaned native deployment the reconcile sweep found (ROLLBACK)']],
+  'alarm-watcher': [[['ecs:StopServiceDeployment', NATIVE_DEPLOYMENT], 'an alarm on a native deployment rolls it back at once (ROLLBACK)']],
 };
 const exceptionLabels = (handler: HandlerName): Set<string> => new Set((EXCEPTIONS[handler] ?? []).map(([need]) => label(need)));
 
@@ -605,13 +632,24 @@ describe('IAM: every handler role is allowed what its handler calls, and nothing
     expect(await decide(deploy, 'ecs:RunTask', TASK_DEFINITION, { 'ecs:cluster': OTHER_CLUSTER })).not.toBe('Allowed');
   });
 
-  it("native engine (issue #17): ECS may invoke only Cutover's native hook through the hook-invoke role; only native passes that role, to ECS only; nobody stops an unmanaged service's deployment", async () => {
+  it("native engine (issue #17): ECS may invoke only Cutover's native hook (and the services' own lifecycle hooks) through the hook-invoke role; only native passes that role, to ECS only; nobody stops an unmanaged service's deployment", async () => {
     const hookRole = roleFrom(stack.controlPlane.nativeHookInvokeRole, '', 'native hook invoke role');
     const hookFn = resolved(stack.controlPlane.functions['native-hook'].functionArn);
     expect(await decide(hookRole, 'lambda:InvokeFunction', hookFn)).toBe('Allowed');
-    for (const other of [resolved(stack.controlPlane.functions.native.functionArn), HOOK, `${LAMBDA}:anything`]) {
+    // lib/control-plane.ts: the role also invokes the hooks of services that may deploy natively (no
+    // engine, or engine native), which the native engine adds as ECS lifecycle hooks after Cutover's:
+    // checkout's afterHealthy hook, exactly. The environment's verification hook is not one of them.
+    expect(await decide(hookRole, 'lambda:InvokeFunction', HOOK)).toBe('Allowed');
+    const cutoverFunctions = HANDLER_NAMES.filter((h) => h !== 'native-hook').map((h) => resolved(stack.controlPlane.functions[h].functionArn));
+    for (const other of [...cutoverFunctions, VERIFY_HOOK, `${LAMBDA}:anything`, `${LAMBDA}:checkout-smoke-other`, `${LAMBDA}:checkout-smoke:live`]) {
       expect(await decide(hookRole, 'lambda:InvokeFunction', other), other).not.toBe('Allowed');
     }
+    // Nothing but lambda:InvokeFunction: every generic denial holds for it too.
+    const hookAllowed: string[] = [];
+    for (const n of NEVER) if ((await decide(hookRole, n[0], n[1], n[2])) === 'Allowed') hookAllowed.push(label(n));
+    expect(hookAllowed).toEqual([]);
+    const hookActions = hookRole.policies.flatMap(({ policy }) => (policy as { Statement: Array<{ Action: string | string[] }> }).Statement.flatMap((st) => [st.Action].flat()));
+    expect([...new Set(hookActions)]).toEqual(['lambda:InvokeFunction']);
     const trust = RESOURCES[stack.getLogicalId(stack.controlPlane.nativeHookInvokeRole.node.defaultChild as never)]?.Properties?.AssumeRolePolicyDocument;
     expect(JSON.stringify(trust)).toContain('ecs.amazonaws.com');
     expect((trust as { Statement: unknown[] }).Statement).toHaveLength(1);
@@ -621,6 +659,30 @@ describe('IAM: every handler role is allowed what its handler calls, and nothing
     expect(await decide(roleOf('native'), 'iam:PassRole', NATIVE_HOOK_ROLE, { 'iam:PassedToService': 'lambda.amazonaws.com' })).not.toBe('Allowed');
     const unmanaged = `${ECS}:service-deployment/shop/payments/0123456789abcdef012345`;
     for (const h of HANDLER_NAMES) expect(await decide(roleOf(h), 'ecs:StopServiceDeployment', unmanaged), h).not.toBe('Allowed');
+  });
+
+  it('native engine (issue #17): only native, rollback and alarm-watcher stop a service deployment, each only of the managed services; only native updates one', async () => {
+    const stoppers: string[] = [];
+    for (const h of HANDLER_NAMES) if ((await decide(roleOf(h), 'ecs:StopServiceDeployment', NATIVE_DEPLOYMENT)) === 'Allowed') stoppers.push(h);
+    expect(stoppers.sort()).toEqual(['alarm-watcher', 'native', 'rollback']);
+    for (const h of ['native', 'rollback', 'alarm-watcher'] as const) {
+      const role = roleOf(h);
+      for (const d of [NATIVE_DEPLOYMENT, SEARCH_NATIVE_DEPLOYMENT]) expect(await decide(role, 'ecs:StopServiceDeployment', d), `${h} ${d}`).toBe('Allowed');
+      for (const d of UNMANAGED_DEPLOYMENTS) expect(await decide(role, 'ecs:StopServiceDeployment', d), `${h} ${d}`).not.toBe('Allowed');
+      for (const svc of [UNMANAGED_SERVICE, `${ECS}:service/billing/checkout`, `${ECS}:service/shop/checkout-admin`]) {
+        expect(await decide(role, 'ecs:UpdateService', svc), `${h} UpdateService ${svc}`).not.toBe('Allowed');
+      }
+      // Stopping is not updating: rollback and alarm-watcher never start or change a deployment.
+      if (h !== 'native') for (const svc of [CHECKOUT, SEARCH]) expect(await decide(role, 'ecs:UpdateService', svc), `${h} UpdateService ${svc}`).not.toBe('Allowed');
+    }
+  });
+
+  it('native engine: no role may continue a paused service deployment (Cutover uses no PAUSE hooks, so ecs:ContinueServiceDeployment is granted nowhere)', async () => {
+    const continuing: string[] = [];
+    for (const h of HANDLER_NAMES) if ((await decide(roleOf(h), 'ecs:ContinueServiceDeployment', NATIVE_DEPLOYMENT)) === 'Allowed') continuing.push(h);
+    const hookRole = roleFrom(stack.controlPlane.nativeHookInvokeRole, '', 'native hook invoke role');
+    if ((await decide(hookRole, 'ecs:ContinueServiceDeployment', NATIVE_DEPLOYMENT)) === 'Allowed') continuing.push('native hook invoke role');
+    expect(continuing).toEqual([]);
   });
 
   it('the simulator is not trivially denying: a role with no policy is denied what a handler is allowed', async () => {

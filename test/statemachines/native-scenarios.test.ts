@@ -214,4 +214,27 @@ describe('native engine scenarios (ECS-controller service, ECS\'s own deployment
     expect(passed.trace.summary.deployments.map((d) => d.status)).toEqual(['SUCCEEDED']);
     expect(passed.invocations.filter((i) => i.functionArn === SMOKE).map((i) => i.payload.lifecycleStage)).toEqual(['POST_SCALE_UP']);
   });
+
+  it('the migration gate runs before ECS is asked: exit 3 ends ROLLED_BACK MigrationFailed with no service deployment; exit 0 then deploys natively', async () => {
+    const withMigration = (exitCode: number) => (input: ScenarioInput): ScenarioInput => {
+      const config = input.config as { services: Record<string, unknown>[] };
+      return {
+        ...input,
+        config: { ...config, services: config.services.map((svc) => ({ ...svc, migration: { command: ['npm', 'run', 'migrate'], timeoutSeconds: 600 } })) },
+        timeline: input.timeline.map((t) => (t.kind === 'push' ? { ...t, profile: { errorRate: 0.002, latencyMs: 82, exitCode, runMs: 45_000 } } : t)),
+        expect: { deployments: [{ service: 'api', status: exitCode === 0 ? 'SUCCEEDED' : 'ROLLED_BACK' }] },
+      };
+    };
+    const failed = await run('native-alb-canary', withMigration(3));
+    expect(failed.trace.summary.deployments.map((d) => [d.status, d.reasonCode])).toEqual([['ROLLED_BACK', 'MigrationFailed']]);
+    expect(failed.deployments).toEqual([]);
+    const entered = (failed.trace.executions.find((e) => e.stateMachineArn.endsWith(':cutover-deploy'))?.statesEntered ?? []).map((x) => x.name);
+    expect(entered).toEqual(expect.arrayContaining(['RunMigration', 'MigrationVerdict', 'MigrationFailed', 'NativeRolledBack']));
+    expect(entered).not.toContain('StartNativeDeployment');
+    expect(entered).not.toContain('Rollback');
+    const ok = await run('native-alb-canary', withMigration(0));
+    expect(ok.trace.summary.deployments.map((d) => d.status)).toEqual(['SUCCEEDED']);
+    const okEntered = (ok.trace.executions.find((e) => e.stateMachineArn.endsWith(':cutover-deploy'))?.statesEntered ?? []).map((x) => x.name);
+    expect(okEntered.indexOf('RunMigration')).toBeLessThan(okEntered.indexOf('StartNativeDeployment'));
+  });
 });
