@@ -14,6 +14,9 @@
  *   exists (its outputs are that entry), and a sample or half-written configuration must not stop it.
  *   It goes to the CLI's account and region (`CDK_DEFAULT_ACCOUNT`/`CDK_DEFAULT_REGION`, from the
  *   credentials and region `cdk deploy` runs with): deploy both with the same ones.
+ *   `-c demoEngine=native` makes its service an ECS-controller one (ECS's own blue/green, canary or
+ *   linear, gated by Cutover's hook; issue #17) instead of the EXTERNAL-controller default
+ *   (`task-set`).
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -26,10 +29,14 @@ import { SynthError } from '../lib/synth-error.js';
 const app = new App();
 const configPath = (app.node.tryGetContext('config') as string | undefined) ?? DEFAULT_CONFIG_FILE;
 const demo = app.node.tryGetContext('demo') === true || app.node.tryGetContext('demo') === 'true';
+const demoEngine: unknown = app.node.tryGetContext('demoEngine') ?? 'task-set';
 
 try {
   if (demo) {
-    new DemoServiceStack(app, 'CutoverDemoService', { env: cliEnvironment() });
+    if (demoEngine !== 'task-set' && demoEngine !== 'native') {
+      throw new SynthError(`-c demoEngine=${String(demoEngine)}: must be "task-set" (EXTERNAL deployment controller, the default) or "native" (ECS deployment controller)`);
+    }
+    new DemoServiceStack(app, 'CutoverDemoService', { env: cliEnvironment(), engine: demoEngine });
   } else {
     new CutoverStack(app, 'CutoverStack', { config: loadConfigFile(configPath) });
   }

@@ -817,11 +817,12 @@ export class ControlPlane extends Construct {
             }),
           });
         }
-        if (access.actions.includes('ecs:CreateTaskSet')) {
+        for (const action of ['ecs:CreateTaskSet', 'ecs:UpdateService'] as const) {
+          if (!access.actions.includes(action)) continue;
           out.push({
             statement: new PolicyStatement({
               effect: Effect.DENY,
-              actions: ['ecs:CreateTaskSet'],
+              actions: [action],
               resources: ['*'],
               conditions: { ArnNotLike: { 'ecs:task-definition': families } },
             }),
@@ -911,7 +912,9 @@ export class ControlPlane extends Construct {
       case 'ecsNative': {
         const on = (actions: readonly string[], resources: readonly string[]) => this.writeStatements(access.actions.filter((a) => actions.includes(a)), resources);
         return [
-          ...on(['ecs:UpdateService', 'ecs:ListServiceDeployments'], this.iamScope.ecsNativeServices),
+          // StopServiceDeployment: the Service Authorization Reference lists both the service and the
+          // service deployment as its resource types, so both are named (each exactly the managed ones).
+          ...on(['ecs:UpdateService', 'ecs:ListServiceDeployments', 'ecs:StopServiceDeployment'], this.iamScope.ecsNativeServices),
           ...on(['ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment'], this.iamScope.ecsNativeDeployments),
           ...on(['ecs:DescribeServiceRevisions'], this.iamScope.ecsNativeRevisions),
         ];

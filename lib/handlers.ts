@@ -113,7 +113,7 @@ export type Access =
    * of another family's revision (its `ecs:task-definition` condition key; Service Authorization
    * Reference, "Actions, resources, and condition keys for Amazon Elastic Container Service").
    */
-  | { readonly kind: 'ecsFamilyGuard'; readonly actions: ReadonlyArray<'ecs:RegisterTaskDefinition' | 'ecs:CreateTaskSet'> }
+  | { readonly kind: 'ecsFamilyGuard'; readonly actions: ReadonlyArray<'ecs:RegisterTaskDefinition' | 'ecs:CreateTaskSet' | 'ecs:UpdateService'> }
   | { readonly kind: 'elbDescribe'; readonly actions: readonly ElbDescribeAction[] }
   | { readonly kind: 'elbRouting'; readonly actions: readonly ElbRoutingAction[] }
   /** `ModifyListener` on the configured test listeners only (blue-green test traffic). */
@@ -516,6 +516,10 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
         actions: ['ecs:UpdateService', 'ecs:ListServiceDeployments', 'ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment', 'ecs:DescribeServiceRevisions'],
       },
       { kind: 'ecsServices', actions: ['ecs:DescribeServices'] },
+      // UpdateService only with a revision of a configured family (its ecs:task-definition condition
+      // key), as CreateTaskSet on the task-set path: a crafted state cannot put another family's
+      // revision on a managed service. The native function always names a task definition.
+      { kind: 'ecsFamilyGuard', actions: ['ecs:UpdateService'] },
       // UpdateService names the role ECS assumes to invoke Cutover's hook.
       { kind: 'passNativeHookRole' },
       // Answers its own wait when the deployment already ended; wakes the deployment parked on the lock.

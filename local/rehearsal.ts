@@ -924,6 +924,21 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
   };
   /** The scheduled sweeps and cleanups (schedules are on): their states move traffic only when they repair or roll back. */
   const sweeping = new Set(machines.filter((m) => m.sweep).map((m) => stateMachineArn(m.name)));
+  // ECS's own deployments (the native engine) move a listener's traffic between Cutover's states:
+  // the trace and the live view follow every write of a route, not only the states' exits.
+  const lastDeployment = new Map<string, string>();
+  if (!remote) {
+    world.elb.onRoutingChange((routeArn) => {
+      const before = weightsTrace.length;
+      recordWeights();
+      if (weightsTrace.length === before || !options.onProgress) return;
+      for (const svc of services) {
+        const deploymentId = lastDeployment.get(`${svc.name}/${svc.environment}`);
+        if (!svc.targetGroupArns || routeArnOf(svc) !== routeArn || !deploymentId) continue;
+        options.onProgress({ at: clock.now(), deploymentId, service: svc.name, environment: svc.environment, state: 'ECS', weights: world.weights(routeArn) });
+      }
+    });
+  }
   runner.onStateExited(async (info) => {
     const before = weightsTrace.length;
     recordWeights();
@@ -937,6 +952,7 @@ async function rehearse(scenario: Scenario, options: RunOptions, dynamo: LocalDy
     if (options.onProgress) {
       const request = parseRequest(runner.getExecution(info.executionArn).input);
       if (request) {
+        lastDeployment.set(`${request.service}/${request.environment}`, request.deploymentId);
         const svc = services.find((s) => s.name === request.service && s.environment === request.environment);
         options.onProgress({
           at: info.at,

@@ -252,6 +252,14 @@ export class LiveView {
         const view = this.byExecution.get(record.executionArn);
         if (view) this.ended(view, record);
       }),
+      // ECS's own deployments (the native engine) move the traffic between Cutover's states: print
+      // each move when it happens, not at the next state's exit.
+      ctx.world.elb.onRoutingChange(() => {
+        this.nowMs = Math.max(this.nowMs, ctx.clock.now());
+        this.refreshFromWorld();
+        for (const view of this.byExecution.values()) this.trafficMoved(view, ctx.clock.now());
+        this.draw(false);
+      }),
       // Release milestones: which release waits for approval before which environment, who approved
       // or aborted it (the control execution's output) and how it ended.
       ctx.world.onPutEvent((e) => this.releaseMilestone(ctx.clock.now(), e.detailType, e.detail as ReleaseEventDetail)),
@@ -409,14 +417,19 @@ export class LiveView {
         if (this.mode === 'plain') this.line(info.at, view, `analysis verdict: ${view.verdict}`);
       }
     }
+    this.trafficMoved(view, info.at);
+    this.draw(false);
+  }
+
+  /** A plain line when the deployment's traffic differs from what was last printed. */
+  private trafficMoved(view: DeploymentView, at: number): void {
     const after = this.weightsText(view);
     const before = this.printedWeights.get(view.deploymentId);
     if (before === undefined) this.printedWeights.set(view.deploymentId, after);
     else if (this.mode === 'plain' && after !== before && (view.weights.length > 0 || view.share)) {
       this.printedWeights.set(view.deploymentId, after);
-      this.line(info.at, view, `traffic ${after}`);
+      this.line(at, view, `traffic ${after}`);
     }
-    this.draw(false);
   }
 
   private ended(view: DeploymentView, record: ExecutionRecord): void {

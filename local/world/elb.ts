@@ -355,6 +355,17 @@ export class ElbWorld implements TargetGroupPort {
     const h = this.history.get(routeArn) ?? [];
     h.push({ at: this.now, groups: forwardGroups(actions), ...(seeded ? { seeded } : {}) });
     this.history.set(routeArn, h);
+    if (!seeded) for (const fn of this.routingObservers) fn(routeArn);
+  }
+
+  private readonly routingObservers = new Set<(routeArn: string) => void>();
+  /**
+   * Called after every write of a listener's or rule's actions (whoever wrote it: Cutover, or ECS's
+   * own deployments moving traffic between Cutover's states). Returns an unsubscribe function.
+   */
+  onRoutingChange(fn: (routeArn: string) => void): () => void {
+    this.routingObservers.add(fn);
+    return () => this.routingObservers.delete(fn);
   }
 
   /** The registered targets of a group with their state now. */

@@ -1091,7 +1091,7 @@ const CASES: readonly Case[] = [
   // ---------------------------------------------------------------- ECS: NativeDeployments (issue #17, ECS's own deployments)
   {
     port: 'NativeDeployments.describeService (describeNativeService)',
-    behaviour: "an ECS-controller service: controller ECS, its revision and desired count, blue's target group with the alternate and the production listener rule (advancedConfiguration), FARGATE; no Service Connect",
+    behaviour: "an ECS-controller service: controller ECS, its revision and desired count, blue's target group with the alternate and the production listener rule (advancedConfiguration), FARGATE in its awsvpc network; no Service Connect",
     run: async (b) => {
       const n = b.native;
       const svc = await new EcsNativeDeployments(b.ecs).describeService(n.cluster, n.service);
@@ -1103,7 +1103,13 @@ const CASES: readonly Case[] = [
         targetGroupArn: n.targetGroupArns[0],
         alternateTargetGroupArn: n.targetGroupArns[1],
         productionListenerRule: n.productionListenerRule,
-        placement: { launchType: 'FARGATE' },
+        // Where a migration task runs: the service's launch type and awsvpc network (ECS API reference, Service.networkConfiguration).
+        placement: {
+          launchType: 'FARGATE',
+          networkConfiguration: {
+            awsvpcConfiguration: { subnets: [expect.stringMatching(/^subnet-/), expect.stringMatching(/^subnet-/)], securityGroups: [expect.stringMatching(/^sg-/)], assignPublicIp: 'DISABLED' },
+          },
+        },
       });
       expect(svc).not.toHaveProperty('serviceConnect');
       // Inspect's own module reads the same.

@@ -225,7 +225,7 @@ describe('DemoServiceStack engine native (issue #17): an ECS-controller service 
     const bootstrapRole = idOf(template, 'AWS::IAM::Role', 'BootstrapRole');
     const actions = Object.values(resources(template))
       .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles).includes(bootstrapRole))
-      .flatMap((r) => (r.Properties?.PolicyDocument as { Statement: Array<{ Action: string | string[] }> }).Statement.flatMap((st) => [st.Action].flat()));
+      .flatMap((r) => ((r.Properties?.PolicyDocument ?? { Statement: [] }) as { Statement: Array<{ Action: string | string[] }> }).Statement.flatMap((st) => [st.Action].flat()));
     expect(actions).toContain('elasticloadbalancing:CreateRule');
     expect(actions.filter((a) => /^ecs:|^iam:PassRole$|CreateListener$/.test(a))).toEqual([]);
   });

@@ -165,6 +165,27 @@ function resolveTokens(value: unknown, t: CfnTemplate): unknown {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, resolveTokens(v, t)]));
 }
 
+describe('the demo stack with -c demoEngine (issue #17)', () => {
+  it('-c demoEngine=native builds an ECS-controller service whose entry says engine native (cdk-nag included), exit 0', () => {
+    const result = runApp({ demo: 'true', demoEngine: 'native' }, { CDK_DEFAULT_ACCOUNT: ACCOUNT, CDK_DEFAULT_REGION: REGION });
+    expect(result.run.stderr).not.toMatch(/Error|invalid/);
+    expect(result.run.status).toBe(0);
+    expect(result.templates).toEqual(['CutoverDemoService.template.json']);
+    const t = result.template('CutoverDemoService');
+    const service = Object.values(t.Resources).find((r) => r.Type === 'AWS::ECS::Service');
+    expect(service?.Properties?.DeploymentController).toEqual({ Type: 'ECS' });
+    expect(JSON.stringify(t.Outputs?.CutoverServiceConfig?.Value)).toContain('\\"engine\\":\\"native\\"');
+  }, 120_000);
+
+  it('an unknown -c demoEngine stops the synth with a message naming it, no stack trace, exit 1', () => {
+    const result = runApp({ demo: 'true', demoEngine: 'ecs' }, { CDK_DEFAULT_ACCOUNT: ACCOUNT, CDK_DEFAULT_REGION: REGION });
+    expect(result.run.status).toBe(1);
+    expect(result.run.stderr).toContain('-c demoEngine=ecs: must be "task-set" (EXTERNAL deployment controller, the default) or "native"');
+    expect(result.run.stderr).not.toMatch(/\n\s+at /);
+    expect(result.templates).toEqual([]);
+  }, 120_000);
+});
+
 describe('the first day, step 3: the demo entry in the configuration, and the control plane redeployed', () => {
   it('the CutoverConfig output is a configuration parseConfig accepts, whose taskRoleArns allow the demo task definition roles', () => {
     const app = testApp();

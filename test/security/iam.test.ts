@@ -377,6 +377,8 @@ const NEEDS: Record<HandlerName, Need[]> = {
   scale: [
     ['ecs:DescribeServices', CHECKOUT],
     ['ecs:UpdateService', CHECKOUT],
+    // Allowed whatever the request names (the native role's family guard is not on this role); a generic denial's exception.
+    ['ecs:UpdateService', CHECKOUT, { 'ecs:task-definition': TASK_DEFINITION }],
     ['application-autoscaling:DescribeScalableTargets', '*'],
     ['application-autoscaling:RegisterScalableTarget', SCALABLE_TARGET, ECS_DESIRED_COUNT],
     ['cloudwatch:DescribeAlarms', `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:checkout-busy`],
@@ -392,8 +394,9 @@ const NEEDS: Record<HandlerName, Need[]> = {
   // functions/handlers/native.ts (issue #17): UpdateService with the revision and Cutover's hook (passing
   // the hook-invoke role to ECS), the service deployments it follows and stops, the record, the wait's token.
   native: [
-    ['ecs:UpdateService', CHECKOUT],
-    ['ecs:UpdateService', SEARCH],
+    // A revision of the service's own family (the ecs:task-definition condition key).
+    ['ecs:UpdateService', CHECKOUT, { 'ecs:task-definition': TASK_DEFINITION }],
+    ['ecs:UpdateService', SEARCH, { 'ecs:task-definition': `${ECS}:task-definition/search:3` }],
     ['ecs:ListServiceDeployments', CHECKOUT],
     ['ecs:ListServiceDeployments', SEARCH],
     ['ecs:DescribeServiceDeployments', NATIVE_DEPLOYMENT],
@@ -476,6 +479,9 @@ const NEVER: Need[] = [
   // search is configured but does not scale: its desired count is not Cutover's; nor is payments'.
   ['ecs:UpdateService', SEARCH],
   ['ecs:UpdateService', UNMANAGED_SERVICE],
+  // Deploying a managed service's own family: only the native function (and scale, unconditioned).
+  ['ecs:UpdateService', CHECKOUT, { 'ecs:task-definition': TASK_DEFINITION }],
+  ['ecs:UpdateService', SEARCH, { 'ecs:task-definition': `${ECS}:task-definition/search:3` }],
   ['ecs:UpdateService', `${ECS}:service/billing/checkout`],
   // A managed service's deployment is stopped only by the roles that roll back (exceptions below); an
   // unmanaged one by none (issue #17).
@@ -498,10 +504,13 @@ const label = ([action, resource, context]: Need) =>
  */
 const EXCEPTIONS: Partial<Record<HandlerName, ReadonlyArray<readonly [need: Need, reason: string]>>> = {
   cleanup: [[['ecr:BatchDeleteImage', REPOSITORY], 'deletes the unused images of the configured repositories (functions/core/cleanup.ts plans which)']],
-  scale: [[['ecs:UpdateService', CHECKOUT], "sets the desired count of a service that configures scaling, within its bounds"]],
+  scale: [
+    [['ecs:UpdateService', CHECKOUT], "sets the desired count of a service that configures scaling, within its bounds"],
+    [['ecs:UpdateService', CHECKOUT, { 'ecs:task-definition': TASK_DEFINITION }], 'its UpdateService (desired count) is not conditioned on a task definition'],
+  ],
   native: [
-    [['ecs:UpdateService', CHECKOUT], "starts ECS's own deployment of a managed service (engine native, issue #17): its task definition, strategy and Cutover's hook"],
-    [['ecs:UpdateService', SEARCH], "starts ECS's own deployment of a managed service (engine native, issue #17)"],
+    [['ecs:UpdateService', CHECKOUT, { 'ecs:task-definition': TASK_DEFINITION }], "starts ECS's own deployment of a managed service (engine native, issue #17): its own family's revision, strategy and Cutover's hook"],
+    [['ecs:UpdateService', SEARCH, { 'ecs:task-definition': `${ECS}:task-definition/search:3` }], "starts ECS's own deployment of a managed service (engine native, issue #17)"],
     [['ecs:StopServiceDeployment', NATIVE_DEPLOYMENT], 'stops the native deployment it started (abort, failed analysis): ROLLBACK'],
   ],
   rollback: [[['ecs:StopServiceDeployment', NATIVE_DEPLOYMENT], 'rolls back an orphaned native deployment the reconcile sweep found (ROLLBACK)']],
@@ -571,6 +580,13 @@ describe('IAM: every handler role is allowed what its handler calls, and nothing
     expect(await decide(register, 'ecs:RegisterTaskDefinition', TASK_DEFINITION)).toBe('Allowed');
     expect(await decide(register, 'ecs:RegisterTaskDefinition', FOREIGN_FAMILY)).not.toBe('Allowed');
     expect(await decide(register, 'ecs:RegisterTaskDefinition', `${ECS}:task-definition/checkout-admin:1`)).not.toBe('Allowed');
+  });
+
+  it('native: denied UpdateService with a revision of another family, even on a configured service', async () => {
+    const native = roleOf('native');
+    expect(await decide(native, 'ecs:UpdateService', CHECKOUT, { 'ecs:task-definition': FOREIGN_FAMILY })).not.toBe('Allowed');
+    expect(await decide(native, 'ecs:UpdateService', CHECKOUT, { 'ecs:task-definition': `${ECS}:task-definition/checkoutx:1` })).not.toBe('Allowed');
+    expect(await decide(native, 'ecs:UpdateService', CHECKOUT, { 'ecs:task-definition': TASK_DEFINITION })).toBe('Allowed');
   });
 
   it('green: denied CreateTaskSet from a revision of another family, even on a configured service', async () => {
