@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../local/rehearsal.js';
 import { parseScenario, type ScenarioInput } from '../../local/scenario.js';
+import { GATE_SCENARIOS } from '../../local/scenarios/gates.js';
 import { NATIVE_SCENARIOS } from '../../local/scenarios/native.js';
 import type { World } from '../../local/world/world.js';
 
@@ -236,5 +237,58 @@ describe('native engine scenarios (ECS-controller service, ECS\'s own deployment
     expect(ok.trace.summary.deployments.map((d) => d.status)).toEqual(['SUCCEEDED']);
     const okEntered = (ok.trace.executions.find((e) => e.stateMachineArn.endsWith(':cutover-deploy'))?.statesEntered ?? []).map((x) => x.name);
     expect(okEntered.indexOf('RunMigration')).toBeLessThan(okEntered.indexOf('StartNativeDeployment'));
+  });
+
+  it('one deployment per service: a push during a native deployment waits on the lock, a third supersedes the waiting one, then the newest deploys natively', async () => {
+    const digest = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
+    const { trace, world } = await run('native-alb-canary', (input) => ({
+      ...input,
+      timeline: [
+        ...input.timeline,
+        { at: 120, kind: 'push', repository: 'shop/api', digest: digest(3), tag: 'v3', profile: { errorRate: 0.002, latencyMs: 82 } },
+        { at: 180, kind: 'push', repository: 'shop/api', digest: digest(4), tag: 'v4', profile: { errorRate: 0.002, latencyMs: 82 } },
+      ],
+      expect: undefined,
+    }));
+    expect(trace.summary.invariantViolations).toEqual([]);
+    const byDigest = Object.fromEntries(trace.records.map((r) => [r.image.digest, r.status]));
+    expect(byDigest[digest(3)]).toBe('SUPERSEDED');
+    expect(byDigest[digest(4)]).toBe('SUCCEEDED');
+    expect(Object.values(byDigest).filter((s) => s === 'SUCCEEDED')).toHaveLength(2);
+    // ECS ran one service deployment at a time: never two in progress together.
+    const arns = world.native.deploymentArns('arn:aws:ecs:us-east-1:123456789012:service/demo/api');
+    const ds = world.native.describeServiceDeployments({ serviceDeploymentArns: arns }).serviceDeployments ?? [];
+    expect(ds.map((d) => d.status)).toEqual(['SUCCESSFUL', 'SUCCESSFUL']);
+    const [a, b] = [...ds].sort((x, y) => Number(x.createdAt) - Number(y.createdAt));
+    expect(Number(b?.createdAt)).toBeGreaterThanOrEqual(Number(a?.finishedAt));
+  });
+
+  it('the release pipeline works the same on the native engine: staging (all at once, its verification hook), then production (canary), each an ECS deployment', async () => {
+    const base = structuredClone(GATE_SCENARIOS.find((x) => x.name === 'staging-then-prod') as ScenarioInput);
+    const config = base.config as { services: Record<string, unknown>[] };
+    // Each service on ECS's own controller behind a listener rule of its own load balancer (the listener's ARN plus a rule id).
+    const services = config.services.map((svc) => {
+      const listener = svc.listenerArn as string;
+      const { listenerArn: _l, ...rest } = svc;
+      return { ...rest, engine: 'native', terminationWaitSeconds: 0, listenerRuleArn: `${listener.replace(':listener/', ':listener-rule/')}/${'ab'.repeat(8)}` };
+    });
+    let world: World | undefined;
+    const input: ScenarioInput = {
+      ...base,
+      config: { ...config, services },
+      world: { ...base.world, services: base.world.services.map((w) => ({ ...w, deploymentController: 'ECS' as const })) },
+    };
+    const trace = await runScenario(parseScenario(input, 'native-staging-then-prod'), { actions: [{ at: 0, run: (ctx) => { world = ctx.world; } }] });
+    expect(trace.summary.invariantViolations).toEqual([]);
+    expect(trace.summary.deployments.map((d) => [d.environment, d.status])).toEqual([['staging', 'SUCCEEDED'], ['production', 'SUCCEEDED']]);
+    expect(trace.summary.releases?.map((r) => [r.status, r.environments.map((e) => [e.environment, e.status])])).toEqual([['SUCCEEDED', [['staging', 'SUCCEEDED'], ['production', 'SUCCEEDED']]]]);
+    for (const cluster of ['staging', 'demo']) {
+      const arns = (world as World).native.deploymentArns(`arn:aws:ecs:us-east-1:123456789012:service/${cluster}/api`);
+      expect(arns, cluster).toHaveLength(1);
+    }
+    // Production started only after staging's verification passed.
+    const stagingEnd = Date.parse(trace.records.find((r) => r.environment === 'staging')?.timeline.find((e) => e.key === 'succeeded')?.at ?? '');
+    const prodStart = Date.parse(trace.records.find((r) => r.environment === 'production')?.createdAt ?? '');
+    expect(prodStart).toBeGreaterThanOrEqual(stagingEnd);
   });
 });
