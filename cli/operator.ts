@@ -604,9 +604,7 @@ async function control(ctx: OperatorContext, action: ControlAction): Promise<num
     timeoutSeconds: envConfig?.approvalTimeoutSeconds ?? 24 * 3600,
     onTimeout: envConfig?.onApprovalTimeout ?? 'abort',
   });
-  // A native deployment's approve is 'none' for the signal but must reach the control function,
-  // which records it on the deployment for Cutover's lifecycle hook (functions/core/control.ts).
-  if (decision.kind === 'none' && !(action === 'approve' && target.waitingFor === 'native')) {
+  if (decision.kind === 'none') {
     write(ctx, `nothing to do: ${decision.why}`);
     return 0;
   }

@@ -144,6 +144,7 @@ export type EcsNativeAction =
   | 'ecs:ListServiceDeployments'
   | 'ecs:DescribeServiceDeployments'
   | 'ecs:StopServiceDeployment'
+  | 'ecs:ContinueServiceDeployment'
   | 'ecs:DescribeServiceRevisions';
 
 /** What invokes a handler. */
@@ -513,7 +514,8 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
     access: [
       {
         kind: 'ecsNative',
-        actions: ['ecs:UpdateService', 'ecs:ListServiceDeployments', 'ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment', 'ecs:DescribeServiceRevisions'],
+        // ContinueServiceDeployment: an approval held by an ECS PAUSE hook (nativeApproval "pause").
+        actions: ['ecs:UpdateService', 'ecs:ListServiceDeployments', 'ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment', 'ecs:ContinueServiceDeployment', 'ecs:DescribeServiceRevisions'],
       },
       { kind: 'ecsServices', actions: ['ecs:DescribeServices'] },
       // UpdateService only with a revision of a configured family (its ecs:task-definition condition

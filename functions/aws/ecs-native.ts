@@ -5,9 +5,11 @@
  * (stopType ROLLBACK) to roll it back at once. The service's load balancer, alternate target group
  * and listener rules are the user's: they are read, never written (UpdateService carries no
  * loadBalancers). ECS API reference: UpdateService, DescribeServiceDeployments,
- * ListServiceDeployments, DescribeServiceRevisions, StopServiceDeployment.
+ * ListServiceDeployments, DescribeServiceRevisions, StopServiceDeployment, ContinueServiceDeployment
+ * (an approval held by an ECS PAUSE hook).
  */
 import {
+  ContinueServiceDeploymentCommand,
   type DeploymentConfiguration,
   DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
@@ -34,8 +36,13 @@ function view(d: ServiceDeployment): NativeDeploymentInfo {
     ...(d.lifecycleStage ? { lifecycleStage: d.lifecycleStage } : {}),
     ...(d.rollback?.reason ? { rollbackReason: d.rollback.reason } : {}),
     ...(d.alarms?.triggeredAlarmNames?.length ? { triggeredAlarmNames: [...d.alarms.triggeredAlarmNames] } : {}),
+    ...(paused(d).length > 0 ? { pausedHookIds: paused(d) } : {}),
   };
 }
+
+/** The PAUSE hooks waiting for ContinueServiceDeployment (lifecycleHookDetails, status AWAITING_ACTION). */
+const paused = (d: ServiceDeployment): string[] =>
+  (d.lifecycleHookDetails ?? []).filter((h) => h.targetType === 'PAUSE' && h.status === 'AWAITING_ACTION' && h.hookId).map((h) => h.hookId as string);
 
 export class EcsNativeDeployments implements NativeDeployments {
   constructor(private readonly client: ECSClient) {}
@@ -93,6 +100,10 @@ export class EcsNativeDeployments implements NativeDeployments {
     const out = await awsCall('ECS:DescribeServiceDeployments', () => this.client.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] })));
     const d = out.serviceDeployments?.[0];
     return d ? view(d) : undefined;
+  }
+
+  async continuePause(arn: string, hookId: string): Promise<void> {
+    await awsCall('ECS:ContinueServiceDeployment', () => this.client.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId, action: 'CONTINUE' })));
   }
 
   async stopWithRollback(arn: string): Promise<void> {

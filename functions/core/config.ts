@@ -9,7 +9,7 @@
 import * as z from 'zod/mini';
 import { ALB_METRIC_DELAY_SECONDS, MIN_ANALYSIS_BAKE_SECONDS, tooShortForAnalysis } from './analysis.js';
 import { ConfigError, NativeStrategyRefused, ValidationError } from './errors.js';
-import { strategyFor } from './native.js';
+import { strategyFor, strategyOptionsOf } from './native.js';
 import { ACCOUNT, ARN_PATTERNS, PARTITION, REGION, REPOSITORY_NAME, TAG_FILTER } from './patterns.js';
 import { formatIssues } from './validation.js';
 
@@ -382,6 +382,13 @@ export const Service = z.strictObject({
    * takes none (ECS deploys it blue/green only). Inspect checks it against the live service.
    */
   serviceConnect: z.optional(z.boolean()),
+  /**
+   * `engine: native`: who holds an approval step. `lambda` (default): Cutover's lifecycle hook, asked
+   * again at most every 60 s, at any traffic point. `pause`: an ECS PAUSE hook that waits without
+   * invocations until the operator's approve (ContinueServiceDeployment); only before the first shift
+   * or after 100 % (a PAUSE hook at PRODUCTION_TRAFFIC_SHIFT would pause every step).
+   */
+  nativeApproval: z.optional(z.enum(['lambda', 'pause'])),
 });
 
 export const Environment = z.strictObject({
@@ -580,9 +587,12 @@ function crossFieldProblems(config: CutoverConfig): string[] {
     if (s.serviceConnect !== undefined && (s.engine !== 'native' || !worker)) {
       problems.push(`${at}.serviceConnect: only for engine "native" with no load balancer in the configuration (ECS shifts Service Connect traffic between revisions); remove it, or set engine "native" and remove the listener and target groups`);
     }
+    if (s.nativeApproval !== undefined && s.engine !== 'native') {
+      problems.push(`${at}.nativeApproval: only for engine "native" (who holds an approval on ECS's own deployments); remove it, or set engine "native"`);
+    }
     if (s.engine === 'native') {
       try {
-        strategyFor(s.strategy, { headless: worker && s.serviceConnect !== true, analyse: s.analysis.enabled, healthTimeoutSeconds: s.healthTimeoutSeconds });
+        strategyFor(s.strategy, strategyOptionsOf(s));
       } catch (e) {
         // A step list that is not a plan at all (ValidationError) is already reported above.
         if (e instanceof NativeStrategyRefused) problems.push(`${at}.strategy: ${e.message}`);

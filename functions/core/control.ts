@@ -42,7 +42,8 @@
  *
  * A native deployment (engine native, issue #17) waits for ECS (`waitingFor: native`): abort answers
  * that token with Aborted (the deploy state machine calls StopServiceDeployment ROLLBACK); approve is
- * recorded on the deployment and Cutover's lifecycle hook passes its approval gate at its next call;
+ * recorded on the deployment and wakes that wait (Cutover's lifecycle hook passes its approval gate
+ * at its next call; a PAUSE hook is continued at once by CheckNativeDeployment);
  * promote, promote-fully, extend and hold are NotBaking (ECS holds the steps).
  */
 import * as z from 'zod/mini';
@@ -311,9 +312,10 @@ export function decideControl(input: ControlInput, view: InFlightView, by: strin
       });
     case ControlAction.Approve:
       if (waiting === 'approval') return succeed({ action: 'approve', by });
-      // Native: the approval is held by Cutover's lifecycle hook, which reads the approve recorded
-      // on the deployment (decide records it) at its next call (at most 60 s later).
-      if (waiting === 'native') return { kind: 'none', why: `deployment ${id} deploys through ECS's own deployment: the approval is recorded; Cutover's lifecycle hook lets ECS go on at its next call (within 60 s) when it holds an approval` };
+      // Native: the approve is recorded on the deployment (decide records it) and the deploy
+      // execution's wait is woken: Cutover's lifecycle hook passes its approval gate at its next call
+      // (within 60 s), or CheckNativeDeployment continues an ECS PAUSE hook at once.
+      if (waiting === 'native') return succeed({ action: 'approve', by });
       throw new NotWaitingForApproval(
         `Deployment ${id} is ${doing}, not waiting for approval${waiting === 'bake' ? '; use promote to end the bake now, or hold to wait for an approval' : ''}`,
         { details: { deploymentId: id, status: view.status, waitingFor: view.waitingFor ?? null } },

@@ -11,6 +11,7 @@ import type { DeployRequest } from './deploy-request.js';
 import type { ImageRef, Plan, PlanStep, Route, Side } from './model.js';
 import type { DeployGates, MigrationState } from './gates.js';
 import type { HookProgress } from './hooks.js';
+import type { PauseHook } from './native.js';
 import type { NativeServiceInfo, TrafficKind } from './ports.js';
 
 export const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -58,6 +59,8 @@ export interface DeployContext {
     readonly deploymentConfiguration: Record<string, unknown>;
     readonly lifecycleStages: readonly string[];
     readonly hookTimeoutMinutes: number;
+    /** Approvals held by ECS PAUSE hooks (nativeApproval "pause"), after Cutover's Lambda hook at their stage. */
+    readonly pauses?: readonly PauseHook[];
     /** The service's launch type and network, read at Inspect: a migration task runs the same way. */
     readonly placement?: NativeServiceInfo['placement'];
     /** How ECS moves the traffic of this service: an ALB rule, an NLB listener, Service Connect, or none (blue/green only). */

@@ -167,6 +167,21 @@ export interface NativeStrategy {
   readonly hookTimeoutMinutes: number;
   /** The production percentages on green ECS moves through, in order (the plan's shifts). */
   readonly productionPercents: readonly number[];
+  /**
+   * With `approvals: 'pause'`: the approvals as ECS PAUSE hooks (ContinueServiceDeployment answers
+   * them), after Cutover's Lambda hook at the same stage; empty otherwise.
+   */
+  readonly pauses: readonly PauseHook[];
+}
+
+/** An approval as an ECS PAUSE lifecycle hook (ECS developer guide, "Pause hooks for Amazon ECS service deployments"). */
+export interface PauseHook {
+  /** Stages a deployment passes once (POST_SCALE_UP: a headless service's 0 %). */
+  readonly stage: Exclude<GateStage, 'PRODUCTION_TRAFFIC_SHIFT'>;
+  /** The approval's timeout, rounded up to whole minutes (1-20160). */
+  readonly timeoutInMinutes: number;
+  /** onTimeout `promote` -> CONTINUE, `abort` -> ROLLBACK. */
+  readonly action: 'CONTINUE' | 'ROLLBACK';
 }
 
 export interface StrategyOptions {
@@ -176,6 +191,13 @@ export interface StrategyOptions {
   readonly analyse?: boolean;
   /** Green's health timeout, held at POST_SCALE_UP. Default 600. */
   readonly healthTimeoutSeconds?: number;
+  /**
+   * Who holds an approval: Cutover's Lambda hook (`lambda`, default: IN_PROGRESS, asked again at
+   * most every 60 s; an approval at any traffic point), or an ECS PAUSE hook (`pause`: no
+   * invocations while it waits; ContinueServiceDeployment ends it) — only at 0 % or after 100 %,
+   * since a PAUSE hook at PRODUCTION_TRAFFIC_SHIFT would pause every traffic step.
+   */
+  readonly approvals?: 'lambda' | 'pause';
 }
 
 interface Segment {
@@ -242,6 +264,7 @@ export function strategyFor(strategy: StrategyConfig, options: StrategyOptions =
   }
 
   const gates: NativeGate[] = [{ stage: 'POST_SCALE_UP', percent: 0, healthTimeoutSeconds, bakeSeconds: 0, analyse: false }];
+  const pauses: PauseHook[] = [];
   const gateOf = (stage: GateStage, seg: Segment, steps: readonly PlanStep[]): NativeGate | undefined => {
     const approvals = steps.filter((s): s is Extract<PlanStep, { kind: 'approval' }> => s.kind === 'approval');
     if (approvals.length > 1) refuse(strategy, `${approvals.length} approvals at ${seg.percent} %: Cutover's hook holds one approval per traffic point; merge them`);
@@ -251,7 +274,17 @@ export function strategyFor(strategy: StrategyConfig, options: StrategyOptions =
     }
     const bakeSeconds = bakeSum(steps);
     const analyse = analyseEnabled && seg.percent > 0 && seg.percent < 100 && bakeSeconds > 0;
-    const approval = approvals[0];
+    let approval: (typeof approvals)[number] | undefined = approvals[0];
+    if (approval && options.approvals === 'pause') {
+      if (stage === 'PRODUCTION_TRAFFIC_SHIFT') {
+        refuse(
+          strategy,
+          `an approval at ${seg.percent} % with approvals "pause": an ECS PAUSE hook runs at a lifecycle stage, and PRODUCTION_TRAFFIC_SHIFT comes at every traffic step, so it would pause at each one; hold it with Cutover's hook (nativeApproval "lambda"), or move the approval before the first shift or after 100 %`,
+        );
+      }
+      pauses.push({ stage: stage as PauseHook['stage'], timeoutInMinutes: Math.min(ECS_LIMITS.maxHookTimeoutMinutes, Math.max(1, Math.ceil(approval.timeoutSeconds / 60))), action: approval.onTimeout === 'promote' ? 'CONTINUE' : 'ROLLBACK' });
+      approval = undefined;
+    }
     if (bakeSeconds === 0 && !approval && !analyse) return undefined;
     return { stage, percent: seg.percent, bakeSeconds, analyse, ...(approval ? { approval: { timeoutSeconds: approval.timeoutSeconds, onTimeout: approval.onTimeout } } : {}) };
   };
@@ -319,7 +352,7 @@ export function strategyFor(strategy: StrategyConfig, options: StrategyOptions =
     refuse(strategy, `a gate may hold ${Math.ceil(longest / 60)} minutes, longer than ECS lets a lifecycle hook run (${ECS_LIMITS.maxHookTimeoutMinutes} minutes, timeoutConfiguration.timeoutInMinutes); shorten the approval timeout or the bake`);
   }
   const lifecycleStages = [...new Set(gates.map((g) => g.stage))];
-  return { deploymentConfiguration, gates, lifecycleStages, hookTimeoutMinutes, productionPercents: percents };
+  return { deploymentConfiguration, gates, lifecycleStages, hookTimeoutMinutes, productionPercents: percents, pauses };
 }
 
 /** What {@link userLifecycleHooks} reads of `services[].hooks` (functions/core/config.ts Hooks). */
@@ -367,6 +400,30 @@ export function userLifecycleHooks(hooks: UserHooks, roleArn: string): EcsLifecy
     }
   }
   return out;
+}
+
+/** What {@link strategyOptionsOf} reads of a configured service. */
+export interface NativeServiceShape {
+  readonly targetGroupArns?: readonly string[];
+  readonly serviceConnect?: boolean;
+  readonly nativeApproval?: 'lambda' | 'pause';
+  readonly healthTimeoutSeconds: number;
+  readonly analysis: { readonly enabled: boolean };
+}
+
+/**
+ * The options of {@link strategyFor} for a configured service — one place, so the synth check,
+ * Inspect and the hook map a service the same way. A rollback deployment is not analysed.
+ *
+ * Example: a service with no target groups and no Service Connect -> `{ headless: true, ... }`.
+ */
+export function strategyOptionsOf(svc: NativeServiceShape, rollback = false): StrategyOptions {
+  return {
+    headless: (svc.targetGroupArns ?? []).length === 0 && svc.serviceConnect !== true,
+    analyse: svc.analysis.enabled && !rollback,
+    healthTimeoutSeconds: svc.healthTimeoutSeconds,
+    approvals: svc.nativeApproval ?? 'lambda',
+  };
 }
 
 /**

@@ -544,6 +544,8 @@ export interface NativeDeploymentInfo {
   readonly targetTaskDefinitionArn?: string;
   readonly rollbackReason?: string;
   readonly triggeredAlarmNames?: readonly string[];
+  /** PAUSE hooks waiting for ContinueServiceDeployment (lifecycleHookDetails AWAITING_ACTION). */
+  readonly pausedHookIds?: readonly string[];
 }
 
 export interface NativeUpdate {
@@ -563,4 +565,6 @@ export interface NativeDeployments {
   listInProgress(cluster: string, service: string): Promise<NativeDeploymentInfo[]>;
   /** StopServiceDeployment with stopType ROLLBACK; one already ended is not an error. */
   stopWithRollback(arn: string): Promise<void>;
+  /** ContinueServiceDeployment CONTINUE of a PAUSE hook waiting on the deployment (an approval given). */
+  continuePause(arn: string, hookId: string): Promise<void>;
 }

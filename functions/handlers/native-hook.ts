@@ -24,7 +24,7 @@ import type { StrategyConfig } from '../core/config.js';
 import { analysisWindow, assess, decideAfterVerdict } from '../core/analysis.js';
 import { loadBalancerDimension, targetGroupDimension } from '../core/metrics-dimensions.js';
 import type { DeploymentRecord } from '../core/model.js';
-import { type HookFacts, type NativeGate, gateAt, hookAnswer, readHookState, strategyFor } from '../core/native.js';
+import { type HookFacts, type NativeGate, gateAt, hookAnswer, readHookState, strategyFor, strategyOptionsOf } from '../core/native.js';
 import type { Alarms, Clock, DeploymentStore, MetricSource } from '../core/ports.js';
 import { versionQueries } from '../core/traffic.js';
 import type { ServiceConfig } from '../core/config.js';
@@ -83,10 +83,8 @@ export function createHandler(deps: NativeHookDeps): Handler<unknown, NativeHook
     if (!record) return fail(`no in-flight Cutover deployment of ${svc.name}/${svc.environment} follows ${p.resourceArn}`);
     logger.appendKeys({ deploymentId: record.deploymentId, cutoverService: record.service, stage: p.lifecycleStage });
     const strategy: StrategyConfig = record.plan?.strategy === 'rollback' ? ({ type: 'all-at-once', bakeSeconds: 0 } as StrategyConfig) : svc.strategy;
-    // The same mapping Inspect made (functions/handlers/prepare.ts inspectNative): a service with no
-    // load balancer and no Service Connect is headless (its 0 % bake is held at POST_SCALE_UP).
-    const headless = (svc.targetGroupArns ?? []).length === 0 && svc.serviceConnect !== true;
-    const mapping = strategyFor(strategy, { analyse: svc.analysis.enabled && record.plan?.strategy !== 'rollback', healthTimeoutSeconds: svc.healthTimeoutSeconds, headless });
+    // The same mapping Inspect made (functions/handlers/prepare.ts inspectNative; strategyOptionsOf).
+    const mapping = strategyFor(strategy, strategyOptionsOf(svc, record.plan?.strategy === 'rollback'));
     const percent = p.executionDetails.productionTrafficWeights[p.executionDetails.targetServiceRevisionArn] ?? 0;
     const gate = gateAt(mapping, p.lifecycleStage, percent);
     const watched = record.alarmNames;

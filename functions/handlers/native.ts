@@ -29,7 +29,8 @@ import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { wakeLockWaiter } from './shared/lock-wake.js';
 import { type DeploymentMetrics, emfMetrics, METRIC } from './shared/metrics.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
-import { endedOf, NATIVE_DECISION_KIND, NATIVE_STARTED } from './shared/native.js';
+import { endedOf, NATIVE_CONTINUED, NATIVE_DECISION_KIND, NATIVE_STARTED } from './shared/native.js';
+import { signalProven } from './shared/signal-proof.js';
 import { storeFor } from './shared/store.js';
 
 export interface NativeDeps {
@@ -57,6 +58,7 @@ function rollbackReason(record: DeploymentRecord | undefined, d: NativeDeploymen
   const last = decisions[decisions.length - 1]?.detail as { code?: string; message?: string } | undefined;
   if (last?.code) return { code: last.code, message: last.message ?? last.code };
   const said = `${d?.rollbackReason ?? ''} ${d?.statusReason ?? ''}`;
+  if (/Pause hook .* timed out/.test(said)) return { code: ErrorName.ApprovalExpired, message: `nobody approved in time: ${d?.rollbackReason ?? d?.statusReason ?? ''}` };
   const hook = userHookArns.find((arn) => said.includes(arn));
   if (hook) return { code: ErrorName.HookFailed, message: `the service's hook ${hook} stopped ECS's deployment: ${d?.rollbackReason ?? d?.statusReason ?? ''}` };
   if (d?.triggeredAlarmNames?.length) return { code: ErrorName.AlarmTriggered, message: `ECS deployment alarm(s) ${d.triggeredAlarmNames.join(', ')} in ALARM: ${d.rollbackReason ?? d.statusReason ?? ''}` };
@@ -94,6 +96,12 @@ export function createHandler(deps: NativeDeps): Handler<unknown, unknown> {
               lifecycleStages: [...ctx.native.lifecycleStages],
               timeoutConfiguration: { timeoutInMinutes: ctx.native.hookTimeoutMinutes, action: 'ROLLBACK' },
             },
+            // Approvals held by ECS PAUSE hooks (nativeApproval "pause"), after Cutover's gate at their stage.
+            ...(ctx.native.pauses ?? []).map((p) => ({
+              targetType: 'PAUSE',
+              lifecycleStages: [p.stage],
+              timeoutConfiguration: { timeoutInMinutes: p.timeoutInMinutes, action: p.action },
+            })),
             // The service's own hooks after Cutover's gate at each stage (functions/core/native.ts userLifecycleHooks).
             ...userLifecycleHooks(svc.hooks, deps.hook.roleArn),
           ],
@@ -116,8 +124,29 @@ export function createHandler(deps: NativeDeps): Handler<unknown, unknown> {
         }
         return { waiting: !ended.terminal };
       }
-      case 'check':
-        return endedOf(await deps.native.describeDeployment(serviceDeploymentArn(state)));
+      case 'check': {
+        const arn = serviceDeploymentArn(state);
+        const d = await deps.native.describeDeployment(arn);
+        const ended = endedOf(d);
+        const hookId = d?.pausedHookIds?.[0];
+        if (!ended.terminal && hookId) {
+          // A PAUSE hook holds an approval. It is continued only on a wake-up the control path sent
+          // (its nonce proven against the record, as VerifyApprovalSignal proves a task-set
+          // approval: shared/signal-proof.ts) for an approve recorded since the deployment started
+          // (or since the last pause it answered); the next pause needs its own approve.
+          const record = await deps.store.getDeployment(service, environment, deploymentId);
+          const timeline = record?.timeline ?? [];
+          const since = Math.max(...timeline.filter((e) => e.key === NATIVE_STARTED || e.key.startsWith(NATIVE_CONTINUED)).map((e) => Date.parse(e.at)));
+          const woken = signalProven(record?.controls, record?.taskToken, (state.native?.ended as { nonce?: unknown } | undefined)?.nonce);
+          const approve = (record?.controls ?? []).find((c) => c.action === 'approve' && Date.parse(c.at) >= since);
+          if (woken && approve) {
+            await deps.native.continuePause(arn, hookId);
+            await deps.store.appendTimeline(service, environment, deploymentId,
+              entry(`${NATIVE_CONTINUED}${hookId}`, 'native', now, { hookId, by: approve.by, approvedAt: approve.at, action: 'CONTINUE' }));
+          }
+        }
+        return ended;
+      }
       case 'stop': {
         await deps.store.setTaskToken(service, environment, deploymentId, undefined);
         await deps.native.stopWithRollback(serviceDeploymentArn(state));

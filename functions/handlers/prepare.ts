@@ -24,7 +24,7 @@ import { gatesOf, imageGateVerdict, SCAN_POLL_SECONDS, scanResultOf } from '../c
 import { resolveLiveSide, resolveWorkerLiveSide } from '../core/live-side.js';
 import { albDimensionOf, loadBalancerDimension } from '../core/metrics-dimensions.js';
 import { type DeploymentRecord, DeploymentStatus, isTerminal, LifecycleEvent, type Route, type Side, type TargetGroupWeight } from '../core/model.js';
-import { engineOf, strategyFor } from '../core/native.js';
+import { engineOf, strategyFor, strategyOptionsOf } from '../core/native.js';
 import { planSteps, weightsFor, workerPlan } from '../core/plan.js';
 import { trafficKindOf } from '../core/services.js';
 import type { Clock, DeploymentStore, EventPublisher, ImageRegistry, NativeDeployments, TaskDefinitions, TaskSets, TrafficRouter } from '../core/ports.js';
@@ -464,9 +464,9 @@ async function inspectNative(
   const version = revision?.containers.find((c) => c.name === svc.containerName)?.environment?.CUTOVER_VERSION;
   const blue: Side = { taskDefinitionArn: live.taskDefinitionArn, ...(blueTg ? { targetGroupArn: blueTg } : {}), ...(version ? { version } : {}) };
   const plan = planFor(state, false, () => planSteps(svc.strategy));
+  // The same options as the synth check and the hook (strategyOptionsOf); the live shape decides headless.
   const mapping = strategyFor(isRollback(state) ? ({ type: 'all-at-once', bakeSeconds: 0 } as ServiceConfig['strategy']) : svc.strategy, {
-    analyse: svc.analysis.enabled && !isRollback(state),
-    healthTimeoutSeconds: svc.healthTimeoutSeconds,
+    ...strategyOptionsOf(svc, isRollback(state)),
     headless: shape === 'headless',
   });
   const ctx: DeployContext = {
@@ -488,6 +488,7 @@ async function inspectNative(
       deploymentConfiguration: { ...mapping.deploymentConfiguration },
       lifecycleStages: mapping.lifecycleStages,
       hookTimeoutMinutes: mapping.hookTimeoutMinutes,
+      ...(mapping.pauses.length > 0 ? { pauses: mapping.pauses } : {}),
       shape,
       ...(live.placement ? { placement: live.placement } : {}),
     },

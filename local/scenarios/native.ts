@@ -193,6 +193,20 @@ export const NATIVE_SCENARIOS: ScenarioInput[] = [
     { requestsPerMinute: undefined },
   ),
   nativeScenario(
+    'native-approval-pause',
+    "An approval held by an ECS PAUSE hook (nativeApproval \"pause\"): after 100 % ECS pauses at POST_PRODUCTION_TRAFFIC_SHIFT with no invocations while it waits (hookId in DescribeServiceDeployments, the ECS Hook State Change event); the operator approves at 15:00, the control state machine wakes the deploy execution, which proves the wake-up came through the control path and calls ContinueServiceDeployment: SUCCEEDED.",
+    [
+      push(10, NEXT, 'v2', { profile: goodProfile }),
+      { at: 900, kind: 'operator', action: 'approve', service: 'api', environment: 'production', by: 'alice' },
+    ],
+    [{ service: 'api', status: 'SUCCEEDED', reasonCode: 'Promoted' }],
+    undefined,
+    {
+      nativeApproval: 'pause',
+      strategy: { type: 'steps', steps: [{ percent: 10, bakeSeconds: 300 }, { percent: 100, bakeSeconds: 0 }, { approval: { timeoutSeconds: 3600, onTimeout: 'abort' } }] },
+    },
+  ),
+  nativeScenario(
     'native-codedeploy-refused',
     "A service still on the CODE_DEPLOY deployment controller: Cutover refuses it at Inspect (CodeDeployNotSupported) with the steps to switch it in place to the ECS controller; nothing on the service changes, the deployment ends FAILED.",
     [push(10, NEXT, 'v2', { profile: goodProfile })],

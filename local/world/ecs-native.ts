@@ -16,6 +16,13 @@
  *   FAILED or IN_PROGRESS (+ callBackDelay, default 30 s; hookDetails carried to the next call);
  *   anything else, a thrown invocation or an unknown function rolls back; a hook still IN_PROGRESS
  *   at its timeout (timeoutConfiguration, default 1440 min, action ROLLBACK) takes its action;
+ * - PAUSE lifecycle hooks (no hookTargetArn or roleArn; not at TEST_TRAFFIC_SHIFT or
+ *   PRODUCTION_TRAFFIC_SHIFT; at most 10 per service) hold their stage with a hook AWAITING_ACTION
+ *   (hookId `ecs-pause-...`) and an "ECS Hook State Change" HOOK_AWAITING_ACTION event, beside the
+ *   stage's Lambda hooks (hooks of one stage run in parallel), until ContinueServiceDeployment
+ *   CONTINUE (HOOK_SUCCEEDED) or ROLLBACK (HOOK_FAILED, rollback), or expiresAt (HOOK_TIMED_OUT, then
+ *   the timeout action); at PRE_PRODUCTION_TRAFFIC_SHIFT they pause before every production step with
+ *   a new hookId; a rollback for any other reason ends them FAILED (HOOK_FAILED);
  * - traffic shifts on the ALB production listener rule (and the test listener rule) between the
  *   production and the alternate target group of advancedConfiguration; the roles alternate from one
  *   deployment to the next, as ECS runs the new revision on the target group without traffic;
@@ -27,7 +34,7 @@
  *   Service Connect proxy: no listener is rewritten, the production (and test) weights per revision
  *   are what the deployment reports and what {@link NativeDeployments.productionSharesAt} gives the
  *   world's traffic models;
- * - rollback on a FAILED hook, StopServiceDeployment (ROLLBACK) or a deployment alarm in ALARM
+ * - rollback on a FAILED hook, StopServiceDeployment (ROLLBACK), ContinueServiceDeployment (ROLLBACK) or a deployment alarm in ALARM
  *   (polled every `nativeAlarmPollMs`; an alarm already in ALARM when the deployment starts is
  *   ignored until it has left ALARM: the issue's statement of ECS's behaviour);
  * - "ECS Deployment State Change" events (SERVICE_DEPLOYMENT_IN_PROGRESS / _COMPLETED / _FAILED)
@@ -36,6 +43,8 @@
  * Sources: docs/aws-behaviour.md, section "ECS's own deployments (world model)".
  */
 import type {
+  ContinueServiceDeploymentCommandInput,
+  ContinueServiceDeploymentCommandOutput,
   DeploymentConfiguration,
   ServiceConnectConfiguration,
   DeploymentLifecycleHook,
@@ -99,6 +108,10 @@ const HOOK_STAGES = new Set([
   'PRODUCTION_TRAFFIC_SHIFT',
   'POST_PRODUCTION_TRAFFIC_SHIFT',
 ]);
+/** Where a PAUSE hook may run: not TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT (ECS developer guide, "Pause hooks for Amazon ECS service deployments", Constraints). */
+const PAUSE_STAGES = new Set([...HOOK_STAGES].filter((s) => s !== 'TEST_TRAFFIC_SHIFT' && s !== 'PRODUCTION_TRAFFIC_SHIFT'));
+/** At most 10 pause hooks and 10 Lambda hooks per service (same page, Constraints). */
+const MAX_HOOKS_PER_TYPE = 10;
 const STRATEGIES = new Set(['ROLLING', 'BLUE_GREEN', 'CANARY', 'LINEAR']);
 const TERMINAL = new Set<ServiceDeploymentStatus>(['SUCCESSFUL', 'STOPPED', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED']);
 /** ECS's default callBackDelay for IN_PROGRESS (seconds). */
@@ -109,6 +122,10 @@ const STEADY_POLL_MS = 5_000;
 const SCALE_UP_LIMIT_MS = 30 * 60_000;
 /** Deployment events: ECS developer guide, "Amazon ECS service deployment state change events". */
 export const DEPLOYMENT_STATE_CHANGE = 'ECS Deployment State Change';
+/** Hook events: ECS developer guide, "Amazon ECS service deployment hook state change events". */
+export const HOOK_STATE_CHANGE = 'ECS Hook State Change';
+/** The hook state change event names the world emits for PAUSE hooks. */
+export type HookEventName = 'HOOK_AWAITING_ACTION' | 'HOOK_SUCCEEDED' | 'HOOK_FAILED' | 'HOOK_TIMED_OUT';
 
 interface RevisionRec {
   readonly arn: string;
@@ -128,14 +145,19 @@ interface RevisionRec {
 
 interface HookRun {
   readonly hookId: string;
+  /** The Lambda invocations' executionId (empty for a PAUSE hook). */
   readonly executionId: string;
   readonly hook: DeploymentLifecycleHook;
+  readonly targetType: 'AWS_LAMBDA' | 'PAUSE';
   readonly stage: string;
-  status: 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+  /** AWAITING_ACTION: a PAUSE hook waiting for ContinueServiceDeployment. */
+  status: 'AWAITING_ACTION' | 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
   readonly expiresAt: number;
   readonly timeoutAction: 'CONTINUE' | 'ROLLBACK';
   hookDetails: unknown;
   invocations: number;
+  /** A PAUSE hook: lets its stage go on (CONTINUE, or a timeout with action CONTINUE). */
+  readonly resume?: () => void;
 }
 
 /** One invocation of a hook as the world made it: what tests and the rehearsal's report read. */
@@ -368,16 +390,31 @@ export class NativeDeployments implements NativeEnginePort {
     }
     for (const h of c.lifecycleHooks ?? []) {
       const type = h.targetType ?? 'AWS_LAMBDA';
-      if (type === 'PAUSE') throw fault('InvalidParameterException', `${op}: PAUSE lifecycle hooks (ContinueServiceDeployment) are not modelled by the local world yet; use an AWS_LAMBDA hook.`);
-      if (type !== 'AWS_LAMBDA') throw bad(`lifecycleHooks[].targetType must be AWS_LAMBDA or PAUSE (got ${String(type)}).`);
-      if (!h.hookTargetArn || !/^arn:aws[a-z-]*:lambda:/.test(h.hookTargetArn)) throw bad(`lifecycleHooks[].hookTargetArn must be a Lambda function ARN (got ${String(h.hookTargetArn)}).`);
-      if (!h.roleArn) throw bad(`lifecycleHooks[].roleArn is required: the role ECS assumes to invoke ${h.hookTargetArn}.`);
+      if (type !== 'AWS_LAMBDA' && type !== 'PAUSE') throw bad(`lifecycleHooks[].targetType must be AWS_LAMBDA or PAUSE (got ${String(type)}).`);
+      if (type === 'PAUSE') {
+        // "Pause hooks do not use hookTargetArn or roleArn. These fields are only for Lambda hooks." (the
+        // guide does not say how ECS answers them; the world refuses them rather than ignore them).
+        if (h.hookTargetArn !== undefined) throw bad(`a PAUSE lifecycle hook takes no hookTargetArn (got ${h.hookTargetArn}): pause hooks do not use hookTargetArn or roleArn; remove it, or use targetType AWS_LAMBDA.`);
+        if (h.roleArn !== undefined) throw bad(`a PAUSE lifecycle hook takes no roleArn (got ${h.roleArn}): pause hooks do not use hookTargetArn or roleArn; remove it.`);
+      } else {
+        if (!h.hookTargetArn || !/^arn:aws[a-z-]*:lambda:/.test(h.hookTargetArn)) throw bad(`lifecycleHooks[].hookTargetArn must be a Lambda function ARN (got ${String(h.hookTargetArn)}).`);
+        if (!h.roleArn) throw bad(`lifecycleHooks[].roleArn is required: the role ECS assumes to invoke ${h.hookTargetArn}.`);
+      }
       const stages = h.lifecycleStages ?? [];
       if (stages.length === 0) throw bad(`lifecycleHooks[].lifecycleStages must name at least one stage.`);
       for (const s of stages) if (!HOOK_STAGES.has(s)) throw bad(`lifecycleHooks[].lifecycleStages: '${s}' is not a lifecycle stage a hook can run at (${[...HOOK_STAGES].join(', ')}).`);
+      if (type === 'PAUSE') {
+        for (const s of stages) {
+          if (!PAUSE_STAGES.has(s)) throw bad(`lifecycleHooks[].lifecycleStages: a PAUSE hook cannot be configured at ${s} (TEST_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT are for AWS_LAMBDA hooks only); pause at ${[...PAUSE_STAGES].join(', ')} (PRE_PRODUCTION_TRAFFIC_SHIFT pauses before every production traffic step).`);
+        }
+      }
       const t = h.timeoutConfiguration;
       if (t?.timeoutInMinutes !== undefined && !(Number.isInteger(t.timeoutInMinutes) && t.timeoutInMinutes >= 1 && t.timeoutInMinutes <= 20160)) throw bad(`lifecycleHooks[].timeoutConfiguration.timeoutInMinutes must be 1..20160 (got ${t.timeoutInMinutes}).`);
       if (t?.action !== undefined && t.action !== 'CONTINUE' && t.action !== 'ROLLBACK') throw bad(`lifecycleHooks[].timeoutConfiguration.action must be CONTINUE or ROLLBACK (got ${String(t.action)}).`);
+    }
+    for (const type of ['PAUSE', 'AWS_LAMBDA'] as const) {
+      const n = (c.lifecycleHooks ?? []).filter((h) => (h.targetType ?? 'AWS_LAMBDA') === type).length;
+      if (n > MAX_HOOKS_PER_TYPE) throw bad(`lifecycleHooks: at most ${MAX_HOOKS_PER_TYPE} ${type} hooks per service (got ${n}).`);
     }
     if ((c.lifecycleHooks ?? []).length > 0 && strategy === 'ROLLING') throw bad('lifecycleHooks need strategy BLUE_GREEN, LINEAR or CANARY (the world models no lifecycle stages for ROLLING).');
     if (c.alarms?.enable && (c.alarms.alarmNames ?? []).length === 0) throw bad('deploymentConfiguration.alarms.alarmNames must name at least one alarm when enable is true.');
@@ -694,11 +731,21 @@ export class NativeDeployments implements NativeEnginePort {
 
   // ------------------------------------------------------------------ hooks
   private runHooks(d: DeploymentRec, stage: string, then: () => void): void {
-    const hooks = (d.config.lifecycleHooks ?? []).filter((h) => (h.lifecycleStages ?? []).includes(stage as never));
+    const atStage = (d.config.lifecycleHooks ?? []).filter((h) => (h.lifecycleStages ?? []).includes(stage as never));
+    const hooks = atStage.filter((h) => (h.targetType ?? 'AWS_LAMBDA') === 'AWS_LAMBDA');
+    // PAUSE hooks run beside the stage's Lambda hooks ("All hooks configured at the same lifecycle
+    // stage run in parallel"); the stage goes on once the Lambda hooks and every pause hook are done.
+    const pauses = atStage.filter((h) => h.targetType === 'PAUSE');
+    let open = 1 + pauses.length;
+    const settled = (): void => {
+      open--;
+      if (open === 0) then();
+    };
+    for (const p of pauses) this.pause(d, p, stage, settled);
     const run = (k: number): void => {
       const hook = hooks[k];
       if (!hook) {
-        then();
+        settled();
         return;
       }
       const timeout = hook.timeoutConfiguration;
@@ -706,6 +753,7 @@ export class NativeDeployments implements NativeEnginePort {
         hookId: this.ctx.ids.uuid(),
         executionId: this.ctx.ids.uuid(),
         hook,
+        targetType: 'AWS_LAMBDA',
         stage,
         status: 'IN_PROGRESS',
         expiresAt: this.now + (timeout?.timeoutInMinutes ?? 1440) * 60_000,
@@ -717,6 +765,85 @@ export class NativeDeployments implements NativeEnginePort {
       this.after(d, 0, () => this.invoke(d, h, () => run(k + 1)));
     };
     run(0);
+  }
+
+  /**
+   * A PAUSE hook reached (ECS developer guide, "Pause hooks for Amazon ECS service deployments"): ECS
+   * generates a hookId (`ecs-pause-` + 43 URL-safe base64 characters, as in the guide's examples), the
+   * hook is AWAITING_ACTION with expiresAt and timeoutAction, and an "ECS Hook State Change" event
+   * HOOK_AWAITING_ACTION is sent. ContinueServiceDeployment CONTINUE calls `resume`; ROLLBACK rolls
+   * back; at expiresAt the hook is TIMED_OUT and takes timeoutConfiguration.action (default ROLLBACK
+   * after 1440 minutes).
+   */
+  private pause(d: DeploymentRec, hook: DeploymentLifecycleHook, stage: string, resume: () => void): void {
+    const timeoutMs = (hook.timeoutConfiguration?.timeoutInMinutes ?? 1440) * 60_000;
+    const h: HookRun = {
+      hookId: `ecs-pause-${urlSafeId(this.ctx.ids, 43)}`,
+      executionId: '',
+      hook,
+      targetType: 'PAUSE',
+      stage,
+      status: 'AWAITING_ACTION',
+      expiresAt: this.now + timeoutMs,
+      timeoutAction: hook.timeoutConfiguration?.action ?? 'ROLLBACK',
+      hookDetails: undefined,
+      invocations: 0,
+      resume,
+    };
+    d.hooks.push(h);
+    d.updatedAt = this.now;
+    this.emitHook(d, h, 'HOOK_AWAITING_ACTION');
+    this.after(d, timeoutMs, () => {
+      if (h.status !== 'AWAITING_ACTION') return;
+      h.status = 'TIMED_OUT';
+      d.updatedAt = this.now;
+      this.emitHook(d, h, 'HOOK_TIMED_OUT');
+      if (h.timeoutAction === 'CONTINUE') return resume();
+      this.fail(d, `Pause hook ${h.hookId} at ${stage} timed out.`);
+    });
+  }
+
+  /**
+   * "ECS Hook State Change" (ECS developer guide, "Amazon ECS service deployment hook state change
+   * events"): resources [the service deployment], detail eventType, eventName, hookId, hookType,
+   * expiresAt, lifecycleStage, clusterArn, serviceArn, serviceDeploymentArn, updatedAt. The guide's
+   * examples are INFO (HOOK_AWAITING_ACTION); the world sends ERROR for HOOK_FAILED and HOOK_TIMED_OUT.
+   */
+  private emitHook(d: DeploymentRec, h: HookRun, eventName: HookEventName): void {
+    const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    this.ctx.emit({
+      version: '0',
+      id: this.ctx.ids.uuid(),
+      'detail-type': HOOK_STATE_CHANGE,
+      source: 'aws.ecs',
+      account: this.ctx.accountId,
+      time: iso(this.now),
+      region: this.ctx.region,
+      resources: [d.arn],
+      detail: {
+        eventType: eventName === 'HOOK_FAILED' || eventName === 'HOOK_TIMED_OUT' ? 'ERROR' : 'INFO',
+        eventName,
+        hookId: h.hookId,
+        hookType: h.targetType,
+        expiresAt: iso(h.expiresAt),
+        lifecycleStage: h.stage,
+        clusterArn: d.svc.clusterArn,
+        serviceArn: d.svc.arn,
+        serviceDeploymentArn: d.arn,
+        updatedAt: new Date(this.now).toISOString(),
+      },
+    });
+  }
+
+  /** The deployment rolls back or ends: hooks still running end FAILED (a pause hook with its HOOK_FAILED event). */
+  private endHooks(d: DeploymentRec): void {
+    for (const h of d.hooks) {
+      if (h.status === 'IN_PROGRESS') h.status = 'FAILED';
+      else if (h.status === 'AWAITING_ACTION') {
+        h.status = 'FAILED';
+        this.emitHook(d, h, 'HOOK_FAILED');
+      }
+    }
   }
 
   private async invoke(d: DeploymentRec, h: HookRun, then: () => void): Promise<void> {
@@ -827,7 +954,7 @@ export class NativeDeployments implements NativeEnginePort {
     d.statusReason = reason;
     d.updatedAt = this.now;
     d.rollback = { reason, startedAt: this.now, ...(d.source ? { serviceRevisionArn: d.source.arn } : {}) };
-    for (const h of d.hooks) if (h.status === 'IN_PROGRESS') h.status = 'FAILED';
+    this.endHooks(d);
     this.emitState(d, 'INFO', 'SERVICE_DEPLOYMENT_IN_PROGRESS', `ECS deployment ${d.deploymentId} rolling back to ${d.source?.arn ?? 'no revision'}: ${reason}`);
     const gen = d.gen;
     this.ctx.clock.at(this.now, () => {
@@ -867,7 +994,7 @@ export class NativeDeployments implements NativeEnginePort {
     }
     if (d.target.taskSetId) this.ecs.retireRevision(d.target.taskSetId);
     d.target.taskSetId = undefined;
-    for (const h of d.hooks) if (h.status === 'IN_PROGRESS') h.status = 'FAILED';
+    this.endHooks(d);
     d.status = 'STOPPED';
     d.statusReason = reason;
     d.stoppedAt = this.now;
@@ -899,6 +1026,7 @@ export class NativeDeployments implements NativeEnginePort {
       ListServiceDeployments: (i: ListServiceDeploymentsCommandInput) => this.listServiceDeployments(i),
       DescribeServiceRevisions: (i: DescribeServiceRevisionsCommandInput) => this.describeServiceRevisions(i),
       StopServiceDeployment: (i: StopServiceDeploymentCommandInput) => this.stopServiceDeployment(i),
+      ContinueServiceDeployment: (i: ContinueServiceDeploymentCommandInput) => this.continueServiceDeployment(i),
     };
   }
 
@@ -917,7 +1045,15 @@ export class NativeDeployments implements NativeEnginePort {
   private deploymentView(d: DeploymentRec): ServiceDeployment {
     const hooks: DeploymentLifecycleHookDetail[] = d.hooks
       .filter((h) => h.stage === d.stage || (d.stage === 'PRODUCTION_TRAFFIC_SHIFT' && h.stage === 'PRE_PRODUCTION_TRAFFIC_SHIFT'))
-      .map((h) => ({ hookId: h.hookId, targetType: 'AWS_LAMBDA', targetArn: h.hook.hookTargetArn, status: h.status, expiresAt: new Date(h.expiresAt), timeoutAction: h.timeoutAction }));
+      .map((h) => ({
+        hookId: h.hookId,
+        targetType: h.targetType,
+        // "For PAUSE hooks, this field is not set." (API reference, DeploymentLifecycleHookDetail)
+        ...(h.targetType === 'AWS_LAMBDA' ? { targetArn: h.hook.hookTargetArn } : {}),
+        status: h.status,
+        expiresAt: new Date(h.expiresAt),
+        timeoutAction: h.timeoutAction,
+      }));
     return {
       serviceDeploymentArn: d.arn,
       serviceArn: d.svc.arn,
@@ -1028,6 +1164,40 @@ export class NativeDeployments implements NativeEnginePort {
     return { serviceDeploymentArn: d.arn };
   }
 
+  /**
+   * ContinueServiceDeployment (ECS API reference; ECS developer guide, "Continuing service
+   * deployments"): on an IN_PROGRESS deployment, a PAUSE hook in AWAITING_ACTION goes on (CONTINUE,
+   * the default: the hook SUCCEEDED, its stage goes on once every hook of the stage is done) or rolls
+   * the deployment back (ROLLBACK: the hook FAILED, then as StopServiceDeployment ROLLBACK). The API
+   * reference lists AccessDeniedException, ClientException, InvalidParameterException, ServerException,
+   * ServiceDeploymentNotFoundException, UnsupportedFeatureException (no ConflictException) and does not
+   * say which answers a hook that is not awaiting action: the world answers InvalidParameterException.
+   */
+  continueServiceDeployment(i: ContinueServiceDeploymentCommandInput): Out<ContinueServiceDeploymentCommandOutput> {
+    if (!i.serviceDeploymentArn) throw fault('InvalidParameterException', 'serviceDeploymentArn is required.');
+    if (!i.hookId) throw fault('InvalidParameterException', 'hookId is required: the hookId of a PAUSE hook in AWAITING_ACTION (DescribeServiceDeployments lifecycleHookDetails).');
+    const action = i.action ?? 'CONTINUE';
+    if (action !== 'CONTINUE' && action !== 'ROLLBACK') throw fault('InvalidParameterException', `action ${String(i.action)} is not valid: the valid values are CONTINUE and ROLLBACK.`);
+    const d = this.deployments.get(i.serviceDeploymentArn);
+    if (!d) throw fault('ServiceDeploymentNotFoundException', `The service deployment ${i.serviceDeploymentArn} does not exist.`);
+    if (d.status !== 'IN_PROGRESS') throw fault('InvalidParameterException', `The service deployment is ${d.status}: only an IN_PROGRESS service deployment paused at a pause hook can be continued or rolled back.`);
+    const h = d.hooks.find((x) => x.hookId === i.hookId);
+    if (h?.targetType !== 'PAUSE') throw fault('InvalidParameterException', `${i.hookId} is not a pause hook of the service deployment ${d.arn} (DescribeServiceDeployments lifecycleHookDetails lists its hooks).`);
+    if (h.status !== 'AWAITING_ACTION') throw fault('InvalidParameterException', `The pause hook ${h.hookId} at ${h.stage} is ${h.status}, not AWAITING_ACTION.`);
+    d.updatedAt = this.now;
+    if (action === 'CONTINUE') {
+      h.status = 'SUCCEEDED';
+      this.emitHook(d, h, 'HOOK_SUCCEEDED');
+      const resume = h.resume;
+      this.after(d, 0, () => resume?.());
+    } else {
+      h.status = 'FAILED';
+      this.emitHook(d, h, 'HOOK_FAILED');
+      this.rollBack(d, `Service deployment rolled back because of a ContinueServiceDeployment request (action ROLLBACK) on pause hook ${h.hookId} at ${h.stage}.`, 'ROLLBACK_REQUESTED');
+    }
+    return { serviceDeploymentArn: d.arn };
+  }
+
   // ------------------------------------------------------------------ DescribeServices (port)
   serviceView(serviceArn: string): Partial<Service> | undefined {
     const svc = this.services.get(serviceArn);
@@ -1104,6 +1274,14 @@ function linearSteps(step: number): number[] {
   for (let k = 1; round1(k * step) < 100; k++) out.push(round1(k * step));
   out.push(100);
   return out;
+}
+
+/** `n` characters of the URL-safe base64 alphabet (a PAUSE hook's id: `ecs-pause-` + 43 of them in the guide's examples). */
+function urlSafeId(ids: WorldContext['ids'], n: number): string {
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  let s = '';
+  for (let k = 0; k < n; k++) s += abc[ids.int(64)];
+  return s;
 }
 
 function clone<T>(v: T): T {

@@ -260,6 +260,28 @@ describe('strategyFor: properties', () => {
   });
 });
 
+describe('strategyFor: approvals held by ECS PAUSE hooks (approvals "pause")', () => {
+  const approval = (onTimeout: 'abort' | 'promote') => ({ approval: { timeoutSeconds: 1800, onTimeout } });
+  it('an approval before the first shift or after 100 % becomes a PAUSE hook at that stage (timeout in minutes, onTimeout as the action); the Lambda gate no longer holds it', () => {
+    const m = strategyFor({ type: 'steps', steps: [approval('abort'), { percent: 10, bakeSeconds: 300 }, { percent: 100, bakeSeconds: 0 }, approval('promote')] }, { approvals: 'pause', analyse: false });
+    expect(m.pauses).toEqual([
+      { stage: 'POST_TEST_TRAFFIC_SHIFT', timeoutInMinutes: 30, action: 'ROLLBACK' },
+      { stage: 'POST_PRODUCTION_TRAFFIC_SHIFT', timeoutInMinutes: 30, action: 'CONTINUE' },
+    ]);
+    expect(m.gates.some((g) => g.approval !== undefined)).toBe(false);
+    // The same strategy with the Lambda hook: no pauses, the gates hold the approvals.
+    const l = strategyFor({ type: 'steps', steps: [approval('abort'), { percent: 10, bakeSeconds: 300 }, { percent: 100, bakeSeconds: 0 }, approval('promote')] }, { analyse: false });
+    expect(l.pauses).toEqual([]);
+    expect(l.gates.filter((g) => g.approval !== undefined).map((g) => g.stage)).toEqual(['POST_TEST_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT']);
+  });
+
+  it('an approval between traffic steps is refused with "pause" (a PAUSE hook at PRODUCTION_TRAFFIC_SHIFT would pause every step), with what to do', () => {
+    expect(() => strategyFor({ type: 'steps', steps: [{ percent: 10, bakeSeconds: 300 }, approval('abort'), { percent: 100, bakeSeconds: 0 }] }, { approvals: 'pause' })).toThrow(
+      /approval at 10 % with approvals "pause".*every traffic step.*nativeApproval "lambda"/,
+    );
+  });
+});
+
 describe('userLifecycleHooks', () => {
   it("maps the service's hooks to the ECS stages of the same moments, after Cutover's, with the timeout in whole minutes and ROLLBACK", () => {
     const fn = (n: string) => `arn:aws:lambda:us-east-1:123456789012:function:${n}`;

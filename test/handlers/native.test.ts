@@ -38,6 +38,10 @@ class FakeNative implements NativeDeployments {
   async stopWithRollback(arn: string): Promise<void> {
     this.stopped.push(arn);
   }
+  readonly continued: string[] = [];
+  async continuePause(_arn: string, hookId: string): Promise<void> {
+    this.continued.push(hookId);
+  }
 }
 
 const db = useDynalite();

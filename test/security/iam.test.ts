@@ -402,6 +402,7 @@ const NEEDS: Record<HandlerName, Need[]> = {
     ['ecs:DescribeServiceDeployments', NATIVE_DEPLOYMENT],
     ['ecs:StopServiceDeployment', NATIVE_DEPLOYMENT],
     ['ecs:StopServiceDeployment', SEARCH_NATIVE_DEPLOYMENT],
+    ['ecs:ContinueServiceDeployment', NATIVE_DEPLOYMENT],
     ['ecs:DescribeServiceRevisions', NATIVE_REVISION],
     ['iam:PassRole', NATIVE_HOOK_ROLE, { 'iam:PassedToService': 'ecs.amazonaws.com' }],
     ...DESCRIBE_SERVICES,
@@ -693,12 +694,16 @@ describe('IAM: every handler role is allowed what its handler calls, and nothing
     }
   });
 
-  it('native engine: no role may continue a paused service deployment (Cutover uses no PAUSE hooks, so ecs:ContinueServiceDeployment is granted nowhere)', async () => {
+  it('native engine: only the native function may continue a paused service deployment (an approval held by a PAUSE hook), and only a managed service\'s', async () => {
     const continuing: string[] = [];
     for (const h of HANDLER_NAMES) if ((await decide(roleOf(h), 'ecs:ContinueServiceDeployment', NATIVE_DEPLOYMENT)) === 'Allowed') continuing.push(h);
     const hookRole = roleFrom(stack.controlPlane.nativeHookInvokeRole, '', 'native hook invoke role');
     if ((await decide(hookRole, 'ecs:ContinueServiceDeployment', NATIVE_DEPLOYMENT)) === 'Allowed') continuing.push('native hook invoke role');
-    expect(continuing).toEqual([]);
+    expect(continuing).toEqual(['native']);
+    expect(await decide(roleOf('native'), 'ecs:ContinueServiceDeployment', CHECKOUT)).toBe('Allowed');
+    for (const unmanaged of [`${ECS}:service-deployment/shop/billing/x1`, `${ECS}:service-deployment/billing/checkout/x1`, UNMANAGED_SERVICE]) {
+      expect(await decide(roleOf('native'), 'ecs:ContinueServiceDeployment', unmanaged), unmanaged).not.toBe('Allowed');
+    }
   });
 
   it('the simulator is not trivially denying: a role with no policy is denied what a handler is allowed', async () => {

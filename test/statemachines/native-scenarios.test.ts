@@ -5,7 +5,8 @@
  * the deployment state change events).
  */
 import { describe, expect, it } from 'vitest';
-import { runScenario } from '../../local/rehearsal.js';
+import { type RehearsalContext, runScenario } from '../../local/rehearsal.js';
+import { storeFor } from '../../functions/handlers/shared/store.js';
 import { parseScenario, type ScenarioInput } from '../../local/scenario.js';
 import { GATE_SCENARIOS } from '../../local/scenarios/gates.js';
 import { NATIVE_SCENARIOS } from '../../local/scenarios/native.js';
@@ -290,5 +291,55 @@ describe('native engine scenarios (ECS-controller service, ECS\'s own deployment
     const stagingEnd = Date.parse(trace.records.find((r) => r.environment === 'staging')?.timeline.find((e) => e.key === 'succeeded')?.at ?? '');
     const prodStart = Date.parse(trace.records.find((r) => r.environment === 'production')?.createdAt ?? '');
     expect(prodStart).toBeGreaterThanOrEqual(stagingEnd);
+  });
+
+  it('native-approval-pause: an ECS PAUSE hook holds the approval with no invocations; the approve wakes the deploy execution, which continues the pause; SUCCEEDED. Nobody approving: ROLLED_BACK ApprovalExpired', async () => {
+    const { trace, deployments, record, invocations } = await run('native-approval-pause');
+    expect(trace.summary.invariantViolations).toEqual([]);
+    expect(trace.summary.deployments.map((d) => [d.status, d.reasonCode])).toEqual([['SUCCEEDED', 'Promoted']]);
+    const d = deployments[0];
+    expect(d?.deploymentConfiguration?.lifecycleHooks?.find((h) => h.targetType === 'PAUSE')).toMatchObject({ lifecycleStages: ['POST_PRODUCTION_TRAFFIC_SHIFT'], timeoutConfiguration: { timeoutInMinutes: 60, action: 'ROLLBACK' } });
+    const continued = record?.timeline.find((e) => e.key.startsWith('native-continued-'));
+    expect(continued?.detail).toMatchObject({ by: 'alice', action: 'CONTINUE' });
+    const approvedAt = Date.parse(record?.controls?.find((c) => c.action === 'approve')?.at ?? '');
+    expect(Date.parse(continued?.at ?? '')).toBe(approvedAt);
+    // While paused ECS invoked nothing: no hook call between the 100 % shift and the approve.
+    const full = Math.min(...invocations.filter((i) => i.payload.executionDetails.productionTrafficWeights[i.payload.executionDetails.targetServiceRevisionArn] === 100).map((i) => i.at));
+    expect(invocations.filter((i) => i.at > full && i.at < approvedAt)).toEqual([]);
+
+    const expired = await run('native-approval-pause', (input) => ({
+      ...input,
+      timeline: input.timeline.filter((t) => t.kind !== 'operator'),
+      expect: { deployments: [{ service: 'api', status: 'ROLLED_BACK', reasonCode: 'ApprovalExpired' }] },
+    }));
+    expect(expired.trace.summary.deployments.map((x) => [x.status, x.reasonCode])).toEqual([['ROLLED_BACK', 'ApprovalExpired']]);
+    expect(expired.deployments[0]?.status).toBe('ROLLBACK_SUCCESSFUL');
+  });
+
+  it('a PAUSE hook is continued only on a wake-up the control path sent: an early approve plus a SendTaskSuccess outside the control path (token copied from the table) continues nothing; ROLLED_BACK ApprovalExpired', async () => {
+    const input = structuredClone(NATIVE_SCENARIOS.find((x) => x.name === 'native-approval-pause') as ScenarioInput);
+    // The operator approves during the 10 % bake (nothing pauses yet); later someone answers the wait directly.
+    const scenario = parseScenario(
+      { ...input, timeline: input.timeline.map((t) => (t.kind === 'operator' ? { ...t, at: 200 } : t)), expect: { deployments: [{ service: 'api', status: 'ROLLED_BACK', reasonCode: 'ApprovalExpired' }] } },
+      'forged-pause-wake',
+    );
+    let token: string | undefined;
+    const trace = await runScenario(scenario, {
+      actions: [
+        {
+          at: 600,
+          label: 'forged wake-up',
+          run: async (ctx: RehearsalContext) => {
+            const store = storeFor(ctx.clientOptions, ctx.env);
+            token = (await store.listInFlight()).find((r) => r.service === 'api')?.taskToken;
+            await ctx.runner.sendTaskSuccess(token as string, JSON.stringify({ action: 'approve', by: 'mallory', nonce: 'f'.repeat(64) }));
+          },
+        },
+      ],
+    });
+    expect(token?.length ?? 0).toBeGreaterThan(0);
+    expect(trace.summary.deployments.map((d) => [d.status, d.reasonCode])).toEqual([['ROLLED_BACK', 'ApprovalExpired']]);
+    const record = trace.records.find((r) => r.service === 'api');
+    expect(record?.timeline.some((e) => e.key.startsWith('native-continued-'))).toBe(false);
   });
 });

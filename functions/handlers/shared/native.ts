@@ -8,6 +8,8 @@ import type { NativeDeploymentInfo } from '../../core/ports.js';
 
 /** Timeline key of the entry naming the service deployment (the alarm watcher, the hook and the event read it). */
 export const NATIVE_STARTED = 'native-started';
+/** Timeline key prefix of a PAUSE hook Cutover continued after an approval (ContinueServiceDeployment). */
+export const NATIVE_CONTINUED = 'native-continued-';
 /** Timeline kind of what decided a native rollback (a FAILED hook answer, a stop): its detail carries `code` and `message`. */
 export const NATIVE_DECISION_KIND = 'native-decision';
 
