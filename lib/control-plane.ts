@@ -418,7 +418,7 @@ export class ControlPlane extends Construct {
     this.deadLetterQueues = deadLetterQueues;
     // The native engine: ECS invokes the hook through this role only; the native function names both in UpdateService.
     // It also invokes the services' own hooks (services[].hooks) that the native engine adds as ECS
-    // lifecycle hooks after Cutover's (functions/core/native.ts userLifecycleHooks): exactly those ARNs.
+    // lifecycle hooks beside Cutover's (functions/core/native.ts userLifecycleHooks): exactly those ARNs.
     const nativeUserHooks = [
       ...new Set(
         this.config.services

@@ -59,7 +59,7 @@ export interface DeployContext {
     readonly deploymentConfiguration: Record<string, unknown>;
     readonly lifecycleStages: readonly string[];
     readonly hookTimeoutMinutes: number;
-    /** Approvals held by ECS PAUSE hooks (nativeApproval "pause"), after Cutover's Lambda hook at their stage. */
+    /** Approvals held by ECS PAUSE hooks (nativeApproval "pause"), beside Cutover's Lambda hook at their stage. */
     readonly pauses?: readonly PauseHook[];
     /** The service's launch type and network, read at Inspect: a migration task runs the same way. */
     readonly placement?: NativeServiceInfo['placement'];

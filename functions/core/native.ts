@@ -169,7 +169,7 @@ export interface NativeStrategy {
   readonly productionPercents: readonly number[];
   /**
    * With `approvals: 'pause'`: the approvals as ECS PAUSE hooks (ContinueServiceDeployment answers
-   * them), after Cutover's Lambda hook at the same stage; empty otherwise.
+   * them), beside Cutover's Lambda hook at the same stage; empty otherwise.
    */
   readonly pauses: readonly PauseHook[];
 }
@@ -382,7 +382,8 @@ export const USER_HOOK_STAGES: Readonly<Record<Exclude<keyof UserHooks, 'timeout
 };
 
 /**
- * The service's own hooks (`services[].hooks`) as ECS lifecycle hooks after Cutover's: ECS invokes
+ * The service's own hooks (`services[].hooks`) as ECS lifecycle hooks beside Cutover's (ECS runs the
+ * hooks of one stage in parallel and goes on when all have passed): ECS invokes
  * them with its lifecycle-hook payload and reads the same answers Cutover's hooks give
  * (SUCCEEDED / FAILED / IN_PROGRESS with callBackDelay); a FAILED answer, an error or the timeout
  * (the configured `timeoutSeconds`, rounded up to whole minutes) rolls the deployment back. The role

@@ -96,13 +96,13 @@ export function createHandler(deps: NativeDeps): Handler<unknown, unknown> {
               lifecycleStages: [...ctx.native.lifecycleStages],
               timeoutConfiguration: { timeoutInMinutes: ctx.native.hookTimeoutMinutes, action: 'ROLLBACK' },
             },
-            // Approvals held by ECS PAUSE hooks (nativeApproval "pause"), after Cutover's gate at their stage.
+            // Approvals held by ECS PAUSE hooks (nativeApproval "pause"), beside Cutover's gate at their stage (ECS runs a stage's hooks in parallel).
             ...(ctx.native.pauses ?? []).map((p) => ({
               targetType: 'PAUSE',
               lifecycleStages: [p.stage],
               timeoutConfiguration: { timeoutInMinutes: p.timeoutInMinutes, action: p.action },
             })),
-            // The service's own hooks after Cutover's gate at each stage (functions/core/native.ts userLifecycleHooks).
+            // The service's own hooks beside Cutover's gate at each stage (functions/core/native.ts userLifecycleHooks).
             ...userLifecycleHooks(svc.hooks, deps.hook.roleArn),
           ],
         };

@@ -191,7 +191,7 @@ describe('native engine scenarios (ECS-controller service, ECS\'s own deployment
     expect(bad.deploymentMetrics.some((m) => m.name === 'DeploymentSucceeded')).toBe(false);
   });
 
-  it("the service's own hooks run as ECS lifecycle hooks after Cutover's: a smoke test answering FAILED after scale-up rolls back before production moves (HookFailed); passing, the deployment SUCCEEDS", async () => {
+  it("the service's own hooks run as ECS lifecycle hooks beside Cutover's: a smoke test answering FAILED after scale-up rolls back before production moves (HookFailed); passing, the deployment SUCCEEDS", async () => {
     const SMOKE = 'arn:aws:lambda:us-east-1:123456789012:function:api-smoke';
     const withHook = (answer: 'pass' | 'fail') => (input: ScenarioInput): ScenarioInput => {
       const config = input.config as { services: Record<string, unknown>[] };
