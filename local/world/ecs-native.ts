@@ -16,6 +16,15 @@
  *   FAILED or IN_PROGRESS (+ callBackDelay, default 30 s; hookDetails carried to the next call);
  *   anything else, a thrown invocation or an unknown function rolls back; a hook still IN_PROGRESS
  *   at its timeout (timeoutConfiguration, default 1440 min, action ROLLBACK) takes its action;
+ * - all hooks configured at one stage run in parallel, Lambda and pause alike (ECS developer guide,
+ *   "Pause hooks for Amazon ECS service deployments", Multiple hooks at the same stage,
+ *   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/pause-lifecycle-hooks.html: "All
+ *   hooks configured at the same lifecycle stage run in parallel"; "Lifecycle hooks for Amazon ECS
+ *   service deployments", deployment-lifecycle-hooks.html: Lambda and pause hooks at one stage "must
+ *   complete before the deployment proceeds to the next stage"): every Lambda hook is invoked at
+ *   the stage's start and runs its own IN_PROGRESS / callBackDelay / hookDetails / timeout cycle; the
+ *   stage goes on when all are done (SUCCEEDED, CONTINUE on timeout, a pause continued); the first
+ *   rollback by any of them rolls the whole deployment back and the others are not invoked again;
  * - PAUSE lifecycle hooks (no hookTargetArn or roleArn; not at TEST_TRAFFIC_SHIFT or
  *   PRODUCTION_TRAFFIC_SHIFT; at most 10 per service) hold their stage with a hook AWAITING_ACTION
  *   (hookId `ecs-pause-...`) and an "ECS Hook State Change" HOOK_AWAITING_ACTION event, beside the
@@ -730,26 +739,34 @@ export class NativeDeployments implements NativeEnginePort {
   }
 
   // ------------------------------------------------------------------ hooks
+  /**
+   * Run every hook configured at `stage` in parallel, then `then` (ECS developer guide, "Pause hooks
+   * for Amazon ECS service deployments", Multiple hooks at the same stage: "All hooks configured at
+   * the same lifecycle stage run in parallel"; the deployment goes on only when all of them are done,
+   * and a rollback by any one rolls the whole deployment back). Each Lambda hook is invoked at the
+   * stage's start with its own executionId, IN_PROGRESS / callBackDelay / hookDetails cycle and
+   * timeout; each pause hook awaits its own ContinueServiceDeployment. The stage is done when every
+   * Lambda hook SUCCEEDED (or timed out with action CONTINUE) and every pause hook is continued; the
+   * first FAILED answer, invalid answer, failed invocation or ROLLBACK timeout rolls back ({@link fail}
+   * bumps the deployment's generation, so the other hooks are not invoked again).
+   */
   private runHooks(d: DeploymentRec, stage: string, then: () => void): void {
     const atStage = (d.config.lifecycleHooks ?? []).filter((h) => (h.lifecycleStages ?? []).includes(stage as never));
-    const hooks = atStage.filter((h) => (h.targetType ?? 'AWS_LAMBDA') === 'AWS_LAMBDA');
-    // PAUSE hooks run beside the stage's Lambda hooks ("All hooks configured at the same lifecycle
-    // stage run in parallel"); the stage goes on once the Lambda hooks and every pause hook are done.
+    const lambdas = atStage.filter((h) => (h.targetType ?? 'AWS_LAMBDA') === 'AWS_LAMBDA');
     const pauses = atStage.filter((h) => h.targetType === 'PAUSE');
-    let open = 1 + pauses.length;
+    let open = lambdas.length + pauses.length;
+    if (open === 0) {
+      then();
+      return;
+    }
     const settled = (): void => {
       open--;
       if (open === 0) then();
     };
     for (const p of pauses) this.pause(d, p, stage, settled);
-    const run = (k: number): void => {
-      const hook = hooks[k];
-      if (!hook) {
-        settled();
-        return;
-      }
+    const runs = lambdas.map((hook): HookRun => {
       const timeout = hook.timeoutConfiguration;
-      const h: HookRun = {
+      return {
         hookId: this.ctx.ids.uuid(),
         executionId: this.ctx.ids.uuid(),
         hook,
@@ -761,10 +778,15 @@ export class NativeDeployments implements NativeEnginePort {
         hookDetails: hook.hookDetails === undefined ? undefined : structuredClone(hook.hookDetails),
         invocations: 0,
       };
-      d.hooks.push(h);
-      this.after(d, 0, () => this.invoke(d, h, () => run(k + 1)));
-    };
-    run(0);
+    });
+    d.hooks.push(...runs);
+    // One timer starts them all: every first invocation is made before any answer is acted on, whatever
+    // the clock (a clock that awaits each timer in turn would otherwise let a FAILED answer from the
+    // first hook keep the second from being invoked at all).
+    if (runs.length === 0) return;
+    this.after(d, 0, async () => {
+      await Promise.all(runs.map((h) => this.invoke(d, h, settled)));
+    });
   }
 
   /**
