@@ -31,7 +31,10 @@ import type { Clock, DeploymentStore, EventPublisher, ImageRegistry, NativeDeplo
 import { parseOrThrow } from '../core/validation.js';
 import { entry, eventDetail, sameWeights, serviceFor } from './shared/deploy.js';
 import { publisherFor } from './shared/clients.js';
-import { storeFor } from './shared/store.js';
+import { tableFor } from './shared/store.js';
+import { bindTable } from '../aws/store-items.js';
+import { appendTimeline, createDeployment, listDeployments, updateDeployment } from '../aws/store-deployments.js';
+import { getStable } from '../aws/store-stable.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type DeploymentMetrics, emfMetrics, METRIC } from './shared/metrics.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
@@ -44,7 +47,7 @@ export interface PrepareDeps {
   readonly images: ImageRegistry;
   /** Describes a pinned revision (a rollback) before it is accepted. */
   readonly taskDefinitions: Pick<TaskDefinitions, 'describeRevision'>;
-  readonly store: DeploymentStore;
+  readonly store: Pick<DeploymentStore, 'appendTimeline' | 'createDeployment' | 'getStable' | 'listDeployments' | 'updateDeployment'>;
   readonly events: EventPublisher;
   /** ECS's own deployments (engine native): the live service's revision and target groups. */
   readonly native?: Pick<NativeDeployments, 'describeService'>;
@@ -532,7 +535,8 @@ export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { 
     taskSets: new EcsTaskSets(ecs),
     images: new EcrImages(makeClient(ECRClient, opts)),
     taskDefinitions: new EcsTaskDefinitions(ecs),
-    store: storeFor(opts, env),
+    // Only the store operations bound here are bundled (functions/aws/store-items.ts bindTable).
+    store: bindTable(tableFor(opts, env), { appendTimeline, createDeployment, getStable, listDeployments, updateDeployment }),
     events: publisherFor(opts, env),
     native: { describeService: (cluster, service) => describeNativeService(ecs, cluster, service) },
     deploymentMetrics: emfMetrics('cutover-prepare'),

@@ -33,14 +33,16 @@ const PORT_METHODS: Record<string, string[]> = {
   store: ['createDeployment', 'getDeployment', 'updateDeployment', 'appendTimeline', 'setTaskToken', 'finish', 'acquireLock', 'releaseLock', 'setStable'],
   events: ['publish'],
   orchestrator: ['start', 'sendTaskSuccess', 'sendTaskFailure'],
-  native: ['describeService', 'startDeployment', 'describeDeployment', 'listInProgress', 'stopWithRollback'],
+  native: ['describeService', 'startDeployment', 'describeDeployment', 'listInProgress', 'stopWithRollback', 'continuePause'],
+  // prepare binds only the store operations it calls (bindTable: its bundle holds no other).
+  'store:prepare': ['appendTimeline', 'createDeployment', 'getStable', 'listDeployments', 'updateDeployment'],
 };
 
 type Module = { makeDeps: (o: typeof OPTS, e: ReturnType<typeof testEnv>) => Record<string, unknown>; createHandler: (d: never) => unknown; handler: unknown };
 const modules: Array<[string, Module, string[]]> = [
   ['intake', intake as unknown as Module, ['orchestrator']],
   ['alarm-watcher', alarmWatcher as unknown as Module, ['store', 'orchestrator']],
-  ['prepare', prepare as unknown as Module, ['router', 'taskSets', 'images', 'store', 'events']],
+  ['prepare', prepare as unknown as Module, ['router', 'taskSets', 'images', 'store:prepare', 'events']],
   ['lock', lock as unknown as Module, ['store']],
   ['register', register as unknown as Module, ['taskDefinitions', 'store']],
   ['green', green as unknown as Module, ['taskSets', 'health', 'router', 'store']],
@@ -60,8 +62,9 @@ describe('makeDeps', () => {
     const env = testEnv();
     const deps = mod.makeDeps(OPTS, env);
     expect(deps.env).toBe(env);
-    for (const port of ports) {
-      const methods = PORT_METHODS[port] ?? [];
+    for (const key of ports) {
+      const port = key.split(':')[0] as string;
+      const methods = PORT_METHODS[key] ?? [];
       for (const m of methods) expect(typeof (deps[port] as Record<string, unknown>)[m], `${port}.${m}`).toBe('function');
     }
     expect(typeof mod.createHandler(deps as never)).toBe('function');
