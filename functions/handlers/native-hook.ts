@@ -22,7 +22,7 @@ import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/cli
 import { CloudWatchAlarms, CloudWatchMetrics } from '../aws/cloudwatch.js';
 import type { StrategyConfig } from '../core/config.js';
 import { analysisWindow, assess, decideAfterVerdict } from '../core/analysis.js';
-import { loadBalancerDimension, targetGroupDimension } from '../core/metrics-dimensions.js';
+import { albDimensionOf, targetGroupDimension } from '../core/metrics-dimensions.js';
 import type { DeploymentRecord } from '../core/model.js';
 import { type HookFacts, type NativeGate, gateAt, hookAnswer, readHookState, strategyFor, strategyOptionsOf } from '../core/native.js';
 import type { Alarms, Clock, DeploymentStore, MetricSource } from '../core/ports.js';
@@ -161,8 +161,8 @@ async function analyse(
     }
     const versionSamples = deps.metrics.versionSamples.bind(deps.metrics);
     read = (side) => versionSamples(versionQueries(metrics, side === 'green' ? record.deploymentId : blueVersion), window.startMs, window.endMs);
-  } else if (route && route.includes(':listener') && route.includes('/app/') && blueTg && greenTg) {
-    const lb = loadBalancerDimension(route);
+  } else if (route && albDimensionOf(route) && blueTg && greenTg) {
+    const lb = albDimensionOf(route) as string;
     read = (side) => deps.metrics.targetGroupSamples(lb, targetGroupDimension(side === 'green' ? greenTg : blueTg), window.startMs, window.endMs);
   } else {
     const why = 'this traffic shape publishes no per-revision request metric (NLB, Service Connect, no load balancer); set analysis.metrics (version-tagged) to analyse it';

@@ -15,8 +15,11 @@ const FILES = readdirSync(DIR).filter((f) => f.endsWith('.asl.json')).sort();
 
 /** Every choice rule (nested And / Or / Not too) with a `false` IsPresent or IsNull, by file and state. */
 function negativeTests(value: unknown, at: string, out: string[]): void {
-  if (Array.isArray(value)) value.forEach((v, i) => negativeTests(v, `${at}[${i}]`, out));
-  else if (value && typeof value === 'object') {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      negativeTests(v, `${at}[${i}]`, out);
+    });
+  } else if (value && typeof value === 'object') {
     const o = value as Record<string, unknown>;
     if (o.IsPresent === false || o.IsNull === false) out.push(`${at}: ${JSON.stringify(o)}`);
     for (const [k, v] of Object.entries(o)) negativeTests(v, `${at}.${k}`, out);
