@@ -914,7 +914,7 @@ export class ControlPlane extends Construct {
         return [
           // StopServiceDeployment: the Service Authorization Reference lists both the service and the
           // service deployment as its resource types, so both are named (each exactly the managed ones).
-          ...on(['ecs:UpdateService', 'ecs:ListServiceDeployments', 'ecs:StopServiceDeployment', 'ecs:ContinueServiceDeployment'], this.iamScope.ecsNativeServices),
+          ...(access.on === 'deployments' ? [] : on(['ecs:UpdateService', 'ecs:ListServiceDeployments', 'ecs:StopServiceDeployment', 'ecs:ContinueServiceDeployment'], this.iamScope.ecsNativeServices)),
           ...on(['ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment', 'ecs:ContinueServiceDeployment'], this.iamScope.ecsNativeDeployments),
           ...on(['ecs:DescribeServiceRevisions'], this.iamScope.ecsNativeRevisions),
         ];

@@ -54,7 +54,9 @@ export type EcsServiceAction =
   | 'ecs:UpdateTaskSet'
   | 'ecs:DeleteTaskSet'
   | 'ecs:UpdateServicePrimaryTaskSet'
-  | 'ecs:TagResource';
+  | 'ecs:TagResource'
+  // The service resource of StopServiceDeployment (its other one, the deployment, is `ecsNative`).
+  | 'ecs:StopServiceDeployment';
 /** ECS actions on the services that configure `scaling` only. */
 export type EcsScalingAction = 'ecs:DescribeServices' | 'ecs:UpdateService';
 /** Elastic Load Balancing read actions; they support no resource-level permissions. */
@@ -134,7 +136,12 @@ export type Access =
    * DescribeServiceDeployments and StopServiceDeployment on their service deployments,
    * DescribeServiceRevisions on their service revisions.
    */
-  | { readonly kind: 'ecsNative'; readonly actions: readonly EcsNativeAction[] }
+  | {
+      readonly kind: 'ecsNative';
+      readonly actions: readonly EcsNativeAction[];
+      /** `deployments`: only the service-deployment (and revision) resources; the role names the services in its `ecsServices` statement. */
+      readonly on?: 'deployments';
+    }
   /** `iam:PassRole` of the role ECS assumes to invoke Cutover's lifecycle hook (UpdateService lifecycleHooks[].roleArn), to ECS only. */
   | { readonly kind: 'passNativeHookRole' };
 
@@ -409,10 +416,13 @@ export const HANDLERS: Readonly<Record<HandlerName, HandlerSpec>> = {
           'ecs:DeleteTaskSet',
           // Makes blue primary again when a failed promotion had moved it.
           'ecs:UpdateServicePrimaryTaskSet',
+          'ecs:StopServiceDeployment',
         ],
       },
-      // A native deployment (an orphan the sweep found) is rolled back by ECS: StopServiceDeployment ROLLBACK.
-      { kind: 'ecsNative', actions: ['ecs:StopServiceDeployment'] },
+      // A native deployment (an orphan the sweep found) is rolled back by ECS: StopServiceDeployment
+      // ROLLBACK, on the managed services' deployments here and on the services in ecsServices
+      // above (one statement fewer: this role is the largest at 150 services).
+      { kind: 'ecsNative', actions: ['ecs:StopServiceDeployment'], on: 'deployments' },
       READ_WRITE,
       PUT_EVENTS,
     ],

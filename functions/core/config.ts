@@ -32,7 +32,7 @@ const ALARM_NAME_MESSAGE = 'must be a CloudWatch alarm name (1-255 printable cha
 const LISTENER_ARN_MESSAGE =
   'must be an ALB listener ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/ID/ID), or an NLB one (listener/net/...) with engine "native"';
 /** An ALB listener, or an NLB one (engine native only: checked with the service below). */
-const isListenerArn = (v: string): boolean => ARN_PATTERNS.listener.test(v) || ARN_PATTERNS.nlbListener.test(v);
+const ANY_LISTENER = new RegExp(`${ARN_PATTERNS.listener.source}|${ARN_PATTERNS.nlbListener.source}`);
 const listenerPattern = (v: string): RegExp => (ARN_PATTERNS.nlbListener.test(v) ? ARN_PATTERNS.nlbListener : ARN_PATTERNS.listener);
 const LISTENER_RULE_ARN_MESSAGE =
   'must be an ALB listener-rule ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener-rule/app/NAME/ID/ID/ID)';
@@ -340,7 +340,7 @@ export const Service = z.strictObject({
     '*',
   ),
   /** Production traffic: the listener's default action ... */
-  listenerArn: z.optional(z.string().check(mistake(listenerMistake('listenerArn')), z.refine(isListenerArn, LISTENER_ARN_MESSAGE))),
+  listenerArn: z.optional(z.string().check(mistake(listenerMistake('listenerArn')), z.regex(ANY_LISTENER, LISTENER_ARN_MESSAGE))),
   /** ... or a listener rule (shared ALBs). Exactly one of the two. */
   listenerRuleArn: z.optional(
     z.string().check(mistake(listenerMistake('listenerRuleArn')), z.regex(ARN_PATTERNS.listenerRule, LISTENER_RULE_ARN_MESSAGE)),
@@ -352,7 +352,7 @@ export const Service = z.strictObject({
       z.string().check(z.regex(ARN_PATTERNS.targetGroup, TARGET_GROUP_ARN_MESSAGE)),
     ]),
   ),
-  testListenerArn: z.optional(z.string().check(z.refine(isListenerArn, LISTENER_ARN_MESSAGE))),
+  testListenerArn: z.optional(z.string().check(z.regex(ANY_LISTENER, LISTENER_ARN_MESSAGE))),
   /** CloudWatch alarm names watched during bakes (exact names). */
   alarms: z._default(z.array(z.string().check(mistake(alarmNameMistake), z.regex(ALARM_NAME, ALARM_NAME_MESSAGE))).check(z.maxLength(100)), []),
   strategy: Strategy,
