@@ -711,7 +711,8 @@ export class ControlPlane extends Construct {
       case 'ecsServices': {
         // Reads may coarsen; writes name every configured service and its task sets (issue #14, 9).
         const reads = access.actions.filter(isReadAction);
-        const writes = access.actions.filter((a) => !isReadAction(a));
+        // StopServiceDeployment's service resource only when some service may deploy natively.
+        const writes = access.actions.filter((a) => !isReadAction(a) && (a !== 'ecs:StopServiceDeployment' || this.iamScope.ecsNativeServices.length > 0));
         return [
           ...(reads.length === 0
             ? []
