@@ -140,6 +140,8 @@ export interface NativeGate {
   readonly healthTimeoutSeconds?: number;
   readonly bakeSeconds: number;
   readonly analyse: boolean;
+  /** An inconclusive analysis bakes this many times more (onInconclusive "extend"), as the task-set engine's extensions. */
+  readonly maxExtensions?: number;
   readonly approval?: { readonly timeoutSeconds: number; readonly onTimeout: 'abort' | 'promote' };
 }
 
@@ -189,6 +191,8 @@ export interface StrategyOptions {
   readonly headless?: boolean;
   /** The canary analysis is enabled (a gate after a bake at 1-99 % analyses). Default true. */
   readonly analyse?: boolean;
+  /** With the analysis: how many times an inconclusive verdict bakes again (onInconclusive "extend": maxExtensions; else 0). */
+  readonly maxExtensions?: number;
   /** Green's health timeout, held at POST_SCALE_UP. Default 600. */
   readonly healthTimeoutSeconds?: number;
   /**
@@ -286,7 +290,8 @@ export function strategyFor(strategy: StrategyConfig, options: StrategyOptions =
       approval = undefined;
     }
     if (bakeSeconds === 0 && !approval && !analyse) return undefined;
-    return { stage, percent: seg.percent, bakeSeconds, analyse, ...(approval ? { approval: { timeoutSeconds: approval.timeoutSeconds, onTimeout: approval.onTimeout } } : {}) };
+    const maxExtensions = analyse ? (options.maxExtensions ?? 0) : 0;
+    return { stage, percent: seg.percent, bakeSeconds, analyse, ...(maxExtensions > 0 ? { maxExtensions } : {}), ...(approval ? { approval: { timeoutSeconds: approval.timeoutSeconds, onTimeout: approval.onTimeout } } : {}) };
   };
 
   // Before any production traffic: held after the test traffic shift (a headless service has no
@@ -409,7 +414,7 @@ export interface NativeServiceShape {
   readonly serviceConnect?: boolean;
   readonly nativeApproval?: 'lambda' | 'pause';
   readonly healthTimeoutSeconds: number;
-  readonly analysis: { readonly enabled: boolean };
+  readonly analysis: { readonly enabled: boolean; readonly onInconclusive?: string; readonly maxExtensions?: number };
 }
 
 /**
@@ -422,18 +427,21 @@ export function strategyOptionsOf(svc: NativeServiceShape, rollback = false): St
   return {
     headless: (svc.targetGroupArns ?? []).length === 0 && svc.serviceConnect !== true,
     analyse: svc.analysis.enabled && !rollback,
+    maxExtensions: svc.analysis.onInconclusive === 'extend' ? svc.analysis.maxExtensions : 0,
     healthTimeoutSeconds: svc.healthTimeoutSeconds,
     approvals: svc.nativeApproval ?? 'lambda',
   };
 }
 
 /**
- * The longest a gate may hold: health timeout + bake + analysis grace (when analysed) + approval timeout.
+ * The longest a gate may hold: health timeout + bake (and each extension's bake again) + analysis grace
+ * (when analysed) + approval timeout.
  *
  * Example: `{ bakeSeconds: 300, analyse: true, approval: { timeoutSeconds: 3600 } }` -> 300 + 180 + 3600 = 4080.
  */
 export function gateHoldSeconds(gate: NativeGate): number {
-  return (gate.healthTimeoutSeconds ?? 0) + gate.bakeSeconds + (gate.analyse ? ANALYSIS_GRACE_SECONDS : 0) + (gate.approval?.timeoutSeconds ?? 0);
+  const bakes = gate.bakeSeconds * (1 + (gate.maxExtensions ?? 0));
+  return (gate.healthTimeoutSeconds ?? 0) + bakes + (gate.analyse ? ANALYSIS_GRACE_SECONDS : 0) + (gate.approval?.timeoutSeconds ?? 0);
 }
 
 /**

@@ -95,11 +95,22 @@ export function createHandler(deps: NativeHookDeps): Handler<unknown, NativeHook
     const prior = readHookState(p.hookDetails);
     const since = prior && prior.gate === key ? prior.firstSeenAt : now;
     const controls = (record.controls ?? []).filter((c) => Date.parse(c.at) >= since);
-    const judged = gate?.analyse && now >= since + gate.bakeSeconds * 1000 ? await analyse(deps, svc, record, gate, since, now) : undefined;
-    const verdict = judged?.decision;
+    // An inconclusive verdict bakes the step again (onInconclusive "extend", up to maxExtensions), as
+    // the task-set engine's extensions do: the bakes elapsed since the traffic point say how many.
+    const bakeMs = (gate?.bakeSeconds ?? 0) * 1000;
+    const extensions = gate?.analyse && bakeMs > 0 ? Math.max(0, Math.min(gate.maxExtensions ?? 0, Math.floor((now - since) / bakeMs) - 1)) : 0;
+    // An extension already decided at this count holds until its bake is over (judged once per bake).
+    const extending = (record.timeline ?? []).some((e) => {
+      const d = e.detail as { percent?: number; decision?: string; extensions?: number } | undefined;
+      return e.kind === 'analysis' && Date.parse(e.at) >= since && d?.percent === gate?.percent && d?.decision === 'extend' && d?.extensions === extensions;
+    });
+    const judged = gate?.analyse && !extending && now >= since + bakeMs * (extensions + 1) ? await analyse(deps, svc, record, gate, since, now, extensions) : undefined;
+    const extend = extending || judged?.decision === 'extend';
+    const verdict = extend ? undefined : judged?.decision;
     const facts: HookFacts = {
       now,
-      gate,
+      // While extended, the gate holds one more bake from the traffic point.
+      gate: gate && extend ? { ...gate, bakeSeconds: gate.bakeSeconds * (extensions + 2) } : gate,
       alarmsInAlarm: alarms.filter((a) => a.state === 'ALARM').map((a) => a.name),
       greenHealth: 'healthy',
       ...(verdict ? { verdict } : {}),
@@ -131,8 +142,10 @@ export function createHandler(deps: NativeHookDeps): Handler<unknown, NativeHook
  * task-set engine's Analyze step judges. Green and blue are the target groups Inspect recorded (an
  * ALB: per-target-group metrics), or the user's version-tagged metrics (`analysis.metrics`; green's
  * version is the deployment id, CUTOVER_VERSION) where the shape has none per revision (NLB,
- * Service Connect, no load balancer). `pass` / `fail`, or undefined while the verdict needs more
- * data (the hook holds up to ANALYSIS_GRACE_SECONDS more). Each verdict goes on the timeline.
+ * Service Connect, no load balancer). `pass` / `fail`; `extend` for an inconclusive verdict with
+ * extensions left (`extensions` so far: the step bakes again); undefined when no whole minute of
+ * data has arrived yet (the hook holds up to ANALYSIS_GRACE_SECONDS more). Each verdict goes on
+ * the timeline.
  */
 async function analyse(
   deps: NativeHookDeps,
@@ -141,7 +154,8 @@ async function analyse(
   gate: NativeGate,
   since: number,
   now: number,
-): Promise<{ readonly decision: 'pass' | 'fail' | undefined; readonly reasons: readonly string[] }> {
+  extensions: number,
+): Promise<{ readonly decision: 'pass' | 'fail' | 'extend' | undefined; readonly reasons: readonly string[] }> {
   const key = `analysis-native-${gate.percent}-${Math.floor(now / 60_000)}`;
   const note = async (detail: Record<string, unknown>) =>
     deps.store.appendTimeline(record.service, record.environment, record.deploymentId, entry(key, 'analysis', now, { percent: gate.percent, engine: 'native', ...detail }));
@@ -171,14 +185,15 @@ async function analyse(
   }
   const [green, blue] = await Promise.all([read('green'), read('blue')]);
   const verdict = assess({ green, blue }, svc.analysis);
-  const decision = decideAfterVerdict(verdict, svc.analysis, 0);
+  const decision = decideAfterVerdict(verdict, svc.analysis, extensions);
   await note({
     verdict: verdict.kind,
     decision,
     ...verdict,
+    extensions,
     window: { start: new Date(window.startMs).toISOString(), end: new Date(window.endMs).toISOString(), minutes: window.minutes },
   } as Record<string, unknown>);
-  return { decision: decision === 'extend' ? undefined : decision, reasons: verdict.reasons };
+  return { decision, reasons: verdict.reasons };
 }
 
 export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): NativeHookDeps {

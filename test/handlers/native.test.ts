@@ -185,6 +185,45 @@ describe('native-hook', () => {
     expect(again.hookStatus).not.toBe('SUCCEEDED');
   });
 
+  it('an inconclusive verdict bakes the step again (onInconclusive extend, up to maxExtensions): held another 300 s, then judged again; still inconclusive after the last one: FAILED', async () => {
+    const id = await inFlight();
+    const first = await handler()(hookPayload('PRODUCTION_TRAFFIC_SHIFT', 10));
+    // Too few requests for a verdict (below minRequests): inconclusive.
+    metrics.set(ARN.webGreen, samples({ minutes: 3, perMinute: 2, errorRate: 0, latencyS: 0.08 }));
+    metrics.set(ARN.webBlue, samples({ minutes: 3, perMinute: 20, errorRate: 0, latencyS: 0.08 }));
+    w.clock.advance(300_000);
+    const extended = await handler()(hookPayload('PRODUCTION_TRAFFIC_SHIFT', 10, first.hookDetails));
+    expect(extended.hookStatus).toBe('IN_PROGRESS');
+    expect(extended.callBackDelay).toBe(60);
+    // Enough traffic by the end of the extension: pass.
+    metrics.set(ARN.webGreen, samples({ minutes: 8, perMinute: 120, errorRate: 0.002, latencyS: 0.08 }));
+    metrics.set(ARN.webBlue, samples({ minutes: 8, perMinute: 1080, errorRate: 0.002, latencyS: 0.08 }));
+    w.clock.advance(240_000);
+    expect((await handler()(hookPayload('PRODUCTION_TRAFFIC_SHIFT', 10, extended.hookDetails))).hookStatus).toBe('IN_PROGRESS');
+    w.clock.advance(60_000);
+    expect((await handler()(hookPayload('PRODUCTION_TRAFFIC_SHIFT', 10, extended.hookDetails))).hookStatus).toBe('SUCCEEDED');
+    const analyses = (await w.store.getDeployment('web', 'production', id))?.timeline.filter((e) => e.kind === 'analysis').map((e) => [(e.detail as { decision?: string }).decision, (e.detail as { extensions?: number }).extensions]);
+    expect(analyses?.[0]).toEqual(['extend', 0]);
+    expect(analyses?.at(-1)).toEqual(['pass', 1]);
+  });
+
+  it('still inconclusive after maxExtensions (2) extensions: FAILED AnalysisFailed, after three bakes', async () => {
+    const id = await inFlight();
+    let details = (await handler()(hookPayload('PRODUCTION_TRAFFIC_SHIFT', 10))).hookDetails;
+    metrics.set(ARN.webGreen, samples({ minutes: 3, perMinute: 2, errorRate: 0, latencyS: 0.08 }));
+    metrics.set(ARN.webBlue, samples({ minutes: 3, perMinute: 20, errorRate: 0, latencyS: 0.08 }));
+    const answers: string[] = [];
+    for (let t = 300; t <= 900; t += 300) {
+      w.clock.advance(300_000);
+      const a = await handler()(hookPayload('PRODUCTION_TRAFFIC_SHIFT', 10, details));
+      answers.push(a.hookStatus);
+      details = a.hookDetails;
+    }
+    expect(answers).toEqual(['IN_PROGRESS', 'IN_PROGRESS', 'FAILED']);
+    const decision = (await w.store.getDeployment('web', 'production', id))?.timeline.find((e) => e.kind === 'native-decision');
+    expect(decision?.detail).toMatchObject({ code: 'AnalysisFailed' });
+  });
+
   it('an approval step: held IN_PROGRESS until an operator approve is recorded after the gate began, then SUCCEEDED', async () => {
     const env = { ...w.env, config: { ...w.env.config, services: w.env.config.services.map((s) => (s.name === 'web' && s.environment === 'production' ? { ...s, analysis: { ...s.analysis, enabled: false }, strategy: { type: 'steps' as const, steps: [{ percent: 10, bakeSeconds: 60 }, { approval: { timeoutSeconds: 3600, onTimeout: 'abort' as const } }, { percent: 100, bakeSeconds: 0 }] } } : s)) } };
     const hook = createNativeHook({ env, clock: w.clock, store: w.store, alarms: w.alarms, metrics, logLevel: 'SILENT' });
