@@ -5,21 +5,16 @@
  * hooks configured at the same lifecycle stage run in parallel"; the deployment goes on only when all
  * of them are done, and a rollback by any one rolls the whole deployment back. No product code.
  */
-import {
-  DescribeServiceDeploymentsCommand,
-  DescribeTaskDefinitionCommand,
-  type DeploymentConfiguration,
-  type DeploymentLifecycleHook,
-  ListServiceDeploymentsCommand,
-  RegisterTaskDefinitionCommand,
-  type RegisterTaskDefinitionCommandInput,
-  type ServiceDeployment,
-  UpdateServiceCommand,
+import type {
+  DeploymentConfiguration,
+  DeploymentLifecycleHook,
+  ServiceDeployment,
 } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
 import type { HookPayload } from '../../local/world/ecs-native.js';
 import { World } from '../../local/world/world.js';
-import { clientsFor, LISTENER_ARN, ManualClock, NEXT, SHOP } from './world.fixtures.js';
+import { clientsFor, LISTENER_ARN, ManualClock, SHOP } from './world.fixtures.js';
+import { deployRevision, describeDeployment, runUntil } from './world-native.fixtures.js';
 
 const FN = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:${name}`;
 const SLOW = FN('slow-check');
@@ -62,34 +57,8 @@ function nativeSetup(deploymentConfiguration: DeploymentConfiguration, answers: 
   return { clock, world, shop, calls, ...clientsFor(world) };
 }
 type Ctx = ReturnType<typeof nativeSetup>;
-
-async function deploy(ctx: Ctx): Promise<string> {
-  ctx.world.pushImage('shop', NEXT, []);
-  const cur = (await ctx.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ctx.shop.taskDefinitionArn as string }))).taskDefinition ?? {};
-  const { taskDefinitionArn: _a, revision: _r, status: _s, requiresAttributes: _q, compatibilities: _c, registeredAt: _t, registeredBy: _b, ...rest } = cur;
-  const td = await ctx.ecs.send(
-    new RegisterTaskDefinitionCommand({
-      ...(rest as RegisterTaskDefinitionCommandInput),
-      containerDefinitions: rest.containerDefinitions?.map((c) => ({ ...c, image: ctx.world.imageUri('shop', NEXT) })),
-    }),
-  );
-  await ctx.ecs.send(new UpdateServiceCommand({ cluster: 'prod', service: 'shop', taskDefinition: td.taskDefinition?.taskDefinitionArn }));
-  const list = await ctx.ecs.send(new ListServiceDeploymentsCommand({ cluster: 'prod', service: 'shop' }));
-  return list.serviceDeployments?.[0]?.serviceDeploymentArn as string;
-}
-
-async function describe1(ctx: Pick<Ctx, 'ecs'>, arn: string): Promise<ServiceDeployment> {
-  const out = await ctx.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }));
-  return out.serviceDeployments?.[0] as ServiceDeployment;
-}
-
-async function runUntil(clock: ManualClock, until: () => boolean | Promise<boolean>, maxMs = 2 * 60 * MIN): Promise<void> {
-  for (let t = 0; t < maxMs; t += 1000) {
-    if (await until()) return;
-    await clock.advance(1000);
-  }
-  throw new Error('condition not reached');
-}
+const deploy = (ctx: Ctx) => deployRevision(ctx.world, ctx.ecs, ctx.shop.taskDefinitionArn as string);
+const describe1 = (ctx: Pick<Ctx, 'ecs'>, arn: string) => describeDeployment(ctx.ecs, arn);
 
 /** Times (ms after `t0`) at which `arn` was invoked at `stage`. */
 const timesOf = (calls: readonly Call[], arn: string, stage: string, t0: number) => calls.filter((c) => c.arn === arn && c.payload.lifecycleStage === stage).map((c) => c.at - t0);

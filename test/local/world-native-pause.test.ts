@@ -6,13 +6,8 @@
  */
 import {
   ContinueServiceDeploymentCommand,
-  DescribeServiceDeploymentsCommand,
-  DescribeTaskDefinitionCommand,
   type DeploymentConfiguration,
   type DeploymentLifecycleHook,
-  ListServiceDeploymentsCommand,
-  RegisterTaskDefinitionCommand,
-  type RegisterTaskDefinitionCommandInput,
   type ServiceDeployment,
   StopServiceDeploymentCommand,
   UpdateServiceCommand,
@@ -21,7 +16,8 @@ import { describe, expect, it } from 'vitest';
 import type { HookPayload } from '../../local/world/ecs-native.js';
 import type { AwsEvent } from '../../local/world/types.js';
 import { World } from '../../local/world/world.js';
-import { clientsFor, LISTENER_ARN, ManualClock, NEXT, SHOP, TG_BLUE, TG_GREEN } from './world.fixtures.js';
+import { clientsFor, LISTENER_ARN, ManualClock, SHOP, TG_BLUE, TG_GREEN } from './world.fixtures.js';
+import { deployRevision, describeDeployment, runUntil } from './world-native.fixtures.js';
 
 const HOOK = 'arn:aws:lambda:us-east-1:123456789012:function:cutover-hook';
 const HOOK_ROLE = 'arn:aws:iam::123456789012:role/ecs-invokes-cutover-hook';
@@ -53,34 +49,8 @@ function nativeSetup(deploymentConfiguration: DeploymentConfiguration, answer: (
   return { clock, world, shop, calls, ...clientsFor(world) };
 }
 type Ctx = ReturnType<typeof nativeSetup>;
-
-async function deploy(ctx: Ctx): Promise<string> {
-  ctx.world.pushImage('shop', NEXT, []);
-  const cur = (await ctx.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ctx.shop.taskDefinitionArn as string }))).taskDefinition ?? {};
-  const { taskDefinitionArn: _a, revision: _r, status: _s, requiresAttributes: _q, compatibilities: _c, registeredAt: _t, registeredBy: _b, ...rest } = cur;
-  const td = await ctx.ecs.send(
-    new RegisterTaskDefinitionCommand({
-      ...(rest as RegisterTaskDefinitionCommandInput),
-      containerDefinitions: rest.containerDefinitions?.map((c) => ({ ...c, image: ctx.world.imageUri('shop', NEXT) })),
-    }),
-  );
-  await ctx.ecs.send(new UpdateServiceCommand({ cluster: 'prod', service: 'shop', taskDefinition: td.taskDefinition?.taskDefinitionArn }));
-  const list = await ctx.ecs.send(new ListServiceDeploymentsCommand({ cluster: 'prod', service: 'shop' }));
-  return list.serviceDeployments?.[0]?.serviceDeploymentArn as string;
-}
-
-async function describe1(ctx: Pick<Ctx, 'ecs'>, arn: string): Promise<ServiceDeployment> {
-  const out = await ctx.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }));
-  return out.serviceDeployments?.[0] as ServiceDeployment;
-}
-
-async function runUntil(clock: ManualClock, until: () => boolean | Promise<boolean>, maxMs = 3 * 60 * MIN): Promise<void> {
-  for (let t = 0; t < maxMs; t += 1000) {
-    if (await until()) return;
-    await clock.advance(1000);
-  }
-  throw new Error('condition not reached');
-}
+const deploy = (ctx: Ctx) => deployRevision(ctx.world, ctx.ecs, ctx.shop.taskDefinitionArn as string);
+const describe1 = (ctx: Pick<Ctx, 'ecs'>, arn: string) => describeDeployment(ctx.ecs, arn);
 
 const hookEvents = (world: World): AwsEvent[] => world.awsEvents.filter((e) => e['detail-type'] === 'ECS Hook State Change');
 const deploymentEvents = (world: World) =>

@@ -7,23 +7,17 @@
  */
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
-  DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
   DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
   type DeploymentConfiguration,
-  ListServiceDeploymentsCommand,
-  RegisterTaskDefinitionCommand,
-  type RegisterTaskDefinitionCommandInput,
-  type ServiceDeployment,
   StopServiceDeploymentCommand,
-  UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { DescribeListenersCommand, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
 import type { HookPayload } from '../../local/world/ecs-native.js';
 import { World } from '../../local/world/world.js';
 import { ACCOUNT, clientsFor, GOOD, LISTENER_ARN, ManualClock, NEXT, REGION, TG_BLUE, TG_GREEN } from './world.fixtures.js';
+import { deployRevision, describeDeployment, runUntil } from './world-native.fixtures.js';
 
 const HOOK = 'arn:aws:lambda:us-east-1:123456789012:function:cutover-hook';
 const HOOK_ROLE = 'arn:aws:iam::123456789012:role/ecs-invokes-cutover-hook';
@@ -31,41 +25,8 @@ const hook = (stages: string[]) => ({ hookTargetArn: HOOK, roleArn: HOOK_ROLE, l
 const NLB_LISTENER = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/net/shop-nlb/0123456789abcdef/aaaabbbbccccdddd`;
 const NLB_TEST_LISTENER = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/net/shop-nlb/0123456789abcdef/1111222233334444`;
 const MINUTE = 60_000;
-
-async function runUntil(clock: ManualClock, until: () => boolean | Promise<boolean>, maxMs = 3 * 60 * MINUTE): Promise<void> {
-  for (let t = 0; t < maxMs; t += 1000) {
-    if (await until()) return;
-    await clock.advance(1000);
-  }
-  throw new Error('condition not reached');
-}
-
-async function registerNext(world: World, ecs: ReturnType<typeof clientsFor>['ecs'], taskDefinitionArn: string, digest: string, version: string): Promise<string> {
-  world.pushImage('shop', digest, []);
-  const cur = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }))).taskDefinition ?? {};
-  const { taskDefinitionArn: _a, revision: _r, status: _s, requiresAttributes: _q, compatibilities: _c, registeredAt: _t, registeredBy: _b, ...rest } = cur;
-  const td = await ecs.send(
-    new RegisterTaskDefinitionCommand({
-      ...(rest as RegisterTaskDefinitionCommandInput),
-      containerDefinitions: rest.containerDefinitions?.map((c) => ({
-        ...c,
-        image: world.imageUri('shop', digest),
-        environment: [...(c.environment ?? []).filter((e) => e.name !== 'CUTOVER_VERSION'), { name: 'CUTOVER_VERSION', value: version }],
-      })),
-    }),
-  );
-  return td.taskDefinition?.taskDefinitionArn as string;
-}
-
-async function deploy(world: World, ecs: ReturnType<typeof clientsFor>['ecs'], taskDefinitionArn: string, version = 'v2'): Promise<string> {
-  const td = await registerNext(world, ecs, taskDefinitionArn, NEXT, version);
-  await ecs.send(new UpdateServiceCommand({ cluster: 'prod', service: 'shop', taskDefinition: td }));
-  return (await ecs.send(new ListServiceDeploymentsCommand({ cluster: 'prod', service: 'shop' }))).serviceDeployments?.[0]?.serviceDeploymentArn as string;
-}
-
-async function describe1(ecs: ReturnType<typeof clientsFor>['ecs'], arn: string): Promise<ServiceDeployment> {
-  return (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }))).serviceDeployments?.[0] as ServiceDeployment;
-}
+const deploy = (world: World, ecs: Parameters<typeof deployRevision>[1], taskDefinitionArn: string, version = 'v2') => deployRevision(world, ecs, taskDefinitionArn, NEXT, version);
+const describe1 = describeDeployment;
 
 /** Sum of a metric over minutes [from, to). */
 const sumOf = (world: World, ns: string, name: string, dims: Record<string, string>, from: number, to: number) =>

@@ -5,16 +5,11 @@
  * and the "ECS Deployment State Change" events. No product code.
  */
 import {
-  DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
   DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
   DescribeTaskSetsCommand,
   type DeploymentConfiguration,
   ListServiceDeploymentsCommand,
-  RegisterTaskDefinitionCommand,
-  type RegisterTaskDefinitionCommandInput,
-  type ServiceDeployment,
   StopServiceDeploymentCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
@@ -22,6 +17,7 @@ import { describe, expect, it } from 'vitest';
 import type { HookPayload } from '../../local/world/ecs-native.js';
 import { World } from '../../local/world/world.js';
 import { clientsFor, GOOD, LISTENER_ARN, ManualClock, NEXT, SHOP, TG_BLUE, TG_GREEN } from './world.fixtures.js';
+import { deployRevision, describeDeployment, registerRevision, runUntil } from './world-native.fixtures.js';
 
 const HOOK = 'arn:aws:lambda:us-east-1:123456789012:function:cutover-hook';
 const HOOK_ROLE = 'arn:aws:iam::123456789012:role/ecs-invokes-cutover-hook';
@@ -49,41 +45,9 @@ function nativeSetup(deploymentConfiguration: DeploymentConfiguration, answer: (
   return { clock, world, shop, calls, ...clientsFor(world) };
 }
 type Ctx = ReturnType<typeof nativeSetup>;
-
-/** Register revision 2 of the shop's family with `digest`; returns its ARN. */
-async function registerNext(ctx: Pick<Ctx, 'world' | 'ecs'>, taskDefinitionArn: string, digest = NEXT): Promise<string> {
-  ctx.world.pushImage('shop', digest, []);
-  const cur = (await ctx.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }))).taskDefinition ?? {};
-  const { taskDefinitionArn: _a, revision: _r, status: _s, requiresAttributes: _q, compatibilities: _c, registeredAt: _t, registeredBy: _b, ...rest } = cur;
-  const td = await ctx.ecs.send(
-    new RegisterTaskDefinitionCommand({
-      ...(rest as RegisterTaskDefinitionCommandInput),
-      containerDefinitions: rest.containerDefinitions?.map((c) => ({ ...c, image: ctx.world.imageUri('shop', digest) })),
-    }),
-  );
-  return td.taskDefinition?.taskDefinitionArn as string;
-}
-
-async function deploy(ctx: Ctx, digest = NEXT): Promise<string> {
-  const td = await registerNext(ctx, ctx.shop.taskDefinitionArn as string, digest);
-  await ctx.ecs.send(new UpdateServiceCommand({ cluster: 'prod', service: 'shop', taskDefinition: td }));
-  const list = await ctx.ecs.send(new ListServiceDeploymentsCommand({ cluster: 'prod', service: 'shop' }));
-  return list.serviceDeployments?.[0]?.serviceDeploymentArn as string;
-}
-
-async function describe1(ctx: Pick<Ctx, 'ecs'>, arn: string): Promise<ServiceDeployment> {
-  const out = await ctx.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }));
-  return out.serviceDeployments?.[0] as ServiceDeployment;
-}
-
-/** Advance in 1 s steps until `until` holds (at most `maxMs`). */
-async function runUntil(clock: ManualClock, until: () => boolean | Promise<boolean>, maxMs = 60 * 60_000): Promise<void> {
-  for (let t = 0; t < maxMs; t += 1000) {
-    if (await until()) return;
-    await clock.advance(1000);
-  }
-  throw new Error('condition not reached');
-}
+const registerNext = (ctx: Pick<Ctx, 'world' | 'ecs'>, taskDefinitionArn: string, digest = NEXT) => registerRevision(ctx.world, ctx.ecs, taskDefinitionArn, digest);
+const deploy = (ctx: Ctx, digest = NEXT) => deployRevision(ctx.world, ctx.ecs, ctx.shop.taskDefinitionArn as string, digest);
+const describe1 = (ctx: Pick<Ctx, 'ecs'>, arn: string) => describeDeployment(ctx.ecs, arn);
 
 const weightOf = (world: World, rule: string, tg: string) => world.weights(rule).find((w) => w.targetGroupArn === tg)?.weight ?? 0;
 const deploymentEvents = (world: World) =>
