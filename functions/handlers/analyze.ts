@@ -10,14 +10,14 @@ import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/cli
 import { CloudWatchMetrics } from '../aws/cloudwatch.js';
 import { analysisWindow, assess, decideAfterVerdict } from '../core/analysis.js';
 import type { StepItem } from '../core/deploy-state.js';
-import { AnalysisFailed, LiveStateInvalid } from '../core/errors.js';
-import { targetGroupDimension } from '../core/metrics-dimensions.js';
+import { AnalysisFailed } from '../core/errors.js';
 import { LifecycleEvent } from '../core/model.js';
 import { percentAfter } from '../core/plan.js';
-import { trafficKindOfCtx, versionQueries } from '../core/traffic.js';
+import { trafficKindOfCtx } from '../core/traffic.js';
 import type { Clock, DeploymentStore, EventPublisher, MetricSource } from '../core/ports.js';
 import { parseOrThrow } from '../core/validation.js';
 import { publisherFor } from './shared/clients.js';
+import { NO_BLUE_VERSION, type Sides, sideSamples } from './shared/sides.js';
 import { storeFor } from './shared/store.js';
 import { failIfAlarmRecorded } from './shared/alarm-check.js';
 import { ctxOf, entry, eventDetail } from './shared/deploy.js';
@@ -63,7 +63,7 @@ export function createHandler(deps: AnalyzeDeps): Handler<unknown, StepItem> {
           : worker && !metrics
             ? 'no analysis.metrics for this worker'
             : worker && !ctx.blue.version
-              ? "blue's revision carries no CUTOVER_VERSION, so its metrics cannot be told from green's (the next deployment, registered by Cutover, will)"
+              ? NO_BLUE_VERSION
               : undefined;
     if (skip !== undefined) {
       await deps.store.appendTimeline(service, environment, deploymentId, entry(key, 'analysis', now, { verdict: 'Skipped', why: skip, ...(worker ? { traffic: 'task-share' } : {}) }));
@@ -75,17 +75,11 @@ export function createHandler(deps: AnalyzeDeps): Handler<unknown, StepItem> {
     const shiftedAtMs = now - bakeSeconds * 1000 * (extensions + 1);
     const window = analysisWindow(shiftedAtMs, now);
     const none = { requests: 0, errors5xx: 0, latencies: [] as number[] };
-    const read = (side: 'green' | 'blue') => {
-      if (worker) {
-        // A worker: its application's metrics tagged by version (green: the deployment id; blue: its CUTOVER_VERSION).
-        if (!deps.metrics.versionSamples) throw new LiveStateInvalid('[traffic: task-share] the metric source cannot read version-tagged metrics');
-        const version = side === 'green' ? deploymentId : (ctx.blue?.version as string);
-        return deps.metrics.versionSamples(versionQueries(metrics as NonNullable<typeof metrics>, version), window.startMs, window.endMs);
-      }
-      const tg = side === 'green' ? (ctx.greenTargetGroupArn as string) : (blueTg as string);
-      return deps.metrics.targetGroupSamples(ctx.loadBalancerDimension as string, targetGroupDimension(tg), window.startMs, window.endMs);
-    };
-    const [green, blue] = window.minutes === 0 ? [none, none] : await Promise.all([read('green'), read('blue')]);
+    const sides: Sides = worker
+      ? // A worker: its application's metrics tagged by version (green: the deployment id; blue: its CUTOVER_VERSION).
+        { kind: 'versions', metrics: metrics as NonNullable<typeof metrics>, green: deploymentId, blue: ctx.blue?.version as string }
+      : { kind: 'target-groups', loadBalancer: ctx.loadBalancerDimension as string, green: ctx.greenTargetGroupArn as string, blue: blueTg as string };
+    const { green, blue } = window.minutes === 0 ? { green: none, blue: none } : await sideSamples(deps.metrics, sides, window.startMs, window.endMs);
     const verdict = assess({ green, blue }, ctx.analysis);
     const decision = decideAfterVerdict(verdict, ctx.analysis, extensions);
     const windowDetail = {

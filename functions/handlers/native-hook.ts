@@ -22,23 +22,25 @@ import { type ClientOptions, clientOptionsFromEnv, makeClient } from '../aws/cli
 import { CloudWatchAlarms, CloudWatchMetrics } from '../aws/cloudwatch.js';
 import type { StrategyConfig } from '../core/config.js';
 import { analysisWindow, assess, decideAfterVerdict } from '../core/analysis.js';
-import { albDimensionOf, targetGroupDimension } from '../core/metrics-dimensions.js';
+import { albDimensionOf } from '../core/metrics-dimensions.js';
 import type { DeploymentRecord } from '../core/model.js';
 import { type HookFacts, type NativeGate, gateAt, hookAnswer, readHookState, strategyFor, strategyOptionsOf } from '../core/native.js';
 import type { Alarms, Clock, DeploymentStore, MetricSource } from '../core/ports.js';
-import { versionQueries } from '../core/traffic.js';
 import type { ServiceConfig } from '../core/config.js';
 import { parseOrThrow } from '../core/validation.js';
 import { entry } from './shared/deploy.js';
 import { envFromProcess, type HandlerEnv } from './shared/env.js';
 import { type Handler, lazy, makeLogger, wrap } from './shared/runtime.js';
-import { storeFor } from './shared/store.js';
+import { NO_BLUE_VERSION, type Sides, sideSamples } from './shared/sides.js';
+import { bindTable } from '../aws/store-items.js';
+import { appendTimeline, listInFlight } from '../aws/store-deployments.js';
+import { tableFor } from './shared/store.js';
 import { NATIVE_DECISION_KIND, nativeDeploymentOf } from './shared/native.js';
 
 export interface NativeHookDeps {
   readonly env: HandlerEnv;
   readonly clock: Clock;
-  readonly store: DeploymentStore;
+  readonly store: Pick<DeploymentStore, 'appendTimeline' | 'listInFlight'>;
   readonly alarms: Alarms;
   /** The canary analysis's metrics (GetMetricData). */
   readonly metrics: MetricSource;
@@ -165,25 +167,20 @@ async function analyse(
   const route = svc.listenerRuleArn ?? svc.listenerArn;
   const blueTg = record.blue?.targetGroupArn;
   const greenTg = record.green?.targetGroupArn;
-  let read: (side: 'green' | 'blue') => ReturnType<MetricSource['targetGroupSamples']>;
-  if (metrics) {
-    const blueVersion = record.blue?.version;
-    if (!blueVersion || !deps.metrics.versionSamples) {
-      const why = "blue's revision carries no CUTOVER_VERSION, so its metrics cannot be told from green's (the next deployment, registered by Cutover, will)";
-      await note({ verdict: 'Skipped', why });
-      return { decision: 'pass', reasons: [why] };
-    }
-    const versionSamples = deps.metrics.versionSamples.bind(deps.metrics);
-    read = (side) => versionSamples(versionQueries(metrics, side === 'green' ? record.deploymentId : blueVersion), window.startMs, window.endMs);
-  } else if (route && albDimensionOf(route) && blueTg && greenTg) {
-    const lb = albDimensionOf(route) as string;
-    read = (side) => deps.metrics.targetGroupSamples(lb, targetGroupDimension(side === 'green' ? greenTg : blueTg), window.startMs, window.endMs);
-  } else {
-    const why = 'this traffic shape publishes no per-revision request metric (NLB, Service Connect, no load balancer); set analysis.metrics (version-tagged) to analyse it';
+  const skip = async (why: string) => {
     await note({ verdict: 'Skipped', why });
-    return { decision: 'pass', reasons: [why] };
+    return { decision: 'pass' as const, reasons: [why] };
+  };
+  let sides: Sides;
+  if (metrics) {
+    if (!record.blue?.version) return skip(NO_BLUE_VERSION);
+    sides = { kind: 'versions', metrics, green: record.deploymentId, blue: record.blue.version };
+  } else if (route && albDimensionOf(route) && blueTg && greenTg) {
+    sides = { kind: 'target-groups', loadBalancer: albDimensionOf(route) as string, green: greenTg, blue: blueTg };
+  } else {
+    return skip('this traffic shape publishes no per-revision request metric (NLB, Service Connect, no load balancer); set analysis.metrics (version-tagged) to analyse it');
   }
-  const [green, blue] = await Promise.all([read('green'), read('blue')]);
+  const { green, blue } = await sideSamples(deps.metrics, sides, window.startMs, window.endMs);
   const verdict = assess({ green, blue }, svc.analysis);
   const decision = decideAfterVerdict(verdict, svc.analysis, extensions);
   await note({
@@ -198,7 +195,8 @@ async function analyse(
 
 export function makeDeps(opts: ClientOptions, env: HandlerEnv, clock: Clock = { now: () => Date.now() }): NativeHookDeps {
   const cloudwatch = makeClient(CloudWatchClient, opts);
-  return { env, clock, store: storeFor(opts, env), alarms: new CloudWatchAlarms(cloudwatch), metrics: new CloudWatchMetrics(cloudwatch) };
+  // Only the store operations bound here are bundled (functions/aws/store-items.ts bindTable).
+  return { env, clock, store: bindTable(tableFor(opts, env), { appendTimeline, listInFlight }), alarms: new CloudWatchAlarms(cloudwatch), metrics: new CloudWatchMetrics(cloudwatch) };
 }
 
 export const handler = lazy(() => createHandler(makeDeps(clientOptionsFromEnv(), envFromProcess())));

@@ -36,6 +36,7 @@ const PORT_METHODS: Record<string, string[]> = {
   native: ['describeService', 'startDeployment', 'describeDeployment', 'listInProgress', 'stopWithRollback', 'continuePause'],
   // prepare binds only the store operations it calls (bindTable: its bundle holds no other).
   'store:prepare': ['appendTimeline', 'createDeployment', 'getStable', 'listDeployments', 'updateDeployment'],
+  'store:native-hook': ['appendTimeline', 'listInFlight'],
 };
 
 type Module = { makeDeps: (o: typeof OPTS, e: ReturnType<typeof testEnv>) => Record<string, unknown>; createHandler: (d: never) => unknown; handler: unknown };
@@ -53,7 +54,7 @@ const modules: Array<[string, Module, string[]]> = [
   ['rollback', rollback as unknown as Module, ['router', 'taskSets', 'store', 'events']],
   ['finish', finish as unknown as Module, ['taskSets', 'store', 'events']],
   ['native', native as unknown as Module, ['native', 'store', 'events', 'orchestrator']],
-  ['native-hook', nativeHook as unknown as Module, ['alarms', 'store']],
+  ['native-hook', nativeHook as unknown as Module, ['alarms', 'store:native-hook']],
   ['native-event', nativeEvent as unknown as Module, ['store', 'orchestrator']],
 ];
 
