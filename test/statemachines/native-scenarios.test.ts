@@ -142,12 +142,17 @@ describe('native engine scenarios (ECS-controller service, ECS\'s own deployment
     expect(last?.weights.find((w) => w.weight === 100)?.targetGroupArn).toMatch(/targetgroup\/api-a\//);
   });
 
-  it('native-nlb-blue-green: ECS moves the NLB listener from the production to the alternate target group; SUCCEEDED, nothing on the listener written by Cutover', async () => {
+  it('native-nlb-blue-green: ECS moves the NLB listener from the production to the alternate target group; SUCCEEDED, Cutover enters none of its own traffic states', async () => {
     const { trace, deployments, record } = await run('native-nlb-blue-green');
     expect(trace.summary.invariantViolations).toEqual([]);
     expect(trace.summary.deployments.map((d) => [d.status, d.reasonCode])).toEqual([['SUCCEEDED', 'Promoted']]);
     expect(deployments[0]?.deploymentConfiguration?.strategy).toBe('BLUE_GREEN');
     expect(record?.timeline.find((e) => e.key === 'started')?.detail).toMatchObject({ engine: 'native', shape: 'nlb' });
+    const entered = (trace.executions.find((e) => e.stateMachineArn.endsWith(':cutover-deploy'))?.statesEntered ?? []).map((x) => x.name);
+    for (const own of ['CreateGreen', 'Steps', 'Shift', 'Promote', 'Rollback']) expect(entered).not.toContain(own);
+    // All of production ended on the alternate target group (api-b), moved by ECS.
+    const last = trace.weights.filter((w) => w.service === 'api').at(-1);
+    expect(last?.weights.find((w) => w.weight === 100)?.targetGroupArn).toMatch(/targetgroup\/api-b\//);
   });
 
   it('native-service-connect-linear: LINEAR 25 % steps on Service Connect, each held and judged on version-tagged metrics; SUCCEEDED', async () => {
