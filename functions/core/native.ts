@@ -37,7 +37,6 @@ import { planSteps } from './plan.js';
 
 /** Which engine drives a service's deployments: Cutover's task sets (EXTERNAL) or ECS's own deployments. */
 export type Engine = 'task-set' | 'native';
-export const ENGINES: readonly Engine[] = ['task-set', 'native'];
 
 /** What engineOf reads of a live service (DescribeServices). No `deploymentController` means ECS (the default). */
 export interface LiveController {
@@ -379,7 +378,7 @@ export interface EcsLifecycleHook {
 }
 
 /** Where each kind of the user's hooks runs in ECS's lifecycle (the same moment as on the task-set engine). */
-export const USER_HOOK_STAGES: Readonly<Record<Exclude<keyof UserHooks, 'timeoutSeconds'>, GateStage>> = {
+const USER_HOOK_STAGES: Readonly<Record<Exclude<keyof UserHooks, 'timeoutSeconds'>, GateStage>> = {
   afterHealthy: 'POST_SCALE_UP',
   afterTestTraffic: 'POST_TEST_TRAFFIC_SHIFT',
   beforeShift: 'PRODUCTION_TRAFFIC_SHIFT',
@@ -400,7 +399,7 @@ export const USER_HOOK_STAGES: Readonly<Record<Exclude<keyof UserHooks, 'timeout
 export function userLifecycleHooks(hooks: UserHooks, roleArn: string): EcsLifecycleHook[] {
   const timeoutInMinutes = Math.min(ECS_LIMITS.maxHookTimeoutMinutes, Math.max(1, Math.ceil(hooks.timeoutSeconds / 60)));
   const out: EcsLifecycleHook[] = [];
-  for (const kind of ['afterHealthy', 'afterTestTraffic', 'beforeShift', 'afterFullTraffic'] as const) {
+  for (const kind of Object.keys(USER_HOOK_STAGES) as Array<keyof typeof USER_HOOK_STAGES>) {
     for (const arn of hooks[kind]) {
       out.push({ targetType: 'AWS_LAMBDA', hookTargetArn: arn, roleArn, lifecycleStages: [USER_HOOK_STAGES[kind]], timeoutConfiguration: { timeoutInMinutes, action: 'ROLLBACK' } });
     }
